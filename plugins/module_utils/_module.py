@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Plans, and running a plan-based operation inside an AnsibleModule.
+
+Every module follows one flow: resolve the task into a spec, read the current
+state, compute a *plan* (a list of actions, nothing written), then apply it
+unless in check mode. Check mode and ``--diff`` are rendered from the plan, so
+they show exactly what a real run does. Errors are typed exceptions raised
+deep down and turned into ``fail_json`` here, in one place.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError
+
+
+class KeysmithModule(AnsibleModule):
+    """AnsibleModule for results that describe keys, not files.
+
+    AnsibleModule adds ``stat`` data of any ``path`` in a result, overwriting
+    ``size`` (a key's bits) with the file's byte count and ``state`` with
+    ``file``; these modules report their own, exact fields instead.
+    """
+
+    def add_path_info(self, kwargs):
+        return kwargs
+
+
+class Action:
+    """One step of a plan: what it does (public words) and how."""
+
+    def __init__(self, kind, path, run, detail=None):
+        self.kind = kind
+        self.path = path
+        self.detail = detail
+        self._run = run
+
+    def describe(self):
+        text = '%s %s' % (self.kind, self.path)
+        if self.detail:
+            text += ' (%s)' % self.detail
+        return text
+
+    def run(self):
+        return self._run()
+
+
+class Plan:
+    """What an operation will change. ``before``/``after`` are public views
+    (never private key material) used for ``--diff``."""
+
+    def __init__(self, path=None):
+        self.path = path
+        self.actions = []
+        self.warnings = []
+        self.deprecations = []
+        self.before = None
+        self.after = None
+        self.done = []
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+    def add(self, kind, path, run, detail=None):
+        action = Action(kind, path, run, detail)
+        self.actions.append(action)
+        return action
+
+    def warn(self, text):
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def deprecate(self, text, version):
+        self.deprecations.append((text, version))
+
+    def describe(self):
+        return [action.describe() for action in self.actions]
+
+    def apply(self):
+        """Run the actions in order. A failure names what was already done,
+        so nothing half-done goes unreported."""
+        for action in self.actions:
+            try:
+                action.run()
+            except KeysmithError as exc:
+                raise self._after_partial(exc.msg, exc.details)
+            except (OSError, IOError) as exc:
+                msg = '%s failed: %s' % (action.describe(), os.strerror(exc.errno) if exc.errno else exc)
+                raise self._after_partial(msg, {})
+            self.done.append(action.describe())
+
+    def _after_partial(self, msg, details):
+        if self.done:
+            msg = '%s (already done before the failure: %s)' % (msg, '; '.join(self.done))
+            details = dict(details, done=list(self.done))
+        return KeysmithError(msg, **details)
+
+    def diff(self):
+        return {
+            'before_header': self.path or '',
+            'after_header': self.path or '',
+            'before': render_state(self.before),
+            'after': render_state(self.after),
+        }
+
+
+def render_state(state):
+    """A stable text form of a public state for ``--diff``."""
+    if state is None:
+        return ''
+    if isinstance(state, str):
+        return state
+    lines = []
+    for key in sorted(state):
+        value = state[key]
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            lines.append('%s:' % key)
+            lines.extend('  - %s' % item for item in value)
+        elif isinstance(value, str) and '\n' in value:
+            lines.append('%s: |' % key)
+            lines.extend('  %s' % line for line in value.splitlines())
+        else:
+            lines.append('%s: %s' % (key, value))
+    return '\n'.join(lines) + '\n'
+
+
+def run_operation(module, build):
+    """Build an operation from the module's params, plan, apply, exit.
+
+    ``build(module)`` returns an object with ``plan()`` -> Plan and
+    ``result(plan, applied)`` -> dict of public return values.
+    """
+    plan = None
+    try:
+        operation = build(module)
+        plan = operation.plan()
+        applied = False
+        if plan.changed and not module.check_mode:
+            plan.apply()
+            applied = True
+        result = operation.result(plan, applied)
+    except KeysmithError as exc:
+        _emit_warnings(module, plan)
+        module.fail_json(msg=exc.msg, **exc.details)
+    except EnvironmentError as exc:
+        # Unexpected I/O errors still fail cleanly, naming the file.
+        _emit_warnings(module, plan)
+        where = getattr(exc, 'filename', None)
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        module.fail_json(msg='%s%s' % ('%s: ' % where if where else '', reason),
+                         errno=errno.errorcode.get(exc.errno, exc.errno))
+    _emit_warnings(module, plan)
+    result['changed'] = plan.changed
+    if module._diff:
+        result['diff'] = plan.diff()
+    module.exit_json(**result)
+
+
+def _emit_warnings(module, plan):
+    if plan is None:
+        return
+    for text in plan.warnings:
+        module.warn(text)
+    for text, version in plan.deprecations:
+        module.deprecate(text, version=version, collection_name='keysmith.accounts')
+    # Emitted once, even if called again on the way out.
+    plan.warnings = []
+    plan.deprecations = []

@@ -1,0 +1,374 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Authorize (or revoke) public keys in an account's ``authorized_keys``: spec, plan, apply.
+
+The operation of the ``ssh_authkey`` module. The plan is computed from an
+unlocked read; the real run takes an flock on the file's directory, reads the
+file again, applies the same edits to what it finds (so two runs adding
+different keys at the same time both land) and writes atomically.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import stat
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
+    InvalidInput,
+    KeysmithError,
+    NotFound,
+)
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import MAX_READ_BYTES, Tree, split_under
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
+    AuthorizedKeys,
+    WantedKey,
+    apply_edits,
+    iter_key_lines,
+    parse_key_text,
+    options_identity,
+    parse_options,
+    validate_option_values,
+)
+
+DEFAULT_PATH = '~/.ssh/authorized_keys'
+FILE_MODE = 0o600
+SSH_DIR_MODE = 0o700
+STATES = ('present', 'absent')
+
+
+def resolve_state(state, authorize):
+    """``state`` and the seed API's ``authorize`` say the same thing; either may be given."""
+    if authorize is not None:
+        from_authorize = 'present' if authorize else 'absent'
+        if state is not None and state != from_authorize:
+            raise InvalidInput('state=%s contradicts authorize=%s; give only one of them'
+                               % (state, 'true' if authorize else 'false'))
+        return from_authorize
+    if state is None:
+        return 'present'
+    if state not in STATES:
+        raise InvalidInput('state must be present or absent, got %r' % (state,))
+    return state
+
+
+def resolve_path(account, path):
+    if path is None or path == '':
+        path = DEFAULT_PATH
+    if '\n' in path or '\0' in path:
+        raise InvalidInput('path must not contain a newline or NUL byte')
+    if path == '~' or path.startswith('~/'):
+        path = os.path.join(account.home, path[2:])
+    elif not os.path.isabs(path):
+        raise InvalidInput('path must be absolute or start with ~/ (the account\'s home), got %r' % path)
+    path = os.path.normpath(path)
+    if path.endswith('/') or os.path.basename(path) in ('', '.', '..'):
+        raise InvalidInput('path %r does not name a file' % path)
+    return path
+
+
+def _key_texts(key):
+    """The ``key`` option as a list of strings (a string, or a list of strings)."""
+    if key is None:
+        return []
+    if isinstance(key, (list, tuple)):
+        items = list(key)
+    else:
+        items = [key]
+    out = []
+    for index, item in enumerate(items, 1):
+        if isinstance(item, bytes):
+            item = item.decode('utf-8', 'replace')
+        if not isinstance(item, str):
+            raise InvalidInput('key item %d must be a string (a public key line), got %s'
+                               % (index, type(item).__name__))
+        out.append(item)
+    return out
+
+
+class AuthKeySpec:
+    """The validated, typed form of the task's options."""
+
+    def __init__(self, account, key=None, key_file=None, path=None, state=None, authorize=None,
+                 options=None, comment=None, exclusive=False, manage_dir=True, follow=False,
+                 backup=False):
+        self.account = account
+        if (key is None) == (key_file is None):
+            raise InvalidInput('exactly one of key (alias text) and file is required')
+        self.state = resolve_state(state, authorize)
+        if exclusive and self.state != 'present':
+            raise InvalidInput('exclusive only applies with state=present (authorize=true)')
+        self.exclusive = bool(exclusive)
+        self.path = resolve_path(account, path)
+        if key_file is not None:
+            if not os.path.isabs(key_file) or '\n' in key_file or '\0' in key_file:
+                raise InvalidInput('file must be the absolute path of a public key file, got %r' % key_file)
+            key_file = os.path.normpath(key_file)
+        self.key_file = key_file
+        if comment is not None and ('\n' in comment or '\r' in comment or '\0' in comment):
+            raise InvalidInput('comment must be a single line')
+        self.comment = comment
+        if options is not None:
+            try:
+                self.options = parse_options(options, lenient=True)
+                validate_option_values(self.options)
+            except InvalidInput as exc:
+                raise InvalidInput('options: %s' % exc.msg)
+        else:
+            self.options = None
+        self.manage_dir = manage_dir
+        self.follow = follow
+        self.backup = backup
+        self.warnings = []
+        self.wanted = []
+        if key is not None:
+            texts = _key_texts(key)
+            self.wanted = self.wanted_from_texts(texts, 'key')
+            if not self.wanted and not self.exclusive:
+                raise InvalidInput('key holds no public key (only blank or # lines); an empty key '
+                                   'is only allowed with exclusive: true, to remove every key')
+
+    def wanted_from_texts(self, texts, what):
+        """Parse key texts (each may hold several lines) into :class:`WantedKey`s.
+
+        ``what`` names the source in messages (``key`` or the file path).
+        """
+        wanted = []
+        count = 0
+        for text_index, text in enumerate(texts, 1):
+            for line_number, line in iter_key_lines(text):
+                count += 1
+                if what == 'key':
+                    source = 'key #%d' % count
+                    if len(texts) > 1:
+                        source += ' (item %d, line %d)' % (text_index, line_number)
+                    elif line_number != count:
+                        source += ' (line %d)' % line_number
+                else:
+                    source = '%s line %d' % (what, line_number)
+                key, line_options = parse_key_text(line, source)
+                options = self.options if self.options is not None else line_options
+                try:
+                    validate_option_values(options)
+                except InvalidInput as exc:
+                    raise InvalidInput('%s: %s' % (source, exc.msg))
+                comment = self.comment if self.comment is not None else key.comment
+                wanted.append(WantedKey(key, options, comment, source))
+        return self._dedupe(wanted)
+
+    def _dedupe(self, wanted):
+        out = []
+        seen = {}
+        for item in wanted:
+            previous = seen.get(item.identity)
+            if previous is None:
+                seen[item.identity] = item
+                out.append(item)
+                continue
+            if (options_identity(previous.options) != options_identity(item.options)
+                    or previous.comment != item.comment):
+                raise InvalidInput('%s and %s are the same key (%s) with different options or comments; '
+                                   'give each key once' % (previous.source, item.source,
+                                                           item.key.fingerprint_sha256))
+            self.warnings.append('%s repeats %s (%s); it is used once'
+                                 % (item.source, previous.source, item.key.fingerprint_sha256))
+        return out
+
+
+def read_key_file(path):
+    """Bytes of a public key file named by the task (None when it does not exist)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_CLOEXEC', 0) | getattr(os, 'O_NONBLOCK', 0))
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return None
+        raise KeysmithError('cannot open public key file %s: %s' % (path, exc.strerror), path=path)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidInput('file %s is not a regular file' % path, path=path)
+        if st.st_size > MAX_READ_BYTES:
+            raise InvalidInput('file %s is too large to be a public key file' % path, path=path)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1024 * 1024)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b''.join(chunks)
+
+
+class SshAuthKey:
+    """Plan and apply the keys of one ``authorized_keys`` file (``ssh_authkey``'s operation)."""
+
+    def __init__(self, spec, check_mode=False):
+        self.spec = spec
+        self.check_mode = check_mode
+        account = spec.account
+        base, self.parts, self.name = split_under(account.home, spec.path)
+        # manage_dir only manages a directory below the home (~/.ssh); the
+        # parent of a path elsewhere (/etc/ssh/authorized_keys) is the admin's.
+        self.managed_dir = spec.manage_dir and bool(self.parts)
+        self.tree = Tree(base, uid=account.uid, gid=account.gid, follow=spec.follow,
+                         create_base=account.home_overridden)
+        self.wanted = list(spec.wanted)
+        self.keys_unknown = False     # check mode: the key file does not exist yet
+        self.edits = None             # EditResult of the plan, then of the real run
+        self.duplicates = []
+        self.backup_file = None
+        self.before = None
+
+    # ---------------------------------------------------------------- plan
+    def _load_key_file(self, plan):
+        spec = self.spec
+        data = read_key_file(spec.key_file)
+        if data is None:
+            if self.check_mode:
+                plan.warn('public key file %s does not exist; check mode assumes an earlier task creates it'
+                          % spec.key_file)
+                self.keys_unknown = True
+                return
+            raise NotFound('public key file %s does not exist' % spec.key_file, path=spec.key_file)
+        if b'\0' in data:
+            raise InvalidInput('file %s is not a public key file (binary data)' % spec.key_file,
+                               path=spec.key_file)
+        text = data.decode('utf-8', 'replace')
+        if 'PRIVATE KEY' in text:
+            raise InvalidInput('file %s holds a private key; give the public key file (.pub)' % spec.key_file,
+                               path=spec.key_file)
+        self.wanted = spec.wanted_from_texts([text], 'file %s' % spec.key_file)
+        if not self.wanted:
+            raise InvalidInput('file %s holds no public key' % spec.key_file, path=spec.key_file)
+
+    def _current(self, plan):
+        """(FileState or None, DirState or None) of the account's file now."""
+        spec = self.spec
+        if not spec.account.exists:
+            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it'
+                      % spec.account.name)
+            return None, None
+        if not self.tree.base_exists() and not self.tree.create_base:
+            raise NotFound('directory %s does not exist%s' % (
+                self.tree.base, ' (the home of %s)' % spec.account.name if self.parts else ''),
+                path=self.tree.base)
+        dir_state = self.tree.dir_state(self.parts) if self.parts else None
+        if dir_state is not None and not dir_state.exists and not self.managed_dir:
+            raise NotFound('directory %s does not exist and manage_dir is false' % dir_state.path,
+                           path=dir_state.path)
+        return self.tree.read(self.parts, self.name), dir_state
+
+    def plan(self):
+        spec = self.spec
+        plan = Plan(spec.path)
+        if spec.key_file is not None:
+            self._load_key_file(plan)
+        for text in spec.warnings:
+            plan.warn(text)
+        current, dir_state = self._current(plan)
+        exists = current is not None and current.exists
+        data = current.data if exists else b''
+        self.before = data
+        model = AuthorizedKeys.parse(data)
+        if self.keys_unknown:
+            self.edits = None
+        else:
+            self.edits = apply_edits(model, self.wanted, spec.state, spec.exclusive)
+            self._note_duplicates(plan, self.edits)
+        if self.managed_dir and spec.state == 'present':
+            self._plan_dir(plan, dir_state)
+        if self.keys_unknown:
+            plan.add('authorize keys of', spec.path, self._write, 'from %s' % spec.key_file)
+        elif self.edits.changed:
+            plan.add('update' if exists else 'create', spec.path, self._write, self._detail(self.edits))
+        elif exists and current.attrs_differ(FILE_MODE, self.tree.uid, self.tree.gid):
+            plan.add('set mode and owner of', spec.path,
+                     lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE), '%04o' % FILE_MODE)
+        plan.before = data.decode('utf-8', 'replace') if exists else None
+        if self.edits is not None and (exists or self.edits.changed):
+            plan.after = model.text()
+        else:
+            plan.after = plan.before
+        return plan
+
+    def _plan_dir(self, plan, dir_state):
+        path = self.tree.path(self.parts)
+        ensure = lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE)  # noqa: E731
+        if dir_state is None or not dir_state.exists:
+            plan.add('create directory', path, ensure, '%04o' % SSH_DIR_MODE)
+        elif dir_state.mode != SSH_DIR_MODE or (self.tree.uid is not None and dir_state.uid != self.tree.uid):
+            plan.add('set mode and owner of', path, ensure, '%04o' % SSH_DIR_MODE)
+
+    @staticmethod
+    def _detail(edits):
+        counts = edits.counts()
+        parts = []
+        for action, verb in (('added', 'add'), ('updated', 'update'), ('removed', 'remove')):
+            if counts.get(action):
+                parts.append('%s %d key%s' % (verb, counts[action], '' if counts[action] == 1 else 's'))
+        return ', '.join(parts)
+
+    def _note_duplicates(self, plan, edits):
+        self.duplicates = edits.duplicates
+        for dup in edits.duplicates:
+            if dup['action'] == 'kept':
+                what = 'left as they are (the task does not name this key)'
+            elif dup['action'] == 'removed duplicates':
+                what = 'the first line is managed and the later ones are removed'
+            else:
+                what = 'all of them are removed'
+            plan.warn('key %s (%s) is on %d lines of %s (lines %s): %s'
+                      % (dup['fingerprint'], dup['type'], len(dup['lines']), self.spec.path,
+                         ', '.join(str(n) for n in dup['lines']), what))
+
+    # ---------------------------------------------------------------- apply
+    def _write(self):
+        """Read again under the lock, apply the same edits, write atomically."""
+        spec = self.spec
+        if spec.key_file is not None and self.keys_unknown:
+            # Only reached outside check mode if the file appeared meanwhile.
+            self._load_key_file(Plan())
+            self.keys_unknown = False
+        with self.tree.locked(self.parts) as dir_fd:
+            current = self.tree.read_in(dir_fd, self.parts, self.name)
+            data = current.data if current.exists else b''
+            model = AuthorizedKeys.parse(data)
+            self.edits = apply_edits(model, self.wanted, spec.state, spec.exclusive)
+            self.duplicates = self.edits.duplicates
+            new = model.render()
+            if current.exists and new == data:
+                if current.attrs_differ(FILE_MODE, self.tree.uid, self.tree.gid):
+                    self.tree.set_attrs(self.parts, self.name, FILE_MODE)
+                return
+            if not current.exists and not self.edits.changed:
+                return
+            if spec.backup and current.exists:
+                self.backup_file = self.tree.backup(self.parts, self.name, data, FILE_MODE, dir_fd=dir_fd)
+            self.tree.write(self.parts, self.name, new, FILE_MODE, dir_fd=dir_fd)
+
+    # ---------------------------------------------------------------- result
+    def result(self, plan, applied):
+        spec = self.spec
+        result = {
+            'path': spec.path,
+            'file': spec.key_file,
+            'user': spec.account.name,
+            'state': spec.state,
+            'authorized': spec.state == 'present',
+            'exclusive': spec.exclusive,
+            'actions': plan.describe(),
+            'duplicates': list(self.duplicates),
+        }
+        if self.edits is not None:
+            result['keys'] = [change.as_dict() for change in self.edits.changes]
+        else:
+            result['keys'] = []
+        if self.backup_file:
+            result['backup_file'] = self.backup_file
+        return result

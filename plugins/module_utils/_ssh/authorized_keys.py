@@ -1,0 +1,655 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``authorized_keys`` files, read the way sshd reads them, edited losslessly.
+
+Line grammar (OpenSSH ``auth2-pubkeyfile.c``, ``sshkey.c``, ``auth-options.c``):
+
+* leading spaces and tabs are skipped; an empty line or one whose first
+  character is then ``#`` is a comment;
+* sshd first tries to read ``keytype base64 [comment]`` at the start of the
+  line; when that fails the line starts with options: sshd skips to the first
+  space or tab that is outside double quotes (``\\"`` inside quotes is an
+  escaped quote), skips the white space and reads the key there. A line where
+  neither works is ignored by sshd, and kept here as an *invalid* line;
+* the options are ``name`` or ``name="value"`` separated by commas, with no
+  white space outside quotes. Names are matched case-insensitively. Inside the
+  quotes only ``\\"`` is an escape (a backslash before any other character is
+  kept), so a value cannot end with a backslash;
+* the key type must be one sshd knows (``is_known_type``, plus the signature
+  names ``rsa-sha2-256``/``rsa-sha2-512`` and the ``webauthn-sk-ecdsa`` name
+  that sshd maps to the same key types) and the type inside the decoded
+  base64 blob must match it.
+
+The file model (:class:`AuthorizedKeys`) keeps every line's original bytes,
+including its end of line (``\\n``, ``\\r\\n`` or none for a last line without
+a newline), so lines that are not edited are written back byte for byte.
+
+Identity of a key is (type inside the blob, blob): a line written with the
+``rsa-sha2-256`` alias and one with ``ssh-rsa`` are the same key. Options are
+compared semantically: the ordered list of (lower-cased name, unquoted value).
+Order is kept significant because sshd gives it meaning (``restrict,pty``
+is not ``pty,restrict``; the first ``environment`` of a name wins).
+
+Editing rules (:func:`apply_edits`), the same in check mode and in a real run:
+
+* ``present``: the first line holding the key is the managed one; when its
+  options or comment differ it is rewritten in place (same position, same end
+  of line). Later lines with the same key are *removed*: sshd tries every
+  matching line, so a later copy without the ``from=`` of the first would still
+  let the key in. A key not in the file is appended.
+* ``absent``: every line holding the key is removed.
+* ``exclusive`` (with ``present``): every key line whose key is not given is
+  removed too. Comments, blank lines and invalid lines always stay.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import re
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import (
+    PublicKey,
+    is_known_type,
+)
+
+# Names sshd's sshkey_type_from_name() accepts for a key type other than the
+# key's own wire name (signature algorithm names), mapped to that wire name.
+TYPE_ALIASES = {
+    'rsa-sha2-256': 'ssh-rsa',
+    'rsa-sha2-512': 'ssh-rsa',
+    'rsa-sha2-256-cert-v01@openssh.com': 'ssh-rsa-cert-v01@openssh.com',
+    'rsa-sha2-512-cert-v01@openssh.com': 'ssh-rsa-cert-v01@openssh.com',
+    'webauthn-sk-ecdsa-sha2-nistp256@openssh.com': 'sk-ecdsa-sha2-nistp256@openssh.com',
+}
+
+# Flag options sshd accepts; the negatable ones also with a "no-" prefix.
+NEGATABLE_FLAGS = ('port-forwarding', 'agent-forwarding', 'x11-forwarding', 'pty', 'user-rc')
+PLAIN_FLAGS = ('restrict', 'cert-authority', 'no-touch-required', 'verify-required')
+VALUE_OPTIONS = ('command', 'principals', 'from', 'expiry-time', 'environment',
+                 'permitopen', 'permitlisten', 'tunnel')
+# sshd refuses a second clause of these.
+SINGLE_OPTIONS = ('command', 'principals', 'from')
+
+_FLAG_NAMES = frozenset(PLAIN_FLAGS + NEGATABLE_FLAGS + tuple('no-' + f for f in NEGATABLE_FLAGS))
+_NAME_RE = re.compile(r'[A-Za-z0-9_-]+')
+_ENV_NAME_RE = re.compile(r'^[A-Za-z0-9_]*$')
+_EXPIRY_RE = re.compile(r'^[0-9]{8}(?:[0-9]{4}(?:[0-9]{2})?)?Z?$')
+_PORT_RE = re.compile(r'^(?:\*|[0-9]{1,5})$')
+
+_SPACE = ' \t'
+_PREFIX_CHARS = 16
+
+
+def canonical_type(token):
+    """The wire type sshd reads ``token`` as, or None when it is no key type."""
+    if is_known_type(token):
+        return token
+    return TYPE_ALIASES.get(token)
+
+
+def _short(text):
+    text = text or ''
+    return text if len(text) <= _PREFIX_CHARS else text[:_PREFIX_CHARS] + '...'
+
+
+def _lstrip(text):
+    return text.lstrip(_SPACE)
+
+
+def _split_token(text):
+    """(first token up to a space or tab, rest after it, whether a separator was found)."""
+    for index, char in enumerate(text):
+        if char in _SPACE:
+            return text[:index], text[index:], True
+    return text, '', False
+
+
+# ---------------------------------------------------------------------------
+# Options
+
+class KeyOption:
+    """One option: ``name`` as written, ``value`` (unquoted) or None for a flag."""
+
+    __slots__ = ('name', 'value')
+
+    def __init__(self, name, value=None):
+        self.name = name
+        self.value = value
+
+    @property
+    def identity(self):
+        return (self.name.lower(), self.value)
+
+    def render(self):
+        if self.value is None:
+            return self.name
+        return '%s="%s"' % (self.name, self.value.replace('"', '\\"'))
+
+    def __eq__(self, other):
+        return isinstance(other, KeyOption) and self.identity == other.identity
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self.identity)
+
+    def __repr__(self):
+        return 'KeyOption(%r)' % self.render()
+
+
+def options_identity(options):
+    """What options are compared by: ordered (lower-cased name, value) pairs."""
+    return tuple(option.identity for option in options or ())
+
+
+def render_options(options):
+    """``a,b="c d"`` (empty string for no options)."""
+    return ','.join(option.render() for option in options or ())
+
+
+def advance_past_options(text):
+    """Index of the first space or tab outside double quotes in ``text``
+    (``sshkey_advance_past_options``); None for an unterminated quote."""
+    quoted = False
+    index = 0
+    length = len(text)
+    while index < length:
+        char = text[index]
+        if not quoted and char in _SPACE:
+            break
+        if char == '\\' and index + 1 < length and text[index + 1] == '"':
+            index += 1
+        elif char == '"':
+            quoted = not quoted
+        index += 1
+    if index >= length and quoted:
+        return None
+    return index
+
+
+def _dequote(text, pos):
+    """Read ``"value"`` at ``pos``; return (value, position after the closing quote)."""
+    if pos >= len(text) or text[pos] != '"':
+        raise InvalidInput('missing start quote')
+    pos += 1
+    out = []
+    while pos < len(text) and text[pos] != '"':
+        if text[pos] == '\\' and pos + 1 < len(text) and text[pos + 1] == '"':
+            pos += 1
+        out.append(text[pos])
+        pos += 1
+    if pos >= len(text):
+        raise InvalidInput('missing end quote')
+    return ''.join(out), pos + 1
+
+
+def _check_value(name, value):
+    lname = name.lower()
+    if lname == 'environment':
+        if '=' not in value or not _ENV_NAME_RE.match(value.split('=', 1)[0]):
+            raise InvalidInput('invalid environment string (must be NAME=value, NAME of letters, digits, _)')
+    elif lname == 'expiry-time':
+        if not _EXPIRY_RE.match(value):
+            raise InvalidInput('invalid expiry-time %r (YYYYMMDD[HHMM[SS]][Z])' % value)
+    elif lname == 'tunnel':
+        if value.lower() != 'any' and not value.isdigit():
+            raise InvalidInput('invalid tunnel device %r' % value)
+    elif lname in ('permitopen', 'permitlisten'):
+        if not value or any(ch in value for ch in ' \t'):
+            raise InvalidInput('invalid %s specification %r' % (lname, value))
+        if lname == 'permitopen' or ':' in value:
+            host, sep, port = value.rpartition(':')
+            if not sep or not host:
+                raise InvalidInput('invalid %s specification %r (host:port)' % (lname, value))
+        else:
+            port = value
+        if not _PORT_RE.match(port) or (port != '*' and int(port) > 65535):
+            raise InvalidInput('invalid %s port in %r' % (lname, value))
+    elif lname in ('from', 'principals') and not value:
+        raise InvalidInput('empty %s list' % lname)
+
+
+def parse_options(text, lenient=False):
+    """Parse an options string as ``sshauthopt_parse`` does; a list of :class:`KeyOption`.
+
+    Raises ``InvalidInput`` where sshd would refuse the line ("bad key
+    options"): unknown option, flag with a value, value without quotes,
+    missing end quote, a second ``command``/``from``/``principals``, a bad
+    ``environment``/``expiry-time``/``tunnel``/``permitopen``/``permitlisten``.
+
+    ``lenient`` (for options given in a task): white space around the whole
+    string and after commas is dropped instead of being an error.
+    """
+    if text is None:
+        return []
+    if lenient:
+        text = text.strip(' \t')
+    if text == '':
+        return []
+    if '\n' in text or '\r' in text or '\0' in text:
+        raise InvalidInput('options must be a single line')
+    options = []
+    seen = set()
+    pos = 0
+    while True:
+        if pos < len(text) and text[pos] in _SPACE:
+            raise InvalidInput('white space between options (sshd ends the options there)')
+        match = _NAME_RE.match(text, pos)
+        if not match:
+            raise InvalidInput('unknown key option at %r' % _short(text[pos:]))
+        name = match.group(0)
+        lname = name.lower()
+        pos = match.end()
+        value = None
+        if pos < len(text) and text[pos] == '=':
+            if lname not in VALUE_OPTIONS:
+                raise InvalidInput('%s does not take a value' % name if lname in _FLAG_NAMES
+                                   else 'unknown key option %s' % _short(name))
+            try:
+                value, pos = _dequote(text, pos + 1)
+            except InvalidInput as exc:
+                raise InvalidInput('option %s: %s' % (name, exc.msg))
+            try:
+                _check_value(name, value)
+            except InvalidInput as exc:
+                raise InvalidInput('option %s: %s' % (name, exc.msg))
+            if lname in SINGLE_OPTIONS and lname in seen:
+                raise InvalidInput('multiple "%s" clauses' % lname)
+        elif lname in VALUE_OPTIONS:
+            raise InvalidInput('option %s needs a value: %s="..."' % (name, name))
+        elif lname not in _FLAG_NAMES:
+            raise InvalidInput('unknown key option %s' % _short(name))
+        seen.add(lname)
+        options.append(KeyOption(name, value))
+        if pos >= len(text):
+            break
+        if text[pos] != ',':
+            if text[pos] in _SPACE and not lenient:
+                raise InvalidInput('white space between options (sshd ends the options there)')
+            raise InvalidInput('unexpected %r after option %s' % (text[pos], name))
+        pos += 1
+        if lenient:
+            while pos < len(text) and text[pos] in _SPACE:
+                pos += 1
+        if pos >= len(text):
+            raise InvalidInput('unexpected end of options after a comma')
+    return options
+
+
+def validate_option_values(options):
+    """Reject values that cannot be written so that sshd reads them back."""
+    for option in options:
+        if option.value is None:
+            continue
+        if option.value.endswith('\\'):
+            raise InvalidInput('option %s: a value cannot end with a backslash (sshd reads \\" as a quote)'
+                               % option.name)
+        if '\n' in option.value or '\r' in option.value or '\0' in option.value:
+            raise InvalidInput('option %s: the value must be a single line' % option.name)
+
+
+# ---------------------------------------------------------------------------
+# Keys on a line
+
+def _decode_blob(token):
+    # b64_pton skips white space; only \r (of a CRLF file) can be left here.
+    token = token.replace('\r', '')
+    if not token:
+        return None
+    try:
+        return base64.b64decode(token.encode('ascii'), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return None
+
+
+def read_key(text):
+    """``sshkey_read`` at the start of ``text``: (PublicKey, rest) or None."""
+    token, rest, has_space = _split_token(text)
+    if not has_space:
+        return None
+    key_type = canonical_type(token)
+    if key_type is None:
+        return None
+    rest = _lstrip(rest)
+    b64, rest, dummy = _split_token(rest)
+    blob = _decode_blob(b64)
+    if not blob:
+        return None
+    comment = _lstrip(rest).rstrip(' \t\r')
+    try:
+        key = PublicKey.from_blob(key_type, blob, comment)
+    except InvalidInput:
+        return None
+    return key
+
+
+class ParsedLine:
+    """One line of the file.
+
+    ``kind``: ``blank``, ``comment``, ``key`` or ``invalid``. ``raw`` is the
+    text without its end of line (decoded with ``surrogateescape``, so any byte
+    survives), ``eol`` the end of line (``\\n`` or ``''``). For a key line:
+    ``key`` (PublicKey, with the comment), ``options_text`` as written,
+    ``options`` (list of KeyOption, or None when sshd would refuse them) and
+    ``options_error``.
+    """
+
+    def __init__(self, raw, eol='\n', number=0):
+        self.raw = raw
+        self.eol = eol
+        self.number = number
+        self.kind = 'invalid'
+        self.key = None
+        self.options_text = ''
+        self.options = []
+        self.options_error = None
+        self._parse()
+
+    def _parse(self):
+        text = _lstrip(self.raw.rstrip('\r'))
+        if text == '':
+            self.kind = 'blank'
+            return
+        if text.startswith('#'):
+            self.kind = 'comment'
+            return
+        key = read_key(text)
+        if key is None:
+            end = advance_past_options(text)
+            if end is None or end == 0:
+                return
+            options_text = text[:end]
+            key = read_key(_lstrip(text[end:]))
+            if key is None:
+                return
+            self.options_text = options_text
+            try:
+                self.options = parse_options(options_text)
+            except InvalidInput as exc:
+                self.options = None
+                self.options_error = exc.msg
+        self.kind = 'key'
+        self.key = key
+
+    @property
+    def identity(self):
+        return (self.key.key_type, self.key.blob) if self.key is not None else None
+
+    @property
+    def comment(self):
+        return self.key.comment if self.key is not None else None
+
+    def matches(self, options, comment):
+        """The line already says ``options`` and ``comment`` (semantically)."""
+        if self.kind != 'key' or self.options is None:
+            return False
+        return (options_identity(self.options) == options_identity(options)
+                and (self.key.comment or '') == (comment or ''))
+
+    def __repr__(self):
+        return 'ParsedLine(%d, %s, %r)' % (self.number, self.kind, _short(self.raw))
+
+
+def format_line(key, options=None, comment=None):
+    """``[options ]type base64[ comment]`` for ``key``."""
+    if comment is None:
+        comment = key.comment
+    line = key.to_line(comment)
+    opts = render_options(options)
+    return '%s %s' % (opts, line) if opts else line
+
+
+# ---------------------------------------------------------------------------
+# Keys given by a task
+
+class WantedKey:
+    """A key a task names: the key, its options and comment, and where it came from."""
+
+    def __init__(self, key, options, comment, source):
+        self.key = key
+        self.options = list(options or [])
+        self.comment = comment if comment is not None else key.comment
+        self.source = source
+
+    @property
+    def identity(self):
+        return (self.key.key_type, self.key.blob)
+
+    def line(self):
+        return format_line(self.key, self.options, self.comment)
+
+
+def _looks_private(text):
+    return 'PRIVATE KEY' in text or text.lstrip().startswith('PuTTY-User-Key-File')
+
+
+def parse_key_text(text, source):
+    """Parse one public key given by a task: ``[options] type base64 [comment]``.
+
+    Returns (PublicKey, options list). ``InvalidInput`` names ``source`` and
+    says what is wrong; it shows only the type and a short prefix of the data.
+    """
+    if _looks_private(text):
+        raise InvalidInput('%s looks like a private key; give the public key (the .pub file) instead' % source)
+    line = _lstrip(text.strip().rstrip('\r'))
+    if not line:
+        raise InvalidInput('%s is empty' % source)
+    if '\n' in line or '\0' in line:
+        raise InvalidInput('%s must be a single line' % source)
+    first, rest, has_space = _split_token(line)
+    options = []
+    key_part = line
+    if canonical_type(first) is None:
+        end = advance_past_options(line)
+        if end is None:
+            raise InvalidInput('%s: unterminated double quote in the key options' % source)
+        candidate = _lstrip(line[end:])
+        second = _split_token(candidate)[0]
+        if not candidate or (canonical_type(second) is None and '=' not in first and ',' not in first
+                             and '"' not in first and first.lower() not in _FLAG_NAMES):
+            if not has_space:
+                raise InvalidInput('%s is not a public key ("type base64 [comment]"), got only %s'
+                                   % (source, _short(first)))
+            raise InvalidInput('%s: %s is not a key type sshd accepts' % (source, _short(first)))
+        try:
+            options = parse_options(line[:end])
+        except InvalidInput as exc:
+            raise InvalidInput('%s: bad key options: %s' % (source, exc.msg))
+        if canonical_type(second) is None:
+            raise InvalidInput('%s: %s is not a key type sshd accepts' % (source, _short(second)))
+        key_part = candidate
+    token, after, dummy = _split_token(key_part)
+    wire = canonical_type(token)
+    normalized = wire + after if wire != token else key_part
+    try:
+        key = PublicKey.from_line(normalized)
+    except InvalidInput as exc:
+        raise InvalidInput('%s: %s' % (source, exc.msg))
+    return key, options
+
+
+def iter_key_lines(text):
+    """The lines of a multi-line key text that hold keys (blank and ``#`` lines skipped),
+    as (line number, line)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith('#'):
+            continue
+        yield number, line
+
+
+# ---------------------------------------------------------------------------
+# The file
+
+class AuthorizedKeys:
+    """An ``authorized_keys`` file as a list of :class:`ParsedLine`."""
+
+    def __init__(self, lines=None):
+        self.lines = list(lines or [])
+
+    @classmethod
+    def parse(cls, data):
+        """From the file's bytes (``b''`` or None for a missing file)."""
+        if not data:
+            return cls()
+        if isinstance(data, bytes):
+            text = data.decode('utf-8', 'surrogateescape')
+        else:
+            text = data
+        pieces = text.split('\n')
+        lines = []
+        for number, piece in enumerate(pieces[:-1], 1):
+            lines.append(ParsedLine(piece, '\n', number))
+        if pieces[-1] != '':
+            lines.append(ParsedLine(pieces[-1], '', len(pieces)))
+        return cls(lines)
+
+    def render(self):
+        """The file's bytes: untouched lines exactly as read."""
+        out = []
+        last = len(self.lines) - 1
+        for index, line in enumerate(self.lines):
+            eol = line.eol
+            if not eol and index != last:
+                eol = '\n'
+            out.append(line.raw + eol)
+        return ''.join(out).encode('utf-8', 'surrogateescape')
+
+    def text(self):
+        """The content as text for a diff (undecodable bytes replaced)."""
+        return self.render().decode('utf-8', 'replace')
+
+    def key_lines(self):
+        return [line for line in self.lines if line.kind == 'key']
+
+    def find(self, identity):
+        return [line for line in self.lines if line.kind == 'key' and line.identity == identity]
+
+    def duplicates(self):
+        """Keys on more than one line: list of (first line, [all lines])."""
+        groups = {}
+        order = []
+        for line in self.key_lines():
+            if line.identity not in groups:
+                groups[line.identity] = []
+                order.append(line.identity)
+            groups[line.identity].append(line)
+        return [(groups[i][0], groups[i]) for i in order if len(groups[i]) > 1]
+
+    # -- edits ---------------------------------------------------------------
+    def replace(self, line, text):
+        """Rewrite ``line`` in place (keeping a CRLF ending)."""
+        if line.raw.endswith('\r'):
+            text += '\r'
+        new = ParsedLine(text, line.eol, line.number)
+        self.lines[self.lines.index(line)] = new
+        return new
+
+    def remove(self, line):
+        self.lines.remove(line)
+
+    def append(self, text):
+        if self.lines and not self.lines[-1].eol:
+            self.lines[-1].eol = '\n'
+        new = ParsedLine(text, '\n', 0)
+        self.lines.append(new)
+        return new
+
+
+class KeyChange:
+    """What happened to one key: ``action`` is added, updated, removed or unchanged."""
+
+    def __init__(self, key, action, comment=None, options=None, given=True):
+        self.key = key
+        self.action = action
+        self.comment = comment if comment is not None else key.comment
+        self.options = options
+        self.given = given
+
+    def as_dict(self):
+        return {
+            'fingerprint': self.key.fingerprint_sha256,
+            'type': self.key.key_type,
+            'comment': self.comment,
+            'options': render_options(self.options) if self.options is not None else None,
+            'action': self.action,
+        }
+
+
+class EditResult:
+    def __init__(self):
+        self.changes = []
+        self.duplicates = []   # dicts: fingerprint, type, lines, action
+
+    @property
+    def changed(self):
+        return any(change.action != 'unchanged' for change in self.changes)
+
+    def counts(self):
+        counts = {}
+        for change in self.changes:
+            if change.action != 'unchanged':
+                counts[change.action] = counts.get(change.action, 0) + 1
+        return counts
+
+
+def apply_edits(model, wanted, state='present', exclusive=False):
+    """Edit ``model`` so the ``wanted`` keys are present (or absent).
+
+    See the module docstring for the rules. Returns an :class:`EditResult`;
+    calling it again on a fresh read of the file gives the same edits, which
+    is what the locked re-read in a real run relies on.
+    """
+    result = EditResult()
+    wanted_ids = set(w.identity for w in wanted)
+    for first, lines in model.duplicates():
+        if state == 'absent' and first.identity in wanted_ids:
+            action = 'removed'
+        elif first.identity in wanted_ids or exclusive:
+            action = 'removed duplicates' if first.identity in wanted_ids else 'removed'
+        else:
+            action = 'kept'
+        result.duplicates.append({
+            'fingerprint': first.key.fingerprint_sha256,
+            'type': first.key.key_type,
+            'lines': [line.number for line in lines],
+            'action': action,
+        })
+    for item in wanted:
+        lines = model.find(item.identity)
+        if state == 'absent':
+            for line in lines:
+                model.remove(line)
+            comment = lines[0].key.comment if lines else item.comment
+            result.changes.append(KeyChange(item.key, 'removed' if lines else 'unchanged', comment))
+            continue
+        if not lines:
+            model.append(item.line())
+            result.changes.append(KeyChange(item.key, 'added', item.comment, item.options))
+            continue
+        action = 'unchanged'
+        first = lines[0]
+        if not first.matches(item.options, item.comment):
+            model.replace(first, item.line())
+            action = 'updated'
+        for line in lines[1:]:
+            model.remove(line)
+            action = 'updated'
+        result.changes.append(KeyChange(item.key, action, item.comment, item.options))
+    if exclusive and state == 'present':
+        reported = set()
+        for line in model.key_lines():
+            if line.identity not in wanted_ids:
+                model.remove(line)
+                if line.identity not in reported:
+                    reported.add(line.identity)
+                    result.changes.append(KeyChange(line.key, 'removed', line.key.comment,
+                                                    line.options, given=False))
+    return result

@@ -1,0 +1,337 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: ssh_authkey
+short_description: Authorize or revoke SSH public keys in an account's C(authorized_keys), declaratively
+version_added: 0.1.0
+description:
+  - Authorizes public keys for a user account, as WHM's C(authorizesshkey) does, but idempotently and for
+    many keys in one task. O(state=absent) (or O(authorize=false)) revokes them.
+  - The file is read the way sshd reads it. Every OpenSSH key type is understood, including
+    C(sk-ecdsa-sha2-nistp256@openssh.com), C(sk-ssh-ed25519@openssh.com) and the C(*-cert-v01@openssh.com)
+    certificates, with or without options; the base64 data of each key is decoded and its inner type must
+    match the type written before it.
+  - A key is identified by its type and data, never by its comment. When the options or the comment of an
+    authorized key differ from the task, its line is rewritten in place.
+  - Lines the task does not manage stay exactly as they are, in order, byte for byte - comments, blank lines,
+    other keys and lines sshd cannot read. A file without a final newline keeps it that way unless a key is
+    appended.
+  - If the same key is on several lines, it is reported in a warning and in RV(duplicates). With O(state=present)
+    the first line is the one managed and the later copies of a key the task names are removed, because sshd
+    tries every matching line and a later copy with weaker options (no C(from=)) would still let the key in.
+    O(state=absent) removes every copy. Copies of keys the task does not name are kept, unless O(exclusive=true).
+  - The read-modify-write holds an C(flock) on the file's directory, re-reads the file under the lock and writes
+    it atomically, so concurrent tasks adding different keys to the same file all land.
+  - The file gets mode V(0600) and the account as owner; the directory C(~/.ssh) mode V(0700) (see O(manage_dir)).
+author:
+  - keysmith.accounts contributors
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - keysmith.accounts.account
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode reads the file and reports exactly the actions and per-key results a real run gives.
+      - For a user that does not exist yet, or a O(file) that does not exist yet, it reports the change with a
+        warning instead of failing (an earlier task of the play may create them).
+  diff_mode:
+    support: full
+    details: The diff shows the whole file before and after.
+  platform:
+    platforms: posix
+options:
+  key:
+    description:
+      - The public key(s) to authorize or revoke, as C(type base64 [comment]) lines.
+      - One key, a list of keys, or a multi-line string with one key per line (blank lines and lines starting
+        with C(#) are ignored). A line may start with OpenSSH options, as in C(authorized_keys); O(options)
+        replaces them when given.
+      - An empty list (or a string with no key) is allowed only with O(exclusive=true), to remove every key.
+      - A key that does not parse is an error naming the key (C(key #2)), and the file is left untouched.
+      - Exactly one of O(key) and O(file) is required.
+    type: raw
+    aliases: [text]
+  file:
+    description:
+      - The absolute path, on the target, of a public key file to authorize (the seed API's C(file)).
+      - It may hold several keys, one per line. A missing file or a bad key in it is an error.
+      - Exactly one of O(key) and O(file) is required.
+    type: path
+  path:
+    description:
+      - The C(authorized_keys) file to edit. An absolute path, or a path starting with C(~/) relative to the
+        account's home.
+    type: str
+    default: ~/.ssh/authorized_keys
+  state:
+    description:
+      - V(present) authorizes the keys, V(absent) removes every line holding them.
+      - Defaults to V(present), or to what O(authorize) says. Giving both with opposite meanings is an error.
+    type: str
+    choices: [present, absent]
+  authorize:
+    description:
+      - The seed API's C(authorize) - V(true) means O(state=present), V(false) means O(state=absent).
+    type: bool
+  options:
+    description:
+      - OpenSSH key options for every given key, for example C(from="10.0.0.0/8",no-pty) or
+        C(restrict,command="/usr/bin/backup").
+      - Written as C(authorized_keys) wants them - comma separated, values in double quotes, C(\") for a
+        quote inside a value. White space after a comma is accepted here and dropped in the file (sshd ends
+        the options at the first space outside quotes).
+      - Checked like sshd checks them - unknown names, a flag with a value, a missing quote, a second
+        C(command=)/C(from=)/C(principals=), a bad C(environment=), C(expiry-time=), C(tunnel=),
+        C(permitopen=) or C(permitlisten=) are errors, since sshd would ignore the whole line.
+      - Compared semantically - option names without regard to case, values after unquoting, in order (order
+        matters to sshd, for example C(restrict,pty)). The same options written differently leave the line
+        unchanged.
+      - When omitted, each key gets the options written in front of it in O(key) (usually none), so the
+        options of an existing line are removed. Use V("") to say "no options" explicitly.
+    type: str
+  comment:
+    description:
+      - The comment of every given key, instead of the comment in the key text.
+      - When omitted, each key keeps the comment of its text (none if it has none).
+    type: str
+  exclusive:
+    description:
+      - Remove every other key from the file, so that only the given keys stay, each on one line.
+      - Comments, blank lines and lines sshd cannot read are kept.
+      - Only with O(state=present).
+    type: bool
+    default: false
+  manage_dir:
+    description:
+      - Create the directory of the file (C(~/.ssh)) when missing and give it mode V(0700) and the account as
+        owner. Applies only to a directory below the home; the directory of a file elsewhere must exist.
+      - With V(false) a missing directory is an error.
+    type: bool
+    default: true
+  backup:
+    description:
+      - Keep the previous content of the file next to it, with a time stamp in the name, when it changes.
+    type: bool
+    default: false
+notes:
+  - O(follow=false) (the default) refuses a symlinked C(authorized_keys) or C(~/.ssh), a hard-linked file and
+    files or directories owned by another user.
+  - Only keys sshd reads as keys are managed; shortened type names such as C(RSA) are not key types for sshd
+    and such lines are kept as lines it cannot read.
+seealso:
+  - name: WHM API 1 authorizesshkey
+    description: The API whose parameters (C(user), C(file) or C(text), C(authorize), C(options)) and output this
+      module follows.
+    link: https://api.docs.cpanel.net/openapi/whm/operation/authorizesshkey/
+  - module: keysmith.accounts.ssh_genkey
+  - module: ansible.posix.authorized_key
+  - name: sshd(8) AUTHORIZED_KEYS FILE FORMAT
+    description: The file format and the options.
+    link: https://man.openbsd.org/sshd#AUTHORIZED_KEYS_FILE_FORMAT
+'''
+
+EXAMPLES = r'''
+- name: Authorize alice's laptop key
+  keysmith.accounts.ssh_authkey:
+    user: alice
+    key: "{{ lookup('ansible.builtin.file', 'keys/alice_laptop.pub') }}"
+  become: true
+
+- name: The seed API call - authorize a public key file on the target, with options
+  keysmith.accounts.ssh_authkey:
+    user: alice
+    file: /home/alice/.ssh/deploy.pub
+    authorize: true
+    options: from="10.0.0.0/8",no-pty
+
+- name: Several keys at once, from a list, with one comment for all of them
+  keysmith.accounts.ssh_authkey:
+    user: backup
+    key:
+      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 backup1
+      - ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBBQ... backup2
+    options: restrict,command="/usr/local/bin/backup-receive"
+    comment: managed by ansible
+
+- name: Only the keys of the team stay (every other key is removed)
+  keysmith.accounts.ssh_authkey:
+    user: deploy
+    key: "{{ team_public_keys | join('\n') }}"
+    exclusive: true
+    backup: true
+
+- name: Revoke a key (the WHM way, authorize false)
+  keysmith.accounts.ssh_authkey:
+    user: alice
+    key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8
+    authorize: false
+  register: revoked
+
+- name: Show what happened to each key
+  ansible.builtin.debug:
+    msg: "{{ revoked['keys'] | map(attribute='action') }}"
+'''
+
+RETURN = r'''
+file:
+  description: The public key file given in O(file) (the seed API's C(file)); null when O(key) was used.
+  returned: always
+  type: str
+  sample: /home/alice/.ssh/deploy.pub
+authorized:
+  description:
+    - The seed API's C(authorized) - true when the given keys end up authorized (O(state=present)),
+      false when they end up revoked.
+  returned: always
+  type: bool
+  sample: true
+path:
+  description: The C(authorized_keys) file.
+  returned: always
+  type: str
+  sample: /home/alice/.ssh/authorized_keys
+user:
+  description: The account.
+  returned: always
+  type: str
+  sample: alice
+state:
+  description: The state the keys were brought to.
+  returned: always
+  type: str
+  sample: present
+exclusive:
+  description: Whether other keys were removed.
+  returned: always
+  type: bool
+  sample: false
+actions:
+  description: What the run did (in check mode, what it would do), in order. Empty when nothing changed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create directory /home/alice/.ssh (0700)", "create /home/alice/.ssh/authorized_keys (add 1 key)"]
+keys:
+  description:
+    - One entry per given key, in order, then one per other key that O(exclusive) removed.
+    - Empty in check mode when O(file) does not exist yet.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    fingerprint:
+      description: The SHA256 fingerprint, as C(ssh-keygen -l) prints it (of the certified key for a certificate).
+      type: str
+      sample: SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk
+    type:
+      description: The key type.
+      type: str
+      sample: ssh-ed25519
+    comment:
+      description: The key's comment in the file.
+      type: str
+      sample: alice@laptop
+    options:
+      description: The key's options as written in the file (null for a removed key).
+      type: str
+      sample: from="10.0.0.0/8",no-pty
+    action:
+      description: V(added), V(updated) (options or comment rewritten, or later duplicates removed),
+        V(removed) or V(unchanged).
+      type: str
+      sample: added
+duplicates:
+  description: Keys that were on more than one line of the file when it was read.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    fingerprint:
+      description: The SHA256 fingerprint.
+      type: str
+    type:
+      description: The key type.
+      type: str
+    lines:
+      description: The line numbers (from 1) holding the key.
+      type: list
+      elements: int
+    action:
+      description: V(removed duplicates) (first kept, later removed), V(removed) (all removed) or V(kept).
+      type: str
+  sample: [{"fingerprint": "SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk", "type": "ssh-ed25519",
+            "lines": [2, 7], "action": "removed duplicates"}]
+backup_file:
+  description: The copy of the previous content, when O(backup=true) and the file changed.
+  returned: changed and O(backup=true)
+  type: str
+  sample: /home/alice/.ssh/authorized_keys.12345.2026-01-01@12:00:00~
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import run_operation
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import (
+    DEFAULT_PATH,
+    AuthKeySpec,
+    SshAuthKey,
+)
+
+
+def build(module):
+    params = module.params
+    account = Account.resolve(params['user'], params['home'], check_mode=module.check_mode)
+    spec = AuthKeySpec(
+        account,
+        key=params['key'],
+        key_file=params['file'],
+        path=params['path'],
+        state=params['state'],
+        authorize=params['authorize'],
+        options=params['options'],
+        comment=params['comment'],
+        exclusive=params['exclusive'],
+        manage_dir=params['manage_dir'],
+        follow=params['follow'],
+        backup=params['backup'],
+    )
+    return SshAuthKey(spec, check_mode=module.check_mode)
+
+
+def main():
+    argument_spec = dict(
+        key=dict(type='raw', aliases=['text'], no_log=False),
+        file=dict(type='path'),
+        path=dict(type='str', default=DEFAULT_PATH),
+        state=dict(type='str', choices=['present', 'absent']),
+        authorize=dict(type='bool'),
+        options=dict(type='str'),
+        comment=dict(type='str'),
+        exclusive=dict(type='bool', default=False),
+        manage_dir=dict(type='bool', default=True),
+        backup=dict(type='bool', default=False),
+    )
+    argument_spec.update(ACCOUNT_OPTIONS)
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_one_of=[('key', 'file')],
+        mutually_exclusive=[('key', 'file')],
+        supports_check_mode=True,
+    )
+    run_operation(module, build)
+
+
+if __name__ == '__main__':
+    main()

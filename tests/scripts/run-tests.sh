@@ -1,0 +1,502 @@
+#!/usr/bin/env bash
+# Test harness of keysmith.accounts.  Called by the Makefile (and so by .ci/run).
+#
+#   tests/scripts/run-tests.sh STEP [STEP ...]
+#
+# Steps:
+#   venv         create/update .venv (Python 3.11+) from the requirement files
+#   deps         system packages the tests need (openssh-server), root only
+#   place        copy the checkout to <PLACE_ROOT>/ansible_collections/keysmith/accounts
+#   changelog    antsibull-changelog lint
+#   build        ansible-galaxy collection build into tests/output/build (metadata check)
+#   sanity       ansible-test sanity --venv (all tests, Pythons 3.8 .. 3.13 found)
+#   units        pytest over tests/unit (from the placed copy, .venv Python 3.11), then
+#                ansible-test units --venv --python 3.8 (target-side tests on the oldest target)
+#   integration  ansible-test integration --local --python 3.11 --allow-destructive
+#   e2e          tests/e2e/*.sh and molecule scenarios, when present
+#   demo         ansible-playbook playbooks/demo.yml twice (when present)
+#   test         venv deps changelog build sanity units integration e2e demo, in order, fail fast
+#   clean        remove .venv, tests/output, demo-output and the placed copy
+#
+# Environment knobs:
+#   PYTHON=/path/python3.x    interpreter for .venv (default: python3.11 / python3 >= 3.11)
+#   PLACE_ROOT=/dir           where ansible_collections/ is made (default: /tmp/keysmith-accounts-<hash>)
+#   SANITY_ARGS="..."         extra args for ansible-test sanity (e.g. "--test pep8")
+#   SANITY_PYTHONS="3.8 3.11" restrict the extra target Pythons put on PATH (default: all 3.8..3.13 found)
+#   UNITS_ARGS="..."          extra args for pytest
+#   UNITS_TARGET_PYTHONS="3.8" Pythons for the extra ansible-test units run ("" to skip)
+#   INTEGRATION_ARGS="..."    extra args for ansible-test integration (e.g. a target name)
+#   DEMO_IDEMPOTENT=1         fail `demo` if the second run reports changed > 0
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
+cd "$ROOT"
+
+VENV="$ROOT/.venv"
+VPY="$VENV/bin/python"
+STAMP="$VENV/.keysmith-requirements.sha256"
+REQ_FILES=(requirements.txt requirements-test.txt)
+COLLECTION_SUBPATH="ansible_collections/keysmith/accounts"
+if [ -z "${PLACE_ROOT:-}" ]; then
+    PLACE_ROOT="${TMPDIR:-/tmp}/keysmith-accounts-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+fi
+PLACED="$PLACE_ROOT/$COLLECTION_SUBPATH"
+OUTPUT="$ROOT/tests/output"
+export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 PIP_DISABLE_PIP_VERSION_CHECK=1
+# ansible-test refuses to run without a UTF-8 locale.
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
+
+declare -a TIMINGS=()
+
+log() { printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
+
+timed() {  # timed NAME CMD...: run, record wall time, fail with a clear message
+    local name="$1"; shift
+    local start end rc=0
+    start=$(date +%s)
+    # Run the step in a subshell with errexit active: in `cmd || rc=$?` bash would
+    # silently ignore `set -e` inside the step's functions.
+    set +e
+    (set -e; "$@")
+    rc=$?
+    set -e
+    end=$(date +%s)
+    TIMINGS+=("$(printf '%-12s %5ss  %s' "$name" "$((end - start))" "$([ $rc -eq 0 ] && echo ok || echo "FAILED (rc=$rc)")")")
+    if [ $rc -ne 0 ]; then
+        print_timings
+        print_counts
+        die "step '$name' failed (exit code $rc); see the output above."
+    fi
+}
+
+print_timings() {
+    [ ${#TIMINGS[@]} -gt 0 ] || return 0
+    printf '\n==> Harness summary (wall time per step)\n'
+    printf '    %s\n' "${TIMINGS[@]}"
+}
+
+# --------------------------------------------------------------------------- venv
+find_python() {
+    if [ -n "${PYTHON:-}" ]; then echo "$PYTHON"; return 0; fi
+    local cand
+    for cand in python3.11 /root/.pyenv/versions/3.11*/bin/python3.11 /usr/local/bin/python3.11 /usr/bin/python3.11 python3; do
+        if "$cand" -c 'import sys, venv, ensurepip; sys.exit(0 if sys.version_info[:2] >= (3, 11) else 1)' >/dev/null 2>&1; then
+            command -v "$cand" 2>/dev/null || echo "$cand"
+            return 0
+        fi
+    done
+    return 1
+}
+
+req_hash() { cat "${REQ_FILES[@]}" tests/unit/requirements.txt 2>/dev/null | sha256sum | cut -d' ' -f1; }
+
+step_venv() {
+    local want
+    want="$(req_hash)"
+    if [ -x "$VPY" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+        log "venv: $VENV is up to date ($("$VPY" --version))"
+        return 0
+    fi
+    local py
+    py="$(find_python)" || die "no Python >= 3.11 with venv/ensurepip found (set PYTHON=/path/to/python3.11)"
+    log "venv: creating $VENV with $py ($("$py" --version 2>&1))"
+    if [ ! -x "$VPY" ] || ! "$VPY" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else 1)' 2>/dev/null; then
+        rm -rf "$VENV"
+        "$py" -m venv "$VENV"
+    fi
+    "$VPY" -m pip install --quiet --upgrade pip
+    "$VPY" -m pip install --quiet -r requirements-test.txt
+    echo "$want" > "$STAMP"
+    "$VPY" -m pip --version
+    "$VENV/bin/ansible" --version | head -1
+}
+
+need_venv() { if [ ! -x "$VPY" ] || [ ! -f "$STAMP" ]; then step_venv; fi; }
+
+# --------------------------------------------------------------------------- deps
+step_deps() {
+    # openssh-server: sshd for the modules' validation / integration targets.
+    # and the shellcheck program: ansible-test's "shellcheck" sanity test is skipped (with a warning) without it.
+    local missing=()
+    command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+    command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+    if [ ${#missing[@]} -eq 0 ]; then
+        log "deps: openssh-server and shellcheck present"
+        return 0
+    fi
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        log "deps: WARNING missing ${missing[*]} and cannot install (not root / no apt-get)"
+        return 0
+    fi
+    log "deps: apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # Do not let package scripts start services inside a container / CI sandbox.
+    local policy=/usr/sbin/policy-rc.d made_policy=0 rc=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; made_policy=1
+    fi
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } || rc=$?
+    if [ $made_policy -eq 1 ]; then rm -f "$policy"; fi
+    [ $rc -eq 0 ] || die "apt-get install ${missing[*]} failed (rc=$rc)"
+    [ -x /usr/sbin/sshd ] || die "openssh-server installed but /usr/sbin/sshd missing"
+}
+
+# --------------------------------------------------------------------------- place
+# ansible-test needs the collection at .../ansible_collections/<ns>/<name> and resolves
+# real paths, so a symlink does not work: we copy.  The copy lives outside the git
+# checkout (ansible-test would otherwise list files with git from /work/main/.git).
+step_place() {
+    mkdir -p "$PLACED"
+    local -a excludes=(--exclude=/.venv --exclude=/.git --exclude=/tests/output --exclude=/demo-output
+                       --exclude=/bench/output --exclude=__pycache__ --exclude='*.pyc' --exclude=.pytest_cache
+                       --exclude=.hypothesis --exclude='/*.tar.gz')
+    if command -v rsync >/dev/null 2>&1; then
+        # keep tests/output of the placed copy (ansible-test caches venvs/results there)
+        rsync -a --delete --exclude=/tests/output "${excludes[@]}" "$ROOT/" "$PLACED/"
+    else
+        # no rsync: fresh copy with tar (same exclusions, anchored at ./), keeping
+        # tests/output of the placed copy (ansible-test keeps its venvs there)
+        find "$PLACED" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
+        if [ -d "$PLACED/tests" ]; then
+            find "$PLACED/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
+        fi
+        tar -C "$ROOT" --exclude=./.venv --exclude=./.git --exclude=./tests/output --exclude=./demo-output \
+            --exclude=./bench/output --exclude=__pycache__ --exclude='*.pyc' --exclude=.pytest_cache \
+            --exclude=.hypothesis --exclude='./*.tar.gz' -cf - . | tar -C "$PLACED" -xf -
+    fi
+    log "place: collection copied to $PLACED"
+}
+
+# Copy ansible-test results back so they can be looked at in the checkout.
+collect_output() {
+    [ -d "$PLACED/tests/output" ] || return 0
+    mkdir -p "$OUTPUT"
+    local d
+    for d in bot junit data reports coverage; do
+        [ -d "$PLACED/tests/output/$d" ] || continue
+        mkdir -p "$OUTPUT/$d"
+        cp -a "$PLACED/tests/output/$d/." "$OUTPUT/$d/" 2>/dev/null || true
+    done
+}
+
+# ansible-test --venv bootstraps pip with get-pip.py downloaded from the internet,
+# which is not reachable here.  This stand-in (at the cache path ansible-test checks
+# first, see ansible_test/_util/target/setup/requirements.py: bootstrap()) installs pip
+# with ensurepip and then runs `pip install` with the arguments it is given
+# (e.g. `--disable-pip-version-check pip==24.2 --no-setuptools --no-wheel`).
+write_get_pip() {
+    local pip_version
+    pip_version="$("$VPY" - <<'EOF'
+import re, pathlib, ansible_test
+src = pathlib.Path(ansible_test.__file__).parent / '_internal' / 'python_requirements.py'
+m = re.search(r"default_packages = dict\(\s*pip='([^']+)'", src.read_text())
+print(m.group(1) if m else '')
+EOF
+)"
+    [ -n "$pip_version" ] || die "cannot find the pip version ansible-test bootstraps (ansible-test source changed?)"
+    local cache="$HOME/.ansible/test/cache"
+    local target="$cache/get_pip_${pip_version//./_}.py"
+    mkdir -p "$cache"
+    cat > "$target.tmp" <<'EOF'
+"""Offline stand-in for get-pip.py, written by keysmith.accounts tests/scripts/run-tests.sh.
+
+Bootstraps pip into the running interpreter's environment with ensurepip, then runs
+``pip install`` with the command-line arguments (as get-pip.py does).
+"""
+import os
+import subprocess
+import sys
+
+
+def main():
+    args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
+    saved = dict(os.environ)
+    try:
+        import ensurepip
+        # ensurepip changes os.environ (PIP_CONFIG_FILE etc.): keep and restore it.
+        ensurepip.bootstrap(upgrade=True, default_pip=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    if args:
+        sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install'] + args))
+
+
+if __name__ == '__main__':
+    main()
+EOF
+    if ! cmp -s "$target.tmp" "$target" 2>/dev/null; then mv "$target.tmp" "$target"; else rm -f "$target.tmp"; fi
+}
+
+# Put the pyenv (or system) interpreters 3.8 .. 3.13 on PATH as pythonX.Y so that
+# ansible-test's compile/import sanity tests run on every target Python we claim
+# (tests/config.yml: python_requires >= 3.8).  pyenv *shims* are not usable for this
+# (a shim for a version that is not active exits with an error), so real binaries
+# are linked into a private bin directory that goes first on PATH.
+setup_pythons() {
+    local bindir="$PLACE_ROOT/bin" v p found=()
+    rm -rf "$bindir"; mkdir -p "$bindir"
+    local versions="${SANITY_PYTHONS:-3.8 3.9 3.10 3.11 3.12 3.13}"
+    for v in $versions; do
+        p=""
+        if [ "$v" = "3.11" ]; then p="$VPY"; else
+            local c
+            for c in /root/.pyenv/versions/"$v".*/bin/python"$v" /usr/local/bin/python"$v" /usr/bin/python"$v"; do
+                if [ -x "$c" ] && "$c" -c 'import venv, ensurepip' >/dev/null 2>&1; then p="$c"; fi
+            done
+        fi
+        if [ -n "$p" ]; then ln -sf "$p" "$bindir/python$v"; found+=("$v"); fi
+    done
+    # Hide pyenv shims for versions we did not find: link a failing stub is worse than
+    # nothing, so instead drop the shims dir from PATH for ansible-test.
+    local newpath="" IFS=:
+    for p in $PATH; do
+        case "$p" in */.pyenv/shims) continue ;; esac
+        newpath="${newpath:+$newpath:}$p"
+    done
+    unset IFS
+    export PATH="$bindir:$VENV/bin:$newpath"
+    log "pythons for ansible-test: ${found[*]}"
+}
+
+ansible_test() { (cd "$PLACED" && "$VENV/bin/ansible-test" "$@" --color no); }
+
+# --------------------------------------------------------------------------- counts
+# Per-suite "passed failed skipped" counts, printed at the end of `make test`.
+# Kept in a file because every step runs in a subshell.
+COUNTS_FILE="$(mktemp "${TMPDIR:-/tmp}/keysmith-counts.XXXXXX")"
+trap 'rm -f "$COUNTS_FILE"' EXIT
+record_counts() {  # record_counts SUITE PASSED FAILED SKIPPED
+    echo "$1 $2 $3 $4" >> "$COUNTS_FILE"
+    printf '%s: %s passed, %s failed, %s skipped\n' "$1" "$2" "$3" "$4"
+}
+
+junit_summary() {  # junit_summary SUITE DIR GLOB
+    local counts
+    counts="$("$VPY" - "$2" "$3" <<'EOF'
+import glob, os, sys
+import xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for path in glob.glob(os.path.join(sys.argv[1], sys.argv[2])):
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError:
+        failed += 1
+        continue
+    for case in root.iter('testcase'):
+        tags = {child.tag for child in case}
+        if tags & {'failure', 'error'}:
+            failed += 1
+        elif 'skipped' in tags:
+            skipped += 1
+        else:
+            passed += 1
+print(passed, failed, skipped)
+EOF
+)" || counts="0 0 0"
+    # shellcheck disable=SC2086
+    record_counts "$1" $counts
+}
+
+print_counts() {
+    [ -s "$COUNTS_FILE" ] || return 0
+    local suite line p f s tp=0 tf=0 ts=0
+    printf '\n==> Results per suite\n'
+    while read -r suite; do
+        line="$(grep "^$suite " "$COUNTS_FILE" | tail -1)" || continue
+        read -r _ p f s <<<"$line"
+        printf '    %-12s %s passed, %s failed, %s skipped\n' "$suite" "$p" "$f" "$s"
+        tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
+    done < <(cut -d' ' -f1 "$COUNTS_FILE" | awk '!seen[$0]++')
+    printf 'total: %s passed, %s failed, %s skipped\n' "$tp" "$tf" "$ts"
+}
+
+# --------------------------------------------------------------------------- steps
+step_changelog() {
+    need_venv
+    log "changelog: antsibull-changelog lint"
+    "$VENV/bin/antsibull-changelog" lint
+    echo "changelog lint: ok"
+}
+
+step_build() {
+    need_venv
+    log "build: ansible-galaxy collection build (checks galaxy.yml and build_ignore)"
+    rm -rf "$OUTPUT/build"; mkdir -p "$OUTPUT/build"
+    "$VENV/bin/ansible-galaxy" collection build --force --output-path "$OUTPUT/build" "$ROOT"
+    local tarball
+    tarball="$(ls "$OUTPUT"/build/keysmith-accounts-*.tar.gz)"
+    # the artifact must not carry local state
+    if tar -tzf "$tarball" | grep -E '(^|/)(\.venv|\.git|tests/output|demo-output|__pycache__)(/|$)'; then
+        die "build: $tarball contains files that build_ignore should exclude (listed above)"
+    fi
+    echo "build: $tarball ($(tar -tzf "$tarball" | wc -l) entries)"
+}
+
+step_sanity() {
+    need_venv; step_deps; step_place; write_get_pip; setup_pythons
+    log "sanity: ansible-test sanity --venv (all tests) ${SANITY_ARGS:-}"
+    rm -rf "$PLACED/tests/output/bot" "$PLACED/tests/output/junit"
+    local rc=0
+    # shellcheck disable=SC2086
+    ansible_test sanity --venv --junit ${SANITY_ARGS:-} || rc=$?
+    collect_output
+    junit_summary sanity "$PLACED/tests/output/junit" 'ansible-test-sanity-*.xml'
+    # A crashing sanity test (FATAL) stops ansible-test without a junit file for it.
+    if [ $rc -ne 0 ] && tail -1 "$COUNTS_FILE" | grep -q '^sanity [0-9]* 0 '; then
+        read -r _ p _ s <<<"$(tail -1 "$COUNTS_FILE")"
+        record_counts sanity "$p" 1 "$s"
+    fi
+    return $rc
+}
+
+step_units() {
+    need_venv; step_place
+    if ! find "$PLACED/tests/unit" -name 'test_*.py' -print -quit 2>/dev/null | grep -q .; then
+        log "units: no tests/unit/**/test_*.py: skipped"
+        return 0
+    fi
+    local jobs=() rc=0
+    rm -f "$OUTPUT/junit/units.xml"
+    "$VPY" -c 'import xdist' 2>/dev/null && jobs=(-n auto)
+    log "units: pytest tests/unit (collection on PYTHONPATH=$PLACE_ROOT)"
+    mkdir -p "$OUTPUT/junit"
+    # shellcheck disable=SC2086
+    (cd "$PLACED" && PYTHONPATH="$PLACE_ROOT${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1 \
+        "$VPY" -m pytest -p no:cacheprovider --import-mode=importlib -r a "${jobs[@]}" \
+        --junitxml="$OUTPUT/junit/units.xml" tests/unit ${UNITS_ARGS:-}) || rc=$?
+    junit_summary units "$OUTPUT/junit" 'units.xml'
+    [ $rc -eq 0 ] || return $rc
+
+    # Module code runs on managed nodes with Python >= 3.8: run the target-side unit
+    # tests (tests/unit/plugins/{modules,module_utils}) on the oldest one too, with
+    # ansible-test (ansible-core 2.19 itself cannot be installed on 3.8; ansible-test
+    # puts its own copy on the path).  ~40 s on 2 cores.  UNITS_TARGET_PYTHONS="" skips.
+    local v
+    for v in ${UNITS_TARGET_PYTHONS-3.8}; do
+        write_get_pip; SANITY_PYTHONS="$v 3.11" setup_pythons
+        if [ ! -e "$PLACE_ROOT/bin/python$v" ]; then
+            log "units: WARNING python$v not found: target-side unit tests on $v skipped"
+            continue
+        fi
+        log "units: ansible-test units --venv --python $v (target-side tests)"
+        rm -f "$PLACED"/tests/output/junit/python"$v"-*-units.xml
+        ansible_test units --venv --python "$v" || rc=$?
+        junit_summary "units-py$v" "$PLACED/tests/output/junit" "python$v-*-units.xml"
+        [ $rc -eq 0 ] || return $rc
+    done
+    return $rc
+}
+
+step_integration() {
+    need_venv; step_deps; step_place
+    local targets
+    targets=$(find "$PLACED/tests/integration/targets" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
+    if [ "$targets" -eq 0 ]; then
+        log "integration: no tests/integration/targets/*: skipped"
+        return 0
+    fi
+    log "integration: ansible-test integration --local --python 3.11 --allow-destructive ($targets targets) ${INTEGRATION_ARGS:-}"
+    # --local runs on this host with the running interpreter (.venv/bin/python), so the
+    # modules see the venv's cryptography; ansible-test's inventory sets
+    # ansible_python_interpreter to that same interpreter.
+    local rc=0
+    # shellcheck disable=SC2086
+    PATH="$VENV/bin:$PATH" ansible_test integration --local --python 3.11 --allow-destructive ${INTEGRATION_ARGS:-} || rc=$?
+    collect_output
+    if [ $rc -eq 0 ]; then
+        record_counts integration "$targets" 0 0
+    else
+        record_counts integration 0 1 0
+    fi
+    return $rc
+}
+
+step_e2e() {
+    need_venv
+    local ran=0 f s
+    shopt -s nullglob
+    for f in tests/e2e/*.sh; do
+        log "e2e: $f"
+        PATH="$VENV/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" bash "$f"
+        ran=$((ran + 1))
+    done
+    for s in extensions/molecule/*/molecule.yml molecule/*/molecule.yml; do
+        local scen dir
+        scen="$(basename "$(dirname "$s")")"
+        dir="$(dirname "$(dirname "$(dirname "$s")")")"
+        log "e2e: molecule test -s $scen (in $dir)"
+        (cd "$dir" && PATH="$VENV/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" molecule test -s "$scen")
+        ran=$((ran + 1))
+    done
+    shopt -u nullglob
+    if [ $ran -eq 0 ]; then
+        log "e2e: no tests/e2e/*.sh nor molecule scenarios: skipped"
+    else
+        record_counts e2e "$ran" 0 0
+    fi
+}
+
+step_demo() {
+    need_venv
+    if [ ! -f playbooks/demo.yml ]; then
+        log "demo: playbooks/demo.yml does not exist yet: skipped"
+        return 0
+    fi
+    step_deps; step_place
+    mkdir -p "$ROOT/demo-output"
+    local run out changed
+    for run in 1 2; do
+        log "demo: ansible-playbook playbooks/demo.yml (run $run of 2)"
+        out="$ROOT/demo-output/run$run.log"
+        set +e
+        PATH="$VENV/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" \
+            ANSIBLE_PYTHON_INTERPRETER="$VPY" ansible-playbook -i localhost, -c local playbooks/demo.yml 2>&1 | tee "$out"
+        local rc=${PIPESTATUS[0]}
+        set -e
+        [ "$rc" -eq 0 ] || die "demo run $run failed (rc=$rc), log: $out"
+    done
+    changed=$(sed -n '/PLAY RECAP/,$p' "$ROOT/demo-output/run2.log" | grep -o 'changed=[0-9]*' | cut -d= -f2 | awk '{s+=$1} END {print s+0}')
+    log "demo: second run changed=$changed"
+    record_counts demo 2 0 0
+    if [ "${DEMO_IDEMPOTENT:-0}" = 1 ] && [ "$changed" != 0 ]; then
+        die "demo: second run is not idempotent (changed=$changed)"
+    fi
+}
+
+step_clean() {
+    log "clean"
+    rm -rf "$VENV" "$OUTPUT" "$ROOT/demo-output" "$PLACE_ROOT"
+    find "$ROOT" -path "$ROOT/.git" -prune -o -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
+}
+
+step_test() {
+    : > "$COUNTS_FILE"
+    timed venv step_venv
+    timed deps step_deps
+    timed changelog step_changelog
+    timed build step_build
+    timed sanity step_sanity
+    timed units step_units
+    timed integration step_integration
+    timed e2e step_e2e
+    timed demo step_demo
+    print_timings
+    log "make test: all steps passed"
+    print_counts
+}
+
+[ $# -gt 0 ] || set -- test
+for step in "$@"; do
+    case "$step" in
+        venv|deps|place|changelog|build|sanity|units|integration|e2e|demo|clean|test) ;;
+        *) die "unknown step '$step' (see the header of $0)" ;;
+    esac
+    if [ "$step" = test ] || [ "$step" = clean ]; then
+        "step_$step"
+    else
+        timed "$step" "step_$step"
+    fi
+done
+[ "$step" = test ] || [ "$step" = clean ] || print_timings
