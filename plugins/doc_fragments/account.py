@@ -18,7 +18,7 @@ options:
       - The system account whose files are managed.
       - Defaults to the user the module runs as.
       - Files and directories the module creates are owned by this user; writing
-        for another user needs root (for example C(become: true)).
+        for another user needs root (run the task with C(become)).
       - A user that does not exist is an error; in check mode the module reports
         what a real run would do instead, assuming an earlier task creates the user.
     type: str

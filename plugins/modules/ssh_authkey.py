@@ -33,7 +33,7 @@ description:
     it atomically, so concurrent tasks adding different keys to the same file all land.
   - The file gets mode V(0600) and the account as owner; the directory C(~/.ssh) mode V(0700) (see O(manage_dir)).
 author:
-  - keysmith.accounts contributors
+  - keysmith.accounts contributors (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account
@@ -57,7 +57,7 @@ options:
         with C(#) are ignored). A line may start with OpenSSH options, as in C(authorized_keys); O(options)
         replaces them when given.
       - An empty list (or a string with no key) is allowed only with O(exclusive=true), to remove every key.
-      - A key that does not parse is an error naming the key (C(key #2)), and the file is left untouched.
+      - A key that does not parse is an error naming the key by its position, and the file is left untouched.
       - Exactly one of O(key) and O(file) is required.
     type: raw
     aliases: [text]
@@ -106,8 +106,9 @@ options:
     type: str
   exclusive:
     description:
-      - Remove every other key from the file, so that only the given keys stay, each on one line.
-      - Comments, blank lines and lines sshd cannot read are kept.
+      - Remove every line holding another key (even one whose options sshd would reject), so that only the
+        given keys stay, each on one line.
+      - Comments, blank lines and lines that hold no key sshd can read are kept.
       - Only with O(state=present).
     type: bool
     default: false
@@ -278,10 +279,9 @@ backup_file:
   sample: /home/alice/.ssh/authorized_keys.12345.2026-01-01@12:00:00~
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import run_operation
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import (
     DEFAULT_PATH,
@@ -324,7 +324,7 @@ def main():
         backup=dict(type='bool', default=False),
     )
     argument_spec.update(ACCOUNT_OPTIONS)
-    module = AnsibleModule(
+    module = KeysmithModule(
         argument_spec=argument_spec,
         required_one_of=[('key', 'file')],
         mutually_exclusive=[('key', 'file')],

@@ -20,11 +20,12 @@ description:
     with mode V(0700) when missing.
   - An existing key that matches O(type), O(bits), O(comment) and O(passphrase) is left alone.
     When it does not match, O(regenerate) decides what happens. A missing or wrong public key
-    file is restored from the private key, and a changed O(comment) only rewrites the public key.
+    file is restored from the private key, and a changed O(comment) is written into the key files
+    without generating a new key.
   - Files are written atomically (a temporary file in the same directory, fsync, rename).
   - Private keys and passphrases never appear in the results, the diff or the logs.
 author:
-  - keysmith.accounts contributors
+  - keysmith.accounts contributors (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account
@@ -79,7 +80,8 @@ options:
     description:
       - The comment of the public key.
       - When omitted, an existing key keeps its comment and a new key gets C(USER@HOSTNAME).
-      - The comment is stored in the C(.pub) file; changing it does not regenerate the key.
+      - The comment is stored in the C(.pub) file and, for private keys in the OpenSSH format, inside
+        the private key as well (as C(ssh-keygen -c) does). Changing it does not regenerate the key.
     type: str
   state:
     description:

@@ -237,10 +237,11 @@ EOF
 setup_pythons() {
     local bindir="$PLACE_ROOT/bin" v p found=()
     rm -rf "$bindir"; mkdir -p "$bindir"
-    local versions="${SANITY_PYTHONS:-3.8 3.9 3.10 3.11 3.12 3.13}"
+    local versions="${SANITY_PYTHONS:-3.8 3.9 3.10 3.11 3.12 3.13}" vv
+    vv="$(venv_pyver)"
     for v in $versions; do
         p=""
-        if [ "$v" = "3.11" ]; then p="$VPY"; else
+        if [ "$v" = "$vv" ]; then p="$VPY"; else
             local c
             for c in /root/.pyenv/versions/"$v".*/bin/python"$v" /usr/local/bin/python"$v" /usr/bin/python"$v"; do
                 if [ -x "$c" ] && "$c" -c 'import venv, ensurepip' >/dev/null 2>&1; then p="$c"; fi
@@ -259,6 +260,8 @@ setup_pythons() {
     export PATH="$bindir:$VENV/bin:$newpath"
     log "pythons for ansible-test: ${found[*]}"
 }
+
+venv_pyver() { "$VPY" -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
 
 ansible_test() { (cd "$PLACED" && "$VENV/bin/ansible-test" "$@" --color no); }
 
@@ -375,7 +378,7 @@ step_units() {
     # puts its own copy on the path).  ~40 s on 2 cores.  UNITS_TARGET_PYTHONS="" skips.
     local v
     for v in ${UNITS_TARGET_PYTHONS-3.8}; do
-        write_get_pip; SANITY_PYTHONS="$v 3.11" setup_pythons
+        write_get_pip; SANITY_PYTHONS="$v $(venv_pyver)" setup_pythons
         if [ ! -e "$PLACE_ROOT/bin/python$v" ]; then
             log "units: WARNING python$v not found: target-side unit tests on $v skipped"
             continue
@@ -397,13 +400,15 @@ step_integration() {
         log "integration: no tests/integration/targets/*: skipped"
         return 0
     fi
-    log "integration: ansible-test integration --local --python 3.11 --allow-destructive ($targets targets) ${INTEGRATION_ARGS:-}"
+    local pyver
+    pyver="$(venv_pyver)"
+    log "integration: ansible-test integration --local --python $pyver --allow-destructive ($targets targets) ${INTEGRATION_ARGS:-}"
     # --local runs on this host with the running interpreter (.venv/bin/python), so the
     # modules see the venv's cryptography; ansible-test's inventory sets
     # ansible_python_interpreter to that same interpreter.
     local rc=0
     # shellcheck disable=SC2086
-    PATH="$VENV/bin:$PATH" ansible_test integration --local --python 3.11 --allow-destructive ${INTEGRATION_ARGS:-} || rc=$?
+    PATH="$VENV/bin:$PATH" ansible_test integration --local --python "$pyver" --allow-destructive ${INTEGRATION_ARGS:-} || rc=$?
     collect_output
     if [ $rc -eq 0 ]; then
         record_counts integration "$targets" 0 0
@@ -417,9 +422,14 @@ step_e2e() {
     need_venv
     local ran=0 f s
     shopt -s nullglob
+    local -a found=(tests/e2e/*.sh extensions/molecule/*/molecule.yml molecule/*/molecule.yml)
+    if [ ${#found[@]} -gt 0 ]; then step_deps; step_place; fi
+    # Everything below runs against the placed copy with the venv's Python as the
+    # managed node's interpreter (it has cryptography/bcrypt).
+    export ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" ANSIBLE_PYTHON_INTERPRETER="$VPY"
     for f in tests/e2e/*.sh; do
         log "e2e: $f"
-        PATH="$VENV/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" bash "$f"
+        PATH="$VENV/bin:$PATH" bash "$f"
         ran=$((ran + 1))
     done
     for s in extensions/molecule/*/molecule.yml molecule/*/molecule.yml; do
@@ -427,7 +437,7 @@ step_e2e() {
         scen="$(basename "$(dirname "$s")")"
         dir="$(dirname "$(dirname "$(dirname "$s")")")"
         log "e2e: molecule test -s $scen (in $dir)"
-        (cd "$dir" && PATH="$VENV/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" molecule test -s "$scen")
+        (cd "$dir" && PATH="$VENV/bin:$PATH" molecule test -s "$scen")
         ran=$((ran + 1))
     done
     shopt -u nullglob

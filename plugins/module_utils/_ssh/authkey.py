@@ -141,14 +141,16 @@ class AuthKeySpec:
         wanted = []
         count = 0
         for text_index, text in enumerate(texts, 1):
-            for line_number, line in iter_key_lines(text):
+            lines = list(iter_key_lines(text))
+            for line_number, line in lines:
                 count += 1
                 if what == 'key':
                     source = 'key #%d' % count
-                    if len(texts) > 1:
-                        source += ' (item %d, line %d)' % (text_index, line_number)
-                    elif line_number != count:
-                        source += ' (line %d)' % line_number
+                    if len(lines) > 1 or line_number != 1:
+                        if len(texts) > 1:
+                            source += ' (item %d, line %d)' % (text_index, line_number)
+                        else:
+                            source += ' (line %d)' % line_number
                 else:
                     source = '%s line %d' % (what, line_number)
                 key, line_options = parse_key_text(line, source)
@@ -281,7 +283,10 @@ class SshAuthKey:
         else:
             self.edits = apply_edits(model, self.wanted, spec.state, spec.exclusive)
             self._note_duplicates(plan, self.edits)
-        if self.managed_dir and spec.state == 'present':
+        writes = self.keys_unknown or self.edits.changed
+        if self.managed_dir and spec.state == 'present' and (exists or writes):
+            # ~/.ssh is made (or fixed) for a file that is or will be there,
+            # not for an exclusive task that leaves no file at all.
             self._plan_dir(plan, dir_state)
         if self.keys_unknown:
             plan.add('authorize keys of', spec.path, self._write, 'from %s' % spec.key_file)
@@ -299,7 +304,9 @@ class SshAuthKey:
 
     def _plan_dir(self, plan, dir_state):
         path = self.tree.path(self.parts)
-        ensure = lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE)  # noqa: E731
+
+        def ensure():
+            self.tree.ensure_dir(self.parts, SSH_DIR_MODE)
         if dir_state is None or not dir_state.exists:
             plan.add('create directory', path, ensure, '%04o' % SSH_DIR_MODE)
         elif dir_state.mode != SSH_DIR_MODE or (self.tree.uid is not None and dir_state.uid != self.tree.uid):

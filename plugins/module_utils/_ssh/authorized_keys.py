@@ -268,6 +268,9 @@ def parse_options(text, lenient=False):
             raise InvalidInput('unknown key option %s' % _short(name))
         seen.add(lname)
         options.append(KeyOption(name, value))
+        if lenient:
+            while pos < len(text) and text[pos] in _SPACE:
+                pos += 1
         if pos >= len(text):
             break
         if text[pos] != ',':
@@ -574,10 +577,12 @@ class KeyChange:
         self.given = given
 
     def as_dict(self):
+        # A comment read from the file may hold bytes that are not UTF-8.
+        comment = self.comment.encode('utf-8', 'surrogateescape').decode('utf-8', 'replace')
         return {
             'fingerprint': self.key.fingerprint_sha256,
             'type': self.key.key_type,
-            'comment': self.comment,
+            'comment': comment,
             'options': render_options(self.options) if self.options is not None else None,
             'action': self.action,
         }

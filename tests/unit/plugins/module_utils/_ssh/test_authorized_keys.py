@@ -218,7 +218,7 @@ def test_bad_options(text, message):
 
 
 def test_lenient_options_drop_spaces_after_commas():
-    options = parse_options('  no-pty,  from="1.2.3.4, 5.6.7.8",\trestrict ', lenient=True)
+    options = parse_options('  no-pty ,  from="1.2.3.4, 5.6.7.8",\trestrict ', lenient=True)
     assert render_options(options) == 'no-pty,from="1.2.3.4, 5.6.7.8",restrict'
 
 
@@ -375,8 +375,8 @@ def test_duplicates_rule(keyset):
     # exclusive keeps one line per named key and nothing else
     model = AuthorizedKeys.parse(data.encode())
     result = apply_edits(model, [_wanted(other)], 'present', exclusive=True)
-    assert [(c.action, c.given) for c in result.changes] == [('updated', True), ('removed', False),
-                                                            ('removed', False)]
+    assert [(c.action, c.given) for c in result.changes] == [
+        ('updated', True), ('removed', False), ('removed', False)]
     assert result.duplicates[0]['action'] == 'removed'
     assert model.render().decode() == other + '\n'
 
@@ -440,3 +440,11 @@ def test_parsed_line_reprs_are_short(keyset):
 def test_public_key_from_parser_is_the_keys_module_key(keyset):
     line = keyset.lines['ssh-ed25519']
     assert parse_one(line).key.same_key(PublicKey.from_line(line))
+
+
+def test_removed_key_with_non_utf8_comment_reports_text(keyset):
+    line = keyset.lines['ssh-ed25519'].rsplit(' ', 1)[0].encode() + b' caf\xe9\n'
+    model = AuthorizedKeys.parse(line)
+    result = apply_edits(model, [], 'present', exclusive=True)
+    assert result.changes[0].as_dict()['comment'] == 'caf\ufffd'
+    assert model.render() == b''
