@@ -561,7 +561,7 @@ class CryptographyBackend(KeyBackend):
 
 
 def _short_reason(exc):
-    text = str(exc).split('.')[0]
+    text = str(exc).split('.', maxsplit=1)[0]
     return text[:120] if text else type(exc).__name__
 
 

@@ -372,8 +372,8 @@ class SshKeyPair:
 
     def _generate(self):
         spec = self.spec
-        private_bytes, key = self.generator.generate(spec.key_type, spec.bits, spec.passphrase, self.comment,
-                                                   spec.private_key_format)
+        private_bytes, key = self.generator.generate(spec.key_type, spec.bits, spec.passphrase,
+                                                     self.comment, spec.private_key_format)
         self.key = PublicKey.from_blob(key.key_type, key.blob, self.comment)
         # Private key first: if the run dies between the two writes, the next
         # run sees a .pub that does not match and restores it.

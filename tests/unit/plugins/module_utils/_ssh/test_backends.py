@@ -48,7 +48,9 @@ def make_backend(name):
 
 
 def keygen(*args, **kwargs):
-    return subprocess.run([SSH_KEYGEN] + list(args), stdin=subprocess.DEVNULL, capture_output=True, **kwargs)
+    check = kwargs.pop('check', False)
+    return subprocess.run([SSH_KEYGEN] + list(args), stdin=subprocess.DEVNULL, capture_output=True,
+                          check=check, **kwargs)
 
 
 def write(tmp_path, name, data, mode=0o600):
