@@ -151,6 +151,13 @@ def run_operation(module, build):
             plan.apply()
             applied = True
         result = operation.result(plan, applied)
+        # An operation that carried on past a failure (provision without
+        # atomic) fails the task at the end, with its full result.
+        failed_msg = result.pop('failed_msg', None)
+        if failed_msg:
+            _emit_warnings(module, plan)
+            result['changed'] = plan.changed
+            module.fail_json(msg=failed_msg, **result)
     except KeysmithError as exc:
         _emit_warnings(module, plan)
         module.fail_json(msg=exc.msg, **exc.details)

@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Provision many accounts in one module call, with the single modules' code.
+
+Each item of an account becomes the same operation object its own module
+uses (``SshKeyPair``, ``SshAuthKey``, ...). This module only loops: it plans
+every item of every account, then applies the plans. It has no key, file or
+CSR logic of its own.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeysmithError
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
+
+
+def named(where, build):
+    """Run ``build()``; an error it raises names the item ``where``."""
+    try:
+        return build()
+    except KeysmithError as exc:
+        raise KeysmithError('%s: %s' % (where, exc.msg), **exc.details)
+
+
+class Item:
+    """One operation of an account, with the words that name it in messages."""
+
+    def __init__(self, kind, name, operation):
+        self.kind = kind
+        self.name = name
+        self.operation = operation
+        self.plan = None
+
+    def label(self):
+        return '%s %s' % (self.kind, self.name)
+
+
+def ssh_key_items(account, entries, defaults, check_mode):
+    items = []
+    for index, entry in enumerate(entries or []):
+        where = 'ssh_keys[%d] (%s)' % (index, entry.get('name') or entry.get('path'))
+        spec = named(where, lambda entry=entry: KeyPairSpec(
+            account,
+            name=entry.get('name'),
+            path=entry.get('path'),
+            key_type=entry.get('type') or 'rsa',
+            bits=entry.get('bits'),
+            passphrase=entry.get('passphrase'),
+            comment=entry.get('comment'),
+            state=entry.get('state') or 'present',
+            regenerate=entry.get('regenerate') or 'partial_idempotence',
+            private_key_format=entry.get('private_key_format') or 'auto',
+            backend=defaults['backend'],
+            follow=defaults['follow'],
+        ))
+        items.append(Item('ssh_key', where, SshKeyPair(spec, check_mode=check_mode)))
+    return items
+
+
+def authorized_key_items(account, entries, exclusive, defaults, check_mode):
+    """One ``authorized_keys`` operation for the keys to keep, one for those to
+    revoke: the same code as ``ssh_authkey`` with a list of keys."""
+    present, absent = [], []
+    for index, entry in enumerate(entries or []):
+        key = entry.get('key')
+        if not key or not isinstance(key, str):
+            raise InvalidInput('authorized_keys[%d]: key is required (a public key line)' % index)
+        text = key.strip()
+        if entry.get('options'):
+            # The operation reads options written in front of each key.
+            text = '%s %s' % (entry['options'], text)
+        (absent if entry.get('state') == 'absent' else present).append(text)
+    items = []
+    if present or exclusive:
+        spec = named('authorized_keys', lambda: AuthKeySpec(
+            account, key=present, state='present', exclusive=exclusive, follow=defaults['follow']))
+        items.append(Item('authorized_keys', '(%d key%s%s)' % (
+            len(present), '' if len(present) == 1 else 's', ', exclusive' if exclusive else ''),
+            SshAuthKey(spec, check_mode=check_mode)))
+    if absent and not exclusive:
+        spec = named('authorized_keys', lambda: AuthKeySpec(
+            account, key=absent, state='absent', follow=defaults['follow']))
+        items.append(Item('authorized_keys', '(revoke %d key%s)' % (len(absent), '' if len(absent) == 1 else 's'),
+                          SshAuthKey(spec, check_mode=check_mode)))
+    return items
+
+
+# Item kinds in the order they are applied within an account; each builder
+# turns the account's entries into operations.
+def build_items(account, entry, defaults, check_mode):
+    items = []
+    items.extend(ssh_key_items(account, entry.get('ssh_keys'), defaults, check_mode))
+    items.extend(authorized_key_items(account, entry.get('authorized_keys'),
+                                      bool(entry.get('authorized_keys_exclusive')), defaults, check_mode))
+    return items
+
+
+class AccountRun:
+    """The items of one account, their plans and how the account fared."""
+
+    def __init__(self, entry):
+        self.entry = entry
+        self.name = entry.get('name')
+        self.items = []
+        self.error = None
+        self.applied = False
+
+    @property
+    def changed(self):
+        return any(item.plan is not None and item.plan.changed for item in self.items)
+
+    @property
+    def done_anything(self):
+        return any(item.plan is not None and item.plan.done for item in self.items)
+
+    def fail(self, item, exc):
+        where = 'account %s' % self.name
+        if item is not None:
+            where += ', %s' % item.label()
+        self.error = KeysmithError('%s: %s' % (where, exc.msg), **exc.details)
+        return self.error
+
+
+class ProvisionPlan(Plan):
+    """The plans of all accounts; applying it applies account by account."""
+
+    def __init__(self, provision):
+        super(ProvisionPlan, self).__init__()
+        self.provision = provision
+        self.diffs = []
+
+    def apply(self):
+        self.provision.apply()
+
+    def diff(self):
+        # One diff per changed item; Ansible renders a list of diffs in order.
+        return self.diffs
+
+
+class Provision:
+    """``provision``'s operation: plan every account, then apply.
+
+    ``atomic``: any error while planning fails the task before anything is
+    written. Otherwise an account with a bad item is reported (account and item
+    named) and the other accounts are still provisioned; the task fails at the
+    end, listing every failed account.
+    """
+
+    def __init__(self, accounts, atomic=False, backend='auto', follow=False, check_mode=False):
+        if not isinstance(accounts, list):
+            raise InvalidInput('accounts must be a list')
+        names = set()
+        for index, entry in enumerate(accounts):
+            name = entry.get('name') if isinstance(entry, dict) else None
+            if not name:
+                raise InvalidInput('accounts[%d]: name is required' % index)
+            if name in names:
+                raise InvalidInput('account %s is listed twice in accounts; merge its items' % name)
+            names.add(name)
+        self.runs = [AccountRun(entry) for entry in accounts]
+        self.atomic = atomic
+        self.defaults = {'backend': backend, 'follow': follow}
+        self.check_mode = check_mode
+
+    def plan(self):
+        plan = ProvisionPlan(self)
+        for run in self.runs:
+            self._plan_account(run)
+            if run.error is not None:
+                if self.atomic:
+                    raise KeysmithError('%s (atomic: nothing was written)' % run.error.msg, **run.error.details)
+                continue
+            for item in run.items:
+                if item.plan is None:
+                    continue
+                for text in item.plan.warnings:
+                    plan.warn('account %s, %s: %s' % (run.name, item.label(), text))
+                plan.deprecations.extend(item.plan.deprecations)
+                plan.actions.extend(item.plan.actions)
+        return plan
+
+    def _plan_account(self, run):
+        item = None
+        try:
+            account = Account.resolve(run.name, run.entry.get('home'), check_mode=self.check_mode)
+            run.items = build_items(account, run.entry, self.defaults, self.check_mode)
+            for item in run.items:
+                item.plan = item.operation.plan()
+        except KeysmithError as exc:
+            run.fail(item, exc)
+
+    def apply(self):
+        """Apply each account's plans in order; stop an account at its first error."""
+        for run in self.runs:
+            if run.error is not None or not run.changed:
+                continue
+            for item in run.items:
+                try:
+                    item.plan.apply()
+                except KeysmithError as exc:
+                    error = run.fail(item, exc)
+                    if self.atomic:
+                        raise error
+                    break
+            run.applied = run.error is None
+
+    def result(self, plan, applied):
+        accounts = []
+        diffs = []
+        for run in self.runs:
+            # In a real run an account changed when something was done for it.
+            changed = run.done_anything if applied else run.changed and run.error is None
+            entry = {'name': run.name, 'changed': changed, 'items': []}
+            if run.error is not None:
+                entry['failed'] = True
+                entry['msg'] = run.error.msg
+            for item in run.items:
+                if item.plan is None:
+                    continue
+                item_result = item.operation.result(item.plan, applied and run.applied)
+                item_result.update({'kind': item.kind, 'item': item.name, 'changed': item.plan.changed})
+                entry['items'].append(item_result)
+                if item.plan.changed:
+                    diff = item.plan.diff()
+                    diff['before_header'] = diff['after_header'] = '%s: %s' % (run.name, diff['before_header'])
+                    diffs.append(diff)
+            accounts.append(entry)
+        plan.diffs = diffs
+        result = {'accounts': accounts, 'actions': plan.describe()}
+        failed = [run for run in self.runs if run.error is not None]
+        if failed:
+            result['failed_msg'] = '%d of %d accounts failed: %s' % (
+                len(failed), len(self.runs), '; '.join(run.error.msg for run in failed))
+        return result

@@ -1,0 +1,245 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: provision
+short_description: Provision the keys of many accounts in one module call
+version_added: 0.1.0
+description:
+  - Applies, for every account in O(accounts), what the single modules do - SSH key pairs
+    (M(keysmith.accounts.ssh_genkey)) and authorized keys (M(keysmith.accounts.ssh_authkey)) - with
+    the same code, in one module call per host. A host with 100 accounts costs one call, not hundreds.
+  - Every item of every account is planned first (options checked, current files read); then the
+    plans are applied. Check mode reports the plans and writes nothing.
+  - Results are given per account and per item, with the single modules' return values.
+author:
+  - keysmith.accounts contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - keysmith.accounts.account.backend
+attributes:
+  check_mode:
+    support: full
+    details: Every item is planned against the current files; nothing is written.
+  diff_mode:
+    support: full
+    details: One diff per changed item, named by account.
+  platform:
+    platforms: posix
+options:
+  accounts:
+    description:
+      - The accounts and what each of them should have.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The system account. It must exist (check mode assumes an earlier task creates it).
+        type: str
+        required: true
+      home:
+        description: Use this directory as the account's home, as the single modules' O(keysmith.accounts.ssh_genkey#module:home) option.
+        type: path
+      ssh_keys:
+        description: SSH key pairs in the account's C(~/.ssh), as M(keysmith.accounts.ssh_genkey) makes them.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: The key's file name in C(~/.ssh). Exactly one of O(accounts[].ssh_keys[].name) and O(accounts[].ssh_keys[].path).
+            type: str
+          path:
+            description: An absolute path for the private key instead of a name.
+            type: path
+          type:
+            description: The type of key.
+            type: str
+            default: rsa
+            choices: [rsa, ecdsa, ed25519, dsa]
+          bits:
+            description: The size of the key in bits (see M(keysmith.accounts.ssh_genkey)).
+            type: int
+          passphrase:
+            description: The passphrase of the private key; at least 4 characters, or empty for none.
+            type: str
+          comment:
+            description: The public key's comment.
+            type: str
+          regenerate:
+            description: When an existing key is replaced (see M(keysmith.accounts.ssh_genkey)).
+            type: str
+            default: partial_idempotence
+            choices: [never, fail, partial_idempotence, full_idempotence, always]
+          private_key_format:
+            description: The format of the private key file.
+            type: str
+            default: auto
+            choices: [auto, openssh, pkcs1, pkcs8]
+          state:
+            description: V(absent) removes the key pair.
+            type: str
+            default: present
+            choices: [present, absent]
+      authorized_keys:
+        description: Public keys to authorize (or revoke) in the account's C(~/.ssh/authorized_keys).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          key:
+            description: A public key line, for example C(ssh-ed25519 AAAA... bob@laptop).
+            type: str
+            required: true
+          options:
+            description: OpenSSH key options for this key, for example C(from="10.0.0.0/8",no-pty).
+            type: str
+          state:
+            description: V(absent) revokes the key.
+            type: str
+            default: present
+            choices: [present, absent]
+      authorized_keys_exclusive:
+        description: Only the keys in O(accounts[].authorized_keys) stay authorized; all others are removed.
+        type: bool
+        default: false
+  atomic:
+    description:
+      - V(true) - every item of every account is checked before anything is written; one bad item
+        fails the task and nothing is changed.
+      - V(false) - an account with a bad item is reported, with the account and the item named, and
+        the other accounts are still provisioned; the task fails at the end, listing every failed account.
+    type: bool
+    default: false
+  follow:
+    description: Follow symbolic links below the homes (see M(keysmith.accounts.ssh_genkey)).
+    type: bool
+    default: false
+seealso:
+  - module: keysmith.accounts.ssh_genkey
+  - module: keysmith.accounts.ssh_authkey
+'''
+
+EXAMPLES = r'''
+- name: Provision two accounts in one call
+  keysmith.accounts.provision:
+    accounts:
+      - name: alice
+        ssh_keys:
+          - {name: id_ed25519, type: ed25519, comment: alice@example.com}
+        authorized_keys:
+          - key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 bob@laptop"
+            options: no-pty
+      - name: deploy
+        home: /srv/deploy
+        ssh_keys:
+          - {name: id_rsa, type: rsa, bits: 4096, passphrase: "{{ vault_deploy_passphrase }}"}
+        authorized_keys_exclusive: true
+        authorized_keys:
+          - key: "{{ lookup('ansible.builtin.file', 'keys/ci.pub') }}"
+    atomic: true
+  become: true
+  register: provisioned
+
+- name: Show what changed for each account
+  ansible.builtin.debug:
+    msg: "{{ provisioned.accounts | selectattr('changed') | map(attribute='name') | list }}"
+'''
+
+RETURN = r'''
+accounts:
+  description: One entry per account, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The account.
+      type: str
+      sample: alice
+    changed:
+      description: Whether anything was (or, in check mode, would be) changed for this account.
+      type: bool
+    failed:
+      description: Present and true when an item of this account failed.
+      type: bool
+      returned: when the account failed
+    msg:
+      description: Why the account failed, naming the item.
+      type: str
+      returned: when the account failed
+    items:
+      description:
+        - One entry per item, with the return values of the single module that does the same
+          (M(keysmith.accounts.ssh_genkey), M(keysmith.accounts.ssh_authkey)), plus C(kind)
+          (V(ssh_key) or V(authorized_keys)), C(item) (which one) and C(changed).
+      type: list
+      elements: dict
+actions:
+  description: Everything the run did (in check mode, would do), in order.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
+from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import BACKEND_OPTIONS
+
+SSH_KEY_OPTIONS = dict(
+    name=dict(type='str'),
+    path=dict(type='path'),
+    type=dict(type='str', default='rsa', choices=['rsa', 'ecdsa', 'ed25519', 'dsa']),
+    bits=dict(type='int'),
+    passphrase=dict(type='str', no_log=True),
+    comment=dict(type='str'),
+    regenerate=dict(type='str', default='partial_idempotence',
+                    choices=['never', 'fail', 'partial_idempotence', 'full_idempotence', 'always']),
+    private_key_format=dict(type='str', default='auto', choices=['auto', 'openssh', 'pkcs1', 'pkcs8']),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+)
+
+AUTHORIZED_KEY_OPTIONS = dict(
+    key=dict(type='str', required=True, no_log=False),
+    options=dict(type='str'),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+)
+
+ACCOUNT_ITEM_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    home=dict(type='path'),
+    ssh_keys=dict(type='list', elements='dict', default=[], options=SSH_KEY_OPTIONS,
+                  mutually_exclusive=[('name', 'path')], required_one_of=[('name', 'path')]),
+    authorized_keys=dict(type='list', elements='dict', default=[], options=AUTHORIZED_KEY_OPTIONS, no_log=False),
+    authorized_keys_exclusive=dict(type='bool', default=False),
+)
+
+
+def build(module):
+    params = module.params
+    return Provision(params['accounts'], atomic=params['atomic'], backend=params['backend'],
+                     follow=params['follow'], check_mode=module.check_mode)
+
+
+def main():
+    argument_spec = dict(
+        accounts=dict(type='list', elements='dict', required=True, options=ACCOUNT_ITEM_OPTIONS),
+        atomic=dict(type='bool', default=False),
+        follow=dict(type='bool', default=False),
+    )
+    argument_spec.update(BACKEND_OPTIONS)
+    module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_operation(module, build)
+
+
+if __name__ == '__main__':
+    main()
