@@ -21,12 +21,22 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey imp
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
 
 
+class ItemError(KeysmithError):
+    """An error found while building an item, with the item's name."""
+
+    def __init__(self, where, error):
+        super(ItemError, self).__init__(error.msg, **error.details)
+        self.where = where
+
+
 def named(where, build):
     """Run ``build()``; an error it raises names the item ``where``."""
     try:
         return build()
+    except ItemError:
+        raise
     except KeysmithError as exc:
-        raise KeysmithError('%s: %s' % (where, exc.msg), **exc.details)
+        raise ItemError(where, exc)
 
 
 class Item:
@@ -39,7 +49,7 @@ class Item:
         self.plan = None
 
     def label(self):
-        return '%s %s' % (self.kind, self.name)
+        return self.name
 
 
 def ssh_key_items(account, entries, defaults, check_mode):
@@ -81,13 +91,13 @@ def authorized_key_items(account, entries, exclusive, defaults, check_mode):
     if present or exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
             account, key=present, state='present', exclusive=exclusive, follow=defaults['follow']))
-        items.append(Item('authorized_keys', '(%d key%s%s)' % (
+        items.append(Item('authorized_keys', 'authorized_keys (%d key%s%s)' % (
             len(present), '' if len(present) == 1 else 's', ', exclusive' if exclusive else ''),
             SshAuthKey(spec, check_mode=check_mode)))
     if absent and not exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
             account, key=absent, state='absent', follow=defaults['follow']))
-        items.append(Item('authorized_keys', '(revoke %d key%s)' % (len(absent), '' if len(absent) == 1 else 's'),
+        items.append(Item('authorized_keys', 'authorized_keys (revoke %d key%s)' % (len(absent), '' if len(absent) == 1 else 's'),
                           SshAuthKey(spec, check_mode=check_mode)))
     return items
 
@@ -122,7 +132,9 @@ class AccountRun:
 
     def fail(self, item, exc):
         where = 'account %s' % self.name
-        if item is not None:
+        if isinstance(exc, ItemError):
+            where += ', %s' % exc.where
+        elif item is not None:
             where += ', %s' % item.label()
         self.error = KeysmithError('%s: %s' % (where, exc.msg), **exc.details)
         return self.error

@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import pwd
+import subprocess
+
+import pytest
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeysmithError
+from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
+
+ME = pwd.getpwuid(os.geteuid()).pw_name
+
+
+def public_key(tmp_path, name):
+    path = str(tmp_path / name)
+    subprocess.check_call(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', path],
+                          stdin=subprocess.DEVNULL)
+    with open(path + '.pub') as handle:
+        return handle.read().strip()
+
+
+def accounts(tmp_path, count=3, extra=None):
+    bob = public_key(tmp_path, 'bob')
+    items = []
+    for index in range(count):
+        items.append({
+            'name': ME,
+            'home': str(tmp_path / ('home%d' % index)),
+            'ssh_keys': [{'name': 'id_ed25519', 'type': 'ed25519', 'comment': 'acct%d' % index}],
+            'authorized_keys': [{'key': bob, 'options': 'no-pty'}],
+        })
+    return items + (extra or [])
+
+
+def run(entries, check_mode=False, atomic=False):
+    provision = Provision(entries, atomic=atomic, check_mode=check_mode)
+    plan = provision.plan()
+    applied = False
+    if plan.changed and not check_mode:
+        plan.apply()
+        applied = True
+    return plan, provision.result(plan, applied)
+
+
+def test_names_must_be_unique(tmp_path):
+    entries = accounts(tmp_path, 1)
+    with pytest.raises(InvalidInput, match='listed twice'):
+        Provision(entries + entries)
+
+
+def test_check_mode_then_apply_then_unchanged(tmp_path):
+    # Same user, different homes: one name per account is enforced, so use distinct homes in separate runs.
+    entries = accounts(tmp_path, 1)
+    plan, result = run(entries, check_mode=True)
+    assert plan.changed and not (tmp_path / 'home0').exists()
+    predicted = plan.describe()
+    plan, result = run(entries)
+    assert plan.describe() == predicted
+    account = result['accounts'][0]
+    assert account['changed'] and [i['kind'] for i in account['items']] == ['ssh_key', 'authorized_keys']
+    key_item = account['items'][0]
+    assert key_item['comment'] == 'acct0' and key_item['type'] == 'ed25519'
+    authorized = (tmp_path / 'home0' / '.ssh' / 'authorized_keys').read_text()
+    assert authorized.startswith('no-pty ssh-ed25519 ') and authorized.endswith(' bob\n')
+    plan, result = run(entries)
+    assert not plan.changed and not result['accounts'][0]['changed']
+    assert 'failed_msg' not in result
+
+
+def test_diff_is_one_per_changed_item_and_has_no_secrets(tmp_path):
+    entries = accounts(tmp_path, 1)
+    entries[0]['ssh_keys'][0]['passphrase'] = 'provision secret'
+    plan, result = run(entries)
+    diffs = plan.diff()
+    assert len(diffs) == 2
+    assert all(d['before_header'].startswith(ME + ': ') for d in diffs)
+    text = repr(diffs) + repr(result)
+    assert 'provision secret' not in text and 'PRIVATE KEY' not in text
+
+
+def test_bad_item_non_atomic_other_accounts_still_applied(tmp_path):
+    good = accounts(tmp_path, 1)
+    bad = [{'name': 'nobody', 'home': str(tmp_path / 'bad'), 'ssh_keys': [{'name': 'config'}]}]
+    plan, result = run(good + bad)
+    assert (tmp_path / 'home0' / '.ssh' / 'id_ed25519').exists()
+    assert not (tmp_path / 'bad').exists()
+    failed = [a for a in result['accounts'] if a.get('failed')]
+    assert len(failed) == 1 and 'ssh_keys[0] (config)' in failed[0]['msg']
+    assert result['failed_msg'].startswith('1 of 2 accounts failed')
+
+
+def test_bad_item_atomic_writes_nothing(tmp_path):
+    good = accounts(tmp_path, 1)
+    bad = [{'name': 'nobody', 'home': str(tmp_path / 'bad'),
+            'authorized_keys': [{'key': 'ssh-ed25519 AAAAnotbase64!!! x'}]}]
+    with pytest.raises(KeysmithError, match='account nobody.*nothing was written'):
+        run(good + bad, atomic=True)
+    assert not (tmp_path / 'home0').exists() and not (tmp_path / 'bad').exists()
+
+
+def test_revoke_and_exclusive(tmp_path):
+    entries = accounts(tmp_path, 1)
+    run(entries)
+    carol = public_key(tmp_path, 'carol')
+    entries[0]['authorized_keys'].append({'key': carol})
+    run(entries)
+    path = tmp_path / 'home0' / '.ssh' / 'authorized_keys'
+    assert ' carol' in path.read_text()
+    entries[0]['authorized_keys'][1]['state'] = 'absent'
+    plan, _result = run(entries)
+    assert plan.changed and ' carol' not in path.read_text() and ' bob' in path.read_text()
+    entries[0]['authorized_keys'] = [{'key': carol}]
+    entries[0]['authorized_keys_exclusive'] = True
+    run(entries)
+    assert ' bob' not in path.read_text() and ' carol' in path.read_text()
+
+
+def test_missing_user_check_mode_predicts_real_run_names_it(tmp_path):
+    entries = [{'name': 'keysmith-no-such-user', 'ssh_keys': [{'name': 'id_ed25519', 'type': 'ed25519'}]}]
+    plan, result = run(entries, check_mode=True)
+    assert plan.changed and result['accounts'][0]['changed']
+    _plan, result = run(entries)
+    assert 'does not exist' in result['accounts'][0]['msg']
