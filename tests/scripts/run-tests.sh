@@ -109,7 +109,7 @@ step_venv() {
     "$VPY" -m pip install --quiet -r requirements-test.txt
     echo "$want" > "$STAMP"
     "$VPY" -m pip --version
-    "$VENV/bin/ansible" --version | head -1
+    "$VENV/bin/ansible" --version | sed -n 1p
 }
 
 need_venv() { if [ ! -x "$VPY" ] || [ ! -f "$STAMP" ]; then step_venv; fi; }
