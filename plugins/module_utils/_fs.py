@@ -64,6 +64,17 @@ class DirState:
         self.gid = gid
 
 
+def read_fd(fd):
+    """All bytes from an open file descriptor."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1024 * 1024)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b''.join(chunks)
+
+
 def split_under(base, path):
     """Split absolute ``path`` into (trusted base, [dir parts], file name).
 
@@ -171,6 +182,17 @@ class Tree:
             current = os.path.join(current, part)
         return fd
 
+    def list_names(self, parts):
+        """Sorted names of the entries of the directory at ``parts`` ([] when it
+        is missing), reached with the same checks as ``read``."""
+        fd = self._walk(parts)
+        if fd is None:
+            return []
+        try:
+            return sorted(os.listdir(fd))
+        finally:
+            os.close(fd)
+
     def base_exists(self):
         return os.path.isdir(self.base)
 
@@ -248,15 +270,10 @@ class Tree:
         if fd is None:
             return FileState(path)
         try:
-            chunks = []
-            while True:
-                chunk = os.read(fd, 1024 * 1024)
-                if not chunk:
-                    break
-                chunks.append(chunk)
+            data = read_fd(fd)
         finally:
             os.close(fd)
-        return FileState(path, True, b''.join(chunks), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+        return FileState(path, True, data, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
 
     # ------------------------------------------------------------------ writing
     def _chown(self, fd, path):

@@ -23,7 +23,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeysmithError,
     NotFound,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import MAX_READ_BYTES, Tree, split_under
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import MAX_READ_BYTES, Tree, read_fd, split_under
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
@@ -196,15 +196,9 @@ def read_key_file(path):
             raise InvalidInput('file %s is not a regular file' % path, path=path)
         if st.st_size > MAX_READ_BYTES:
             raise InvalidInput('file %s is too large to be a public key file' % path, path=path)
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1024 * 1024)
-            if not chunk:
-                break
-            chunks.append(chunk)
+        return read_fd(fd)
     finally:
         os.close(fd)
-    return b''.join(chunks)
 
 
 class SshAuthKey:
