@@ -217,7 +217,7 @@ AUTHORIZED_KEY_OPTIONS = dict(
 ACCOUNT_ITEM_OPTIONS = dict(
     name=dict(type='str', required=True),
     home=dict(type='path'),
-    ssh_keys=dict(type='list', elements='dict', default=[], options=SSH_KEY_OPTIONS,
+    ssh_keys=dict(type='list', elements='dict', default=[], options=SSH_KEY_OPTIONS, no_log=False,
                   mutually_exclusive=[('name', 'path')], required_one_of=[('name', 'path')]),
     authorized_keys=dict(type='list', elements='dict', default=[], options=AUTHORIZED_KEY_OPTIONS, no_log=False),
     authorized_keys_exclusive=dict(type='bool', default=False),
