@@ -11,10 +11,13 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: ssh_genkey
-short_description: Generate an SSH key pair in an account's C(~/.ssh), declaratively
+short_description: Generate or import an SSH key pair in an account's C(~/.ssh), declaratively
 version_added: 0.1.0
 description:
   - Generates an SSH key pair for a user account, as cPanel's C(SSH::genkey) does, but idempotently.
+  - Or imports an existing key given as O(private_key) (or only its public half, O(public_key)), as
+    cPanel's C(SSH::importkey) does, with the same checks as a generated key.
+  - Can also export the key in PuTTY's format (C(.ppk), format version 3) next to the private key, O(ppk).
   - The private key is written to C(~/.ssh/NAME) (mode V(0600)) and the public key to
     C(~/.ssh/NAME.pub) (mode V(0644)), both owned by the account; C(~/.ssh) is created
     with mode V(0700) when missing.
@@ -57,16 +60,19 @@ options:
     type: path
   type:
     description:
-      - The type of key.
+      - The type of key. When generating, the default is V(rsa).
+      - With O(private_key) or O(public_key), the type of the given key; when set, a key of
+        another type is an error.
       - V(dsa) is deprecated; it only works where the backend can still make such keys.
     type: str
-    default: rsa
     choices: [rsa, ecdsa, ed25519, dsa]
   bits:
     description:
       - The size of the key in bits.
       - V(rsa) defaults to V(4096); fewer than V(1024) is an error and fewer than V(2048) a warning.
       - V(ecdsa) takes V(256) (default), V(384) or V(521). V(ed25519) is always V(256) and V(dsa) V(1024).
+      - With O(private_key) or O(public_key), the size of the given key; when set, a key of
+        another size is an error. The size limits above apply to given keys as well.
     type: int
     aliases: [size]
   passphrase:
@@ -74,6 +80,9 @@ options:
       - The passphrase that protects the private key; at least 4 characters.
       - Empty or omitted means no passphrase, which is allowed but gives a C(SECURITY RISK) warning
         when a key is generated.
+      - With O(private_key), the passphrase of the given key. It is required when that key is
+        protected and an error when it is not (the key is installed as it is given).
+      - With O(ppk=true), the C(.ppk) file is protected by this passphrase too.
     type: str
     aliases: [pass]
   comment:
@@ -85,7 +94,8 @@ options:
     type: str
   state:
     description:
-      - V(present) makes sure the key pair exists; V(absent) removes both files.
+      - V(present) makes sure the key pair exists; V(absent) removes both files, and C(PATH.ppk) when
+        it is a PuTTY key file of the same key (another one is left with a warning).
     type: str
     default: present
     choices: [present, absent]
@@ -103,6 +113,14 @@ options:
         passphrase, or is not protected although the task gives a passphrase. Keep a backup.
       - V(always) generates a new key on every run.
       - Comment, mode and owner are fixed without regeneration under every choice.
+      - With O(private_key), an existing private key is kept when it is the same key (same public key) in
+        the same format and with the same protection, even if its bytes differ. Another key, format or
+        protection is drift as above (V(partial_idempotence) replaces it with the given key), a key that
+        cannot be read is replaced only under V(full_idempotence). V(always) acts as V(full_idempotence).
+      - With O(public_key) alone, an existing private key of the same key stays. A private key of
+        another key, or one that cannot be read, is an error naming both fingerprints under V(fail) and
+        V(partial_idempotence); V(never) keeps everything with a warning; V(full_idempotence) and
+        V(always) remove that private key and install the public key alone.
     type: str
     default: partial_idempotence
     choices: [never, fail, partial_idempotence, full_idempotence, always]
@@ -115,6 +133,38 @@ options:
     type: str
     default: auto
     choices: [auto, openssh, pkcs1, pkcs8]
+  private_key:
+    description:
+      - Import this private key (the content of an OpenSSH, PKCS#1 or PKCS#8 PEM private key file)
+        instead of generating one. It must load (with O(passphrase) when it is protected); the public
+        key is derived from it and written to C(NAME.pub).
+      - The key is installed as it is given (format and protection); for an OpenSSH format key the
+        comment is stored in the key as C(ssh-keygen -c) does.
+      - When O(comment) is not set, the comment of the given key (or of O(public_key)) is used.
+      - Never shown in results, diffs or messages. Ignored with O(state=absent).
+    type: str
+  public_key:
+    description:
+      - A public key line (C(type base64 [comment])).
+      - With O(private_key), it must be the public key of that key (it may bring the comment).
+      - Alone, only C(NAME.pub) is installed; there is no private key. See O(regenerate) for an
+        existing private key of another key. Certificates are refused. Ignored with O(state=absent).
+    type: str
+  ppk:
+    description:
+      - Also write the key in PuTTY's private key format, version 3, to C(PATH.ppk) (mode V(0600)),
+        with the key's comment.
+      - Protected by O(passphrase) when one is set (AES-256-CBC, Argon2id key derivation as PuTTY does);
+        that needs C(cryptography) 44 or later or the C(argon2-cffi) Python package on the target.
+        Unprotected export needs only C(cryptography).
+      - The file is rewritten when it is missing, does not open with the passphrase (or is protected
+        while no passphrase is set, or the other way round), holds another key or comment, or the key is
+        (re)generated or imported. A correct file is kept; it is verified, not compared byte for byte.
+      - With V(false) an existing C(.ppk) is left alone. O(state=absent) removes C(PATH.ppk) when it is
+        a PuTTY key file of the removed key.
+      - Needs a private key; an error with O(public_key) alone.
+    type: bool
+    default: false
 notes:
   - The private key is never returned. To hand a new private key over once, see
     M(keysmith.accounts.keypair).
@@ -162,7 +212,21 @@ EXAMPLES = r'''
     name: id_rsa
     regenerate: full_idempotence
 
-- name: Remove a key pair
+- name: Import an existing key pair, and export it for PuTTY as well
+  keysmith.accounts.ssh_genkey:
+    user: alice
+    name: id_ed25519
+    private_key: "{{ vault_alice_private_key }}"
+    passphrase: "{{ vault_alice_key_passphrase }}"
+    ppk: true
+
+- name: Install only a public key (for example of a hardware token) as ~/.ssh/yubikey.pub
+  keysmith.accounts.ssh_genkey:
+    user: alice
+    name: yubikey
+    public_key: "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t... alice@token"
+
+- name: Remove a key pair (and its .ppk)
   keysmith.accounts.ssh_genkey:
     user: alice
     name: old_key
@@ -190,6 +254,11 @@ state:
   returned: always
   type: str
   sample: present
+ppk_path:
+  description: The PuTTY key file.
+  returned: when O(ppk=true) and O(state=present)
+  type: str
+  sample: /home/alice/.ssh/id_ed25519.ppk
 actions:
   description: What the run did (in check mode, what it would do), in order. Empty when nothing changed.
   returned: always
@@ -268,6 +337,9 @@ def build(module):
         private_key_format=params['private_key_format'],
         backend=params['backend'],
         follow=params['follow'],
+        private_key=params['private_key'],
+        public_key=params['public_key'],
+        ppk=params['ppk'],
     )
     return SshKeyPair(spec, check_mode=module.check_mode)
 
@@ -276,13 +348,16 @@ def main():
     argument_spec = dict(
         name=dict(type='str'),
         path=dict(type='path'),
-        type=dict(type='str', default='rsa', choices=list(KEY_TYPES)),
+        type=dict(type='str', choices=list(KEY_TYPES)),
         bits=dict(type='int', aliases=['size']),
         passphrase=dict(type='str', no_log=True, aliases=['pass']),
         comment=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         regenerate=dict(type='str', default='partial_idempotence', choices=list(REGENERATE_CHOICES)),
         private_key_format=dict(type='str', default='auto', choices=list(PRIVATE_KEY_FORMATS)),
+        private_key=dict(type='str', no_log=True),
+        public_key=dict(type='str'),
+        ppk=dict(type='bool', default=False),
     )
     argument_spec.update(ACCOUNT_OPTIONS)
     argument_spec.update(BACKEND_OPTIONS)

@@ -118,11 +118,13 @@ need_venv() { if [ ! -x "$VPY" ] || [ ! -f "$STAMP" ]; then step_venv; fi; }
 step_deps() {
     # openssh-server: sshd for the modules' validation / integration targets.
     # and the shellcheck program: ansible-test's "shellcheck" sanity test is skipped (with a warning) without it.
+    # putty-tools: puttygen checks the .ppk files ssh_genkey exports (tests skip without it).
     local missing=()
     command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+    command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
     if [ ${#missing[@]} -eq 0 ]; then
-        log "deps: openssh-server and shellcheck present"
+        log "deps: openssh-server, shellcheck and putty-tools present"
         return 0
     fi
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -432,12 +434,14 @@ step_e2e() {
         PATH="$VENV/bin:$PATH" bash "$f"
         ran=$((ran + 1))
     done
+    # Molecule (25+) finds a collection's scenarios in extensions/molecule/ when it
+    # runs from the collection root (galaxy.yml, no molecule/ there): run it from the
+    # checkout; the roles and modules come from the placed copy (ANSIBLE_COLLECTIONS_PATH).
     for s in extensions/molecule/*/molecule.yml molecule/*/molecule.yml; do
-        local scen dir
+        local scen
         scen="$(basename "$(dirname "$s")")"
-        dir="$(dirname "$(dirname "$(dirname "$s")")")"
-        log "e2e: molecule test -s $scen (in $dir)"
-        (cd "$dir" && PATH="$VENV/bin:$PATH" molecule test -s "$scen")
+        log "e2e: molecule test -s $scen (in $ROOT)"
+        (cd "$ROOT" && PATH="$VENV/bin:$PATH" molecule test -s "$scen")
         ran=$((ran + 1))
     done
     shopt -u nullglob

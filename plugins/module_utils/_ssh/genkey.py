@@ -4,7 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """An SSH key pair in an account's ``~/.ssh``: spec, plan, apply.
 
-Shared by the ``ssh_genkey`` module and the bulk ``provision`` module.
+Shared by the ``ssh_genkey`` module and the bulk ``provision`` module. A pair
+is generated, or imported from a given private key (or a public key alone),
+and optionally exported in PuTTY's ``.ppk`` format next to the private key.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,13 +17,19 @@ import os
 import socket
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
+    BackendUnavailable,
     Conflict,
     InvalidInput,
     KeyLoadError,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import select_backend
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk as ppk_format
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
+    CryptographyBackend,
+    KeyBackend,
+    select_backend,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
 
 # cPanel's SSH::genkey refuses these names; the *2 variants are read by sshd
@@ -40,6 +48,7 @@ RSA_MAX_BITS = 16384
 PASSPHRASE_MIN_LENGTH = 4
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
+PPK_MODE = 0o600
 SSH_DIR_MODE = 0o700
 
 EMPTY_PASSPHRASE_WARNING = (
@@ -106,11 +115,18 @@ def validate_passphrase(passphrase):
 
 
 class KeyPairSpec:
-    """The validated, typed form of the task's options."""
+    """The validated, typed form of the task's options.
 
-    def __init__(self, account, name=None, path=None, key_type='rsa', bits=None, passphrase=None,
+    ``private_key`` / ``public_key`` (keyword only) import an existing key
+    instead of generating one; ``ppk`` also writes ``<path>.ppk`` (PuTTY).
+    ``key_type`` None means rsa when generating and "whatever the imported
+    key is" when importing.
+    """
+
+    def __init__(self, account, name=None, path=None, key_type=None, bits=None, passphrase=None,
                  comment=None, state='present', regenerate='partial_idempotence',
-                 private_key_format='auto', backend='auto', follow=False):
+                 private_key_format='auto', backend='auto', follow=False, *,
+                 private_key=None, public_key=None, ppk=False):
         self.account = account
         if (name is None) == (path is None):
             raise InvalidInput('exactly one of name and path is required')
@@ -125,18 +141,14 @@ class KeyPairSpec:
             validate_key_name(name)
             self.path = os.path.join(account.home, '.ssh', name)
             self.managed_ssh_dir = True
-        if key_type not in KEY_TYPES:
+        if key_type is not None and key_type not in KEY_TYPES:
             raise InvalidInput('type must be one of %s, got %r' % (', '.join(KEY_TYPES), key_type))
         if regenerate not in REGENERATE_CHOICES:
             raise InvalidInput('regenerate must be one of %s' % ', '.join(REGENERATE_CHOICES))
         if private_key_format not in PRIVATE_KEY_FORMATS:
             raise InvalidInput('private_key_format must be one of %s' % ', '.join(PRIVATE_KEY_FORMATS))
-        if private_key_format == 'pkcs1' and key_type == 'ed25519':
-            raise InvalidInput('ed25519 keys cannot be written in the pkcs1 format; use openssh or pkcs8')
         if comment is not None and ('\n' in comment or '\r' in comment or '\0' in comment):
             raise InvalidInput('comment must be a single line')
-        self.key_type = key_type
-        self.bits, self.warnings = resolve_bits(key_type, bits)
         self.passphrase = validate_passphrase(passphrase)
         self.comment = comment
         self.state = state
@@ -145,6 +157,90 @@ class KeyPairSpec:
         self.backend_name = backend
         self.follow = follow
         self.public_path = self.path + '.pub'
+        self.ppk = bool(ppk)
+        self.ppk_path = self.path + ppk_format.PPK_SUFFIX
+        # Import: the key (PublicKey, with the comment it brings), the private
+        # key bytes to install (None for a public key alone), their format and
+        # whether they are encrypted.
+        self.import_key = None
+        self.import_private = None
+        self.import_private_comment = None
+        self.import_format = None
+        self.import_encrypted = False
+        self.warnings = []
+        if state == 'present' and (private_key is not None or public_key is not None):
+            self._prepare_import(private_key, public_key, key_type, bits)
+        else:
+            key_type = key_type or 'rsa'
+            if private_key_format == 'pkcs1' and key_type == 'ed25519':
+                raise InvalidInput('ed25519 keys cannot be written in the pkcs1 format; use openssh or pkcs8')
+            self.key_type = key_type
+            self.bits, self.warnings = resolve_bits(key_type, bits)
+        if self.ppk and state == 'present':
+            if self.importing and self.import_private is None:
+                raise InvalidInput('ppk needs a private key, but public_key alone installs none; '
+                                   'give private_key as well')
+            if self.passphrase:
+                ppk_format.require_argon2()  # fail before anything is written
+
+    @property
+    def importing(self):
+        return self.import_key is not None
+
+    def _prepare_import(self, private_key, public_key, key_type, bits):
+        """Check the given key(s) as a generated key would be checked."""
+        key = None
+        if private_key is not None:
+            data = private_key.encode('utf-8') if not isinstance(private_key, bytes) else private_key
+            data = data.strip().replace(b'\r\n', b'\n') + b'\n'
+            if data == b'\n':
+                raise InvalidInput('private_key is empty')
+            try:
+                fmt = KeyBackend.private_format(data)
+                encrypted = KeyBackend.is_encrypted(data)
+            except KeyLoadError as exc:
+                raise InvalidInput('private_key cannot be read: %s' % exc.msg)
+            if encrypted and not self.passphrase:
+                raise InvalidInput('private_key is protected by a passphrase; give it as passphrase')
+            if not encrypted and self.passphrase:
+                raise InvalidInput('private_key is not protected by a passphrase, but passphrase is set; '
+                                   'omit passphrase (the key is installed as it is given)')
+            if self.private_key_format not in ('auto', fmt):
+                raise InvalidInput('private_key is in the %s format, not %s as private_key_format asks; '
+                                   'the key is installed as it is given' % (fmt, self.private_key_format))
+            loader = select_backend(self.backend_name, private_bytes=data)
+            try:
+                key = loader.load_private(data, self.passphrase if encrypted else None)
+            except KeyLoadError as exc:
+                raise InvalidInput('private_key cannot be read: %s' % exc.msg)
+            self.import_private = data
+            self.import_private_comment = key.comment
+            self.import_format = fmt
+            self.import_encrypted = encrypted
+        if public_key is not None:
+            line = PublicKey.from_line(public_key)
+            if line.is_certificate:
+                raise InvalidInput('public_key is a certificate (%s), not a public key' % line.key_type)
+            if key is not None and not line.same_key(key):
+                raise InvalidInput('public_key (%s) is not the public key of private_key (%s)'
+                                   % (line.fingerprint_sha256, key.fingerprint_sha256))
+            if key is None or (line.comment and not key.comment):
+                key = line
+        family = key.family
+        allowed = KEY_TYPES if self.import_private is not None else KEY_TYPES + ('sk-ecdsa', 'sk-ed25519')
+        if family not in allowed:
+            raise InvalidInput('keys of type %s cannot be imported' % key.key_type)
+        what = 'private_key' if self.import_private is not None else 'public_key'
+        if key_type is not None and key_type != family:
+            raise InvalidInput('%s is of type %s, not %s as type says' % (what, family, key_type))
+        if bits is not None and bits != key.size:
+            raise InvalidInput('%s is a key of %d bits, not %d as bits says' % (what, key.size, bits))
+        if family in KEY_TYPES:
+            self.bits, self.warnings = resolve_bits(family, key.size)
+        else:
+            self.bits = key.size
+        self.key_type = family
+        self.import_key = key
 
     def default_comment(self):
         return '%s@%s' % (self.account.name, socket.gethostname())
@@ -164,6 +260,7 @@ class SshKeyPair:
         self.key = None          # PublicKey of the pair once known
         self.comment = None      # the comment the pair ends with
         self.generated = False
+        self.has_private = True  # False when only a public key is installed
 
     @property
     def generator(self):
@@ -190,23 +287,48 @@ class SshKeyPair:
         if not spec.account.exists:
             plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it'
                       % spec.account.name)
-            private, public, ssh_dir = None, None, None
+            private, public, ssh_dir, ppk = None, None, None, None
         else:
             private = self.tree.read(self.parts, self.name)
             public = self.tree.read(self.parts, self.name + '.pub')
+            ppk = self.tree.read(self.parts, self.name + ppk_format.PPK_SUFFIX)
             ssh_dir = self.tree.dir_state(self.parts) if spec.managed_ssh_dir else None
         if spec.state == 'absent':
-            self._plan_absent(plan, private, public)
+            self._plan_absent(plan, private, public, ppk)
+        elif spec.importing and spec.import_private is None:
+            self._plan_public_import(plan, private, public, ssh_dir)
         else:
             self._plan_present(plan, private, public, ssh_dir)
+            if spec.ppk:
+                self._plan_ppk(plan, private, ppk)
         return plan
 
-    def _plan_absent(self, plan, private, public):
+    def _plan_absent(self, plan, private, public, ppk=None):
         plan.before = self._public_view(public) if private is not None and private.exists else None
         for state in (private, public):
             if state is not None and state.exists:
                 plan.add('remove', state.path, self._remover(state.path))
+        if ppk is not None and ppk.exists:
+            self._plan_ppk_removal(plan, private, public, ppk)
         plan.after = None
+
+    def _plan_ppk_removal(self, plan, private, public, ppk):
+        """The .ppk goes with the pair when it holds the pair's key (or no pair
+        is left to tell); a .ppk of another key, or no PuTTY file, stays."""
+        blob = ppk_format.public_blob_of(ppk.data)
+        if blob is None:
+            plan.warn('%s is not a PuTTY key file; it is left in place' % ppk.path)
+            return
+        known = self._parse_public(public)
+        if known is None and private is not None and private.exists:
+            try:
+                known = KeyBackend.openssh_public_key(private.data)
+            except KeyLoadError:
+                known = None
+        if known is not None and known.blob != blob:
+            plan.warn('%s holds another key than %s; it is left in place' % (ppk.path, self.spec.path))
+            return
+        plan.add('remove', ppk.path, self._remover(ppk.path))
 
     def _remover(self, path):
         name = os.path.basename(path)
@@ -216,8 +338,21 @@ class SshKeyPair:
         spec = self.spec
         if ssh_dir is not None:
             self._plan_ssh_dir(plan, ssh_dir)
-        reason = self._regeneration_reason(plan, private)
+        if spec.importing:
+            reason = self._import_reason(plan, private)
+        else:
+            reason = self._regeneration_reason(plan, private)
         plan.before = self._public_view(public) if private is not None and private.exists else None
+        if reason is not None and spec.importing:
+            self.key = spec.import_key
+            self.comment = self._wanted_comment(public)
+            detail = '%s %d, %s' % (spec.key_type, spec.bits, spec.import_key.fingerprint_sha256)
+            if reason != 'missing':
+                detail += ', ' + reason
+            plan.add('import', spec.path, self._import, detail)
+            self.key = PublicKey.from_blob(self.key.key_type, self.key.blob, self.comment)
+            plan.after = self._key_view(self.key)
+            return
         if reason is not None:
             self.comment = self._wanted_comment(public)
             detail = '%s %d' % (spec.key_type, spec.bits)
@@ -233,24 +368,37 @@ class SshKeyPair:
             return
         # The existing private key stays: fix its comment, restore the public
         # key and fix attributes. The comment inside an OpenSSH private key
-        # (what ssh-keygen -y prints) is only rewritten when the task sets one.
+        # (what ssh-keygen -y prints) is only rewritten when the task sets one
+        # (or the imported key brings one).
         comment = self.comment = self._wanted_comment(public)
-        if (spec.comment is not None and self.key.comment != spec.comment
+        explicit = self._explicit_comment()
+        if (explicit is not None and self.key.comment != explicit
                 and self.loader(private.data).private_format(private.data) == 'openssh'):
-            plan.add('update comment of', spec.path, self._private_comment_setter(spec.comment))
-        wanted_line = self.key.to_line(comment) + '\n'
-        if not public.exists or public.data.decode('utf-8', 'replace') != wanted_line:
-            what = 'restore' if not public.exists or not self._pub_matches(public) else 'update comment of'
-            plan.add(what, spec.public_path, self._writer(self.name + '.pub', wanted_line.encode('utf-8'),
-                                                          PUBLIC_MODE))
-        elif public.attrs_differ(PUBLIC_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.public_path, self._attr_setter(self.name + '.pub', PUBLIC_MODE),
-                     '%04o' % PUBLIC_MODE)
+            plan.add('update comment of', spec.path, self._private_comment_setter(explicit))
+        self._plan_public_file(plan, public, comment)
         if private.attrs_differ(PRIVATE_MODE, self.tree.uid, self.tree.gid):
             plan.add('set mode and owner of', spec.path, self._attr_setter(self.name, PRIVATE_MODE),
                      '%04o' % PRIVATE_MODE)
         self.key = PublicKey.from_blob(self.key.key_type, self.key.blob, comment)
         plan.after = self._key_view(self.key)
+
+    def _plan_public_file(self, plan, public, comment):
+        """Write the .pub of ``self.key`` with ``comment`` when it differs; else fix its attributes."""
+        spec = self.spec
+        wanted_line = self.key.to_line(comment) + '\n'
+        if not public.exists or public.data.decode('utf-8', 'replace') != wanted_line:
+            what = 'restore' if not public.exists or not self._pub_matches(public) else 'update comment of'
+            if self.imported_public_only and not self._pub_matches(public):
+                what = 'import'
+            plan.add(what, spec.public_path, self._writer(self.name + '.pub', wanted_line.encode('utf-8'),
+                                                          PUBLIC_MODE))
+        elif public.attrs_differ(PUBLIC_MODE, self.tree.uid, self.tree.gid):
+            plan.add('set mode and owner of', spec.public_path, self._attr_setter(self.name + '.pub', PUBLIC_MODE),
+                     '%04o' % PUBLIC_MODE)
+
+    @property
+    def imported_public_only(self):
+        return self.spec.importing and self.spec.import_private is None
 
     def _plan_ssh_dir(self, plan, ssh_dir):
         if not ssh_dir.exists:
@@ -259,6 +407,13 @@ class SshKeyPair:
         elif ssh_dir.mode != SSH_DIR_MODE or (self.tree.uid is not None and ssh_dir.uid != self.tree.uid):
             plan.add('set mode and owner of', ssh_dir.path,
                      lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), '%04o' % SSH_DIR_MODE)
+
+    def _load_existing(self, private):
+        """(loader, encrypted, PublicKey) of the existing private key; ``KeyLoadError`` if unreadable."""
+        loader = self.loader(private.data)
+        encrypted = loader.is_encrypted(private.data)
+        key = loader.load_private(private.data, self.spec.passphrase if encrypted else None)
+        return loader, encrypted, key
 
     def _regeneration_reason(self, plan, private):
         """Why the pair must be (re)generated, or None to keep it.
@@ -271,9 +426,7 @@ class SshKeyPair:
         if spec.regenerate == 'always':
             return 'regenerate is always'
         try:
-            loader = self.loader(private.data)
-            encrypted = loader.is_encrypted(private.data)
-            key = loader.load_private(private.data, spec.passphrase if encrypted else None)
+            loader, encrypted, key = self._load_existing(private)
         except KeyLoadError as exc:
             if spec.regenerate == 'full_idempotence':
                 return 'the existing key cannot be read: %s' % exc.msg
@@ -310,6 +463,130 @@ class SshKeyPair:
                            'protected key' % spec.path, path=spec.path)
         return summary
 
+    def _import_reason(self, plan, private):
+        """Why the given private key must be installed, or None to keep the existing one.
+
+        The existing key is kept when it is the same key in the same format and
+        with the same protection (its bytes may differ). Another key, format or
+        protection is drift and ``regenerate`` decides; ``always`` acts as
+        ``full_idempotence`` (an imported key is the same on every run).
+        """
+        spec = self.spec
+        new = spec.import_key
+        if private is None or not private.exists:
+            return 'missing'
+        try:
+            loader, encrypted, key = self._load_existing(private)
+        except KeyLoadError as exc:
+            if spec.regenerate in ('full_idempotence', 'always'):
+                return 'the existing key cannot be read: %s' % exc.msg
+            raise Conflict('%s cannot be read: %s. It is left untouched; set regenerate: full_idempotence '
+                           'to replace it with the given key (%s)'
+                           % (spec.path, exc.msg, new.fingerprint_sha256), path=spec.path)
+        drift = []
+        if not key.same_key(new):
+            drift.append('it is another key (%s), not the given one (%s)'
+                         % (key.fingerprint_sha256, new.fingerprint_sha256))
+        else:
+            if encrypted != spec.import_encrypted:
+                drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
+            current_format = loader.private_format(private.data)
+            if current_format != spec.import_format:
+                drift.append('format is %s, not %s' % (current_format, spec.import_format))
+        if not drift:
+            self.key = key
+            return None
+        summary = '; '.join(drift)
+        if spec.regenerate == 'never':
+            plan.warn('%s does not match the given key (%s) but regenerate is never: keeping it'
+                      % (spec.path, summary))
+            self.key = key
+            return None
+        if spec.regenerate == 'fail':
+            raise Conflict('%s does not match the given key: %s. Set regenerate to partial_idempotence or '
+                           'full_idempotence to replace it' % (spec.path, summary), path=spec.path)
+        return summary
+
+    def _plan_public_import(self, plan, private, public, ssh_dir):
+        """``public_key`` alone: install just the .pub.
+
+        An existing private key of the same key stays. A private key of
+        another key (or one that cannot be read) conflicts: ``never`` keeps
+        everything with a warning, ``full_idempotence`` and ``always`` remove
+        that private key, the others fail naming both fingerprints.
+        """
+        spec = self.spec
+        new = spec.import_key
+        if ssh_dir is not None:
+            self._plan_ssh_dir(plan, ssh_dir)
+        plan.before = self._public_view(public) if (private is not None and private.exists) or (
+            public is not None and public.exists) else None
+        self.key = new
+        keep_private = False
+        if private is not None and private.exists:
+            existing, why = self._public_of_private(private)
+            if existing is not None and existing.same_key(new):
+                keep_private = True
+            else:
+                what = ('it holds another key (%s)' % existing.fingerprint_sha256 if existing is not None
+                        else 'it cannot be read (%s)' % why)
+                if spec.regenerate == 'never':
+                    plan.warn('%s does not match public_key (%s): %s, but regenerate is never: keeping it'
+                              % (spec.path, new.fingerprint_sha256, what))
+                    self.key = None
+                    plan.after = plan.before
+                    return
+                if spec.regenerate not in ('full_idempotence', 'always'):
+                    raise Conflict('%s does not match public_key (%s): %s. It is left untouched; set '
+                                   'regenerate: full_idempotence to remove that private key and install '
+                                   'the public key alone' % (spec.path, new.fingerprint_sha256, what),
+                                   path=spec.path)
+                plan.add('remove', spec.path, self._remover(spec.path), 'another key: %s' % what)
+        self.has_private = keep_private
+        comment = self.comment = self._wanted_comment(public)
+        self.key = PublicKey.from_blob(new.key_type, new.blob, comment)
+        self._plan_public_file(plan, public, comment)
+        if keep_private and private.attrs_differ(PRIVATE_MODE, self.tree.uid, self.tree.gid):
+            plan.add('set mode and owner of', spec.path, self._attr_setter(self.name, PRIVATE_MODE),
+                     '%04o' % PRIVATE_MODE)
+        plan.after = self._key_view(self.key)
+
+    def _public_of_private(self, private):
+        """(PublicKey, None) of an existing private key, read without the
+        passphrase where the format allows; (None, reason) when unreadable."""
+        try:
+            if KeyBackend.private_format(private.data) == 'openssh':
+                return KeyBackend.openssh_public_key(private.data), None
+            return self._load_existing(private)[2], None
+        except (KeyLoadError, BackendUnavailable) as exc:
+            return None, exc.msg
+
+    def _plan_ppk(self, plan, private, ppk):
+        """Export ``<path>.ppk`` when it is missing or does not hold the key as
+        asked (another key, comment or protection, or it does not open with the
+        passphrase); a correct file is kept (an encrypted one has a random
+        salt, so it is verified, never compared byte for byte)."""
+        spec = self.spec
+        new_key = any(a.kind in ('generate', 'regenerate', 'import') for a in plan.actions)
+        if ppk is None or not ppk.exists or new_key:
+            detail = 'PuTTY format 3%s' % (', protected by the passphrase' if spec.passphrase else '')
+            plan.add('export', spec.ppk_path, self._ppk_exporter, detail)
+            return
+        key_object = self._crypto_private(private.data)
+        why = ppk_format.check_ppk(ppk.data, key_object, self.comment, spec.passphrase)
+        if why is not None:
+            plan.add('export', spec.ppk_path, self._ppk_exporter, 'PuTTY format 3, %s' % why)
+        elif ppk.attrs_differ(PPK_MODE, self.tree.uid, self.tree.gid):
+            plan.add('set mode and owner of', spec.ppk_path,
+                     self._attr_setter(self.name + ppk_format.PPK_SUFFIX, PPK_MODE), '%04o' % PPK_MODE)
+
+    def _crypto_private(self, data):
+        """The ``cryptography`` key object of private key bytes."""
+        backend = CryptographyBackend()
+        encrypted = backend.is_encrypted(data)
+        passphrase = self.spec.passphrase if encrypted else None
+        return backend._load(data, passphrase.encode('utf-8') if passphrase else None)
+
     @staticmethod
     def _parse_public(public):
         """The key in a .pub file, or None when missing or unreadable."""
@@ -324,10 +601,21 @@ class SshKeyPair:
         current = self._parse_public(public)
         return current is not None and current.same_key(self.key)
 
+    def _explicit_comment(self):
+        """The comment the task sets: ``comment``, else the one of an imported key."""
+        spec = self.spec
+        if spec.comment is not None:
+            return spec.comment
+        if spec.importing and spec.import_key.comment and (
+                self.key is None or self.key.same_key(spec.import_key)):
+            return spec.import_key.comment
+        return None
+
     def _wanted_comment(self, public):
         """The task's comment; else the one already in use; else user@host."""
-        if self.spec.comment is not None:
-            return self.spec.comment
+        explicit = self._explicit_comment()
+        if explicit is not None:
+            return explicit
         current = self._parse_public(public)
         if current is not None and current.comment and (self.key is None or current.same_key(self.key)):
             return current.comment
@@ -381,6 +669,21 @@ class SshKeyPair:
         self.tree.write(self.parts, self.name + '.pub', (self.key.to_line() + '\n').encode('utf-8'), PUBLIC_MODE)
         self.generated = True
 
+    def _import(self):
+        spec = self.spec
+        data = spec.import_private
+        if spec.import_format == 'openssh' and spec.import_private_comment != self.comment:
+            # Stored in the key as ssh-keygen -c does; the key itself is unchanged.
+            data = self.loader(data).set_comment(data, spec.passphrase, self.comment)
+        self.tree.write(self.parts, self.name, data, PRIVATE_MODE)
+        self.tree.write(self.parts, self.name + '.pub', (self.key.to_line() + '\n').encode('utf-8'), PUBLIC_MODE)
+
+    def _ppk_exporter(self):
+        # Read the private key as it is now (generated, imported or kept).
+        current = self.tree.read(self.parts, self.name)
+        data = ppk_format.export_key(self._crypto_private(current.data), self.comment, self.spec.passphrase)
+        self.tree.write(self.parts, self.name + ppk_format.PPK_SUFFIX, data, PPK_MODE)
+
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
@@ -391,6 +694,8 @@ class SshKeyPair:
             'state': spec.state,
             'actions': plan.describe(),
         }
+        if spec.ppk and spec.state == 'present':
+            result['ppk_path'] = spec.ppk_path
         key = self.key if spec.state == 'present' else None
         if self.generated:
             # The plan could only announce a new key; the diff shows the real one.
@@ -404,8 +709,10 @@ class SshKeyPair:
                 'type': key.family,
                 'size': key.size,
                 'comment': key.comment,
-                'reason': self._reason(key),
+                'reason': self._reason(key, plan, applied),
             })
+        elif spec.state == 'present' and spec.importing:
+            result['reason'] = 'Kept %s: it does not match the given key, and regenerate is never.' % spec.path
         elif spec.state == 'present':
             result['reason'] = 'Would generate a public/private %s key pair in %s.' % (spec.key_type, spec.path)
         else:
@@ -413,15 +720,24 @@ class SshKeyPair:
                                 else 'No key pair at %s.' % spec.path)
         return result
 
-    def _reason(self, key):
+    def _reason(self, key, plan=None, applied=False):
         """A text like cPanel's genkey ``reason`` (ssh-keygen's own words)."""
         spec = self.spec
+        importing = plan is not None and any(a.kind == 'import' for a in plan.actions)
         if self.generated:
             head = [
                 'Generating public/private %s key pair.' % spec.key_type,
                 'Your identification has been saved in %s' % spec.path,
                 'Your public key has been saved in %s' % spec.public_path,
             ]
+        elif importing and self.imported_public_only:
+            verb = 'Installed' if applied else 'Would install'
+            head = ['%s the %s public key in %s.' % (verb, key.family, spec.public_path)]
+        elif importing:
+            verb = 'Imported' if applied else 'Would import'
+            head = ['%s the %s key pair in %s.' % (verb, key.family, spec.path)]
+        elif self.imported_public_only and not self.has_private:
+            head = ['The %s public key in %s is up to date.' % (key.family, spec.public_path)]
         else:
             head = ['The %s key pair in %s is up to date.' % (key.family, spec.path)]
         return '\n'.join(head + [

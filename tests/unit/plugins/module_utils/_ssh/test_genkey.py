@@ -205,3 +205,192 @@ def test_missing_user_is_an_error_except_in_check_mode():
     operation = SshKeyPair(KeyPairSpec(future, name='id_ed25519', key_type='ed25519'), check_mode=True)
     plan = operation.plan()
     assert plan.changed and any('does not exist yet' in w for w in plan.warnings)
+
+
+# ---------------------------------------------------------------- import
+
+def keygen(tmp_path, name, key_type='ed25519', passphrase='', comment='given@example', fmt=None):
+    """A key made by ssh-keygen outside the home: (private text, public line)."""
+    path = tmp_path / name
+    args = ['ssh-keygen', '-q', '-t', key_type, '-N', passphrase, '-C', comment, '-f', str(path)]
+    if fmt:
+        args += ['-m', fmt]
+    subprocess.run(args, check=True)
+    return path.read_text(), (tmp_path / (name + '.pub')).read_text().strip()
+
+
+def test_import_private_key_check_real_idempotent(tmp_path):
+    private, public = keygen(tmp_path, 'given')
+    plan, result = run(tmp_path, check_mode=True, private_key=private)
+    assert [a.kind for a in plan.actions] == ['create directory', 'import']
+    assert result['public_key'] == public and 'Would import' in result['reason']
+    assert not (tmp_path / 'home').exists()
+    plan, result = run(tmp_path, private_key=private)
+    assert result['public_key'] == public and result['comment'] == 'given@example'
+    assert 'Imported the ed25519 key pair' in result['reason']
+    assert (ssh_dir(tmp_path) / 'id_test.pub').read_text() == public + '\n'
+    assert stat.S_IMODE((ssh_dir(tmp_path) / 'id_test').stat().st_mode) == 0o600
+    derived = subprocess.check_output(['ssh-keygen', '-y', '-f', str(ssh_dir(tmp_path) / 'id_test')]).decode()
+    assert derived.split()[:2] == public.split()[:2]
+    assert 'PRIVATE KEY' not in repr(result) and 'PRIVATE KEY' not in repr(plan.diff())
+    before = snapshot(ssh_dir(tmp_path))
+    plan, result = run(tmp_path, private_key=private)
+    assert not plan.changed and 'is up to date' in result['reason']
+    # The same key with other bytes (trailing white space, CRLF) is the same key.
+    plan, _result = run(tmp_path, private_key=private.replace('\n', '\r\n') + '\n\n')
+    assert not plan.changed and snapshot(ssh_dir(tmp_path)) == before
+
+
+def test_import_checks_like_generate(tmp_path):
+    private, public = keygen(tmp_path, 'enc', passphrase='key pass')
+    with pytest.raises(InvalidInput, match='give it as passphrase'):
+        run(tmp_path, private_key=private)
+    with pytest.raises(InvalidInput, match='cannot be read') as info:
+        run(tmp_path, private_key=private, passphrase='bad-secret-123')
+    assert 'bad-secret-123' not in info.value.msg and 'PRIVATE' not in info.value.msg
+    plain, plain_public = keygen(tmp_path, 'plain')
+    with pytest.raises(InvalidInput, match='not protected by a passphrase'):
+        run(tmp_path, private_key=plain, passphrase='some pass')
+    with pytest.raises(InvalidInput, match='of type ed25519, not rsa'):
+        run(tmp_path, private_key=plain, key_type='rsa')
+    with pytest.raises(InvalidInput, match='not the public key of private_key'):
+        run(tmp_path, private_key=plain, public_key=public)
+    with pytest.raises(InvalidInput, match='cannot be read'):
+        run(tmp_path, private_key='-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n-----END OPENSSH PRIVATE KEY-----')
+    weak, _weak_public = keygen(tmp_path, 'weak', key_type='rsa', fmt='PEM')
+    with pytest.raises(InvalidInput, match='pkcs1 format, not openssh'):
+        run(tmp_path, private_key=weak, private_key_format='openssh')
+    assert not (tmp_path / 'home').exists()
+    plan, result = run(tmp_path, private_key=private, passphrase='key pass', comment='set here')
+    assert result['comment'] == 'set here'
+    assert subprocess.check_output(['ssh-keygen', '-y', '-P', 'key pass', '-f',
+                                    str(ssh_dir(tmp_path) / 'id_test')]).decode().strip().endswith('set here')
+    assert not run(tmp_path, private_key=private, passphrase='key pass', comment='set here')[0].changed
+
+
+def test_import_over_another_key_follows_regenerate(tmp_path):
+    _plan, first = run(tmp_path, key_type='ed25519')
+    private, public = keygen(tmp_path, 'given')
+    before = snapshot(ssh_dir(tmp_path))
+    with pytest.raises(Conflict, match='another key') as info:
+        run(tmp_path, private_key=private, regenerate='fail')
+    assert first['fingerprint'] in info.value.msg
+    plan, _result = run(tmp_path, private_key=private, regenerate='never')
+    assert not plan.changed and any('regenerate is never' in w for w in plan.warnings)
+    assert snapshot(ssh_dir(tmp_path)) == before
+    plan, result = run(tmp_path, private_key=private)
+    assert [a.kind for a in plan.actions] == ['import'] and 'another key' in plan.actions[0].detail
+    assert result['public_key'] == public
+    # Same key in another format: drift, replaced under partial_idempotence.
+    pem, _pem_public = keygen(tmp_path, 'pem', key_type='ecdsa', fmt='PEM')
+    run(tmp_path, private_key=pem)
+    subprocess.run(['ssh-keygen', '-q', '-p', '-N', '', '-P', '', '-f', str(ssh_dir(tmp_path) / 'id_test')],
+                   check=True, stdout=subprocess.DEVNULL)  # rewrites it in the OpenSSH format
+    plan, _result = run(tmp_path, private_key=pem)
+    assert plan.changed and 'format is openssh, not pkcs1' in plan.actions[0].detail
+    # A key that cannot be read is replaced only under full_idempotence.
+    (ssh_dir(tmp_path) / 'id_test').write_text('broken\n')
+    with pytest.raises(Conflict, match='cannot be read'):
+        run(tmp_path, private_key=pem)
+    assert run(tmp_path, private_key=pem, regenerate='full_idempotence')[0].changed
+
+
+def test_import_public_key_alone(tmp_path):
+    _private, public = keygen(tmp_path, 'given')
+    plan, result = run(tmp_path, public_key=public)
+    assert [a.kind for a in plan.actions] == ['create directory', 'import']
+    assert 'Installed the ed25519 public key' in result['reason']
+    assert sorted(os.listdir(str(ssh_dir(tmp_path)))) == ['id_test.pub']
+    assert not run(tmp_path, public_key=public)[0].changed
+    with pytest.raises(InvalidInput, match='ppk needs a private key'):
+        run(tmp_path, public_key=public, ppk=True)
+    # A private key of another key: an error naming both fingerprints ...
+    other = tmp_path / 'home' / '.ssh' / 'id_test'
+    other_private, other_public = keygen(tmp_path, 'other')
+    other.write_text(other_private)
+    with pytest.raises(Conflict) as info:
+        run(tmp_path, public_key=public)
+    assert PublicKeyFp(public) in info.value.msg and PublicKeyFp(other_public) in info.value.msg
+    plan, _result = run(tmp_path, public_key=public, regenerate='never')
+    assert not plan.changed and other.exists()
+    # ... unless full_idempotence removes it.
+    plan, _result = run(tmp_path, public_key=public, regenerate='full_idempotence')
+    assert [a.kind for a in plan.actions] == ['remove'] and not other.exists()
+    # The private key of the same key stays.
+    same, _same_public = keygen(tmp_path, 'same2')
+    subprocess.run(['cp', str(tmp_path / 'given'), str(other)], check=True)
+    os.chmod(str(other), 0o600)
+    plan, _result = run(tmp_path, public_key=public)
+    assert not plan.changed and other.exists()
+
+
+def PublicKeyFp(line):
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
+    return PublicKey.from_line(line).fingerprint_sha256
+
+
+# ---------------------------------------------------------------- PuTTY export
+
+def puttygen_fingerprint(path, passphrase=None, tmp_path=None):
+    import shutil
+    if shutil.which('puttygen') is None:
+        return None
+    args = ['puttygen', str(path), '-l']
+    if passphrase:
+        secret = tmp_path / 'ppk-pass'
+        secret.write_text(passphrase + '\n')
+        args += ['--old-passphrase', str(secret)]
+    return subprocess.check_output(args).decode()
+
+
+def test_ppk_export_idempotence_and_removal(tmp_path):
+    ppk_file = ssh_dir(tmp_path) / 'id_test.ppk'
+    plan, result = run(tmp_path, check_mode=True, key_type='ed25519', ppk=True)
+    assert [a.kind for a in plan.actions] == ['create directory', 'generate', 'export']
+    plan, result = run(tmp_path, key_type='ed25519', ppk=True, comment='c1')
+    assert result['ppk_path'] == str(ppk_file) and stat.S_IMODE(ppk_file.stat().st_mode) == 0o600
+    assert ppk_file.read_text().startswith('PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: c1\n')
+    printed = puttygen_fingerprint(ppk_file)
+    assert printed is None or result['fingerprint'] in printed
+    assert not run(tmp_path, key_type='ed25519', ppk=True, comment='c1')[0].changed
+    # A comment change is exported too; a missing or foreign file is rewritten.
+    plan, _result = run(tmp_path, key_type='ed25519', ppk=True, comment='c2')
+    assert [a.kind for a in plan.actions][-1] == 'export' and 'Comment: c2\n' in ppk_file.read_text()
+    ppk_file.write_text('PuTTY-User-Key-File-3: ssh-ed25519\nbroken\n')
+    plan, _result = run(tmp_path, key_type='ed25519', ppk=True, comment='c2')
+    assert [a.kind for a in plan.actions] == ['export']
+    os.chmod(str(ppk_file), 0o644)
+    plan, _result = run(tmp_path, key_type='ed25519', ppk=True, comment='c2')
+    assert [a.kind for a in plan.actions] == ['set mode and owner of']
+    # ppk: false leaves the file alone; absent removes it with the pair.
+    assert not run(tmp_path, key_type='ed25519', comment='c2')[0].changed
+    plan, _result = run(tmp_path, check_mode=True, state='absent')
+    assert len(plan.actions) == 3 and ppk_file.exists()
+    run(tmp_path, state='absent')
+    assert os.listdir(str(ssh_dir(tmp_path))) == []
+
+
+def test_ppk_of_another_key_survives_absent(tmp_path):
+    run(tmp_path, key_type='ed25519', ppk=True)
+    saved = (ssh_dir(tmp_path) / 'id_test.ppk').read_bytes()
+    run(tmp_path, key_type='ed25519', regenerate='always')
+    (ssh_dir(tmp_path) / 'id_test.ppk').write_bytes(saved)
+    plan, _result = run(tmp_path, state='absent')
+    assert any('holds another key' in w for w in plan.warnings)
+    assert os.listdir(str(ssh_dir(tmp_path))) == ['id_test.ppk']
+
+
+def test_ppk_with_passphrase(tmp_path):
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk as ppk_module
+    if not ppk_module.argon2_available():
+        pytest.skip('no Argon2id implementation')
+    private, public = keygen(tmp_path, 'enc', passphrase='key pass', comment='imported')
+    plan, result = run(tmp_path, private_key=private, passphrase='key pass', ppk=True)
+    ppk_file = ssh_dir(tmp_path) / 'id_test.ppk'
+    assert 'Encryption: aes256-cbc' in ppk_file.read_text()
+    assert 'key pass' not in repr(result) and 'key pass' not in repr(plan.diff())
+    printed = puttygen_fingerprint(ppk_file, 'key pass', tmp_path)
+    assert printed is None or result['fingerprint'] in printed
+    before = ppk_file.read_bytes()
+    assert not run(tmp_path, private_key=private, passphrase='key pass', ppk=True)[0].changed
+    assert ppk_file.read_bytes() == before
