@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A certificate signing request for a host in ``~/ssl/csrs`` (cPanel's ``SSL::gencsr``, ``ssl_gencsr``)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeyLoadError, NotFound
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._tls import csr as tls_csr
+from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
+from ansible_collections.keysmith.accounts.plugins.module_utils._tls.layout import (
+    CSR_MODE,
+    CSR_MODE_WITH_PASSWORD,
+    Location,
+    default_csr_path,
+    default_key_path,
+)
+from ansible_collections.keysmith.accounts.plugins.module_utils._tls.validate import (
+    format_san,
+    san_list,
+    validate_country,
+    validate_email,
+    validate_host,
+    validate_password,
+    validate_path,
+    validate_state,
+    validate_text,
+)
+
+OUTPUT_GENERATED = 'Certificate Signing Request generated!'
+OUTPUT_UNCHANGED = 'Certificate Signing Request is up to date.'
+OUTPUT_CHECK = 'Certificate Signing Request would be generated (check mode).'
+
+
+class CsrSpec:
+    """The validated form of ``ssl_gencsr``'s options (the seed's names: ``state`` is the province)."""
+
+    def __init__(self, account, host, city, company, country, state, companydivision='', email='',
+                 password='', subject_alt_names=None, digest='sha256', key_path=None, key_passphrase=None,
+                 path=None, follow=False):
+        self.account = account
+        self.host = validate_host(host)
+        self.fields = {
+            'host': self.host,
+            'city': validate_text('city', city, required=True),
+            'company': validate_text('company', company, required=True),
+            'companydivision': validate_text('companydivision', companydivision, required=False),
+            'country': validate_country(country),
+            'state': validate_state(state),
+            'email': validate_email(email),
+        }
+        self.password = validate_password(password)
+        self.sans = san_list(self.host, subject_alt_names)
+        if digest not in tls_csr.DIGESTS:
+            raise InvalidInput('digest must be one of %s, got %r' % (', '.join(tls_csr.DIGESTS), digest))
+        self.digest = digest
+        self.key_path = (validate_path(key_path, 'key_path') if key_path is not None
+                         else default_key_path(account.home, self.host))
+        self.key_passphrase = key_passphrase or None
+        self.path = validate_path(path) if path is not None else default_csr_path(account.home, self.host)
+        if self.path == self.key_path:
+            raise InvalidInput('path and key_path must not be the same file')
+        self.follow = follow
+        self.subject = tls_csr.subject_tuples(self.fields)
+        self.mode = CSR_MODE_WITH_PASSWORD if self.password else CSR_MODE
+
+
+class CertificateSigningRequest:
+    """Plan and apply one CSR."""
+
+    def __init__(self, spec, check_mode=False):
+        self.spec = spec
+        self.check_mode = check_mode
+        self.location = Location(spec.account, spec.path, spec.follow)
+        self.key_location = Location(spec.account, spec.key_path, spec.follow)
+        self.key = None
+        self.digest = spec.digest
+        self.info = None         # CsrInfo of the CSR once known
+        self.generated = False
+
+    # ---------------------------------------------------------------- plan
+    def plan(self):
+        spec = self.spec
+        plan = Plan(spec.path)
+        tls_keys.require_cryptography('certificate signing requests')
+        if not spec.account.exists:
+            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it '
+                      'and a key for %s' % (spec.account.name, spec.host))
+            return self._plan_new(plan, None, 'missing')
+        self.key = self._load_key(plan)
+        if self.key is not None:
+            self.digest = tls_csr.effective_digest(self.key, spec.digest)
+        current = self.location.read()
+        if not current.exists:
+            return self._plan_new(plan, current, 'missing')
+        try:
+            self.info = tls_csr.load(current.data, spec.path)
+        except KeyLoadError as exc:
+            plan.before = {'subject': '(unreadable CSR)'}
+            return self._plan_new(plan, current, exc.msg)
+        plan.before = self.info.view()
+        if self.key is None:
+            differences = ['key (not created yet)']
+        else:
+            differences = self.info.same_as(spec.subject, spec.sans, tls_keys.public_der(self.key),
+                                            self.digest, spec.password)
+        if differences:
+            self.info = None
+            return self._plan_new(plan, current, 'differs: ' + ', '.join(differences))
+        if current.attrs_differ(spec.mode, self.location.tree.uid, self.location.tree.gid):
+            plan.add('set mode and owner of', spec.path, lambda: self.location.set_attrs(spec.mode),
+                     '%04o' % spec.mode)
+        plan.after = self.info.view()
+        return plan
+
+    def _load_key(self, plan):
+        spec = self.spec
+        key_file = self.key_location.read()
+        if not key_file.exists:
+            message = ('no private key for host %s at %s. You must install a key for the host before you '
+                       'generate a CSR: create it first with keysmith.accounts.ssl_genkey (host: %s)'
+                       % (spec.host, spec.key_path, spec.host))
+            if self.check_mode:
+                plan.warn(message + '; check mode assumes an earlier task creates it')
+                return None
+            raise NotFound(message, path=spec.key_path)
+        try:
+            key, _encrypted = tls_keys.load_private(key_file.data, spec.key_passphrase, spec.key_path)
+        except KeyLoadError as exc:
+            raise KeyLoadError('%s; give the key\'s passphrase in key_passphrase' % exc.msg
+                               if tls_keys.is_encrypted(key_file.data) else exc.msg, path=spec.key_path)
+        return key
+
+    def _plan_new(self, plan, current, reason):
+        spec = self.spec
+        exists = current is not None and current.exists
+        if spec.account.exists and not exists:
+            self.location.plan_dirs(plan)
+        detail = None if reason == 'missing' else reason
+        plan.add('regenerate' if exists else 'generate', spec.path, self._generate, detail)
+        plan.after = self._wanted_view()
+        return plan
+
+    def _wanted_view(self):
+        spec = self.spec
+        return {
+            'subject': tls_csr.subject_string(spec.subject),
+            'subject_alt_names': [format_san(item) for item in spec.sans],
+            'digest': self.digest,
+            'key_fingerprint': tls_keys.fingerprint(self.key) if self.key is not None else '(key not created yet)',
+            'challenge_password': '(set)' if spec.password else None,
+        }
+
+    # ---------------------------------------------------------------- apply
+    def _generate(self):
+        spec = self.spec
+        if self.key is None:
+            self.key = self._load_key(Plan())
+            self.digest = tls_csr.effective_digest(self.key, spec.digest)
+        pem = tls_csr.build(self.key, spec.fields, spec.sans, self.digest, spec.password)
+        self.location.write(pem, spec.mode)
+        self.info = tls_csr.load(pem, spec.path)
+        self.generated = True
+
+    # ---------------------------------------------------------------- result
+    def result(self, plan, applied):
+        spec = self.spec
+        result = {
+            'path': spec.path,
+            'key_path': spec.key_path,
+            'host': spec.host,
+            'user': spec.account.name,
+            'actions': plan.describe(),
+        }
+        if self.generated:
+            plan.after = self.info.view()
+            result['output'] = OUTPUT_GENERATED
+        elif plan.changed and not applied:
+            result['output'] = OUTPUT_CHECK
+        else:
+            result['output'] = OUTPUT_UNCHANGED
+        if self.info is not None:
+            info = self.info
+            subject = info.subject
+            sans = info.sans
+            result.update({
+                'csr': info.pem,
+                'key_fingerprint': info.fingerprint,
+                'key_type': info.key_type,
+                'key_size': info.key_size,
+                'digest': info.digest,
+            })
+        else:
+            subject = spec.subject
+            sans = spec.sans
+            result['digest'] = self.digest
+            if self.key is not None:
+                result['key_fingerprint'] = tls_keys.fingerprint(self.key)
+                result['key_type'], result['key_size'] = tls_keys.describe(self.key)
+        result['subject'] = dict(subject)
+        result['subject_string'] = tls_csr.subject_string(subject)
+        result['subject_alt_names'] = [format_san(item) for item in sans]
+        return result
