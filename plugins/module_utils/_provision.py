@@ -19,6 +19,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import I
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
 
 
 class ItemError(KeysmithError):
@@ -42,11 +44,20 @@ def named(where, build):
 class Item:
     """One operation of an account, with the words that name it in messages."""
 
-    def __init__(self, kind, name, operation):
+    def __init__(self, kind, name, operation, key_item=None):
         self.kind = kind
         self.name = name
         self.operation = operation
         self.plan = None
+        # A CSR's key item: when its plan makes a key, the CSR is for that new key.
+        self.key_item = key_item
+
+    def make_plan(self):
+        if self.key_item is not None and any(
+                action.kind in ('generate', 'regenerate') for action in self.key_item.plan.actions):
+            self.operation.key_pending = True
+        self.plan = self.operation.plan()
+        return self.plan
 
     def label(self):
         return self.name
@@ -102,6 +113,28 @@ def authorized_key_items(account, entries, exclusive, defaults, check_mode):
     return items
 
 
+def ssl_items(account, entries, defaults, check_mode):
+    """Per host: the TLS key (``ssl_genkey``), then the CSR (``ssl_gencsr``)."""
+    items = []
+    for index, entry in enumerate(entries or []):
+        where = 'ssl[%d] (%s)' % (index, entry.get('host'))
+        key_spec = named(where, lambda entry=entry: TlsKeySpec(
+            account, host=entry.get('host'), key_type=entry.get('key_type') or 'rsa', size=entry.get('key_size'),
+            passphrase=entry.get('key_passphrase'), regenerate=entry.get('regenerate') or 'partial_idempotence',
+            follow=defaults['follow']))
+        csr_spec = named(where, lambda entry=entry: CsrSpec(
+            account, entry.get('host'), entry.get('city'), entry.get('company'), entry.get('country'),
+            entry.get('state'), companydivision=entry.get('companydivision') or '', email=entry.get('email') or '',
+            password=entry.get('password') or '', subject_alt_names=entry.get('subject_alt_names'),
+            digest=entry.get('digest') or 'sha256', key_passphrase=entry.get('key_passphrase'),
+            follow=defaults['follow']))
+        key_item = Item('ssl_key', where + ' key', TlsKey(key_spec, check_mode=check_mode))
+        items.append(key_item)
+        items.append(Item('ssl_csr', where + ' csr', CertificateSigningRequest(csr_spec, check_mode=check_mode),
+                          key_item=key_item))
+    return items
+
+
 # Item kinds in the order they are applied within an account; each builder
 # turns the account's entries into operations.
 def build_items(account, entry, defaults, check_mode):
@@ -109,6 +142,7 @@ def build_items(account, entry, defaults, check_mode):
     items.extend(ssh_key_items(account, entry.get('ssh_keys'), defaults, check_mode))
     items.extend(authorized_key_items(account, entry.get('authorized_keys'),
                                       bool(entry.get('authorized_keys_exclusive')), defaults, check_mode))
+    items.extend(ssl_items(account, entry.get('ssl'), defaults, check_mode))
     return items
 
 
@@ -204,7 +238,7 @@ class Provision:
             account = Account.resolve(run.name, run.entry.get('home'), check_mode=self.check_mode)
             run.items = build_items(account, run.entry, self.defaults, self.check_mode)
             for item in run.items:
-                item.plan = item.operation.plan()
+                item.make_plan()
         except KeysmithError as exc:
             run.fail(item, exc)
 

@@ -15,8 +15,9 @@ short_description: Provision the keys of many accounts in one module call
 version_added: 0.1.0
 description:
   - Applies, for every account in O(accounts), what the single modules do - SSH key pairs
-    (M(keysmith.accounts.ssh_genkey)) and authorized keys (M(keysmith.accounts.ssh_authkey)) - with
-    the same code, in one module call per host. A host with 100 accounts costs one call, not hundreds.
+    (M(keysmith.accounts.ssh_genkey)), authorized keys (M(keysmith.accounts.ssh_authkey)), TLS keys
+    (M(keysmith.accounts.ssl_genkey)) and certificate signing requests (M(keysmith.accounts.ssl_gencsr)) -
+    with the same code, in one module call per host. A host with 100 accounts costs one call, not hundreds.
   - Every item of every account is planned first (options checked, current files read); then the
     plans are applied. Check mode reports the plans and writes nothing.
   - Results are given per account and per item, with the single modules' return values.
@@ -112,6 +113,73 @@ options:
         description: Only the keys in O(accounts[].authorized_keys) stay authorized; all others are removed.
         type: bool
         default: false
+      ssl:
+        description:
+          - TLS keys and certificate signing requests, one item per host, as M(keysmith.accounts.ssl_genkey)
+            and M(keysmith.accounts.ssl_gencsr) make them - the key in C(~/ssl/keys/HOST.key), then the CSR in
+            C(~/ssl/csrs/HOST.csr). A CSR made in the same run as its key is for the new key.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          host:
+            description: The CSR's host name (CN and first subjectAltName), a valid domain or subdomain.
+            type: str
+            required: true
+          city:
+            description: The CSR owner's city.
+            type: str
+            required: true
+          company:
+            description: The CSR owner's company.
+            type: str
+            required: true
+          companydivision:
+            description: The division or department within the company.
+            type: str
+            default: ''
+          country:
+            description: The two-letter ISO 3166 country code (not the country's name).
+            type: str
+            required: true
+          state:
+            description: The state or province, by its full name (not an abbreviation), as in cPanel's C(SSL::gencsr).
+            type: str
+            required: true
+          email:
+            description: The CSR owner's email address.
+            type: str
+            default: ''
+          password:
+            description: The CSR's challenge password.
+            type: str
+            default: ''
+          subject_alt_names:
+            description: More subjectAltNames after the host (plain names, or C(DNS:), C(IP:), C(email:) entries).
+            type: list
+            elements: str
+            default: []
+          digest:
+            description: The CSR's signature digest (not used with V(ed25519) keys).
+            type: str
+            default: sha256
+            choices: [sha256, sha384, sha512]
+          key_type:
+            description: The type of the host's TLS key.
+            type: str
+            default: rsa
+            choices: [rsa, ecdsa, ed25519]
+          key_size:
+            description: The size of the host's TLS key in bits (see M(keysmith.accounts.ssl_genkey)).
+            type: int
+          key_passphrase:
+            description: The passphrase of the host's TLS key.
+            type: str
+          regenerate:
+            description: When an existing TLS key is replaced (see M(keysmith.accounts.ssl_genkey)).
+            type: str
+            default: partial_idempotence
+            choices: [never, fail, partial_idempotence, full_idempotence, always]
   atomic:
     description:
       - V(true) - every item of every account is checked before anything is written; one bad item
@@ -127,6 +195,8 @@ options:
 seealso:
   - module: keysmith.accounts.ssh_genkey
   - module: keysmith.accounts.ssh_authkey
+  - module: keysmith.accounts.ssl_genkey
+  - module: keysmith.accounts.ssl_gencsr
 '''
 
 EXAMPLES = r'''
@@ -146,6 +216,13 @@ EXAMPLES = r'''
         authorized_keys_exclusive: true
         authorized_keys:
           - key: "{{ lookup('ansible.builtin.file', 'keys/ci.pub') }}"
+        ssl:
+          - host: deploy.example.com
+            subject_alt_names: [www.deploy.example.com]
+            country: US
+            state: Texas
+            city: Houston
+            company: Example
     atomic: true
   become: true
   register: provisioned
@@ -180,8 +257,9 @@ accounts:
     items:
       description:
         - One entry per item, with the return values of the single module that does the same
-          (M(keysmith.accounts.ssh_genkey), M(keysmith.accounts.ssh_authkey)), plus C(kind)
-          (V(ssh_key) or V(authorized_keys)), C(item) (which one) and C(changed).
+          (M(keysmith.accounts.ssh_genkey), M(keysmith.accounts.ssh_authkey), M(keysmith.accounts.ssl_genkey),
+          M(keysmith.accounts.ssl_gencsr)), plus C(kind) (V(ssh_key), V(authorized_keys), V(ssl_key) or
+          V(ssl_csr)), C(item) (which one) and C(changed).
       type: list
       elements: dict
 actions:
@@ -214,6 +292,24 @@ AUTHORIZED_KEY_OPTIONS = dict(
     state=dict(type='str', default='present', choices=['present', 'absent']),
 )
 
+SSL_OPTIONS = dict(
+    host=dict(type='str', required=True),
+    city=dict(type='str', required=True),
+    company=dict(type='str', required=True),
+    companydivision=dict(type='str', default=''),
+    country=dict(type='str', required=True),
+    state=dict(type='str', required=True),
+    email=dict(type='str', default=''),
+    password=dict(type='str', default='', no_log=True),
+    subject_alt_names=dict(type='list', elements='str', default=[]),
+    digest=dict(type='str', default='sha256', choices=['sha256', 'sha384', 'sha512']),
+    key_type=dict(type='str', default='rsa', choices=['rsa', 'ecdsa', 'ed25519']),
+    key_size=dict(type='int'),
+    key_passphrase=dict(type='str', no_log=True),
+    regenerate=dict(type='str', default='partial_idempotence',
+                    choices=['never', 'fail', 'partial_idempotence', 'full_idempotence', 'always']),
+)
+
 ACCOUNT_ITEM_OPTIONS = dict(
     name=dict(type='str', required=True),
     home=dict(type='path'),
@@ -221,6 +317,7 @@ ACCOUNT_ITEM_OPTIONS = dict(
                   mutually_exclusive=[('name', 'path')], required_one_of=[('name', 'path')]),
     authorized_keys=dict(type='list', elements='dict', default=[], options=AUTHORIZED_KEY_OPTIONS, no_log=False),
     authorized_keys_exclusive=dict(type='bool', default=False),
+    ssl=dict(type='list', elements='dict', default=[], options=SSL_OPTIONS),
 )
 
 

@@ -72,9 +72,12 @@ class CsrSpec:
 class CertificateSigningRequest:
     """Plan and apply one CSR."""
 
-    def __init__(self, spec, check_mode=False):
+    def __init__(self, spec, check_mode=False, key_pending=False):
         self.spec = spec
         self.check_mode = check_mode
+        # key_pending: an earlier step of the same run (provision) makes the
+        # key, so the CSR is planned for a key that is read when applying.
+        self.key_pending = key_pending
         self.location = Location(spec.account, spec.path, spec.follow)
         self.key_location = Location(spec.account, spec.key_path, spec.follow)
         self.key = None
@@ -91,7 +94,7 @@ class CertificateSigningRequest:
             plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it '
                       'and a key for %s' % (spec.account.name, spec.host))
             return self._plan_new(plan, None, 'missing')
-        self.key = self._load_key(plan)
+        self.key = None if self.key_pending else self._load_key(plan)
         if self.key is not None:
             self.digest = tls_csr.effective_digest(self.key, spec.digest)
         current = self.location.read()

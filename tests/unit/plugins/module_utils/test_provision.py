@@ -129,3 +129,34 @@ def test_missing_user_check_mode_predicts_real_run_names_it(tmp_path):
     assert plan.changed and result['accounts'][0]['changed']
     _plan, result = run(entries)
     assert 'does not exist' in result['accounts'][0]['msg']
+
+
+def ssl_entry(tmp_path, key_type='rsa'):
+    return [{
+        'name': ME,
+        'home': str(tmp_path / 'tlshome'),
+        'ssl': [{'host': 'alice.example.com', 'country': 'US', 'state': 'Texas', 'city': 'Houston',
+                 'company': 'Example', 'subject_alt_names': ['www.alice.example.com'], 'key_type': key_type}],
+    }]
+
+
+def test_ssl_key_then_csr_in_one_run_and_csr_follows_a_new_key(tmp_path):
+    entries = ssl_entry(tmp_path)
+    plan, _result = run(entries, check_mode=True)
+    assert [a.kind for a in plan.actions].count('generate') == 2
+    plan, result = run(entries)
+    items = result['accounts'][0]['items']
+    assert [i['kind'] for i in items] == ['ssl_key', 'ssl_csr']
+    csr_path = str(tmp_path / 'tlshome' / 'ssl' / 'csrs' / 'alice.example.com.csr')
+    subprocess.check_call(['openssl', 'req', '-verify', '-noout', '-in', csr_path],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert items[1]['output'] == 'Certificate Signing Request generated!'
+    plan, _result = run(entries)
+    assert not plan.changed
+    # A new key type regenerates the key, and the CSR is made for the new key in the same run.
+    plan, result = run(ssl_entry(tmp_path, key_type='ecdsa'))
+    kinds = [(a.kind, os.path.basename(a.path)) for a in plan.actions]
+    assert ('regenerate', 'alice.example.com.key') in kinds and ('regenerate', 'alice.example.com.csr') in kinds
+    assert result['accounts'][0]['items'][1]['key_type'] == 'ecdsa'
+    plan, _result = run(ssl_entry(tmp_path, key_type='ecdsa'))
+    assert not plan.changed
