@@ -13,9 +13,12 @@
 #   units        pytest over tests/unit (from the placed copy, .venv Python 3.11), then
 #                ansible-test units --venv --python 3.8 (target-side tests on the oldest target)
 #   integration  ansible-test integration --local --python 3.11 --allow-destructive
+#   reliability  tests/reliability: SIGKILL at write points, concurrency, hostile homes
+#                (real accounts, root only), secrets in -vvv/--diff output, parameter rules
 #   e2e          tests/e2e/*.sh and molecule scenarios, when present
 #   demo         ansible-playbook playbooks/demo.yml twice (when present)
-#   test         venv deps changelog build sanity units integration e2e demo, in order, fail fast
+#   test         venv deps changelog build sanity units integration reliability e2e demo,
+#                in order, fail fast
 #   clean        remove .venv, tests/output, demo-output and the placed copy
 #
 # Environment knobs:
@@ -26,6 +29,7 @@
 #   UNITS_ARGS="..."          extra args for pytest
 #   UNITS_TARGET_PYTHONS="3.8" Pythons for the extra ansible-test units run ("" to skip)
 #   INTEGRATION_ARGS="..."    extra args for ansible-test integration (e.g. a target name)
+#   RELIABILITY_ARGS="..."    extra args for the reliability pytest run (e.g. "-k kill")
 #   DEMO_IDEMPOTENT=1         fail `demo` if the second run reports changed > 0
 set -euo pipefail
 
@@ -420,6 +424,23 @@ step_integration() {
     return $rc
 }
 
+step_reliability() {
+    need_venv; step_deps; step_place
+    local jobs=() rc=0
+    "$VPY" -c 'import xdist' 2>/dev/null && jobs=(-n 2)
+    log "reliability: pytest tests/reliability (collection at $PLACED)"
+    mkdir -p "$OUTPUT/junit"
+    rm -f "$OUTPUT/junit/reliability.xml"
+    # Bounded: a hung module run fails its test (timeouts in the suite), the whole
+    # step is killed after 15 minutes.
+    # shellcheck disable=SC2086
+    (cd "$PLACED/tests/reliability" && PATH="$VENV/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 \
+        timeout 900 "$VPY" -m pytest -r fEs "${jobs[@]}" --junitxml="$OUTPUT/junit/reliability.xml" \
+        ${RELIABILITY_ARGS:-}) || rc=$?
+    junit_summary reliability "$OUTPUT/junit" 'reliability.xml'
+    return $rc
+}
+
 step_e2e() {
     need_venv
     local ran=0 f s
@@ -494,8 +515,10 @@ step_test() {
     timed sanity step_sanity
     timed units step_units
     timed integration step_integration
+    timed reliability step_reliability
     timed e2e step_e2e
-    timed demo step_demo
+    # In the full run a second demo run that changes anything is a failure.
+    DEMO_IDEMPOTENT="${DEMO_IDEMPOTENT:-1}" timed demo step_demo
     print_timings
     log "make test: all steps passed"
     print_counts
@@ -504,7 +527,7 @@ step_test() {
 [ $# -gt 0 ] || set -- test
 for step in "$@"; do
     case "$step" in
-        venv|deps|place|changelog|build|sanity|units|integration|e2e|demo|clean|test) ;;
+        venv|deps|place|changelog|build|sanity|units|integration|reliability|e2e|demo|clean|test) ;;
         *) die "unknown step '$step' (see the header of $0)" ;;
     esac
     if [ "$step" = test ] || [ "$step" = clean ]; then
