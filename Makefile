@@ -4,7 +4,7 @@ SHELL := /bin/bash
 RUN := bash tests/scripts/run-tests.sh
 VENV_STAMP := .venv/.keysmith-requirements.sha256
 
-.PHONY: test venv deps build sanity units integration e2e changelog demo clean
+.PHONY: test venv deps build release docs sanity units integration reliability e2e changelog demo clean bench
 
 test:
 	$(RUN) test
@@ -22,6 +22,15 @@ deps:
 build: $(VENV_STAMP)
 	$(RUN) build
 
+# build, then the release checks on the fresh tarball (tests/scripts/release.sh)
+release: $(VENV_STAMP)
+	$(RUN) build release
+
+# rewrite docs/modules/*.md from the modules' documentation (the release step checks them)
+docs: $(VENV_STAMP)
+	$(RUN) build
+	RELEASE_WRITE_DOCS=1 RELEASE_ONLY=docgen bash tests/scripts/release.sh tests/output/build/keysmith-accounts-*.tar.gz
+
 changelog: $(VENV_STAMP)
 	$(RUN) changelog
 
@@ -34,11 +43,19 @@ units: $(VENV_STAMP)
 integration: $(VENV_STAMP)
 	$(RUN) integration
 
+reliability: $(VENV_STAMP)
+	$(RUN) reliability
+
 e2e: $(VENV_STAMP)
 	$(RUN) e2e
 
 demo: $(VENV_STAMP)
 	$(RUN) demo
+
+# Benchmark against community.crypto / ansible.posix (root: creates kbench* users);
+# not part of `test`.  BENCH_ARGS="--accounts 20 --reruns 1" for a shorter run.
+bench: $(VENV_STAMP)
+	.venv/bin/python bench/run_bench.py $(BENCH_ARGS)
 
 clean:
 	$(RUN) clean

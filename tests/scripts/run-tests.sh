@@ -7,8 +7,12 @@
 #   venv         create/update .venv (Python 3.11+) from the requirement files
 #   deps         system packages the tests need (openssh-server), root only
 #   place        copy the checkout to <PLACE_ROOT>/ansible_collections/keysmith/accounts
-#   changelog    antsibull-changelog lint
+#   changelog    antsibull-changelog lint, and a preview release in a scratch copy
+#                (tests/scripts/changelog-preview.sh -> tests/output/changelog/CHANGELOG.md)
 #   build        ansible-galaxy collection build into tests/output/build (metadata check)
+#   release      tests/scripts/release.sh on the built tarball: installs into an empty path,
+#                ansible-doc lists/renders every module and role, ansible-lint production,
+#                docs links, the quick start, an AWX-style ansible-runner job (tests/awx/)
 #   sanity       ansible-test sanity --venv (all tests, Pythons 3.8 .. 3.13 found)
 #   units        pytest over tests/unit (from the placed copy, .venv Python 3.11), then
 #                ansible-test units --venv --python 3.8 (target-side tests on the oldest target)
@@ -17,7 +21,7 @@
 #                (real accounts, root only), secrets in -vvv/--diff output, parameter rules
 #   e2e          tests/e2e/*.sh and molecule scenarios, when present
 #   demo         ansible-playbook playbooks/demo.yml twice (when present)
-#   test         venv deps changelog build sanity units integration reliability e2e demo,
+#   test         venv deps changelog build release sanity units integration reliability e2e demo,
 #                in order, fail fast
 #   clean        remove .venv, tests/output, demo-output and the placed copy
 #
@@ -327,6 +331,8 @@ step_changelog() {
     log "changelog: antsibull-changelog lint"
     "$VENV/bin/antsibull-changelog" lint
     echo "changelog lint: ok"
+    # release of the galaxy.yml version in a scratch copy: CHANGELOG.md can be generated
+    VENV="$VENV" bash "$ROOT/tests/scripts/changelog-preview.sh" "$OUTPUT/changelog"
 }
 
 step_build() {
@@ -427,11 +433,12 @@ step_integration() {
 step_reliability() {
     need_venv; step_deps; step_place
     local jobs=() rc=0
-    "$VPY" -c 'import xdist' 2>/dev/null && jobs=(-n 2)
+    "$VPY" -c 'import xdist' 2>/dev/null && jobs=(-n 2 --dist loadfile)
     log "reliability: pytest tests/reliability (collection at $PLACED)"
     mkdir -p "$OUTPUT/junit"
     rm -f "$OUTPUT/junit/reliability.xml"
-    # Bounded: a hung module run fails its test (timeouts in the suite), the whole
+    # --dist loadfile: the hostile-home tests (useradd/userdel change /etc, which they
+    # compare) stay in one worker. Bounded: a hung module run fails its test (timeouts in the suite), the whole
     # step is killed after 15 minutes.
     # shellcheck disable=SC2086
     (cd "$PLACED/tests/reliability" && PATH="$VENV/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 \
@@ -500,6 +507,14 @@ step_demo() {
     fi
 }
 
+step_release() {
+    need_venv
+    local -a tarballs=("$OUTPUT"/build/keysmith-accounts-*.tar.gz)
+    if [ ! -f "${tarballs[0]}" ]; then step_build; tarballs=("$OUTPUT"/build/keysmith-accounts-*.tar.gz); fi
+    log "release: checks on ${tarballs[0]} (tests/scripts/release.sh)"
+    VENV="$VENV" bash "$ROOT/tests/scripts/release.sh" "${tarballs[0]}"
+}
+
 step_clean() {
     log "clean"
     rm -rf "$VENV" "$OUTPUT" "$ROOT/demo-output" "$PLACE_ROOT"
@@ -512,6 +527,7 @@ step_test() {
     timed deps step_deps
     timed changelog step_changelog
     timed build step_build
+    timed release step_release
     timed sanity step_sanity
     timed units step_units
     timed integration step_integration
@@ -527,7 +543,7 @@ step_test() {
 [ $# -gt 0 ] || set -- test
 for step in "$@"; do
     case "$step" in
-        venv|deps|place|changelog|build|sanity|units|integration|reliability|e2e|demo|clean|test) ;;
+        venv|deps|place|changelog|build|release|sanity|units|integration|reliability|e2e|demo|clean|test) ;;
         *) die "unknown step '$step' (see the header of $0)" ;;
     esac
     if [ "$step" = test ] || [ "$step" = clean ]; then
