@@ -69,8 +69,6 @@ def test_eight_authkey_runs_on_one_file(tmp_path, round_):
 
 
 def test_eight_keypair_creations(tmp_path):
-    if not os.path.exists(module_path('keypair')):
-        pytest.skip('keypair module not present')
     registry = str(tmp_path / 'registry')
     results = _run_all([('keypair', dict(name='conc_%d' % index, type='ed25519', registry=registry))
                         for index in range(WORKERS)])
@@ -94,8 +92,6 @@ def test_eight_keypair_creations(tmp_path):
 
 def test_eight_keypair_creations_of_one_name(tmp_path):
     """Same name 8 times at once: exactly one key pair is created, the others find it."""
-    if not os.path.exists(module_path('keypair')):
-        pytest.skip('keypair module not present')
     registry = str(tmp_path / 'registry')
     results = _run_all([('keypair', dict(name='same', type='ed25519', registry=registry))
                         for _index in range(WORKERS)])

@@ -88,8 +88,7 @@ RULES = [
 
 @pytest.mark.parametrize('module,args,message', [r[1:] for r in RULES], ids=[r[0] for r in RULES])
 def test_rule(tmp_path, module, args, message):
-    if not os.path.exists(module_path(module)):
-        pytest.skip('%s is not in the collection' % module)
+    assert os.path.exists(module_path(module)), '%s is not in the collection' % module
     home = tmp_path / 'home'
     (home / '.ssh').mkdir(parents=True)
     args = dict(args)
