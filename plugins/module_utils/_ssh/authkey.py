@@ -220,6 +220,7 @@ class SshAuthKey:
         self.duplicates = []
         self.backup_file = None
         self.before = None
+        self._planned = None          # (bytes read, edited model, edits) of the plan, for _write
 
     # ---------------------------------------------------------------- plan
     def _load_key_file(self, plan):
@@ -276,6 +277,7 @@ class SshAuthKey:
             self.edits = None
         else:
             self.edits = apply_edits(model, self.wanted, spec.state, spec.exclusive)
+            self._planned = (data, model, self.edits)
             self._note_duplicates(plan, self.edits)
         writes = self.keys_unknown or self.edits.changed
         if self.managed_dir and spec.state == 'present' and (exists or writes):
@@ -339,8 +341,15 @@ class SshAuthKey:
         with self.tree.locked(self.parts) as dir_fd:
             current = self.tree.read_in(dir_fd, self.parts, self.name)
             data = current.data if current.exists else b''
-            model = AuthorizedKeys.parse(data)
-            self.edits = apply_edits(model, self.wanted, spec.state, spec.exclusive)
+            planned, self._planned = self._planned, None
+            if planned is not None and planned[0] == data:
+                # The file is as the plan read it: the same edits on the same
+                # bytes give the same model, so the plan's is reused (parsing a
+                # large file twice was half the cost of a change).
+                model, self.edits = planned[1], planned[2]
+            else:
+                model = AuthorizedKeys.parse(data)
+                self.edits = apply_edits(model, self.wanted, spec.state, spec.exclusive)
             self.duplicates = self.edits.duplicates
             new = model.render()
             if current.exists and new == data:
