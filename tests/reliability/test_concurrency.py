@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from conftest import module_path, run_module, start_module
+from conftest import run_module, start_module
 
 WORKERS = 8
 ROUNDS = 3

@@ -30,8 +30,6 @@ import re
 import subprocess
 import uuid
 
-import pytest
-
 from conftest import module_path, run_playbook
 
 OPTIONAL = ['ssl_genkey', 'ssl_gencsr', 'ssl_csr_info', 'keypair', 'keypair_info']
