@@ -55,6 +55,8 @@ except ImportError as exc:  # the managed node may lack it
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_VERSION = None
     CRYPTOGRAPHY_IMPORT_ERROR = str(exc)
+    # Names other modules (ppk) take from here; only used when HAS_CRYPTOGRAPHY.
+    serialization = ec = ed25519 = rsa = dsa = Cipher = algorithms = modes = None
 
 try:
     import bcrypt  # cryptography needs it for encrypted OpenSSH format keys

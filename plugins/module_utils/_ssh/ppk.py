@@ -46,17 +46,18 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     WrongPassphrase,
 )
 
-try:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-    try:
-        from cryptography.hazmat.primitives.asymmetric import dsa
-    except ImportError:  # pragma: no cover - a future cryptography without DSA
-        dsa = None
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-    HAS_CRYPTOGRAPHY = True
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
+# The guarded cryptography imports are the key backends' own.
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
+    HAS_CRYPTOGRAPHY,
+    Cipher,
+    algorithms,
+    dsa,
+    ec,
+    ed25519,
+    modes,
+    rsa,
+    serialization,
+)
 
 try:
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id as _CryptographyArgon2id
