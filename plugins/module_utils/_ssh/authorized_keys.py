@@ -48,11 +48,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import binascii
 import re
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import (
     PublicKey,
     is_known_type,
@@ -69,18 +68,13 @@ TYPE_ALIASES = {
 }
 
 # Flag options sshd accepts; the negatable ones also with a "no-" prefix.
-NEGATABLE_FLAGS = ('port-forwarding', 'agent-forwarding', 'x11-forwarding', 'pty', 'user-rc')
-PLAIN_FLAGS = ('restrict', 'cert-authority', 'no-touch-required', 'verify-required')
-VALUE_OPTIONS = ('command', 'principals', 'from', 'expiry-time', 'environment',
-                 'permitopen', 'permitlisten', 'tunnel')
+NEGATABLE_FLAGS = sshd_rules.NEGATABLE_FLAGS
+PLAIN_FLAGS = sshd_rules.RESTRICT_FLAGS
+VALUE_OPTIONS = sshd_rules.VALUE_OPTIONS
 # sshd refuses a second clause of these.
-SINGLE_OPTIONS = ('command', 'principals', 'from')
+SINGLE_OPTIONS = sshd_rules.SINGLE_OPTIONS
 
 _FLAG_NAMES = frozenset(PLAIN_FLAGS + NEGATABLE_FLAGS + tuple('no-' + f for f in NEGATABLE_FLAGS))
-_NAME_RE = re.compile(r'[A-Za-z0-9_-]+')
-_ENV_NAME_RE = re.compile(r'^[A-Za-z0-9_]*$')
-_EXPIRY_RE = re.compile(r'^[0-9]{8}(?:[0-9]{4}(?:[0-9]{2})?)?Z?$')
-_PORT_RE = re.compile(r'^(?:\*|[0-9]{1,5})$')
 _SEPARATOR_RE = re.compile(r'[ \t]')
 
 _SPACE = ' \t'
@@ -158,66 +152,38 @@ def render_options(options):
     return ','.join(option.render() for option in options or ())
 
 
-def advance_past_options(text):
-    """Index of the first space or tab outside double quotes in ``text``
-    (``sshkey_advance_past_options``); None for an unterminated quote."""
+advance_past_options = sshd_rules.advance_past_options
+
+
+def _strip_blanks_around_commas(text):
+    """For options given by a task: drop blanks around the whole string and next
+    to commas (outside double quotes)."""
+    out = []
     quoted = False
     index = 0
-    length = len(text)
-    while index < length:
+    text = text.strip(' \t')
+    while index < len(text):
         char = text[index]
-        if not quoted and char in _SPACE:
-            break
-        if char == '\\' and index + 1 < length and text[index + 1] == '"':
-            index += 1
-        elif char == '"':
+        if char == '\\' and index + 1 < len(text) and text[index + 1] == '"':
+            out.append(text[index:index + 2])
+            index += 2
+            continue
+        if char == '"':
             quoted = not quoted
+        elif not quoted and char in _SPACE:
+            after = index
+            while after < len(text) and text[after] in _SPACE:
+                after += 1
+            if (out and out[-1] == ',') or (after < len(text) and text[after] == ','):
+                index = after
+                continue
+        out.append(char)
         index += 1
-    if index >= length and quoted:
-        return None
-    return index
+    return ''.join(out)
 
 
-def _dequote(text, pos):
-    """Read ``"value"`` at ``pos``; return (value, position after the closing quote)."""
-    if pos >= len(text) or text[pos] != '"':
-        raise InvalidInput('missing start quote')
-    pos += 1
-    out = []
-    while pos < len(text) and text[pos] != '"':
-        if text[pos] == '\\' and pos + 1 < len(text) and text[pos + 1] == '"':
-            pos += 1
-        out.append(text[pos])
-        pos += 1
-    if pos >= len(text):
-        raise InvalidInput('missing end quote')
-    return ''.join(out), pos + 1
-
-
-def _check_value(name, value):
-    lname = name.lower()
-    if lname == 'environment':
-        if '=' not in value or not _ENV_NAME_RE.match(value.split('=', 1)[0]):
-            raise InvalidInput('invalid environment string (must be NAME=value, NAME of letters, digits, _)')
-    elif lname == 'expiry-time':
-        if not _EXPIRY_RE.match(value):
-            raise InvalidInput('invalid expiry-time %r (YYYYMMDD[HHMM[SS]][Z])' % value)
-    elif lname == 'tunnel':
-        if value.lower() != 'any' and not value.isdigit():
-            raise InvalidInput('invalid tunnel device %r' % value)
-    elif lname in ('permitopen', 'permitlisten'):
-        if not value or any(ch in value for ch in ' \t'):
-            raise InvalidInput('invalid %s specification %r' % (lname, value))
-        if lname == 'permitopen' or ':' in value:
-            host, sep, port = value.rpartition(':')
-            if not sep or not host:
-                raise InvalidInput('invalid %s specification %r (host:port)' % (lname, value))
-        else:
-            port = value
-        if not _PORT_RE.match(port) or (port != '*' and int(port) > 65535):
-            raise InvalidInput('invalid %s port in %r' % (lname, value))
-    elif lname in ('from', 'principals') and not value:
-        raise InvalidInput('empty %s list' % lname)
+def _to_key_options(opts):
+    return [KeyOption(name, value) for name, value in opts.items]
 
 
 def parse_options(text, lenient=False):
@@ -226,72 +192,35 @@ def parse_options(text, lenient=False):
     Raises ``InvalidInput`` where sshd would refuse the line ("bad key
     options"): unknown option, flag with a value, value without quotes,
     missing end quote, a second ``command``/``from``/``principals``, a bad
-    ``environment``/``expiry-time``/``tunnel``/``permitopen``/``permitlisten``.
+    ``environment``/``expiry-time``/``tunnel``/``permitopen``/``permitlisten``,
+    too many ``environment``/``permitopen``/``permitlisten``. Empty elements
+    (``a,,b``) are skipped as sshd skips them.
 
     ``lenient`` (for options given in a task): white space around the whole
-    string and after commas is dropped instead of being an error.
+    string and next to commas is dropped instead of being an error.
     """
     if text is None:
         return []
-    if lenient:
-        text = text.strip(' \t')
-    if text == '':
-        return []
     if '\n' in text or '\r' in text or '\0' in text:
         raise InvalidInput('options must be a single line')
-    options = []
-    seen = set()
-    pos = 0
-    while True:
-        if pos < len(text) and text[pos] in _SPACE:
-            raise InvalidInput('white space between options (sshd ends the options there)')
-        match = _NAME_RE.match(text, pos)
-        if not match:
-            raise InvalidInput('unknown key option at %r' % _short(text[pos:]))
-        name = match.group(0)
-        lname = name.lower()
-        pos = match.end()
-        value = None
-        if pos < len(text) and text[pos] == '=':
-            if lname not in VALUE_OPTIONS:
-                raise InvalidInput('%s does not take a value' % name if lname in _FLAG_NAMES
-                                   else 'unknown key option %s' % _short(name))
-            try:
-                value, pos = _dequote(text, pos + 1)
-            except InvalidInput as exc:
-                raise InvalidInput('option %s: %s' % (name, exc.msg))
-            try:
-                _check_value(name, value)
-            except InvalidInput as exc:
-                raise InvalidInput('option %s: %s' % (name, exc.msg))
-            if lname in SINGLE_OPTIONS and lname in seen:
-                raise InvalidInput('multiple "%s" clauses' % lname)
-        elif lname in VALUE_OPTIONS:
-            raise InvalidInput('option %s needs a value: %s="..."' % (name, name))
-        elif lname not in _FLAG_NAMES:
-            raise InvalidInput('unknown key option %s' % _short(name))
-        seen.add(lname)
-        options.append(KeyOption(name, value))
-        if lenient:
-            while pos < len(text) and text[pos] in _SPACE:
-                pos += 1
-        if pos >= len(text):
-            break
-        if text[pos] != ',':
-            if text[pos] in _SPACE and not lenient:
-                raise InvalidInput('white space between options (sshd ends the options there)')
-            raise InvalidInput('unexpected %r after option %s' % (text[pos], name))
-        pos += 1
-        if lenient:
-            while pos < len(text) and text[pos] in _SPACE:
-                pos += 1
-        if pos >= len(text):
-            raise InvalidInput('unexpected end of options after a comma')
-    return options
+    if lenient:
+        text = _strip_blanks_around_commas(text)
+    if text == '':
+        return []
+    if text[0] in _SPACE:
+        raise InvalidInput('white space between options (sshd ends the options there)')
+    try:
+        opts = sshd_rules.parse_options(text, end_is_blank=False)
+    except sshd_rules.OptionsError as exc:
+        raise InvalidInput(exc.reason)
+    if opts.end < len(text):
+        raise InvalidInput('white space between options (sshd ends the options there)')
+    return _to_key_options(opts)
 
 
 def validate_option_values(options):
-    """Reject values that cannot be written so that sshd reads them back."""
+    """Reject values that cannot be written so that sshd reads them back, and
+    options sshd would parse but then refuse every login with."""
     for option in options:
         if option.value is None:
             continue
@@ -300,40 +229,39 @@ def validate_option_values(options):
                                % option.name)
         if '\n' in option.value or '\r' in option.value or '\0' in option.value:
             raise InvalidInput('option %s: the value must be a single line' % option.name)
+    if not options:
+        return
+    try:
+        opts = sshd_rules.parse_options(render_options(options), end_is_blank=False)
+    except sshd_rules.OptionsError as exc:
+        raise InvalidInput('bad key options: %s' % exc.reason)
+    reason = sshd_rules.refusal(opts, plain_key=False)
+    if reason is not None:
+        raise InvalidInput('sshd (%s) would refuse every login with these options: %s'
+                           % (sshd_rules.SSHD_VERSION, reason))
 
 
 # ---------------------------------------------------------------------------
 # Keys on a line
 
-def _decode_blob(token):
-    # b64_pton skips white space; only \r (of a CRLF file) can be left here.
-    token = token.replace('\r', '')
-    if not token:
-        return None
+def key_identity(key):
+    """What "the same key" means for sshd (``sshkey_equal``): the public numbers of
+    the key, whatever the type name written or the encoding of the numbers."""
+    material = getattr(key, 'sshd_material', None)
+    if material is not None:
+        return material
     try:
-        return base64.b64decode(token.encode('ascii'), validate=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        return None
+        material = sshd_rules.key_from_blob(key.blob).material
+    except sshd_rules.BlobError:
+        material = ('unparsed', key.key_type, key.blob)
+    key.sshd_material = material
+    return material
 
 
-def read_key(text):
-    """``sshkey_read`` at the start of ``text``: (PublicKey, rest) or None."""
-    token, rest, has_space = _split_token(text)
-    if not has_space:
-        return None
-    key_type = canonical_type(token)
-    if key_type is None:
-        return None
-    rest = _lstrip(rest)
-    b64, rest, dummy = _split_token(rest)
-    blob = _decode_blob(b64)
-    if not blob:
-        return None
-    comment = _lstrip(rest).rstrip(' \t\r')
-    try:
-        key = PublicKey.from_blob(key_type, blob, comment)
-    except InvalidInput:
-        return None
+def public_key_of(found, comment):
+    """A :class:`PublicKey` (canonical type and encoding) for an :class:`sshd_rules.SshdKey`."""
+    key = PublicKey(found.wire_type, found.blob, comment, _parsed=(found.bits, found.plain_blob))
+    key.sshd_material = found.material
     return key
 
 
@@ -357,37 +285,28 @@ class ParsedLine:
         self.options_text = ''
         self.options = []
         self.options_error = None
+        self.refusal = None        # why sshd refuses every login through the line
+        self.sshd_line = None
         self._parse()
 
     def _parse(self):
-        text = _lstrip(self.raw.rstrip('\r'))
-        if text == '':
-            self.kind = 'blank'
+        line = sshd_rules.Line(self.raw)
+        self.kind = line.kind
+        if line.kind != 'key':
             return
-        if text.startswith('#'):
-            self.kind = 'comment'
-            return
-        key = read_key(text)
-        if key is None:
-            end = advance_past_options(text)
-            if end is None or end == 0:
-                return
-            options_text = text[:end]
-            key = read_key(_lstrip(text[end:]))
-            if key is None:
-                return
-            self.options_text = options_text
-            try:
-                self.options = parse_options(options_text)
-            except InvalidInput as exc:
-                self.options = None
-                self.options_error = exc.msg
-        self.kind = 'key'
-        self.key = key
+        self.key = public_key_of(line.key, line.comment)
+        self.options_text = line.options_text
+        if line.options is None:
+            self.options = None
+            self.options_error = line.options_error
+        else:
+            self.options = _to_key_options(line.options)
+            self.refusal = sshd_rules.refusal(line.options, plain_key=not line.key.cert)
+        self.sshd_line = line
 
     @property
     def identity(self):
-        return (self.key.key_type, self.key.blob) if self.key is not None else None
+        return key_identity(self.key) if self.key is not None else None
 
     @property
     def comment(self):
@@ -427,7 +346,7 @@ class WantedKey:
 
     @property
     def identity(self):
-        return (self.key.key_type, self.key.blob)
+        return key_identity(self.key)
 
     def line(self):
         return format_line(self.key, self.options, self.comment)
@@ -438,20 +357,38 @@ def _looks_private(text):
 
 
 def parse_key_text(text, source):
-    """Parse one public key given by a task: ``[options] type base64 [comment]``.
+    """Parse one public key given by a task: ``[options] type base64 [comment]``,
+    read as sshd reads such a line in ``authorized_keys``.
 
     Returns (PublicKey, options list). ``InvalidInput`` names ``source`` and
     says what is wrong; it shows only the type and a short prefix of the data.
     """
     if _looks_private(text):
         raise InvalidInput('%s looks like a private key; give the public key (the .pub file) instead' % source)
-    line = _lstrip(text.strip().rstrip('\r'))
-    if not line:
-        raise InvalidInput('%s is empty' % source)
-    if '\n' in line or '\0' in line:
+    if '\n' in text.rstrip('\r\n') or '\0' in text:
         raise InvalidInput('%s must be a single line' % source)
+    line = text.rstrip('\n')
+    parsed = sshd_rules.Line(line)
+    if parsed.kind in ('blank', 'comment'):
+        raise InvalidInput('%s is empty' % source)
+    if parsed.kind != 'key':
+        _explain_invalid(line, source)
+        raise InvalidInput('%s: sshd (%s) does not read this as a key line (bad type, base64 or key data)'
+                           % (source, sshd_rules.SSHD_VERSION))
+    if parsed.options is None:
+        raise InvalidInput('%s: bad key options: %s' % (source, parsed.options_error))
+    if parsed.key.cert:
+        raise InvalidInput('%s is a certificate (%s): sshd never accepts a certificate written in '
+                           'authorized_keys, as a key or as a cert-authority; authorize the key that '
+                           'signed it with options: cert-authority instead' % (source, parsed.type_name))
+    key = public_key_of(parsed.key, parsed.comment)
+    return key, _to_key_options(parsed.options)
+
+
+def _explain_invalid(line, source):
+    """Raise ``InvalidInput`` saying why ``line`` (that sshd does not read as a key) is wrong."""
+    line = _lstrip(line.strip().rstrip('\r'))
     first, rest, has_space = _split_token(line)
-    options = []
     key_part = line
     if canonical_type(first) is None:
         end = advance_past_options(line)
@@ -466,7 +403,7 @@ def parse_key_text(text, source):
                                    % (source, _short(first)))
             raise InvalidInput('%s: %s is not a key type sshd accepts' % (source, _short(first)))
         try:
-            options = parse_options(line[:end])
+            parse_options(line[:end])
         except InvalidInput as exc:
             raise InvalidInput('%s: bad key options: %s' % (source, exc.msg))
         if canonical_type(second) is None:
@@ -476,18 +413,20 @@ def parse_key_text(text, source):
     wire = canonical_type(token)
     normalized = wire + after if wire != token else key_part
     try:
-        key = PublicKey.from_line(normalized)
+        PublicKey.from_line(normalized)
     except InvalidInput as exc:
         raise InvalidInput('%s: %s' % (source, exc.msg))
-    return key, options
 
 
 def iter_key_lines(text):
-    """The lines of a multi-line key text that hold keys (blank and ``#`` lines skipped),
-    as (line number, line)."""
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith('#'):
+    """The lines of a multi-line key text that hold keys, as (line number, line).
+
+    The text is split only at ``\\n``, as sshd splits a file; blank lines and
+    ``#`` lines are skipped as sshd skips them.
+    """
+    for number, line in enumerate(text.split('\n'), 1):
+        stripped = line.split('\0', 1)[0].lstrip(_SPACE)
+        if not stripped.rstrip('\r') or stripped.startswith('#'):
             continue
         yield number, line
 

@@ -84,7 +84,7 @@ def keyset_fp(line):
 
 def test_many_keys_list_and_multiline(keyset, tmp_path):
     lines = [keyset.lines[t] for t in ('ssh-rsa', 'ssh-ed25519', 'ecdsa-sha2-nistp384',
-                                       'sk-ssh-ed25519@openssh.com', 'ssh-ed25519-cert-v01@openssh.com')]
+                                       'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com')]
     text = '# team keys\n\n' + '\n'.join(lines[:3]) + '\n'
     plan, result = run(tmp_path, key=[text, lines[3], lines[4]])
     assert [k['action'] for k in result['keys']] == ['added'] * 5

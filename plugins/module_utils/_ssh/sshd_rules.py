@@ -1,0 +1,939 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""How OpenSSH's sshd (9.2, Debian 12) reads one ``authorized_keys`` line.
+
+A port of the rules of ``auth2-pubkeyfile.c`` (``auth_check_authkey_line``,
+``auth_authorise_keyopts``), ``sshkey.c`` (``sshkey_read``,
+``sshkey_from_blob``), ``auth-options.c`` (``sshauthopt_parse``),
+``openbsd-compat/base64.c`` (``b64_pton``), ``misc.c``
+(``parse_absolute_time``, ``a2tun``, ``a2port``, ``hpdelim2``,
+``valid_env_name``) and ``match.c``/``addrmatch.c`` (``from=``).
+``tests/parity`` checks them line by line against a real sshd.
+
+The C code works on bytes with the C locale: lengths and character classes
+here are those of the UTF-8 (surrogateescape) bytes of the text.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import binascii
+import calendar
+import re
+import socket
+import struct
+import time
+
+SSHD_VERSION = 'OpenSSH 9.2'
+
+# isspace() in the C locale.
+C_SPACE = ' \t\n\v\f\r'
+_BLANK = ' \t'
+
+# Key kinds (sshd's KEY_* types, a certificate is kind + '-cert').
+RSA, DSA, ECDSA, ED25519, ECDSA_SK, ED25519_SK = 'rsa', 'dsa', 'ecdsa', 'ed25519', 'ecdsa-sk', 'ed25519-sk'
+
+_CURVES = {
+    # name: (field prime p, b, order n, field bytes); a = -3 for all three.
+    'nistp256': (
+        0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff,
+        0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b,
+        0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551, 32),
+    'nistp384': (
+        int('fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe'
+            'ffffffff0000000000000000ffffffff', 16),
+        int('b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875a'
+            'c656398d8a2ed19d2a85c8edd3ec2aef', 16),
+        int('ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf'
+            '581a0db248b0a77aecec196accc52973', 16), 48),
+    'nistp521': (
+        (1 << 521) - 1,
+        int('0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef1'
+            '09e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b50'
+            '3f00', 16),
+        int('01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+            'fa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e913864'
+            '09', 16), 66),
+}
+_CURVE_BITS = {'nistp256': 256, 'nistp384': 384, 'nistp521': 521}
+
+# Names sshd's peek_type_nid() accepts at the start of a line:
+# name -> (kind, certificate, curve or None).
+KEY_NAMES = {
+    'ssh-ed25519': (ED25519, False, None),
+    'ssh-ed25519-cert-v01@openssh.com': (ED25519, True, None),
+    'sk-ssh-ed25519@openssh.com': (ED25519_SK, False, None),
+    'sk-ssh-ed25519-cert-v01@openssh.com': (ED25519_SK, True, None),
+    'ecdsa-sha2-nistp256': (ECDSA, False, 'nistp256'),
+    'ecdsa-sha2-nistp384': (ECDSA, False, 'nistp384'),
+    'ecdsa-sha2-nistp521': (ECDSA, False, 'nistp521'),
+    'ecdsa-sha2-nistp256-cert-v01@openssh.com': (ECDSA, True, 'nistp256'),
+    'ecdsa-sha2-nistp384-cert-v01@openssh.com': (ECDSA, True, 'nistp384'),
+    'ecdsa-sha2-nistp521-cert-v01@openssh.com': (ECDSA, True, 'nistp521'),
+    'sk-ecdsa-sha2-nistp256@openssh.com': (ECDSA_SK, False, 'nistp256'),
+    'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com': (ECDSA_SK, True, 'nistp256'),
+    'webauthn-sk-ecdsa-sha2-nistp256@openssh.com': (ECDSA_SK, False, 'nistp256'),
+    'ssh-dss': (DSA, False, None),
+    'ssh-dss-cert-v01@openssh.com': (DSA, True, None),
+    'ssh-rsa': (RSA, False, None),
+    'rsa-sha2-256': (RSA, False, None),
+    'rsa-sha2-512': (RSA, False, None),
+    'ssh-rsa-cert-v01@openssh.com': (RSA, True, None),
+    'rsa-sha2-256-cert-v01@openssh.com': (RSA, True, None),
+    'rsa-sha2-512-cert-v01@openssh.com': (RSA, True, None),
+}
+# sshkey_type_from_name() (used for the type inside the blob) also takes the
+# short names of plain key types, in any case.
+_SHORT_NAMES = {'rsa': RSA, 'dsa': DSA, 'ecdsa': ECDSA, 'ed25519': ED25519,
+                'ecdsa-sk': ECDSA_SK, 'ed25519-sk': ED25519_SK}
+
+# The wire name a key of a kind is written with.
+_WIRE = {RSA: 'ssh-rsa', DSA: 'ssh-dss', ED25519: 'ssh-ed25519',
+         ED25519_SK: 'sk-ssh-ed25519@openssh.com', ECDSA_SK: 'sk-ecdsa-sha2-nistp256@openssh.com'}
+
+MIN_RSA_BITS = 1024          # SSH_RSA_MINIMUM_MODULUS_SIZE
+MAX_BIGNUM_BYTES = 2048      # SSHBUF_MAX_BIGNUM (16384 bits)
+MAX_ECPOINT_BYTES = 133      # SSHBUF_MAX_ECPOINT
+MAX_ENV = 1024
+MAX_PERMITS = 4096
+NI_MAXHOST = 1025
+TUNID_ANY = 0x7fffffff
+TUNID_MAX = 0x7fffffff - 2
+
+
+def _bytes(text):
+    if isinstance(text, bytes):
+        return text
+    return text.encode('utf-8', 'surrogateescape')
+
+
+def _text(data):
+    return data.decode('utf-8', 'surrogateescape')
+
+
+def wire_name(kind, curve=None, cert=False):
+    name = 'ecdsa-sha2-' + curve if kind == ECDSA else _WIRE[kind]
+    if cert:
+        if name.endswith('@openssh.com'):
+            return name[:-len('@openssh.com')] + '-cert-v01@openssh.com'
+        return name + '-cert-v01@openssh.com'
+    return name
+
+
+# ---------------------------------------------------------------------------
+# base64 (b64_pton)
+
+_B64 = b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+_B64_SPACE = frozenset(bytearray(_bytes(C_SPACE)))
+_B64_ALPHABET = frozenset(bytearray(_B64))
+
+
+def b64_pton(text):
+    """Decode as OpenSSH's ``b64_pton``: bytes, or None where it fails.
+
+    White space anywhere is skipped, a NUL ends the data, padding must be
+    complete and only white space may follow it, and the unused bits of the
+    last character must be zero.
+    """
+    data = bytearray(_bytes(text).split(b'\0', 1)[0])
+    chars = bytearray()
+    index = 0
+    length = len(data)
+    padded = False
+    while index < length:
+        char = data[index]
+        index += 1
+        if char in _B64_SPACE:
+            continue
+        if char == 0x3d:  # '='
+            padded = True
+            break
+        if char not in _B64_ALPHABET:
+            return None
+        chars.append(char)
+    state = len(chars) % 4
+    if padded:
+        if state in (0, 1):
+            return None
+        if state == 2:
+            while index < length and data[index] in _B64_SPACE:
+                index += 1
+            if index >= length or data[index] != 0x3d:
+                return None
+            index += 1
+        while index < length:
+            if data[index] not in _B64_SPACE:
+                return None
+            index += 1
+    elif state != 0:
+        return None
+    if state:
+        # the bits of the last character past the last full byte must be 0
+        last = _B64.index(bytes(chars[-1:]))
+        if last & (0x0f if state == 2 else 0x03):
+            return None
+        chars.extend(b'=' * (4 - state))
+    return binascii.a2b_base64(bytes(chars)) if chars else b''
+
+
+# ---------------------------------------------------------------------------
+# Key blobs (sshkey_from_blob)
+
+class BlobError(Exception):
+    pass
+
+
+class _Buf:
+    def __init__(self, data):
+        self.data = data
+        self.pos = 0
+
+    def left(self):
+        return len(self.data) - self.pos
+
+    def take(self, count):
+        if count < 0 or self.pos + count > len(self.data):
+            raise BlobError('truncated key data')
+        out = self.data[self.pos:self.pos + count]
+        self.pos += count
+        return out
+
+    def u32(self):
+        return struct.unpack('>I', self.take(4))[0]
+
+    def u64(self):
+        return struct.unpack('>Q', self.take(8))[0]
+
+    def string(self):
+        return self.take(self.u32())
+
+    def cstring(self):
+        """sshbuf_get_cstring: a NUL is allowed only as the last byte."""
+        value = self.string()
+        nul = value.find(b'\0')
+        if nul != -1 and nul < len(value) - 1:
+            raise BlobError('NUL inside a string')
+        return value[:nul] if nul != -1 else value
+
+    def bignum(self):
+        """sshbuf_get_bignum2: no negative numbers, at most 2048 bytes (a 0x00 prefix allowed)."""
+        raw = self.string()
+        if raw and bytearray(raw[:1])[0] & 0x80:
+            raise BlobError('negative number')
+        if len(raw) > MAX_BIGNUM_BYTES + 1 or (len(raw) == MAX_BIGNUM_BYTES + 1 and raw[:1] != b'\0'):
+            raise BlobError('number too large')
+        return int(binascii.hexlify(raw), 16) if raw else 0
+
+
+def _ssh_string(data):
+    return struct.pack('>I', len(data)) + data
+
+
+def _mpint(value):
+    if value == 0:
+        return _ssh_string(b'')
+    raw = binascii.unhexlify('%0*x' % (((value.bit_length() + 8) // 8) * 2, value))
+    return _ssh_string(raw)
+
+
+def _blob_type(name):
+    """sshkey_type_from_name: (kind, certificate) or None."""
+    info = KEY_NAMES.get(name)
+    if info is not None:
+        return info[0], info[1]
+    kind = _SHORT_NAMES.get(name.lower())
+    if kind is not None:
+        return kind, False
+    return None
+
+
+def _ec_point_ok(curve, point):
+    """sshbuf_get_eckey + sshkey_ec_validate_public on an encoded point."""
+    prime, coeff_b, order, size = _CURVES[curve]
+    if not point or len(point) > MAX_ECPOINT_BYTES or bytearray(point[:1])[0] != 4:
+        return False
+    if len(point) != 1 + 2 * size:
+        return False
+    x = int(binascii.hexlify(point[1:1 + size]), 16)
+    y = int(binascii.hexlify(point[1 + size:]), 16)
+    if x >= prime or y >= prime:
+        return False
+    if (y * y - (x * x * x - 3 * x + coeff_b)) % prime:
+        return False
+    # cofactor 1: a point on the curve has the group order; sshd also wants
+    # both coordinates longer than half the order
+    half = order.bit_length() // 2
+    return x.bit_length() > half and y.bit_length() > half
+
+
+class SshdKey:
+    """A key as sshd holds it after reading a blob.
+
+    ``kind`` (rsa, dsa, ecdsa, ed25519, ecdsa-sk, ed25519-sk), ``cert``,
+    ``curve`` (ECDSA), ``material`` (what sshkey_equal compares: the public
+    numbers, not their encoding), ``wire_type`` and ``blob`` (the canonical
+    encoding sshd would write, the certificate itself for a certificate),
+    ``plain_blob`` (of the key inside a certificate), ``bits``.
+    """
+
+    def __init__(self, kind, cert, curve, fields, blob, bits):
+        self.kind = kind
+        self.cert = cert
+        self.curve = curve
+        self.bits = bits
+        self.wire_type = wire_name(kind, curve, cert)
+        plain_type = wire_name(kind, curve)
+        self.plain_blob = _ssh_string(plain_type.encode('ascii')) + b''.join(fields)
+        if cert:
+            self.blob = blob
+            self.material = (kind + '-cert', blob)
+        else:
+            self.blob = self.plain_blob
+            self.material = (kind, self.plain_blob)
+
+
+def _read_fields(buf, kind, name):
+    """Public fields of ``kind``: (canonical encoded fields, curve, bits)."""
+    curve = None
+    if kind == RSA:
+        exponent = buf.bignum()
+        modulus = buf.bignum()
+        bits = modulus.bit_length()
+        if bits < MIN_RSA_BITS:
+            raise BlobError('RSA modulus shorter than %d bits' % MIN_RSA_BITS)
+        return [_mpint(exponent), _mpint(modulus)], curve, bits
+    if kind == DSA:
+        numbers = [buf.bignum() for dummy in range(4)]
+        return [_mpint(n) for n in numbers], curve, numbers[0].bit_length()
+    if kind in (ECDSA, ECDSA_SK):
+        info = KEY_NAMES.get(name)
+        if info is None or info[2] is None:
+            raise BlobError('no curve for key type')
+        curve = info[2]
+        curve_name = buf.cstring()
+        if curve_name != curve.encode('ascii'):
+            raise BlobError('curve mismatch')
+        point = buf.string()
+        if not _ec_point_ok(curve, point):
+            raise BlobError('invalid EC point')
+        fields = [_ssh_string(curve_name), _ssh_string(point)]
+        if kind == ECDSA_SK:
+            fields.append(_ssh_string(buf.cstring()))
+        return fields, curve, _CURVE_BITS[curve]
+    public = buf.string()
+    if len(public) != 32:
+        raise BlobError('ed25519 key of %d bytes' % len(public))
+    fields = [_ssh_string(public)]
+    if kind == ED25519_SK:
+        fields.append(_ssh_string(buf.cstring()))
+    return fields, curve, 256
+
+
+def key_from_blob(blob, allow_cert=True):
+    """``sshkey_from_blob``: an :class:`SshdKey`, or raise :class:`BlobError`.
+
+    Certificates are checked for structure; their signature is not verified
+    here (a certificate line never authorizes a plain key in sshd anyway).
+    """
+    buf = _Buf(bytes(blob))
+    try:
+        name = _text(buf.cstring())
+    except BlobError:
+        raise BlobError('no key type inside the key data')
+    found = _blob_type(name)
+    if found is None:
+        raise BlobError('unknown key type inside the key data')
+    kind, cert = found
+    if cert and not allow_cert:
+        raise BlobError('a certificate cannot sign a certificate')
+    if cert:
+        buf.string()  # nonce
+    fields, curve, bits = _read_fields(buf, kind, name)
+    if cert:
+        buf.u64()                   # serial
+        if buf.u32() not in (1, 2):  # user or host certificate
+            raise BlobError('unknown certificate type')
+        buf.cstring()               # key id
+        principals = _Buf(buf.string())
+        while principals.left():
+            principals.cstring()
+        buf.u64()
+        buf.u64()
+        buf.string()                # critical options
+        buf.string()                # extensions
+        buf.string()                # reserved
+        key_from_blob(buf.string(), allow_cert=False)
+        buf.string()                # signature
+    if buf.left():
+        raise BlobError('trailing data after the key')
+    return SshdKey(kind, cert, curve, fields, bytes(blob), bits)
+
+
+def read_key(text):
+    """``sshkey_read`` at the start of ``text`` (no leading blanks).
+
+    Returns (SshdKey, written type name, comment) or None where sshd fails.
+    The comment has the trailing blanks and CR of the line removed.
+    """
+    end = _find_blank(text, 0)
+    if end is None:
+        return None
+    name = text[:end]
+    info = KEY_NAMES.get(name)
+    if info is None:
+        return None
+    pos = _skip_blank(text, end)
+    if pos >= len(text):
+        return None
+    stop = _find_blank(text, pos)
+    if stop is None:
+        stop = len(text)
+    blob = b64_pton(text[pos:stop])
+    if blob is None:
+        return None
+    try:
+        key = key_from_blob(blob)
+    except BlobError:
+        return None
+    if key.kind != info[0] or key.cert != info[1]:
+        return None
+    if key.kind == ECDSA and key.curve != info[2]:
+        return None
+    comment = text[_skip_blank(text, stop):]
+    return key, name, normalize_comment(comment)
+
+
+def normalize_comment(comment):
+    """The comment as compared on both sides: without trailing blanks and CR."""
+    return comment.rstrip(' \t\r')
+
+
+def _find_blank(text, start):
+    for index in range(start, len(text)):
+        if text[index] in _BLANK:
+            return index
+    return None
+
+
+def _skip_blank(text, pos):
+    while pos < len(text) and text[pos] in _BLANK:
+        pos += 1
+    return pos
+
+
+# ---------------------------------------------------------------------------
+# Options (sshauthopt_parse)
+
+def advance_past_options(text):
+    """Index of the first blank outside double quotes (``sshkey_advance_past_options``);
+    None for an unterminated quote."""
+    quoted = False
+    index = 0
+    length = len(text)
+    while index < length:
+        char = text[index]
+        if not quoted and char in _BLANK:
+            break
+        if char == '\\' and index + 1 < length and text[index + 1] == '"':
+            index += 1
+        elif char == '"':
+            quoted = not quoted
+        index += 1
+    if index >= length and quoted:
+        return None
+    return index
+
+
+class OptionsError(Exception):
+    def __init__(self, reason):
+        Exception.__init__(self, reason)
+        self.reason = reason
+
+
+RESTRICT_FLAGS = ('restrict', 'cert-authority')
+NEGATABLE_FLAGS = ('port-forwarding', 'agent-forwarding', 'x11-forwarding', 'touch-required',
+                   'verify-required', 'pty', 'user-rc')
+VALUE_OPTIONS = ('command', 'principals', 'from', 'expiry-time', 'environment',
+                 'permitopen', 'permitlisten', 'tunnel')
+SINGLE_OPTIONS = ('command', 'principals', 'from')
+_NAME_RE = re.compile(r'[A-Za-z0-9_-]*')
+
+
+def is_flag(lname):
+    if lname in RESTRICT_FLAGS or lname in NEGATABLE_FLAGS:
+        return True
+    return lname.startswith('no-') and lname[3:] in NEGATABLE_FLAGS
+
+
+def _dequote(text, pos):
+    """opt_dequote: (value, position after the closing quote)."""
+    if pos >= len(text) or text[pos] != '"':
+        raise OptionsError('missing start quote')
+    pos += 1
+    out = []
+    while pos < len(text) and text[pos] != '"':
+        if text[pos] == '\\' and pos + 1 < len(text) and text[pos + 1] == '"':
+            pos += 1
+        out.append(text[pos])
+        pos += 1
+    if pos >= len(text):
+        raise OptionsError('missing end quote')
+    return ''.join(out), pos + 1
+
+
+class Options:
+    """Options of one line as sshd parsed them: ``items`` (name as written, value or None)."""
+
+    def __init__(self):
+        self.items = []
+        self.cert_authority = False
+        self.principals = None
+        self.from_patterns = None
+        self.valid_before = 0
+        self.env_names = []
+        self.permits = {'permitopen': 0, 'permitlisten': 0}
+        self.end = 0
+
+
+def parse_options(text, end_is_blank=True):
+    """``sshauthopt_parse`` on options ``text`` (the part before the key).
+
+    ``end_is_blank``: the text is followed by the blank before the key (a file
+    line), so a trailing comma is allowed as sshd allows it there. Raises
+    :class:`OptionsError` with sshd's reason.
+    """
+    opts = Options()
+    pos = 0
+    length = len(text)
+    while pos < length and text[pos] not in _BLANK:
+        name = _NAME_RE.match(text, pos).group(0)
+        lname = name.lower()
+        after = pos + len(name)
+        if name == '':
+            pass  # an empty element: sshd steps over the comma
+        elif after < length and text[after] == '=' and lname in VALUE_OPTIONS:
+            if lname in SINGLE_OPTIONS and _has(opts, lname):
+                raise OptionsError('multiple "%s" clauses' % lname)
+            if lname == 'environment' and len(opts.env_names) > MAX_ENV:
+                raise OptionsError('too many environment strings')
+            if lname in ('permitopen', 'permitlisten') and opts.permits[lname] > MAX_PERMITS:
+                raise OptionsError('too many permission directives')
+            value, after = _dequote(text, after + 1)
+            try:
+                _take_value(opts, lname, value)
+            except OptionsError as exc:
+                raise OptionsError('%s: %s' % (lname, exc.reason))
+            opts.items.append((name, value))
+        elif (after >= length or text[after] != '=') and is_flag(lname):
+            if lname == 'cert-authority':
+                opts.cert_authority = True
+            opts.items.append((name, None))
+        elif is_flag(lname):
+            raise OptionsError('unknown key option (%s does not take a value)' % name)
+        elif lname in VALUE_OPTIONS:
+            raise OptionsError('unknown key option (%s needs a value: %s="...")' % (name, name))
+        else:
+            raise OptionsError('unknown key option %s' % _short(name or text[pos:]))
+        pos = after
+        if pos >= length or text[pos] in _BLANK:
+            break
+        if text[pos] != ',':
+            raise OptionsError('unknown key option at %s' % _short(text[pos:]))
+        pos += 1
+        if pos >= length and not end_is_blank:
+            raise OptionsError('unexpected end of options after a comma')
+    opts.end = pos
+    return opts
+
+
+def _short(text):
+    return text if len(text) <= 16 else text[:16] + '...'
+
+
+def _has(opts, lname):
+    return any(name.lower() == lname for name, dummy in opts.items)
+
+
+def _take_value(opts, lname, value):
+    if lname == 'principals':
+        opts.principals = value
+    elif lname == 'from':
+        opts.from_patterns = value
+    elif lname == 'expiry-time':
+        valid_before = parse_absolute_time(value)
+        if not valid_before:
+            raise OptionsError('invalid expires time')
+        if opts.valid_before == 0 or valid_before < opts.valid_before:
+            opts.valid_before = valid_before
+    elif lname == 'environment':
+        raw = _bytes(value)
+        if b'=' not in raw:
+            raise OptionsError('invalid environment string')
+        env_name = raw.split(b'=', 1)[0]
+        if not valid_env_name(env_name):
+            raise OptionsError('invalid environment string')
+        if env_name not in opts.env_names:
+            opts.env_names.append(env_name)
+    elif lname in ('permitopen', 'permitlisten'):
+        check_permit(value, lname == 'permitlisten')
+        opts.permits[lname] += 1
+    elif lname == 'tunnel':
+        if a2tun(value) is None:
+            raise OptionsError('invalid tun device')
+
+
+def valid_env_name(name):
+    """misc.c valid_env_name: non-empty, ASCII letters, digits and ``_`` only."""
+    name = _bytes(name)
+    if not name:
+        return False
+    return all(c == 0x5f or (0x30 <= c <= 0x39) or (0x41 <= c <= 0x5a) or (0x61 <= c <= 0x7a)
+               for c in bytearray(name))
+
+
+def strtonum(text, low, high):
+    """OpenBSD strtonum (strtoll base 10): the number, or None."""
+    raw = _bytes(text)
+    pos = 0
+    while pos < len(raw) and raw[pos:pos + 1] in (b' ', b'\t', b'\n', b'\v', b'\f', b'\r'):
+        pos += 1
+    sign = 1
+    if raw[pos:pos + 1] in (b'+', b'-'):
+        sign = -1 if raw[pos:pos + 1] == b'-' else 1
+        pos += 1
+    digits = raw[pos:]
+    if not digits or not all(0x30 <= c <= 0x39 for c in bytearray(digits)):
+        return None
+    value = sign * int(digits)
+    if value < low or value > high:
+        return None
+    return value
+
+
+def a2tun(text):
+    """misc.c a2tun without a remote part: the device number, TUNID_ANY, or None (error)."""
+    if _bytes(text).lower() == b'any':
+        return TUNID_ANY
+    return strtonum(text, 0, TUNID_MAX)
+
+
+def a2port(text):
+    """misc.c a2port: a port number (0..65535) or a TCP service name; None when neither."""
+    port = strtonum(text, 0, 65535)
+    if port is not None:
+        return port
+    try:
+        name = _bytes(text).decode('ascii')
+        if not name or '\0' in name:
+            return None
+        return socket.getservbyname(name, 'tcp')
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def hpdelim2(text):
+    """misc.c hpdelim2: (host, rest after the ':' or '/', or None when there is none);
+    raises OptionsError for a bad ``[...]`` host."""
+    if text.startswith('['):
+        close = text.find(']')
+        if close == -1:
+            raise OptionsError('invalid permission hostname')
+        end = close + 1
+    else:
+        match = re.search('[:/]', text)
+        end = match.start() if match else len(text)
+    if end >= len(text):
+        return text, None
+    if text[end] not in ':/':
+        raise OptionsError('invalid permission hostname')
+    return text[:end], text[end + 1:]
+
+
+def check_permit(value, allow_bare_port):
+    """auth-options.c handle_permit: ``host:port`` (``port`` a number 1..65535, a
+    service name or ``*``); permitlisten also takes a bare port."""
+    if allow_bare_port and ':' not in value:
+        value = '*:' + value
+    host, port = hpdelim2(value)
+    if len(_bytes(host)) >= NI_MAXHOST:
+        raise OptionsError('invalid permission hostname')
+    if port is None or (port != '*' and not (a2port(port) or 0) > 0):
+        raise OptionsError('invalid permission port')
+
+
+# ---------------------------------------------------------------------------
+# expiry-time (parse_absolute_time with glibc strptime)
+
+def _strptime_number(data, pos, low, high, width):
+    while pos < len(data) and data[pos] in b' \t\n\v\f\r':
+        pos += 1
+    if pos >= len(data) or not data[pos:pos + 1].isdigit():
+        return None, pos
+    value = 0
+    count = width
+    while True:
+        value = value * 10 + int(data[pos:pos + 1])
+        pos += 1
+        count -= 1
+        if not (count > 0 and value * 10 <= high and pos < len(data) and data[pos:pos + 1].isdigit()):
+            break
+    if value < low or value > high:
+        return None, pos
+    return value, pos
+
+
+def parse_absolute_time(text):
+    """misc.c parse_absolute_time: seconds since the epoch, or 0 where sshd refuses.
+
+    ``YYYYMMDD``, ``YYYYMMDDHHMM`` or ``YYYYMMDDHHMMSS``, optionally followed by
+    ``Z`` or ``UTC`` (any case) for UTC; otherwise local time.
+    """
+    data = _bytes(text)
+    is_utc = False
+    length = len(data)
+    if length > 1 and data[-1:].lower() == b'z':
+        is_utc, length = True, length - 1
+    elif length > 3 and data[-3:].lower() == b'utc':
+        is_utc, length = True, length - 3
+    if length not in (8, 12, 14):
+        return 0
+    pieces = [data[0:4], data[4:6], data[6:8]]
+    if length >= 12:
+        pieces += [data[8:10], data[10:12]]
+    if length == 14:
+        pieces.append(data[12:14])
+    limits = [(0, 9999, 4), (1, 12, 2), (1, 31, 2), (0, 23, 2), (0, 59, 2), (0, 61, 2)]
+    values = []
+    for piece, (low, high, width) in zip(pieces, limits):
+        # each field is matched alone: strptime must consume exactly the piece
+        value, pos = _strptime_number(piece, 0, low, high, width)
+        if value is None or pos != len(piece):
+            return 0
+        values.append(value)
+    values += [0] * (6 - len(values))
+    year, month, day, hour, minute, second = values
+    try:
+        if is_utc:
+            # timegm normalises days past the month's end like the C one
+            seconds = calendar.timegm((year, month, 1, hour, minute, second, 0, 0, 0)) + (day - 1) * 86400
+        else:
+            seconds = int(time.mktime((year, month, day, hour, minute, second, 0, 0, 0)))
+    except (OverflowError, ValueError):
+        return 0
+    return seconds if seconds > 0 else 0
+
+
+# ---------------------------------------------------------------------------
+# from= (match_host_and_ip)
+
+def match_pattern(string, pattern):
+    """match.c match_pattern: ``*`` and ``?`` wildcards, the whole string."""
+    regex = ''.join('.*' if c == '*' else '.' if c == '?' else re.escape(c) for c in pattern)
+    return re.match('(?s)' + regex + r'\Z', string) is not None
+
+
+def _addr_pton(text):
+    """addrmatch.c addr_pton: (family, address int, scope) or None."""
+    if not text or '\0' in text:
+        return None
+    try:
+        infos = socket.getaddrinfo(text, None, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError, OSError):
+        return None
+    if not infos:
+        return None
+    family, dummy, dummy, dummy, sockaddr = infos[0]
+    packed = socket.inet_pton(family, sockaddr[0].split('%', 1)[0])
+    scope = sockaddr[3] if family == socket.AF_INET6 else 0
+    return family, int(binascii.hexlify(packed), 16), scope
+
+
+def _bits(family):
+    return 32 if family == socket.AF_INET else 128
+
+
+def _addr_pton_cidr(text):
+    """addrmatch.c addr_pton_cidr: ((family, int, scope), masklen), -1 (not an
+    address) or -2 (inconsistent mask)."""
+    raw = _bytes(text)
+    if len(raw) >= 64:
+        return -1
+    masklen = None
+    if '/' in text:
+        text, mask = text.split('/', 1)
+        match = re.match(r'[0-9]+\Z', mask)
+        if not mask or not mask[:1].isdigit() or match is None or int(mask) > 128:
+            return -1
+        masklen = int(mask)
+    addr = _addr_pton(text)
+    if addr is None:
+        return -1
+    bits = _bits(addr[0])
+    if masklen is None:
+        masklen = bits
+    if masklen > bits:
+        return -2
+    if addr[1] & ((1 << (bits - masklen)) - 1):
+        return -2
+    return addr, masklen
+
+
+def addr_match_list(addr, patterns):
+    """addrmatch.c addr_match_list: 1 match, 0 none, -1 negated match, -2 invalid."""
+    try_addr = _addr_pton(addr) if addr is not None else None
+    if addr is not None and try_addr is None:
+        return 0
+    ret = 0
+    for element in patterns.split(','):
+        negated = element.startswith('!')
+        if negated:
+            element = element[1:]
+        if element == '':
+            return -2
+        parsed = _addr_pton_cidr(element)
+        if parsed == -2:
+            return -2
+        if parsed == -1:
+            found = addr is not None and match_pattern(addr, element)
+        else:
+            (family, number, scope), masklen = parsed
+            bits = _bits(family)
+            found = (try_addr is not None and try_addr[0] == family and try_addr[2] == scope
+                     and (try_addr[1] >> (bits - masklen)) == (number >> (bits - masklen)))
+        if found:
+            if negated:
+                return -1
+            ret = 1
+    return ret
+
+
+def match_pattern_list(string, patterns):
+    """match.c match_pattern_list (lower-casing the patterns): 1, 0 or -1 (negated)."""
+    got_positive = 0
+    raw = _bytes(patterns)
+    index = 0
+    while index < len(raw):
+        negated = raw[index:index + 1] == b'!'
+        if negated:
+            index += 1
+        end = raw.find(b',', index)
+        if end == -1:
+            end = len(raw)
+        sub = raw[index:end]
+        if len(sub) >= 1023:
+            return 0
+        index = end + 1 if end < len(raw) else end
+        if match_pattern(string, _text(sub.lower())):
+            if negated:
+                return -1
+            got_positive = 1
+    return got_positive
+
+
+def match_host_and_ip(host, ipaddr, patterns):
+    """match.c match_host_and_ip: 1 allowed, 0 not, -1 invalid patterns."""
+    mip = addr_match_list(ipaddr, patterns)
+    if mip == -2:
+        return -1
+    if host is None or ipaddr is None or mip == -1:
+        return 0
+    mhost = match_pattern_list(host.lower(), patterns)
+    if mhost == -1:
+        return 0
+    if mhost == 0 and mip == 0:
+        return 0
+    return 1
+
+
+def from_is_invalid(patterns):
+    """Whether some element of a ``from=`` list makes sshd call it invalid criteria
+    (an empty element or a network whose mask does not fit the address)."""
+    for element in patterns.split(','):
+        if element.startswith('!'):
+            element = element[1:]
+        if element == '' or _addr_pton_cidr(element) == -2:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# A line and a login
+
+def refusal(opts, remote_ip=None, now=None, plain_key=True):
+    """Why sshd refuses a login through a line with these options (auth_authorise_keyopts),
+    or None.
+
+    ``plain_key``: the login is with the key itself (not a certificate it
+    signed), which a ``cert-authority`` line never allows. Without
+    ``remote_ip`` only what refuses every client is checked; ``from=`` is then
+    refused only when it is invalid.
+    """
+    if opts.cert_authority and plain_key:
+        return 'cert-authority: the line authorizes certificates signed by the key, not the key'
+    if now is None:
+        now = time.time()
+    if opts.valid_before and opts.valid_before < now:
+        return 'expiry-time is in the past'
+    if opts.principals is not None and not opts.cert_authority:
+        return 'principals= is only allowed with cert-authority'
+    if opts.from_patterns is not None:
+        if remote_ip is None:
+            if from_is_invalid(opts.from_patterns):
+                return 'from= holds an invalid criterion'
+        elif match_host_and_ip(remote_ip, remote_ip, opts.from_patterns) != 1:
+            return 'from= does not allow %s' % remote_ip
+    return None
+
+
+class Line:
+    """One line as sshd reads it (``auth_check_authkey_line`` without the login key).
+
+    ``kind``: blank, comment, key or invalid. For a key line: ``key``
+    (:class:`SshdKey`), ``type_name`` as written, ``comment``, ``options_text``,
+    ``options`` (:class:`Options`, None when sshd refuses them) and ``options_error``.
+    """
+
+    def __init__(self, raw):
+        text = raw.split('\0', 1)[0]
+        self.kind = 'invalid'
+        self.key = None
+        self.type_name = None
+        self.comment = ''
+        self.options_text = ''
+        self.options = Options()
+        self.options_error = None
+        text = text.lstrip(_BLANK)
+        if text == '' or text == '\r' or text.startswith('#'):
+            self.kind = 'comment' if text.startswith('#') else 'blank'
+            return
+        found = read_key(text)
+        if found is None:
+            end = advance_past_options(text)
+            if end is None:
+                return
+            found = read_key(_skip_blank_text(text[end:]))
+            if found is None:
+                return
+            self.options_text = text[:end]
+            try:
+                self.options = parse_options(self.options_text)
+            except OptionsError as exc:
+                self.options = None
+                self.options_error = exc.reason
+        self.kind = 'key'
+        self.key, self.type_name, self.comment = found
+
+    def authorizes(self, material, remote_ip, now=None):
+        """Whether sshd lets the plain key with ``material`` log in from ``remote_ip``."""
+        if self.kind != 'key' or self.options is None or self.key.cert:
+            return False
+        if self.key.material != material:
+            return False
+        return refusal(self.options, remote_ip, now) is None
+
+
+def _skip_blank_text(text):
+    return text.lstrip(_BLANK)
