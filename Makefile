@@ -4,7 +4,7 @@ SHELL := /bin/bash
 RUN := bash tests/scripts/run-tests.sh
 VENV_STAMP := .venv/.keysmith-requirements.sha256
 
-.PHONY: test venv deps build release docs sanity units integration reliability e2e changelog demo clean bench
+.PHONY: test venv deps build release docs sanity units parity integration reliability e2e changelog demo clean bench
 
 test:
 	$(RUN) test
@@ -39,6 +39,10 @@ sanity: $(VENV_STAMP)
 
 units: $(VENV_STAMP)
 	$(RUN) units
+
+# ssh_authkey's authorized_keys reading against a real sshd (root; ~90 s)
+parity: $(VENV_STAMP)
+	$(RUN) parity
 
 integration: $(VENV_STAMP)
 	$(RUN) integration

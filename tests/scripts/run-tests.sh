@@ -16,12 +16,14 @@
 #   sanity       ansible-test sanity --venv (all tests, Pythons 3.8 .. 3.13 found)
 #   units        pytest over tests/unit (from the placed copy, .venv Python 3.11), then
 #                ansible-test units --venv --python 3.8 (target-side tests on the oldest target)
+#   parity       tests/parity: ssh_authkey's reading of authorized_keys against a real sshd
+#                (one sshd on 127.0.0.1, throw-away accounts, a login per corpus line; root only)
 #   integration  ansible-test integration --local --python 3.11 --allow-destructive
 #   reliability  tests/reliability: SIGKILL at write points, concurrency, hostile homes
 #                (real accounts, root only), secrets in -vvv/--diff output, parameter rules
 #   e2e          tests/e2e/*.sh and molecule scenarios, when present
 #   demo         ansible-playbook playbooks/demo.yml twice (when present)
-#   test         venv deps changelog build release sanity units integration reliability e2e demo,
+#   test         venv deps changelog build release sanity units parity integration reliability e2e demo,
 #                in order, fail fast
 #   clean        remove .venv, tests/output, demo-output and the placed copy
 #
@@ -34,6 +36,8 @@
 #   UNITS_TARGET_PYTHONS="3.8" Pythons for the extra ansible-test units run ("" to skip)
 #   INTEGRATION_ARGS="..."    extra args for ansible-test integration (e.g. a target name)
 #   RELIABILITY_ARGS="..."    extra args for the reliability pytest run (e.g. "-k kill")
+#   PARITY_ARGS="..."         extra args for tests/parity/run_parity.py (e.g. "--seed 7 --no-curated")
+#   PARITY_USER_PREFIX=k14p   account names of the parity step (<prefix>00..07); PARITY_PORTS=22400-22499
 #   DEMO_IDEMPOTENT=1         fail `demo` if the second run reports changed > 0
 set -euo pipefail
 
@@ -404,6 +408,28 @@ step_units() {
     return $rc
 }
 
+step_parity() {
+    need_venv; step_deps; step_place
+    [ "$(id -u)" -eq 0 ] || die "parity: needs root (it creates accounts and runs sshd)"
+    log "parity: tests/parity/run_parity.py (sshd against the parser, ~90 s) ${PARITY_ARGS:-}"
+    local rc=0 out
+    out="$(mktemp "${TMPDIR:-/tmp}/keysmith-parity.XXXXXX")"
+    # shellcheck disable=SC2086
+    (cd "$PLACED/tests/parity" && PYTHONPATH="$PLACE_ROOT" PYTHONDONTWRITEBYTECODE=1 \
+        timeout 600 "$VPY" run_parity.py ${PARITY_ARGS:-}) 2>&1 | tee "$out" || rc=$?
+    local agree
+    agree="$(sed -n 's/^agree \([0-9]*\)\/\([0-9]*\)$/\1 \2/p' "$out" | tail -1)"
+    rm -f "$out"
+    if [ -n "$agree" ]; then
+        read -r a m <<<"$agree"
+        record_counts parity "$a" "$((m - a))" 0
+    else
+        record_counts parity 0 1 0
+        [ $rc -ne 0 ] || rc=1
+    fi
+    return $rc
+}
+
 step_integration() {
     need_venv; step_deps; step_place
     local targets
@@ -530,6 +556,7 @@ step_test() {
     timed release step_release
     timed sanity step_sanity
     timed units step_units
+    timed parity step_parity
     timed integration step_integration
     timed reliability step_reliability
     timed e2e step_e2e
@@ -543,7 +570,7 @@ step_test() {
 [ $# -gt 0 ] || set -- test
 for step in "$@"; do
     case "$step" in
-        venv|deps|place|changelog|build|release|sanity|units|integration|reliability|e2e|demo|clean|test) ;;
+        venv|deps|place|changelog|build|release|sanity|units|parity|integration|reliability|e2e|demo|clean|test) ;;
         *) die "unknown step '$step' (see the header of $0)" ;;
     esac
     if [ "$step" = test ] || [ "$step" = clean ]; then

@@ -227,7 +227,8 @@ def validate_option_values(options):
         if option.value.endswith('\\'):
             raise InvalidInput('option %s: a value cannot end with a backslash (sshd reads \\" as a quote)'
                                % option.name)
-        if '\n' in option.value or '\r' in option.value or '\0' in option.value:
+        # a CR inside the quotes is read by sshd as part of the value
+        if '\n' in option.value or '\0' in option.value:
             raise InvalidInput('option %s: the value must be a single line' % option.name)
     if not options:
         return
@@ -365,9 +366,10 @@ def parse_key_text(text, source):
     """
     if _looks_private(text):
         raise InvalidInput('%s looks like a private key; give the public key (the .pub file) instead' % source)
-    if '\n' in text.rstrip('\r\n') or '\0' in text:
+    if '\n' in text.rstrip('\r\n'):
         raise InvalidInput('%s must be a single line' % source)
-    line = text.rstrip('\n')
+    # sshd reads a line up to a NUL byte
+    line = text.rstrip('\n').split('\0', 1)[0]
     parsed = sshd_rules.Line(line)
     if parsed.kind in ('blank', 'comment'):
         raise InvalidInput('%s is empty' % source)
