@@ -16,11 +16,16 @@ version_added: 0.1.0
 description:
   - Authorizes public keys for a user account, as WHM's C(authorizesshkey) does, but idempotently and for
     many keys in one task. O(state=absent) (or O(authorize=false)) revokes them.
-  - The file is read the way sshd reads it. Every OpenSSH key type is understood, including
-    C(sk-ecdsa-sha2-nistp256@openssh.com), C(sk-ssh-ed25519@openssh.com) and the C(*-cert-v01@openssh.com)
-    certificates, with or without options; the base64 data of each key is decoded and its inner type must
-    match the type written before it.
-  - A key is identified by its type and data, never by its comment. When the options or the comment of an
+  - The file is read the way sshd reads it, following the rules of OpenSSH 9.2 (Debian 12) - C(sshkey_read),
+    C(sshkey_from_blob), C(sshauthopt_parse) and the login checks of C(auth2-pubkeyfile.c). A test suite
+    compares this reading with a real sshd line by line.
+  - Every OpenSSH key type is understood, including C(sk-ecdsa-sha2-nistp256@openssh.com),
+    C(sk-ssh-ed25519@openssh.com) and the C(*-cert-v01@openssh.com) certificates, with or without options; the
+    base64 data of each key is decoded as sshd decodes it (white space inside it is skipped, padding must be
+    exact) and its inner type must match the type written before it.
+  - A key is identified by its public key material, never by its comment - as sshd compares keys. A line that
+    writes the same key another way (C(rsa-sha2-512) for C(ssh-rsa), numbers with leading zero bytes) holds the
+    same key, so O(state=absent) and O(exclusive=true) remove it too. When the options or the comment of an
     authorized key differ from the task, its line is rewritten in place.
   - Lines the task does not manage stay exactly as they are, in order, byte for byte - comments, blank lines,
     other keys and lines sshd cannot read. A file without a final newline keeps it that way unless a key is
@@ -58,6 +63,11 @@ options:
         replaces them when given.
       - An empty list (or a string with no key) is allowed only with O(exclusive=true), to remove every key.
       - A key that does not parse is an error naming the key by its position, and the file is left untouched.
+      - The text is split into lines only at newlines, as sshd splits a file, and each line is read as sshd reads
+        a line of C(authorized_keys) (a NUL byte ends it). The comment is compared after dropping trailing
+        spaces, tabs and a carriage return, on both sides, so a line copied byte for byte is unchanged.
+      - A certificate (C(*-cert-v01@openssh.com)) is an error - sshd never lets a certificate line in
+        C(authorized_keys) log in; authorize the CA key with C(cert-authority) instead.
       - Exactly one of O(key) and O(file) is required.
     type: raw
     aliases: [text]
@@ -92,7 +102,11 @@ options:
         the options at the first space outside quotes).
       - Checked like sshd checks them - unknown names, a flag with a value, a missing quote, a second
         C(command=)/C(from=)/C(principals=), a bad C(environment=), C(expiry-time=), C(tunnel=),
-        C(permitopen=) or C(permitlisten=) are errors, since sshd would ignore the whole line.
+        C(permitopen=) or C(permitlisten=), too many C(environment=)/C(permitopen=)/C(permitlisten=) are
+        errors, since sshd would ignore the whole line. Empty elements (C(a,,b)) are skipped as sshd skips them.
+      - Options sshd parses but then refuses every login with are errors too - an invalid C(from=) criterion
+        (an empty element, a network like C(10.0.0.1/8)), C(principals=) without C(cert-authority), and an
+        C(expiry-time=) in the past.
       - Compared semantically - option names without regard to case, values after unquoting, in order (order
         matters to sshd, for example C(restrict,pty)). The same options written differently leave the line
         unchanged.
@@ -128,7 +142,8 @@ notes:
   - O(follow=false) (the default) refuses a symlinked C(authorized_keys) or C(~/.ssh), a hard-linked file and
     files or directories owned by another user.
   - Only keys sshd reads as keys are managed; shortened type names such as C(RSA) are not key types for sshd
-    and such lines are kept as lines it cannot read.
+    at the start of a line and such lines are kept as lines it cannot read.
+  - The signature of a certificate line is not verified (sshd never uses such a line for a login anyway).
 seealso:
   - name: WHM API 1 authorizesshkey
     description: The API whose parameters (C(user), C(file) or C(text), C(authorize), C(options)) and output this
