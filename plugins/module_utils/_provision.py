@@ -93,21 +93,20 @@ def authorized_key_items(account, entries, exclusive, defaults, check_mode):
         key = entry.get('key')
         if not key or not isinstance(key, str):
             raise InvalidInput('authorized_keys[%d]: key is required (a public key line)' % index)
-        text = key.strip()
-        if entry.get('options'):
-            # The operation reads options written in front of each key.
-            text = '%s %s' % (entry['options'], text)
-        (absent if entry.get('state') == 'absent' else present).append(text)
+        # options and comment apply to every key of the item, through the same
+        # parsing as ssh_authkey's options/comment (never pasted into the key text)
+        item = ('authorized_keys[%d]' % index, key, entry.get('options') or None, entry.get('comment'))
+        (absent if entry.get('state') == 'absent' else present).append(item)
     items = []
     if present or exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
-            account, key=present, state='present', exclusive=exclusive, follow=defaults['follow']))
+            account, key_items=present, state='present', exclusive=exclusive, follow=defaults['follow']))
         items.append(Item('authorized_keys', 'authorized_keys (%d key%s%s)' % (
             len(present), '' if len(present) == 1 else 's', ', exclusive' if exclusive else ''),
             SshAuthKey(spec, check_mode=check_mode)))
     if absent and not exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
-            account, key=absent, state='absent', follow=defaults['follow']))
+            account, key_items=absent, state='absent', follow=defaults['follow']))
         items.append(Item('authorized_keys', 'authorized_keys (revoke %d key%s)' % (len(absent), '' if len(absent) == 1 else 's'),
                           SshAuthKey(spec, check_mode=check_mode)))
     return items

@@ -102,7 +102,11 @@ options:
             type: str
             required: true
           options:
-            description: OpenSSH key options for this key, for example C(from="10.0.0.0/8",no-pty).
+            description:
+              - OpenSSH key options for this key, for example C(from="10.0.0.0/8",no-pty), read and checked as
+                M(keysmith.accounts.ssh_authkey)'s O(keysmith.accounts.ssh_authkey#module:options). When O(accounts[].authorized_keys[].key)
+                holds several keys, every one of them gets these options.
+              - When omitted (or empty), each key keeps the options written in front of it in its text.
             type: str
           state:
             description: V(absent) revokes the key.

@@ -96,9 +96,11 @@ class AuthKeySpec:
 
     def __init__(self, account, key=None, key_file=None, path=None, state=None, authorize=None,
                  options=None, comment=None, exclusive=False, manage_dir=True, follow=False,
-                 backup=False):
+                 backup=False, key_items=None):
         self.account = account
-        if (key is None) == (key_file is None):
+        if key_items is not None and (key is not None or key_file is not None):
+            raise InvalidInput('key_items cannot be given with key or file')
+        if key_items is None and (key is None) == (key_file is None):
             raise InvalidInput('exactly one of key (alias text) and file is required')
         self.state = resolve_state(state, authorize)
         if exclusive and self.state != 'present':
@@ -126,6 +128,8 @@ class AuthKeySpec:
         self.backup = backup
         self.warnings = []
         self.wanted = []
+        if key_items is not None:
+            self.wanted = self._dedupe(self.wanted_from_items(key_items))
         if key is not None:
             texts = _key_texts(key)
             self.wanted = self.wanted_from_texts(texts, 'key')
@@ -162,6 +166,33 @@ class AuthKeySpec:
                 comment = self.comment if self.comment is not None else key.comment
                 wanted.append(WantedKey(key, options, comment, source))
         return self._dedupe(wanted)
+
+    @staticmethod
+    def wanted_from_items(items):
+        """Keys with their own options and comment (``provision``'s ``authorized_keys``):
+        ``items`` is a list of (source, key text, options text or None, comment or None).
+        The options and comment of an item apply to every key of its text."""
+        wanted = []
+        for source, text, options_text, comment in items:
+            options = None
+            if options_text is not None:
+                try:
+                    options = parse_options(options_text, lenient=True)
+                except InvalidInput as exc:
+                    raise InvalidInput('%s: options: %s' % (source, exc.msg))
+            if comment is not None and ('\n' in comment or '\r' in comment or '\0' in comment):
+                raise InvalidInput('%s: comment must be a single line' % source)
+            lines = list(iter_key_lines(text))
+            for line_number, line in lines:
+                where = source if len(lines) == 1 else '%s line %d' % (source, line_number)
+                key, line_options = parse_key_text(line, where)
+                chosen = options if options is not None else line_options
+                try:
+                    validate_option_values(chosen)
+                except InvalidInput as exc:
+                    raise InvalidInput('%s: %s' % (where, exc.msg))
+                wanted.append(WantedKey(key, chosen, comment if comment is not None else key.comment, where))
+        return wanted
 
     def _dedupe(self, wanted):
         out = []

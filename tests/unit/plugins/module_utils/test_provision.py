@@ -160,3 +160,25 @@ def test_ssl_key_then_csr_in_one_run_and_csr_follows_a_new_key(tmp_path):
     assert result['accounts'][0]['items'][1]['key_type'] == 'ecdsa'
     plan, _result = run(ssl_entry(tmp_path, key_type='ecdsa'))
     assert not plan.changed
+
+
+def test_authorized_keys_options_apply_to_every_key_of_an_item(tmp_path):
+    # the options are not pasted in front of the text: a value with two keys gets them on both
+    carol, dave = public_key(tmp_path, 'carol'), public_key(tmp_path, 'dave')
+    entries = accounts(tmp_path, 1)
+    entries[0]['authorized_keys'] = [{'key': carol + '\n' + dave, 'options': 'no-pty, restrict'}]
+    plan, result = run(entries)
+    lines = (tmp_path / 'home0' / '.ssh' / 'authorized_keys').read_text().splitlines()
+    assert [line.split(' ', 1)[0] for line in lines] == ['no-pty,restrict'] * 2
+    assert [line.rsplit(' ', 1)[1] for line in lines] == ['carol', 'dave']
+    plan, result = run(entries)
+    assert not plan.changed
+
+
+def test_authorized_keys_options_with_a_newline_are_an_error(tmp_path):
+    carol = public_key(tmp_path, 'carol')
+    entries = accounts(tmp_path, 1)
+    entries[0]['authorized_keys'] = [{'key': carol, 'options': 'no-pty\nssh-ed25519 AAAA'}]
+    # before, the newline made the text after it an extra authorized line
+    with pytest.raises(KeysmithError, match='single line'):
+        run(entries, atomic=True)
