@@ -139,7 +139,7 @@ def check_module(runner, case, accepted, keys):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--seed', type=int, default=DEFAULT_SEED)
     parser.add_argument('--generated', type=int, default=300)
     parser.add_argument('--no-curated', action='store_true')

@@ -129,6 +129,7 @@ def wire_name(kind, curve=None, cert=False):
 _B64 = b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 _B64_SPACE = frozenset(bytearray(_bytes(C_SPACE)))
 _B64_ALPHABET = frozenset(bytearray(_B64))
+_CANONICAL_B64 = re.compile(br'\A(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z')
 
 
 def b64_pton(text):
@@ -138,7 +139,13 @@ def b64_pton(text):
     complete and only white space may follow it, and the unused bits of the
     last character must be zero.
     """
-    data = bytearray(_bytes(text).split(b'\0', 1)[0])
+    raw = _bytes(text).split(b'\0', 1)[0]
+    if _CANONICAL_B64.match(raw):
+        # the usual case, fast: canonical base64 decodes as the C loop would
+        decoded = binascii.a2b_base64(raw)
+        if binascii.b2a_base64(decoded)[:-1] == raw:
+            return decoded
+    data = bytearray(raw)
     chars = bytearray()
     index = 0
     length = len(data)
@@ -186,6 +193,9 @@ class BlobError(Exception):
     pass
 
 
+_U32 = struct.Struct('>I')
+
+
 class _Buf:
     def __init__(self, data):
         self.data = data
@@ -195,10 +205,11 @@ class _Buf:
         return len(self.data) - self.pos
 
     def take(self, count):
-        if count < 0 or self.pos + count > len(self.data):
+        end = self.pos + count
+        if end > len(self.data):
             raise BlobError('truncated key data')
-        out = self.data[self.pos:self.pos + count]
-        self.pos += count
+        out = self.data[self.pos:end]
+        self.pos = end
         return out
 
     def u32(self):
@@ -208,7 +219,11 @@ class _Buf:
         return struct.unpack('>Q', self.take(8))[0]
 
     def string(self):
-        return self.take(self.u32())
+        if self.pos + 4 > len(self.data):
+            raise BlobError('truncated key data')
+        length = _U32.unpack_from(self.data, self.pos)[0]
+        self.pos += 4
+        return self.take(length)
 
     def cstring(self):
         """sshbuf_get_cstring: a NUL is allowed only as the last byte."""
@@ -219,24 +234,22 @@ class _Buf:
         return value[:nul] if nul != -1 else value
 
     def bignum(self):
-        """sshbuf_get_bignum2: no negative numbers, at most 2048 bytes (a 0x00 prefix allowed)."""
+        """sshbuf_get_bignum2: no negative numbers, at most 2048 bytes (a 0x00 prefix allowed).
+        Returns (bits, canonical mpint encoding)."""
         raw = self.string()
-        if raw and bytearray(raw[:1])[0] & 0x80:
+        if raw and raw[0] & 0x80:
             raise BlobError('negative number')
         if len(raw) > MAX_BIGNUM_BYTES + 1 or (len(raw) == MAX_BIGNUM_BYTES + 1 and raw[:1] != b'\0'):
             raise BlobError('number too large')
-        return int(binascii.hexlify(raw), 16) if raw else 0
+        digits = raw.lstrip(b'\0')
+        bits = (len(digits) * 8 - 8 + digits[0].bit_length()) if digits else 0
+        if digits and digits[0] & 0x80:
+            digits = b'\0' + digits
+        return bits, _ssh_string(digits)
 
 
 def _ssh_string(data):
     return struct.pack('>I', len(data)) + data
-
-
-def _mpint(value):
-    if value == 0:
-        return _ssh_string(b'')
-    raw = binascii.unhexlify('%0*x' % (((value.bit_length() + 8) // 8) * 2, value))
-    return _ssh_string(raw)
 
 
 def _blob_type(name):
@@ -253,7 +266,7 @@ def _blob_type(name):
 def _ec_point_ok(curve, point):
     """sshbuf_get_eckey + sshkey_ec_validate_public on an encoded point."""
     prime, coeff_b, order, size = _CURVES[curve]
-    if not point or len(point) > MAX_ECPOINT_BYTES or bytearray(point[:1])[0] != 4:
+    if not point or len(point) > MAX_ECPOINT_BYTES or point[0] != 4:
         return False
     if len(point) != 1 + 2 * size:
         return False
@@ -301,13 +314,12 @@ def _read_fields(buf, kind, name):
     if kind == RSA:
         exponent = buf.bignum()
         modulus = buf.bignum()
-        bits = modulus.bit_length()
-        if bits < MIN_RSA_BITS:
+        if modulus[0] < MIN_RSA_BITS:
             raise BlobError('RSA modulus shorter than %d bits' % MIN_RSA_BITS)
-        return [_mpint(exponent), _mpint(modulus)], curve, bits
+        return [exponent[1], modulus[1]], curve, modulus[0]
     if kind == DSA:
         numbers = [buf.bignum() for dummy in range(4)]
-        return [_mpint(n) for n in numbers], curve, numbers[0].bit_length()
+        return [n[1] for n in numbers], curve, numbers[0][0]
     if kind in (ECDSA, ECDSA_SK):
         info = KEY_NAMES.get(name)
         if info is None or info[2] is None:
@@ -411,11 +423,12 @@ def normalize_comment(comment):
     return comment.rstrip(' \t\r')
 
 
+_BLANK_RE = re.compile('[ \t]')
+
+
 def _find_blank(text, start):
-    for index in range(start, len(text)):
-        if text[index] in _BLANK:
-            return index
-    return None
+    match = _BLANK_RE.search(text, start)
+    return match.start() if match else None
 
 
 def _skip_blank(text, pos):
@@ -660,7 +673,7 @@ def check_permit(value, allow_bare_port):
     host, port = hpdelim2(value)
     if len(_bytes(host)) >= NI_MAXHOST:
         raise OptionsError('invalid permission hostname')
-    if port is None or (port != '*' and not (a2port(port) or 0) > 0):
+    if port is None or (port != '*' and (a2port(port) or 0) <= 0):
         raise OptionsError('invalid permission port')
 
 
