@@ -26,8 +26,11 @@ The file model (:class:`AuthorizedKeys`) keeps every line's original bytes,
 including its end of line (``\\n``, ``\\r\\n`` or none for a last line without
 a newline), so lines that are not edited are written back byte for byte.
 
-Identity of a key is (type inside the blob, blob): a line written with the
-``rsa-sha2-256`` alias and one with ``ssh-rsa`` are the same key. Options are
+Each line is read by :mod:`sshd_rules`, a port of OpenSSH 9.2 sshd's rules
+(checked against a real sshd by ``tests/parity``). Identity of a key is its
+key material, as sshd's ``sshkey_equal`` compares keys: a line written with the
+``rsa-sha2-256`` alias, with zero-padded numbers or with white space inside the
+base64 data holds the same key as the plain ``ssh-rsa`` line. Options are
 compared semantically: the ordered list of (lower-cased name, unquoted value).
 Order is kept significant because sshd gives it meaning (``restrict,pty``
 is not ``pty,restrict``; the first ``environment`` of a name wins).
