@@ -189,6 +189,11 @@ def _curated_keys(cases, keys):
     _case(cases, 'cert-authority and principals', 'cert-authority,principals="k14" ' + keys.plain('ed'))
     _case(cases, 'certificate type with plain blob', '%s %s c' % (cert.split()[0], keys.b64_of('ed')))
     _case(cases, 'plain type with certificate blob', 'ssh-ed25519 %s c' % cert.split()[1])
+    cert_blob = bytearray(base64.b64decode(cert.split()[1]))
+    cert_blob[-1] ^= 1
+    _case(cases, 'certificate with a bad signature', '%s %s c' % (cert.split()[0], b64(bytes(cert_blob))))
+    _case(cases, 'certificate with a bad signature and cert-authority',
+          'cert-authority %s %s c' % (cert.split()[0], b64(bytes(cert_blob))))
     # two lines
     _case(cases, 'other then key', keys.plain('other') + '\n' + keys.plain('ed'))
     _case(cases, 'bad then key', 'frobnicate ' + keys.plain('ed') + '\n' + keys.plain('ed'))

@@ -27,6 +27,21 @@ import socket
 import struct
 import time
 
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
+    HAS_CRYPTOGRAPHY,
+    ec,
+    ed25519,
+    rsa,
+)
+
+if HAS_CRYPTOGRAPHY:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+else:  # without it, certificate signatures are not checked (see verify_signature)
+    InvalidSignature = hashes = padding = encode_dss_signature = None
+
 SSHD_VERSION = 'OpenSSH 9.2'
 
 # isspace() in the C locale.
@@ -347,8 +362,7 @@ def _read_fields(buf, kind, name):
 def key_from_blob(blob, allow_cert=True):
     """``sshkey_from_blob``: an :class:`SshdKey`, or raise :class:`BlobError`.
 
-    Certificates are checked for structure; their signature is not verified
-    here (a certificate line never authorizes a plain key in sshd anyway).
+    A certificate's signature is verified by its CA key (see :func:`verify_signature`).
     """
     buf = _Buf(bytes(blob))
     try:
@@ -377,11 +391,69 @@ def key_from_blob(blob, allow_cert=True):
         buf.string()                # critical options
         buf.string()                # extensions
         buf.string()                # reserved
-        key_from_blob(buf.string(), allow_cert=False)
-        buf.string()                # signature
+        signer = key_from_blob(buf.string(), allow_cert=False)
+        signed = bytes(blob[:buf.pos])
+        signature = buf.string()
+        if not verify_signature(signer, signature, signed):
+            raise BlobError('bad certificate signature')
     if buf.left():
         raise BlobError('trailing data after the key')
     return SshdKey(kind, cert, curve, fields, bytes(blob), bits)
+
+
+_EC_HASH = {'nistp256': 'SHA256', 'nistp384': 'SHA384', 'nistp521': 'SHA512'}
+_EC_CURVE = {'nistp256': 'SECP256R1', 'nistp384': 'SECP384R1', 'nistp521': 'SECP521R1'}
+_RSA_SIG_HASH = {'ssh-rsa': 'SHA1', 'rsa-sha2-256': 'SHA256', 'rsa-sha2-512': 'SHA512'}
+
+
+def verify_signature(signer, signature, data):
+    """sshkey_verify of a certificate signature by its CA key (``signer``, an :class:`SshdKey`).
+
+    Needs ``cryptography`` for RSA, ECDSA and Ed25519 CA keys; without it, and
+    for DSA and security-key CAs, the signature is taken as valid (such a
+    line never authorizes a key itself, only certificates, in sshd).
+    """
+    if not HAS_CRYPTOGRAPHY or signer.kind not in (RSA, ECDSA, ED25519):
+        return True
+    try:
+        sig = _Buf(signature)
+        sig_type = _text(sig.cstring())
+        body = sig.string()
+        if sig.left():
+            return False
+        fields = _Buf(signer.plain_blob)
+        fields.string()
+        if signer.kind == ED25519:
+            if sig_type != 'ssh-ed25519' or len(body) != 64:
+                return False
+            ed25519.Ed25519PublicKey.from_public_bytes(fields.string()).verify(body, data)
+        elif signer.kind == ECDSA:
+            if sig_type != signer.wire_type:
+                return False
+            numbers = _Buf(body)
+            r_value = int(binascii.hexlify(numbers.string()) or b'0', 16)
+            s_value = int(binascii.hexlify(numbers.string()) or b'0', 16)
+            if numbers.left():
+                return False
+            fields.string()
+            curve = getattr(ec, _EC_CURVE[signer.curve])()
+            public = ec.EllipticCurvePublicKey.from_encoded_point(curve, fields.string())
+            public.verify(encode_dss_signature(r_value, s_value), data,
+                          ec.ECDSA(getattr(hashes, _EC_HASH[signer.curve])()))
+        else:
+            if sig_type not in _RSA_SIG_HASH:
+                return False
+            exponent = int(binascii.hexlify(fields.string()) or b'0', 16)
+            modulus = int(binascii.hexlify(fields.string()) or b'0', 16)
+            size = (modulus.bit_length() + 7) // 8
+            if len(body) > size:
+                return False
+            public = rsa.RSAPublicNumbers(exponent, modulus).public_key()
+            public.verify(body.rjust(size, b'\0'), data, padding.PKCS1v15(),
+                          getattr(hashes, _RSA_SIG_HASH[sig_type])())
+    except (BlobError, InvalidSignature, ValueError, TypeError):
+        return False
+    return True
 
 
 def read_key(text):
