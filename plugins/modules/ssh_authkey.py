@@ -143,7 +143,9 @@ notes:
     files or directories owned by another user.
   - Only keys sshd reads as keys are managed; shortened type names such as C(RSA) are not key types for sshd
     at the start of a line and such lines are kept as lines it cannot read.
-  - The signature of a certificate line is not verified (sshd never uses such a line for a login anyway).
+  - The signature of a certificate line is verified as sshd verifies it when the Python C(cryptography) library is
+    present on the target (RSA, ECDSA and Ed25519 CA keys); without it such a line is read without that check. A
+    certificate line never lets a key log in, so this only changes which lines count as key lines.
 seealso:
   - name: WHM API 1 authorizesshkey
     description: The API whose parameters (C(user), C(file) or C(text), C(authorize), C(options)) and output this
