@@ -18,7 +18,7 @@ description:
     C(NAME.json) (the whole report), C(NAME.csv) (one row per key line) and C(NAME.html), a
     self-contained page with a summary, inline SVG charts, a searchable key table and a reverse index
     from each fingerprint to every host and account it opens.
-  - Meant to run once on the controller (C(delegate_to: localhost), C(run_once: true)); the
+  - Meant to run once on the controller (C(delegate_to=localhost), C(run_once=true)); the
     M(keysmith.accounts.access_report) role and the C(keysmith.accounts.access_report) playbook do that.
   - A file is rewritten only when its content differs; the report carries its generation time, so a
     new run normally reports a change.
