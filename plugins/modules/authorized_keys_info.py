@@ -264,7 +264,7 @@ summary:
     files_ignored: {description: Existing files sshd does not use., type: int}
     keys: {description: Key lines., type: int}
     accepted: {description: Key lines sshd accepts., type: int}
-    ignored: {description: Key lines sshd does not accept (ignored file, bad options, expired, algorithm)., type: int}
+    ignored: {description: 'Key lines sshd does not accept (ignored file, bad options, expired, algorithm).', type: int}
     weak: {description: Weak keys., type: int}
     expired: {description: Keys whose expiry-time has passed., type: int}
     unmanaged: {description: Keys not in O(managed_keys) (0 when it is not set)., type: int}
@@ -279,7 +279,7 @@ sshd:
     pubkey_authentication: {description: PubkeyAuthentication., type: bool}
     authorized_keys_command: {description: The AuthorizedKeysCommand (its keys are not audited)., type: str}
     required_rsa_size: {description: RequiredRSASize., type: int}
-    source: {description: Where they come from (C(sshd -T), C(sshd_config) or C(defaults))., type: str}
+    source: {description: 'Where they come from: C(sshd -T), C(sshd_config) or C(defaults).', type: str}
     config: {description: The configuration file., type: str}
     per_user: {description: sshd -T was run per account because of Match blocks., type: bool}
     runs: {description: How many times sshd -T ran., type: int}
@@ -313,7 +313,7 @@ def main():
         users=dict(type='list', elements='str'),
         uid_min=dict(type='int'),
         uid_max=dict(type='int'),
-        managed_keys=dict(type='list', elements='str'),
+        managed_keys=dict(type='list', elements='str', no_log=False),
         weak_policy=dict(type='dict', options=dict(
             rsa_min_bits=dict(type='int', default=2048),
             ecdsa_min_bits=dict(type='int', default=0),

@@ -30,7 +30,7 @@ CHROMIUM="$(command -v chromium || true)"
 
 # sshd's StrictModes refuses key files below a world-writable /tmp: the work
 # directory (root's key file for the fleet is in it) lives below /run.
-WORK="$(mktemp -d /run/${PREFIX}-access-e2e.XXXXXX)"
+WORK="$(mktemp -d "/run/${PREFIX}-access-e2e.XXXXXX")"
 chmod 0755 "$WORK"
 SSHD_PIDS=()
 
@@ -106,7 +106,7 @@ chmod 0644 "$WORK/rootkeys/root" "$WORK/central/${USERS[2]}"
 # ------------------------------------------------------------------ sshd fleet
 ssh-keygen -q -t ed25519 -N '' -C fleet-host -f "$WORK/ssh_host_ed25519_key"
 mkdir -p /run/sshd && chmod 0755 /run/sshd
-PORTS=($("$PYTHON" - <<'PY'
+read -r -a PORTS <<< "$("$PYTHON" - <<'PY'
 import socket
 found, port = [], 22900
 while len(found) < 3 and port < 23000:
@@ -121,7 +121,7 @@ while len(found) < 3 and port < 23000:
     port += 1
 print(' '.join(map(str, found)))
 PY
-))
+)"
 [ ${#PORTS[@]} -eq 3 ] || fail "no 3 free ports in 22900-22999"
 declare -A AKF=(
     [h1]=".ssh/authorized_keys $WORK/rootkeys/%u"

@@ -277,7 +277,7 @@ def render_html(report):
                '<th>opens (host: account, file:line)</th></tr></thead><tbody>')
     for fingerprint, places in report['fingerprints'].items():
         opens = ['%s: %s %s:%d%s' % (place['host'], place['user'], place['file'], place['line'],
-                                      '' if place['accepted'] else ' (ignored by sshd)') for place in places]
+                                     '' if place['accepted'] else ' (ignored by sshd)') for place in places]
         out.append('<tr data-search="%s" data-fingerprint="%s"><td class="fp">%s</td><td>%d</td><td>%s</td></tr>' % (
             _search_text(fingerprint, opens), esc(fingerprint), esc(fingerprint),
             len(set(place['host'] for place in places)), '<br>'.join(esc(item) for item in opens)))

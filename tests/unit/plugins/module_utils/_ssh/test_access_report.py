@@ -28,8 +28,8 @@ def key(fp, line=1, accepted=True, weak=False, managed=None, expired=False, comm
 
 def host_result(accounts):
     keys = [k for a in accounts for k in a['keys']]
-    return {'changed': False, 'accounts': accounts, 'sshd': {'authorized_keys_file': ['.ssh/authorized_keys'],
-                                                            'strict_modes': True, 'source': 'sshd -T'},
+    sshd = {'authorized_keys_file': ['.ssh/authorized_keys'], 'strict_modes': True, 'source': 'sshd -T'}
+    return {'changed': False, 'accounts': accounts, 'sshd': sshd,
             'summary': {'accounts': len(accounts), 'keys': len(keys)}}
 
 
