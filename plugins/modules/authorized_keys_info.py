@@ -24,7 +24,8 @@ description:
     taken relative to the home directory.
   - A file is used by sshd only when the account can open it, it is a regular file and, with
     C(StrictModes yes), the file and every directory up to the home directory (or C(/)) are owned
-    by root or the account and not writable by group or others (OpenSSH C(auth_secure_path)).
+    by root or the account and not writable by group or others (OpenSSH C(auth_secure_path); see
+    O(sshd_flavor) for Debian's exception).
   - A key line is accepted when its file is used, its options are valid, its C(expiry-time) has not
     passed, its type is in C(PubkeyAcceptedAlgorithms) and an RSA key has at least
     C(RequiredRSASize) bits. C(from=) restrictions are reported, not evaluated.
@@ -88,6 +89,16 @@ options:
   sshd_path:
     description: The sshd binary. Default is C(sshd) on the PATH or in C(/usr/sbin).
     type: path
+  sshd_flavor:
+    description:
+      - Which C(StrictModes) rule the host's sshd applies.
+      - V(openssh) refuses a file or directory writable by its group.
+      - V(debian) is OpenSSH with Debian's patch (Debian, Ubuntu and their derivatives) that accepts a
+        group-writable file or directory when its group has exactly one member, the account (user private groups).
+      - V(auto) is V(debian) when C(/etc/debian_version) exists, else V(openssh).
+    type: str
+    choices: [auto, openssh, debian]
+    default: auto
 seealso:
   - module: keysmith.accounts.ssh_authkey
     description: Adds and removes keys; its O(keysmith.accounts.ssh_authkey#module:exclusive) option removes unmanaged keys.
@@ -283,6 +294,7 @@ sshd:
     config: {description: The configuration file., type: str}
     per_user: {description: sshd -T was run per account because of Match blocks., type: bool}
     runs: {description: How many times sshd -T ran., type: int}
+    flavor: {description: 'The StrictModes rule applied: V(openssh) or V(debian) (O(sshd_flavor)).', type: str}
 managed_missing:
   description: SHA256 fingerprints of O(managed_keys) found in no file.
   returned: always
@@ -304,7 +316,7 @@ def build(module):
     sshd_path = params['sshd_path'] or module.get_bin_path('sshd', opt_dirs=['/usr/sbin', '/usr/local/sbin'])
     spec = AccessSpec(users=params['users'], uid_min=params['uid_min'], uid_max=params['uid_max'],
                       managed_keys=params['managed_keys'], weak_policy=params['weak_policy'],
-                      sshd_config=params['sshd_config'], sshd_path=sshd_path)
+                      sshd_config=params['sshd_config'], sshd_path=sshd_path, sshd_flavor=params['sshd_flavor'])
     return AuthorizedKeysInfo(spec, module.run_command)
 
 
@@ -321,6 +333,7 @@ def main():
         )),
         sshd_config=dict(type='path', default='/etc/ssh/sshd_config'),
         sshd_path=dict(type='path'),
+        sshd_flavor=dict(type='str', default='auto', choices=['auto', 'openssh', 'debian']),
     )
     module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)
     run_operation(module, build)

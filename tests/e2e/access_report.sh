@@ -90,13 +90,14 @@ for user in "${USERS[@]}"; do
     usermod -p '*' "$user"
     install -d -m 0700 -o "$user" -g "$user" "/home/$user/.ssh"
 done
-put() {  # put USER FILE MODE TEXT
-    printf '%s\n' "$4" > "$2"; chown "$1:$1" "$2"; chmod "$3" "$2"
+put() {  # put OWNER[:GROUP] FILE MODE TEXT
+    printf '%s\n' "$4" > "$2"; chown "$1" "$2"; chmod "$3" "$2"
 }
 put "${USERS[0]}" "/home/${USERS[0]}/.ssh/authorized_keys" 0600 \
     "$ALICE"$'\n'"expiry-time=\"20200101Z\" $OLD"$'\n'"$SHARED"
 put "${USERS[1]}" "/home/${USERS[1]}/.ssh/authorized_keys" 0600 "$BOB_WEAK"$'\n'"$SHARED"
-put "${USERS[2]}" "/home/${USERS[2]}/.ssh/authorized_keys" 0664 "$CAROL"           # sshd ignores it
+# writable by the group root: every sshd ignores it (Debian's accepts a group of one, the account)
+put "${USERS[2]}:root" "/home/${USERS[2]}/.ssh/authorized_keys" 0664 "$CAROL"
 put "${USERS[2]}" "/home/${USERS[2]}/.ssh/authorized_keys2" 0600 "$SHARED"
 install -d -m 0755 "$WORK/central" "$WORK/rootkeys"
 printf '%s\n' "$ROOT_KEY_PUB" > "$WORK/rootkeys/root"

@@ -16,7 +16,9 @@ and judged the way sshd finds and judges them:
 * a file is used only if sshd can open it as the account (permission bits),
   it is a regular file and, with ``StrictModes``, it and every directory up to
   the home (or ``/``) are owned by root or the account and not writable by
-  group or others: OpenSSH's ``auth_secure_path``, on the ``realpath``;
+  group or others: OpenSSH's ``auth_secure_path``, on the ``realpath``
+  (Debian's sshd accepts a group-writable path whose group has only the
+  account as member: ``sshd_flavor``);
 * a key line is accepted when its file is used, its options parse, its
   ``expiry-time`` has not passed, its type is in ``PubkeyAcceptedAlgorithms``
   and an RSA key is at least ``RequiredRSASize``.
@@ -46,6 +48,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_
 
 DEFAULT_AUTHORIZED_KEYS_FILE = ('.ssh/authorized_keys', '.ssh/authorized_keys2')
 DEFAULT_SSHD_CONFIG = '/etc/ssh/sshd_config'
+SSHD_FLAVORS = ('openssh', 'debian')
 DEFAULT_WEAK_POLICY = {'rsa_min_bits': 2048, 'ecdsa_min_bits': 0, 'weak_types': ['dsa']}
 
 # RSA signature algorithm names that let an ssh-rsa key (or certificate) in.
@@ -301,22 +304,66 @@ def _owner_ok(info, uid):
     return info.uid in (0, uid)
 
 
-def secure_path_problem(real_file, file_info, real_home, uid, stat_fn):
+def _secure(info, uid, group_writable_ok):
+    """``secure_permissions``: owned by root or the account, not writable by
+    others; writable by the group only where ``group_writable_ok`` allows it."""
+    if not _owner_ok(info, uid) or info.mode & 0o002:
+        return False
+    if info.mode & 0o020:
+        return bool(group_writable_ok and group_writable_ok(info))
+    return True
+
+
+def secure_path_problem(real_file, file_info, real_home, uid, stat_fn, group_writable_ok=None):
     """``auth_secure_path``: None when sshd accepts the path, else its complaint."""
     if not file_info.is_file:
         return '%s is not a regular file' % real_file
-    if not _owner_ok(file_info, uid) or file_info.mode & 0o022:
+    if not _secure(file_info, uid, group_writable_ok):
         return 'bad ownership or modes for file %s' % real_file
     current = real_file
     while True:
         current = os.path.dirname(current)
         info = stat_fn(current)
-        if not info.exists or not _owner_ok(info, uid) or info.mode & 0o022:
+        if not info.exists or not _secure(info, uid, group_writable_ok):
             return 'bad ownership or modes for directory %s' % current
         if real_home is not None and current == real_home:
             return None
         if current in ('/', '.', ''):
             return None
+
+
+class UserGroups:
+    """The password and group databases, read once, for Debian's rule on
+    group-writable paths (its ``user-group-modes`` patch of ``secure_permissions``):
+    a group-writable file or directory is accepted when its group has exactly
+    one member - by primary group and by the group's member list - and that
+    member is the account (the owner, for the member list)."""
+
+    def __init__(self, passwd=None, groups=None):
+        self.passwd = list(passwd if passwd is not None else pwd.getpwall())
+        self.groups = dict((group.gr_gid, group) for group in (groups if groups is not None else grp.getgrall()))
+        self.names = dict((entry.pw_uid, entry.pw_name) for entry in reversed(self.passwd))
+
+    def single_member_rule(self, uid):
+        def allowed(info):
+            group = self.groups.get(info.gid)
+            if group is None:
+                return False
+            members = 0
+            for entry in self.passwd:
+                if entry.pw_gid == info.gid:
+                    members += 1
+                    if entry.pw_uid != uid:
+                        return False
+            owner = self.names.get(info.uid)
+            if owner is None:
+                return False
+            if group.gr_mem:
+                members += 1
+                if group.gr_mem[0] != owner or len(group.gr_mem) > 1:
+                    return False
+            return members > 0
+        return allowed
 
 
 def _open_problem(path, entry):
@@ -394,7 +441,7 @@ def managed_fingerprints(items):
 
 class AccessSpec:
     def __init__(self, users=None, uid_min=None, uid_max=None, managed_keys=None, weak_policy=None,
-                 sshd_config=DEFAULT_SSHD_CONFIG, sshd_path=None, now=None):
+                 sshd_config=DEFAULT_SSHD_CONFIG, sshd_path=None, sshd_flavor='auto', now=None):
         self.users = list(users) if users else None
         self.uid_min = uid_min
         self.uid_max = uid_max
@@ -409,6 +456,12 @@ class AccessSpec:
             raise InvalidInput('sshd_config must be an absolute path, got %r' % sshd_config)
         self.sshd_config = sshd_config
         self.sshd_path = sshd_path
+        if sshd_flavor == 'auto':
+            # Debian and its derivatives (Ubuntu, ...) build sshd with the patch.
+            sshd_flavor = 'debian' if _fs.stat_path('/etc/debian_version').exists else 'openssh'
+        if sshd_flavor not in SSHD_FLAVORS:
+            raise InvalidInput('sshd_flavor must be one of auto, %s; got %r' % (', '.join(SSHD_FLAVORS), sshd_flavor))
+        self.sshd_flavor = sshd_flavor
         self.now = now if now is not None else time.time()
 
 
@@ -454,6 +507,7 @@ class AuthorizedKeysInfo:
         plan = Plan()
         spec = self.spec
         self.sshd = SshdReader(self.run_command, spec.sshd_path, spec.sshd_config).load()
+        self.user_groups = UserGroups() if spec.sshd_flavor == 'debian' else None
         warnings = list(self.sshd.warnings)
         for entry in list_accounts(spec, warnings):
             self.accounts.append(self._account(entry, warnings))
@@ -508,8 +562,9 @@ class AuthorizedKeysInfo:
         elif not info.is_file:
             report['reason'] = '%s is not a regular file' % path
         elif settings.strict_modes:
+            rule = self.user_groups.single_member_rule(entry.uid) if self.user_groups else None
             report['reason'] = secure_path_problem(_fs.real_path(path), info, real_home, entry.uid,
-                                                   _fs.stat_path)
+                                                   _fs.stat_path, rule)
         if not settings.pubkey_authentication and report['reason'] is None:
             report['reason'] = 'PubkeyAuthentication is off'
         report['used'] = report['reason'] is None
@@ -619,7 +674,7 @@ class AuthorizedKeysInfo:
             'fingerprints': self.fingerprints,
             'summary': summary,
             'sshd': dict(self.sshd.global_settings.as_dict(), config=self.spec.sshd_config,
-                         per_user=self.sshd.per_user, runs=self.sshd.sshd_runs),
+                         per_user=self.sshd.per_user, runs=self.sshd.sshd_runs, flavor=self.spec.sshd_flavor),
             'managed_missing': managed_missing,
             'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)' % (
                 summary['accounts'], summary['keys'], summary['accepted'], summary['weak'],

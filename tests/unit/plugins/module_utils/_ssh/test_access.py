@@ -45,6 +45,7 @@ def entry(name, home, uid=None):
 
 def audit(monkeypatch, accounts, run, config='/nonexistent/sshd_config', **options):
     monkeypatch.setattr(access, 'list_accounts', lambda spec, warnings: accounts)
+    options.setdefault('sshd_flavor', 'openssh')
     operation = access.AuthorizedKeysInfo(
         access.AccessSpec(sshd_config=config, sshd_path='/usr/sbin/sshd', **options), run)
     plan = operation.plan()
@@ -105,12 +106,44 @@ def test_secure_path_walks_to_home():
         'bad ownership or modes for directory /home'
 
 
-def _fake(mode, uid, is_file=False):
+def _fake(mode, uid, is_file=False, gid=None):
     class Info:
         pass
     info = Info()
     info.exists, info.mode, info.uid, info.is_file = True, mode, uid, is_file
+    info.gid = uid if gid is None else gid
     return info
+
+
+class _Pw:
+    def __init__(self, name, uid, gid):
+        self.pw_name, self.pw_uid, self.pw_gid = name, uid, gid
+
+
+class _Gr:
+    def __init__(self, gid, members=()):
+        self.gr_gid, self.gr_mem = gid, list(members)
+
+
+def test_debian_group_writable_rule():
+    passwd = [_Pw('root', 0, 0), _Pw('alice', 5, 5), _Pw('bob', 6, 100), _Pw('carol', 7, 100), _Pw('dave', 8, 8)]
+    groups = [_Gr(0), _Gr(5), _Gr(100), _Gr(8, ['dave']), _Gr(9, ['alice']), _Gr(10)]
+    rule = access.UserGroups(passwd, groups).single_member_rule(5)
+    assert rule(_fake(0o770, 5, gid=5))            # alice's user private group
+    assert not rule(_fake(0o770, 5, gid=100))      # bob and carol are in it
+    assert not rule(_fake(0o770, 5, gid=0))        # root's
+    assert rule(_fake(0o770, 5, gid=9))            # only member (list): alice, the owner
+    assert not rule(_fake(0o770, 5, gid=10))       # no member at all
+    assert not rule(_fake(0o770, 5, gid=77))       # unknown group
+    stats = {'/home': _fake(0o755, 0), '/home/a': _fake(0o775, 5), '/': _fake(0o755, 0)}
+    ok = _fake(0o660, 5, True)
+    assert access.secure_path_problem('/home/a/ak', ok, '/home/a', 5, stats.get, rule) is None
+    assert access.secure_path_problem('/home/a/ak', ok, '/home/a', 5, stats.get) == \
+        'bad ownership or modes for file /home/a/ak'
+    assert access.secure_path_problem('/home/a/ak', _fake(0o662, 5, True), '/home/a', 5, stats.get, rule) == \
+        'bad ownership or modes for file /home/a/ak'
+    with pytest.raises(InvalidInput, match='sshd_flavor'):
+        access.AccessSpec(sshd_flavor='bsd')
 
 
 def test_settings_from_values():
