@@ -68,7 +68,7 @@ if [ -z "${ANSIBLE_PYTHON_INTERPRETER:-}" ] && [ -x "$ROOT/.venv/bin/python" ] \
 fi
 PLAYBOOK_CMD=(ansible-playbook)
 command -v ansible-playbook >/dev/null 2>&1 || PLAYBOOK_CMD=("$ROOT/.venv/bin/ansible-playbook")
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING=0
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_SHOW_CUSTOM_STATS=1
 # One ssh connection per host for the whole run, closed by cleanup.
 mkdir -p "$WORK/cp"
 export ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=30s -o UserKnownHostsFile=/dev/null \
@@ -187,6 +187,9 @@ start=$EPOCHREALTIME
     || { cat "$WORK/play.log" >&2; fail "playbook failed"; }
 log "playbook: $(elapsed "$start") s"
 for ext in json csv html; do [ -s "$WORK/report/access_report.$ext" ] || fail "access_report.$ext missing"; done
+# What AWX shows as artifacts: the summary published with set_stats.
+grep -A3 'CUSTOM STATS' "$WORK/play.log" | grep -q '"access_report".*"keys": 16' \
+    || { cat "$WORK/play.log" >&2; fail "set_stats summary missing"; }
 
 # ------------------------------------------------------------------ JSON and CSV
 "$PYTHON" - "$WORK/report/access_report.json" "$WORK/report/access_report.csv" "$MANAGED_FP" "${USERS[@]}" <<'PY'
@@ -223,5 +226,5 @@ PY
 start=$EPOCHREALTIME
 "$PYTHON" "$HERE/html_check.py" --chromium "$CHROMIUM" "$WORK/report/access_report.html" "$WORK/report/access_report.json"
 log "chromium: $(elapsed "$start") s"
-if [ -n "${ACCESS_E2E_KEEP:-}" ]; then cp -r "$WORK/report/." "$ACCESS_E2E_KEEP/"; fi
+if [ -n "${ACCESS_E2E_KEEP:-}" ]; then cp -r "$WORK/report/." "$WORK/play.log" "$ACCESS_E2E_KEEP/"; fi
 log "ok"

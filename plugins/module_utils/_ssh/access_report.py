@@ -129,7 +129,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
 th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#eee;position:sticky;top:0}
-td.fp{font-family:ui-monospace,Menlo,monospace;font-size:12px;white-space:nowrap}
+td.fp{font-family:ui-monospace,Menlo,monospace;font-size:12px;word-break:break-all;min-width:17em}
 .tag{display:inline-block;border-radius:3px;padding:0 4px;margin:1px;font-size:11px;color:#fff}
 .ok{background:#2e7d32}.no{background:#757575}.weak{background:#c62828}.unmanaged{background:#ef6c00}
 .expired{background:#6a1b9a}.dup{background:#4472c4}.failed{color:#c62828}
