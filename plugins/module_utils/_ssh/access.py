@@ -171,7 +171,8 @@ def read_sshd_config(path, values=None, depth=0):
         if depth == 0:
             raise InvalidInput('cannot read %s' % path)
         return values, False
-    config_dir = os.path.dirname(DEFAULT_SSHD_CONFIG) if depth else os.path.dirname(path)
+    # sshd resolves a relative Include against its SSHDIR, whichever file it is in.
+    config_dir = os.path.dirname(DEFAULT_SSHD_CONFIG)
     for line in data.decode('utf-8', 'replace').splitlines():
         words = _config_words(line)
         if words is None:

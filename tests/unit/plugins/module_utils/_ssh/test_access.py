@@ -308,3 +308,14 @@ def test_file_outside_home_is_checked_up_to_root(tmp_path, monkeypatch, keyset):
     parents = [str(p) for p in (tmp_path / 'central').parents]
     bad = [p for p in parents if os.stat(p).st_mode & 0o022 or os.stat(p).st_uid not in (0, os.geteuid())]
     assert report['reason'] == 'bad ownership or modes for directory %s' % bad[0]
+
+
+def test_relative_include_is_below_sshdir(tmp_path, monkeypatch):
+    sshdir = tmp_path / 'etc-ssh'
+    (sshdir / 'conf.d').mkdir(parents=True)
+    write(sshdir / 'conf.d' / 'keys.conf', 'AuthorizedKeysFile /srv/%u\n')
+    monkeypatch.setattr(access, 'DEFAULT_SSHD_CONFIG', str(sshdir / 'sshd_config'))
+    (tmp_path / 'elsewhere').mkdir()
+    write(tmp_path / 'elsewhere' / 'sshd_config', 'Include conf.d/*.conf\n')
+    values, dummy = access.read_sshd_config(str(tmp_path / 'elsewhere' / 'sshd_config'))
+    assert values['authorizedkeysfile'] == '/srv/%u'
