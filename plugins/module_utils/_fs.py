@@ -476,13 +476,21 @@ def read_for_audit(path, max_bytes=MAX_READ_BYTES):
     """
     flags = os.O_RDONLY | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
     try:
+        before = os.stat(path)
+    except OSError:
+        return None, None, False
+    if not stat.S_ISREG(before.st_mode):
+        # Never opened: as root, opening a device can have side effects
+        # (a tape rewinds, a modem hangs up) that sshd, opening as the user, could not cause.
+        return PathStat(path, before), None, False
+    try:
         fd = os.open(path, flags)
     except OSError:
         return None, None, False
     try:
         st = os.fstat(fd)
         info = PathStat(path, st)
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino):
             return info, None, False
         chunks = []
         left = max_bytes + 1
