@@ -182,6 +182,18 @@ done
 log "sshd fleet on 127.0.0.1:${PORTS[*]}"
 
 # ------------------------------------------------------------------ the playbook
+# --check first: the hosts are only read and the report is written all the same
+# (it is what a preview before a cleanup is for).
+start=$EPOCHREALTIME
+"${PLAYBOOK_CMD[@]}" --check -i "$WORK/inventory.yml" "$ROOT/playbooks/access_report.yml" > "$WORK/play.log" 2>&1 \
+    || { cat "$WORK/play.log" >&2; fail "playbook --check failed"; }
+log "playbook --check: $(elapsed "$start") s"
+[ -s "$WORK/report/access_report.html" ] || fail "no report after --check"
+audit_lines="$(sed -n '/Audit who can log in/,/^$/p' "$WORK/play.log")"
+if [ "$(grep -c '^ok: \[h[123]\]$' <<< "$audit_lines")" -ne 3 ]; then
+    cat "$WORK/play.log" >&2; fail "--check: the audit did not run unchanged on the 3 hosts"
+fi
+rm -rf "$WORK/report"
 start=$EPOCHREALTIME
 "${PLAYBOOK_CMD[@]}" -i "$WORK/inventory.yml" "$ROOT/playbooks/access_report.yml" > "$WORK/play.log" 2>&1 \
     || { cat "$WORK/play.log" >&2; fail "playbook failed"; }
