@@ -18,7 +18,8 @@ description:
     lists the C(authorized_keys) files sshd looks at and every key in them, and says whether sshd
     would let the key in and why not.
   - The files are the effective C(AuthorizedKeysFile) of each account, from C(sshd -T) (with
-    C(-C user=NAME,host=,addr=) per account when the configuration has C(Match) blocks). When
+    C(-C user=NAME,host=,addr=) per account when the configuration has C(Match) blocks; when no C(Match)
+    block names a user, once per distinct answer of the C(Match Group) lists). When
     C(sshd -T) fails the module reads O(sshd_config) (global section and its C(Include) files) and
     sshd's defaults, and warns. Tokens C(%%), C(%h), C(%u), C(%U) are expanded; relative paths are
     taken relative to the home directory.
@@ -293,6 +294,11 @@ sshd:
     source: {description: 'Where they come from: C(sshd -T), C(sshd_config) or C(defaults).', type: str}
     config: {description: The configuration file., type: str}
     per_user: {description: sshd -T was run per account because of Match blocks., type: bool}
+    per_group_set:
+      description:
+        - No Match block names a user, so sshd -T ran once per distinct answer of the C(Match Group) lists
+          rather than once per account (an account's C(source) then names the account sshd was asked about).
+      type: bool
     runs: {description: How many times sshd -T ran., type: int}
     flavor: {description: 'The StrictModes rule applied: V(openssh) or V(debian) (O(sshd_flavor)).', type: str}
 managed_missing:

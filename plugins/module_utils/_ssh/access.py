@@ -193,6 +193,63 @@ def read_sshd_config(path, values=None, depth=0):
     return values, False
 
 
+_MATCH_CRITERIA = frozenset(('all', 'user', 'group', 'host', 'localaddress', 'localport', 'rdomain', 'address'))
+
+
+def match_criteria(path, depth=0, group_lists=None):
+    """The criteria the ``Match`` lines of ``path`` and its includes use (lower
+    case); the pattern lists of their ``Group`` criteria are added to ``group_lists``."""
+    data = _fs.read_config_file(path)
+    found = set()
+    if data is None:
+        return found
+    for line in data.decode('utf-8', 'replace').splitlines():
+        words = _config_words(line)
+        if words is None:
+            continue
+        keyword, args = words
+        if keyword == 'match':
+            found.add('match')
+            tokens = args.replace('=', ' ').split()
+            index = 0
+            while index < len(tokens):
+                criterion = tokens[index].lower()
+                if criterion == 'all':
+                    index += 1
+                    continue
+                if criterion not in _MATCH_CRITERIA or index + 1 >= len(tokens):
+                    found.add('user')  # not understood: be cautious, ask sshd per account
+                    break
+                found.add(criterion)
+                if criterion == 'group' and group_lists is not None:
+                    patterns = tokens[index + 1].split(',')
+                    if any('[' in pattern for pattern in patterns):
+                        found.add('user')
+                    group_lists.append(patterns)
+                index += 2
+        elif keyword == 'include' and depth < _MAX_INCLUDE_DEPTH:
+            for pattern in args.split():
+                for included in _include_paths(pattern, os.path.dirname(DEFAULT_SSHD_CONFIG)):
+                    found |= match_criteria(included, depth + 1, group_lists)
+    return found
+
+
+def _group_verdicts(group_names, group_lists):
+    """What every ``Match Group`` list says of these groups, the way sshd's
+    ``ga_match_pattern_list`` decides: per list (a group matches a negated
+    pattern, a group matches a pattern)."""
+    verdicts = []
+    for patterns in group_lists:
+        negated = positive = False
+        for name in group_names:
+            if any(p.startswith('!') and fnmatch.fnmatchcase(name, p[1:]) for p in patterns):
+                negated = True
+            elif any(not p.startswith('!') and fnmatch.fnmatchcase(name, p) for p in patterns):
+                positive = True
+        verdicts.append((negated, positive))
+    return tuple(verdicts)
+
+
 class SshdReader:
     """The settings sshd applies per account, from ``sshd -T`` or the config file."""
 
@@ -203,6 +260,12 @@ class SshdReader:
         self.warnings = []
         self.global_settings = None
         self.per_user = False
+        # Without a "Match User", what sshd applies depends on the account only
+        # through what its groups make of the "Match Group" lists (host and
+        # address are empty): one sshd -T per distinct verdict.
+        self.by_groups = False
+        self.group_lists = []
+        self._cache = {}
         self.sshd_runs = 0
 
     def _sshd_t(self, connection=None):
@@ -226,6 +289,9 @@ class SshdReader:
         if values is not None:
             self.global_settings = settings_from_values(values, 'sshd -T')
             self.per_user = has_match
+            if has_match:
+                criteria = match_criteria(self.config_path, group_lists=self.group_lists)
+                self.by_groups = 'user' not in criteria
             return self
         reason = '; '.join(error or [])
         if file_values is None:
@@ -241,15 +307,21 @@ class SshdReader:
         self.global_settings = settings_from_values(file_values, source)
         return self
 
-    def for_user(self, name):
+    def for_user(self, name, group_names=()):
         if not self.per_user:
             return self.global_settings
+        key = _group_verdicts(group_names, self.group_lists) if self.by_groups else name
+        if key in self._cache:
+            return self._cache[key]
         values, error = self._sshd_t('user=%s,host=,addr=' % name)
         if values is None:
             self.warnings.append('sshd -T -C user=%s failed (%s): global settings used'
                                  % (name, '; '.join(error or [])))
-            return self.global_settings
-        return settings_from_values(values, 'sshd -T -C user=%s' % name)
+            settings = self.global_settings
+        else:
+            settings = settings_from_values(values, 'sshd -T -C user=%s' % name)
+        self._cache[key] = settings
+        return settings
 
 
 def expand_tokens(pattern, account):
@@ -509,6 +581,7 @@ class AuthorizedKeysInfo:
         spec = self.spec
         self.sshd = SshdReader(self.run_command, spec.sshd_path, spec.sshd_config).load()
         self.user_groups = UserGroups() if spec.sshd_flavor == 'debian' else None
+        self.group_names = dict((group.gr_gid, group.gr_name) for group in grp.getgrall())
         warnings = list(self.sshd.warnings)
         for entry in list_accounts(spec, warnings):
             self.accounts.append(self._account(entry, warnings))
@@ -519,7 +592,7 @@ class AuthorizedKeysInfo:
         return plan
 
     def _account(self, entry, warnings):
-        settings = self.sshd.for_user(entry.name)
+        settings = self.sshd.for_user(entry.name, [self.group_names.get(gid, str(gid)) for gid in entry.groups])
         real_home = _fs.real_path(entry.home) if _fs.stat_path(entry.home).is_dir else None
         files = []
         keys = []
@@ -675,7 +748,8 @@ class AuthorizedKeysInfo:
             'fingerprints': self.fingerprints,
             'summary': summary,
             'sshd': dict(self.sshd.global_settings.as_dict(), config=self.spec.sshd_config,
-                         per_user=self.sshd.per_user, runs=self.sshd.sshd_runs, flavor=self.spec.sshd_flavor),
+                         per_user=self.sshd.per_user, per_group_set=self.sshd.by_groups,
+                         runs=self.sshd.sshd_runs, flavor=self.spec.sshd_flavor),
             'managed_missing': managed_missing,
             'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)' % (
                 summary['accounts'], summary['keys'], summary['accepted'], summary['weak'],

@@ -121,8 +121,8 @@ class _Pw:
 
 
 class _Gr:
-    def __init__(self, gid, members=()):
-        self.gr_gid, self.gr_mem = gid, list(members)
+    def __init__(self, gid, members=(), name=None):
+        self.gr_gid, self.gr_mem, self.gr_name = gid, list(members), name or 'g%d' % gid
 
 
 def test_debian_group_writable_rule():
@@ -319,3 +319,35 @@ def test_relative_include_is_below_sshdir(tmp_path, monkeypatch):
     write(tmp_path / 'elsewhere' / 'sshd_config', 'Include conf.d/*.conf\n')
     values, dummy = access.read_sshd_config(str(tmp_path / 'elsewhere' / 'sshd_config'))
     assert values['authorizedkeysfile'] == '/srv/%u'
+
+
+def test_match_without_user_runs_sshd_once_per_group_set(tmp_path, monkeypatch):
+    write(tmp_path / 'sshd_config', 'StrictModes yes\nMatch Group admins Address 10.0.0.0/8\n  AuthorizedKeysFile /x\n')
+    homes = [make_home(tmp_path, name) for name in ('a', 'b', 'c')]
+    accounts = [entry('a', homes[0]), entry('b', homes[1]), entry('c', homes[2])]
+    accounts[1].groups.add(4241)  # a group no Match names: same answer as a's
+    accounts[2].groups.add(4242)
+    monkeypatch.setattr(access.grp, 'getgrall', lambda: [_Gr(4241, (), 'staff'), _Gr(4242, (), 'admins')])
+    calls = []
+    dummy, result = audit(monkeypatch, accounts, fake_sshd('.ssh/authorized_keys', calls=calls),
+                          config=str(tmp_path / 'sshd_config'))
+    assert [call[-1] for call in calls[1:]] == ['user=a,host=,addr=', 'user=c,host=,addr=']
+    assert result['sshd']['per_group_set'] and result['sshd']['runs'] == 3
+    assert [account['sshd']['source'] for account in result['accounts']] == \
+        ['sshd -T -C user=a', 'sshd -T -C user=a', 'sshd -T -C user=c']
+    write(tmp_path / 'sshd_config', 'Include %s/more.conf\n' % tmp_path)
+    write(tmp_path / 'more.conf', 'Match Group admins User=b\n  PubkeyAuthentication no\n')
+    calls = []
+    dummy, result = audit(monkeypatch, accounts, fake_sshd('.ssh/authorized_keys', calls=calls),
+                          config=str(tmp_path / 'sshd_config'))
+    assert len(calls) == 4 and not result['sshd']['per_group_set']
+
+
+def test_group_verdicts_follow_sshd():
+    lists = [['adm*', '!admin-old'], ['wheel']]
+    assert access._group_verdicts(['users'], lists) == ((False, False), (False, False))
+    assert access._group_verdicts(['users', 'admins'], lists) == ((False, True), (False, False))
+    assert access._group_verdicts(['admins', 'admin-old'], lists) == ((True, True), (False, False))
+    assert access._group_verdicts(['wheel'], lists) == ((False, False), (False, True))
+    found = []
+    assert access.match_criteria('/nonexistent', group_lists=found) == set()
