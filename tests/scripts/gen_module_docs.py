@@ -40,6 +40,9 @@ SEEDS = {
     'keypair': 'Tencent Cloud `CreateKeyPair` (`keyName` -> `keyId`, `keyName`, `pubkey`, `secretkey`; the private key is '
                'not retained) and the CFEngine SSH keys API (`POST` generate a 4096-bit RSA key, `DELETE` by id).',
     'keypair_info': 'The CFEngine SSH keys API\'s `GET` list (`id`, `public_key`, `generated_by`, `generated_at`) and `GET` one by id.',
+    'authorized_keys_info': 'The discovery ("inventory only") mode of commercial SSH key managers, and '
+                            '`find /home -name authorized_keys | ssh-keygen -lf`, done the way sshd reads the files.',
+    'access_report': 'The key inventory reports of commercial SSH key managers.',
     'provision': 'No single seed call: it runs what `ssh_genkey`, `ssh_authkey`, `ssl_genkey` and `ssl_gencsr` do for many '
                  'accounts in one module call per host.',
 }
@@ -54,6 +57,49 @@ _PLAY = '''- name: Try {fqcn}
 {tasks}'''
 
 TRY = {
+    'authorized_keys_info': '''    - name: A directory for the keys
+      ansible.builtin.file:
+        path: "{{ docs_home }}/keys"
+        state: directory
+        mode: "0755"
+
+    - name: A key file where our own sshd_config says keys are
+      ansible.builtin.copy:
+        dest: "{{ docs_home }}/keys/{{ lookup('ansible.builtin.env', 'USER') | default('root', true) }}"
+        content: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 bob@laptop\\n"
+        mode: "0600"
+
+    - name: The sshd configuration to evaluate
+      ansible.builtin.copy:
+        dest: "{{ docs_home }}/sshd_config"
+        content: "AuthorizedKeysFile {{ docs_home }}/keys/%u .ssh/authorized_keys\\n"
+        mode: "0600"
+
+    - name: Audit the account we run as
+      keysmith.accounts.authorized_keys_info:
+        users: ["{{ lookup('ansible.builtin.env', 'USER') | default('root', true) }}"]
+        sshd_config: "{{ docs_home }}/sshd_config"
+      register: access
+
+    - name: Show each file and whether sshd would use it (a file below /tmp, writable by all, is not)
+      ansible.builtin.debug:
+        msg: "{{ access.accounts[0].files | items2dict(key_name='path', value_name='reason') }}"
+''',
+    'access_report': '''    - name: Audit the account we run as
+      keysmith.accounts.authorized_keys_info:
+        users: ["{{ lookup('ansible.builtin.env', 'USER') | default('root', true) }}"]
+      register: access
+
+    - name: Write the report (JSON, CSV, HTML) as if this host were a fleet of one
+      keysmith.accounts.access_report:
+        results: {localhost: "{{ access }}"}
+        dest: "{{ docs_home }}/report"
+      register: report
+
+    - name: Show where the HTML page is
+      ansible.builtin.debug:
+        msg: "{{ report.paths.html }}: {{ report.msg }}"
+''',
     'ssh_genkey': '''    - name: An ed25519 key pair in a home of our own (no root needed)
       keysmith.accounts.ssh_genkey:
         home: "{{ docs_home }}/alice"

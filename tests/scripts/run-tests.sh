@@ -131,12 +131,14 @@ step_deps() {
     # openssh-server: sshd for the modules' validation / integration targets.
     # and the shellcheck program: ansible-test's "shellcheck" sanity test is skipped (with a warning) without it.
     # putty-tools: puttygen checks the .ppk files ssh_genkey exports (tests skip without it).
+    # chromium: tests/e2e/access_report.sh opens the access report's HTML page in it.
     local missing=()
     command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
     command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     if [ ${#missing[@]} -eq 0 ]; then
-        log "deps: openssh-server, shellcheck and putty-tools present"
+        log "deps: openssh-server, shellcheck, putty-tools and chromium present"
         return 0
     fi
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,350 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The fleet access report: ``authorized_keys_info`` results of many hosts as
+one JSON document, one CSV file and one self-contained HTML page.
+
+The HTML page needs nothing but itself: styles, the inline SVG charts and the
+search script are in the page, the data is escaped into it (no network, no
+external script), so it can be mailed or attached to an AWX job.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import csv
+import io
+import json
+import os
+import time
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+
+from html import escape as _html_escape
+
+SUMMARY_FIELDS = ('hosts', 'accounts', 'keys', 'accepted', 'weak', 'unmanaged', 'ignored', 'expired',
+                  'duplicates', 'files_ignored')
+CHART_FIELDS = ('keys', 'weak', 'unmanaged', 'ignored', 'expired')
+CSV_COLUMNS = ('host', 'user', 'uid', 'file', 'line', 'fingerprint', 'type', 'bits', 'comment', 'options',
+               'accepted', 'refused_reasons', 'weak', 'weak_reasons', 'expiry_time', 'expired', 'managed',
+               'also_on', 'hosts_with_key')
+FORMATS = ('json', 'csv', 'html')
+
+
+def esc(value):
+    return _html_escape('' if value is None else str(value), quote=True)
+
+
+def build_report(results, title='SSH access report', generated_at=None):
+    """The report document from {host: authorized_keys_info result}."""
+    hosts = []
+    rows = []
+    ignored_files = []
+    index = {}
+    for host in sorted(results):
+        result = results[host] or {}
+        entry = {'host': host, 'failed': bool(result.get('failed') or result.get('unreachable')),
+                 'msg': result.get('msg') if (result.get('failed') or result.get('unreachable')) else None,
+                 'summary': result.get('summary') or {}, 'sshd': result.get('sshd') or {},
+                 'warnings': list(result.get('warnings') or [])}
+        hosts.append(entry)
+        for account in result.get('accounts') or []:
+            for item in account.get('files') or []:
+                if item.get('exists') and not item.get('used'):
+                    ignored_files.append({'host': host, 'user': account['user'], 'path': item['path'],
+                                          'mode': item.get('mode'), 'reason': item.get('reason')})
+            for key in account.get('keys') or []:
+                row = dict(key)
+                row.update(host=host, user=account['user'], uid=account.get('uid'))
+                rows.append(row)
+                index.setdefault(key['fingerprint'], []).append(
+                    {'host': host, 'user': account['user'], 'file': key['file'], 'line': key['line'],
+                     'accepted': key['accepted']})
+    for row in rows:
+        row['hosts_with_key'] = len(set(place['host'] for place in index[row['fingerprint']]))
+    summary = {
+        'hosts': len(hosts),
+        'hosts_failed': sum(1 for host in hosts if host['failed']),
+        'accounts': sum(host['summary'].get('accounts', 0) for host in hosts),
+        'keys': len(rows),
+        'accepted': sum(1 for row in rows if row['accepted']),
+        'weak': sum(1 for row in rows if row['weak']),
+        'unmanaged': sum(1 for row in rows if row.get('managed') is False),
+        'ignored': sum(1 for row in rows if not row['accepted']),
+        'expired': sum(1 for row in rows if row['expired']),
+        'duplicates': sum(1 for places in index.values() if len(places) > 1),
+        'files_ignored': len(ignored_files),
+        'distinct_keys': len(index),
+    }
+    return {
+        'title': title,
+        'generated_at': generated_at or time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+        'summary': summary,
+        'hosts': hosts,
+        'keys': rows,
+        'files_ignored': ignored_files,
+        'fingerprints': dict((fp, places) for fp, places in sorted(index.items())),
+    }
+
+
+def render_json(report):
+    return (json.dumps(report, indent=2, sort_keys=True) + '\n').encode('utf-8')
+
+
+def _cell(value):
+    if isinstance(value, (list, tuple)):
+        return '; '.join(str(item) for item in value)
+    if value is None:
+        return ''
+    return str(value)
+
+
+def render_csv(report):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator='\n')
+    writer.writerow(CSV_COLUMNS)
+    for row in report['keys']:
+        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+    return out.getvalue().encode('utf-8')
+
+
+# ---------------------------------------------------------------------------
+# HTML
+
+_COLORS = {'keys': '#4472c4', 'accepted': '#2e7d32', 'weak': '#c62828', 'unmanaged': '#ef6c00',
+           'ignored': '#757575', 'expired': '#6a1b9a'}
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;background:#fafafa}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
+.meta{color:#666;font-size:13px}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:96px}
+.card b{display:block;font-size:24px}.card span{font-size:12px;color:#555;text-transform:uppercase}
+.charts{display:flex;flex-wrap:wrap;gap:24px}.chart{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
+th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#eee;position:sticky;top:0}
+td.fp{font-family:ui-monospace,Menlo,monospace;font-size:12px;word-break:break-all;min-width:17em}
+.tag{display:inline-block;border-radius:3px;padding:0 4px;margin:1px;font-size:11px;color:#fff}
+.ok{background:#2e7d32}.no{background:#757575}.weak{background:#c62828}.unmanaged{background:#ef6c00}
+.expired{background:#6a1b9a}.dup{background:#4472c4}.failed{color:#c62828}
+#search{font-size:15px;padding:6px 8px;width:420px;max-width:100%;margin:8px 0}
+.count{color:#555;font-size:13px;margin-left:8px}
+"""
+
+_SCRIPT = """
+(function () {
+  var box = document.getElementById('search');
+  var tables = document.querySelectorAll('table.searchable');
+  function apply() {
+    var words = box.value.toLowerCase().split(/\\s+/).filter(function (w) { return w; });
+    tables.forEach(function (table) {
+      var rows = table.tBodies[0].rows, shown = 0;
+      for (var i = 0; i < rows.length; i++) {
+        var text = rows[i].getAttribute('data-search');
+        var match = words.every(function (w) { return text.indexOf(w) !== -1; });
+        rows[i].style.display = match ? '' : 'none';
+        if (match) { shown++; }
+      }
+      var counter = document.getElementById(table.id + '-count');
+      if (counter) { counter.textContent = shown + ' of ' + rows.length + ' rows'; }
+    });
+  }
+  box.addEventListener('input', apply);
+  apply();
+})();
+"""
+
+
+def bar_chart(title, items, width=420, bar_height=22):
+    """An inline SVG horizontal bar chart of [(label, value, color)]."""
+    label_width = 130
+    top = 26
+    height = top + len(items) * (bar_height + 6) + 6
+    largest = max([value for dummy, value, dummy2 in items] + [1])
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" class="bars" width="%d" height="%d" role="img" '
+             'aria-label="%s">' % (width, height, esc(title)),
+             '<text x="4" y="16" font-size="13" font-weight="bold">%s</text>' % esc(title)]
+    for number, (label, value, color) in enumerate(items):
+        y = top + number * (bar_height + 6)
+        length = int((width - label_width - 50) * value / float(largest))
+        parts.append('<text x="4" y="%d" font-size="12">%s</text>' % (y + bar_height - 7, esc(label)))
+        parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s: %d</title></rect>'
+                     % (label_width, y, max(length, 1), bar_height, color, esc(label), value))
+        parts.append('<text x="%d" y="%d" font-size="12">%d</text>'
+                     % (label_width + max(length, 1) + 4, y + bar_height - 7, value))
+    parts.append('</svg>')
+    return ''.join(parts)
+
+
+def _tags(row):
+    tags = ['<span class="tag ok">accepted</span>' if row['accepted'] else '<span class="tag no">ignored</span>']
+    if row['weak']:
+        tags.append('<span class="tag weak">weak</span>')
+    if row.get('managed') is False:
+        tags.append('<span class="tag unmanaged">unmanaged</span>')
+    if row['expired']:
+        tags.append('<span class="tag expired">expired</span>')
+    if row.get('duplicate') or row.get('hosts_with_key', 1) > 1:
+        tags.append('<span class="tag dup">shared</span>')
+    return ''.join(tags)
+
+
+def _status_words(row):
+    words = ['accepted' if row['accepted'] else 'ignored']
+    for flag in ('weak', 'expired'):
+        if row[flag]:
+            words.append(flag)
+    if row.get('managed') is False:
+        words.append('unmanaged')
+    return ' '.join(words)
+
+
+def _search_text(*values):
+    return esc(' '.join(_cell(value) for value in values).lower())
+
+
+def render_html(report):
+    summary = report['summary']
+    out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           '<title>%s</title><style>%s</style></head><body>' % (esc(report['title']), _STYLE),
+           '<h1>%s</h1><div class="meta">generated %s by keysmith.accounts</div>'
+           % (esc(report['title']), esc(report['generated_at']))]
+    out.append('<div class="cards" id="summary">')
+    for field in SUMMARY_FIELDS:
+        out.append('<div class="card" data-field="%s"><b>%d</b><span>%s</span></div>'
+                   % (field, summary.get(field, 0), esc(field.replace('_', ' '))))
+    out.append('</div>')
+
+    out.append('<div class="charts">')
+    out.append('<div class="chart">%s</div>' % bar_chart(
+        'Keys in the fleet', [(field, summary.get(field, 0), _COLORS[field]) for field in CHART_FIELDS]))
+    per_host = []
+    for host in report['hosts']:
+        per_host.append((host['host'], host['summary'].get('keys', 0), _COLORS['keys']))
+    out.append('<div class="chart">%s</div>' % bar_chart('Keys per host', per_host))
+    weak_per_host = [(host['host'], host['summary'].get('weak', 0) + host['summary'].get('unmanaged', 0),
+                      _COLORS['weak']) for host in report['hosts']]
+    out.append('<div class="chart">%s</div>' % bar_chart('Weak + unmanaged per host', weak_per_host))
+    out.append('</div>')
+
+    out.append('<h2>Hosts</h2><table id="hosts"><thead><tr><th>host</th><th>accounts</th><th>keys</th>'
+               '<th>accepted</th><th>weak</th><th>unmanaged</th><th>ignored</th><th>expired</th>'
+               '<th>sshd settings</th></tr></thead><tbody>')
+    for host in report['hosts']:
+        host_summary = host['summary']
+        sshd = host['sshd']
+        if host['failed']:
+            settings = '<span class="failed">failed: %s</span>' % esc(host['msg'])
+        else:
+            settings = esc('AuthorizedKeysFile %s; StrictModes %s; from %s' % (
+                ' '.join(sshd.get('authorized_keys_file') or []), 'yes' if sshd.get('strict_modes') else 'no',
+                sshd.get('source')))
+        out.append('<tr data-host="%s"><td>%s</td>%s<td>%s</td></tr>' % (
+            esc(host['host']), esc(host['host']),
+            ''.join('<td>%d</td>' % host_summary.get(field, 0)
+                    for field in ('accounts', 'keys', 'accepted', 'weak', 'unmanaged', 'ignored', 'expired')),
+            settings))
+    out.append('</tbody></table>')
+
+    out.append('<h2>Keys</h2><input id="search" type="search" placeholder="Search host, account, fingerprint, '
+               'comment, status..." autocomplete="off" aria-label="Search">')
+    out.append('<span class="count" id="keys-count"></span>')
+    out.append('<table id="keys" class="searchable"><thead><tr><th>host</th><th>account</th><th>file:line</th>'
+               '<th>key</th><th>fingerprint</th><th>comment</th><th>options</th><th>status</th><th>why</th>'
+               '</tr></thead><tbody>')
+    for row in report['keys']:
+        reasons = list(row.get('refused_reasons') or []) + list(row.get('weak_reasons') or [])
+        if row.get('also_on'):
+            reasons.append('also on: ' + ', '.join(row['also_on']))
+        out.append('<tr data-search="%s" data-fingerprint="%s"><td>%s</td><td>%s</td><td>%s:%d</td>'
+                   '<td>%s %s</td><td class="fp">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+                       _search_text(row['host'], row['user'], row['file'], row['fingerprint'], row['type'],
+                                    row['comment'], row['options'], _status_words(row), reasons),
+                       esc(row['fingerprint']), esc(row['host']), esc(row['user']), esc(row['file']), row['line'],
+                       esc(row['type']), esc(row['bits']), esc(row['fingerprint']), esc(row['comment']),
+                       esc(row['options']), _tags(row), esc('; '.join(reasons))))
+    out.append('</tbody></table>')
+
+    out.append('<h2>Which key opens what</h2><span class="count" id="index-count"></span>')
+    out.append('<table id="index" class="searchable"><thead><tr><th>fingerprint</th><th>hosts</th>'
+               '<th>opens (host: account, file:line)</th></tr></thead><tbody>')
+    for fingerprint, places in report['fingerprints'].items():
+        opens = ['%s: %s %s:%d%s' % (place['host'], place['user'], place['file'], place['line'],
+                                     '' if place['accepted'] else ' (ignored by sshd)') for place in places]
+        out.append('<tr data-search="%s" data-fingerprint="%s"><td class="fp">%s</td><td>%d</td><td>%s</td></tr>' % (
+            _search_text(fingerprint, opens), esc(fingerprint), esc(fingerprint),
+            len(set(place['host'] for place in places)), '<br>'.join(esc(item) for item in opens)))
+    out.append('</tbody></table>')
+
+    out.append('<h2>Files sshd ignores</h2><table id="ignored-files"><thead><tr><th>host</th><th>account</th>'
+               '<th>file</th><th>mode</th><th>reason</th></tr></thead><tbody>')
+    for item in report['files_ignored']:
+        out.append('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+            esc(item['host']), esc(item['user']), esc(item['path']), esc(item['mode']), esc(item['reason'])))
+    out.append('</tbody></table>')
+    out.append('<script>%s</script></body></html>\n' % _SCRIPT)
+    return ''.join(out).encode('utf-8')
+
+
+# ---------------------------------------------------------------------------
+# The operation
+
+class AccessReport:
+    """Write the report files; a file is rewritten only when its content differs."""
+
+    def __init__(self, results, dest, name='access_report', title='SSH access report', formats=FORMATS,
+                 mode=0o644, generated_at=None):
+        if not isinstance(results, dict):
+            raise InvalidInput('results must be a mapping of host name to authorized_keys_info result')
+        if not os.path.isabs(dest):
+            raise InvalidInput('dest must be an absolute path, got %r' % dest)
+        if not name or '/' in name or name.startswith('.'):
+            raise InvalidInput('name must be a plain file name stem, got %r' % name)
+        unknown = set(formats) - set(FORMATS)
+        if unknown:
+            raise InvalidInput('unknown formats: %s' % ', '.join(sorted(unknown)))
+        self.dest = os.path.normpath(dest)
+        self.name = name
+        self.formats = list(formats)
+        self.mode = mode
+        self.report = build_report(results, title=title, generated_at=generated_at)
+        self.paths = {}
+
+    def _content(self, fmt):
+        if fmt == 'json':
+            return render_json(self.report)
+        if fmt == 'csv':
+            return render_csv(self.report)
+        return render_html(self.report)
+
+    def plan(self):
+        plan = Plan(self.dest)
+        tree = Tree(self.dest, create_base=True)
+        for fmt in self.formats:
+            file_name = '%s.%s' % (self.name, fmt)
+            path = tree.path([], file_name)
+            self.paths[fmt] = path
+            data = self._content(fmt)
+            if tree.read([], file_name).data == data:
+                continue
+            plan.add('write', path, lambda d=data, f=file_name: tree.write([], f, d, self.mode),
+                     detail='%d bytes' % len(data))
+        return plan
+
+    def result(self, plan, applied):
+        summary = self.report['summary']
+        return {
+            'summary': summary,
+            'paths': self.paths,
+            'failed_hosts': [host['host'] for host in self.report['hosts'] if host['failed']],
+            'msg': '%d hosts, %d accounts, %d keys (%d weak, %d unmanaged, %d ignored by sshd, %d expired)' % (
+                summary['hosts'], summary['accounts'], summary['keys'], summary['weak'], summary['unmanaged'],
+                summary['ignored'], summary['expired']),
+        }

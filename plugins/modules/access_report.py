@@ -1,0 +1,146 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: access_report
+short_description: Write the fleet SSH access report (JSON, CSV, HTML) from authorized_keys_info results
+version_added: 0.2.0
+description:
+  - Takes the results of M(keysmith.accounts.authorized_keys_info) of many hosts and writes, in O(dest),
+    C(NAME.json) (the whole report), C(NAME.csv) (one row per key line) and C(NAME.html), a
+    self-contained page with a summary, inline SVG charts, a searchable key table and a reverse index
+    from each fingerprint to every host and account it opens.
+  - Meant to run once on the controller (C(delegate_to=localhost), C(run_once=true)); the
+    M(keysmith.accounts.access_report) role and the C(keysmith.accounts.access_report) playbook do that.
+  - A file is rewritten only when its content differs; the report carries its generation time, so a
+    new run normally reports a change.
+author:
+  - keysmith.accounts contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Check mode computes the report and writes nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  results:
+    description:
+      - The M(keysmith.accounts.authorized_keys_info) results by host name. A result with C(failed) or
+        C(unreachable) is listed as a failed host.
+    type: dict
+    required: true
+  dest:
+    description: The directory to write the files in (created when missing).
+    type: path
+    required: true
+  name:
+    description: The file name stem of the report files.
+    type: str
+    default: access_report
+  title:
+    description: The title of the HTML page.
+    type: str
+    default: SSH access report
+  formats:
+    description: Which files to write.
+    type: list
+    elements: str
+    choices: [json, csv, html]
+    default: [json, csv, html]
+  generated_at:
+    description:
+      - The generation time written in the report (default now, UTC). Set it to make a rerun on the same
+        data change nothing.
+    type: str
+seealso:
+  - module: keysmith.accounts.authorized_keys_info
+  - name: The access audit guide
+    description: What every field of the report means.
+    link: https://github.com/keysmith/accounts/blob/main/docs/guides/access_audit.md
+'''
+
+EXAMPLES = r'''
+- name: Audit every host
+  keysmith.accounts.authorized_keys_info:
+  become: true
+  register: access
+
+- name: Write the report on the controller
+  keysmith.accounts.access_report:
+    results: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'access'))) }}"
+    dest: "{{ playbook_dir }}/reports"
+  delegate_to: localhost
+  run_once: true
+'''
+
+RETURN = r'''
+summary:
+  description: Counts over the fleet.
+  returned: always
+  type: dict
+  contains:
+    hosts: {description: Hosts in the report., type: int}
+    hosts_failed: {description: Hosts whose audit failed or that were unreachable., type: int}
+    accounts: {description: Accounts audited., type: int}
+    keys: {description: Key lines., type: int}
+    distinct_keys: {description: Different keys (fingerprints)., type: int}
+    accepted: {description: Key lines sshd accepts., type: int}
+    weak: {description: Weak key lines., type: int}
+    unmanaged: {description: Key lines not in managed_keys., type: int}
+    ignored: {description: Key lines sshd does not accept., type: int}
+    expired: {description: Key lines whose expiry-time has passed., type: int}
+    duplicates: {description: Keys on more than one line of the fleet., type: int}
+    files_ignored: {description: Existing authorized_keys files sshd does not use., type: int}
+paths:
+  description: The files written, by format.
+  returned: always
+  type: dict
+  sample: {json: /srv/reports/access_report.json, csv: /srv/reports/access_report.csv, html: /srv/reports/access_report.html}
+failed_hosts:
+  description: Hosts whose audit failed.
+  returned: always
+  type: list
+  elements: str
+msg:
+  description: The summary in words.
+  returned: always
+  type: str
+'''
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.access_report import AccessReport
+
+
+def build(module):
+    params = module.params
+    return AccessReport(params['results'], params['dest'], name=params['name'], title=params['title'],
+                        formats=params['formats'], generated_at=params['generated_at'])
+
+
+def main():
+    argument_spec = dict(
+        results=dict(type='dict', required=True),
+        dest=dict(type='path', required=True),
+        name=dict(type='str', default='access_report'),
+        title=dict(type='str', default='SSH access report'),
+        formats=dict(type='list', elements='str', choices=['json', 'csv', 'html'], default=['json', 'csv', 'html']),
+        generated_at=dict(type='str'),
+    )
+    module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_operation(module, build)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,349 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: authorized_keys_info
+short_description: Who can log in with which SSH key, read the way sshd reads it
+version_added: 0.2.0
+description:
+  - For every account of the host (or the accounts selected by O(users), O(uid_min), O(uid_max)),
+    lists the C(authorized_keys) files sshd looks at and every key in them, and says whether sshd
+    would let the key in and why not.
+  - The files are the effective C(AuthorizedKeysFile) of each account, from C(sshd -T) (with
+    C(-C user=NAME,host=,addr=) per account when the configuration has C(Match) blocks; when no C(Match)
+    block names a user, once per distinct answer of the C(Match Group) lists). When
+    C(sshd -T) fails the module reads O(sshd_config) (global section and its C(Include) files) and
+    sshd's defaults, and warns. Tokens C(%%), C(%h), C(%u), C(%U) are expanded; relative paths are
+    taken relative to the home directory.
+  - A file is used by sshd only when the account can open it, it is a regular file and, with
+    C(StrictModes yes), the file and every directory up to the home directory (or C(/)) are owned
+    by root or the account and not writable by group or others (OpenSSH C(auth_secure_path); see
+    O(sshd_flavor) for Debian's exception).
+  - A key line is accepted when its file is used, its options are valid, its C(expiry-time) has not
+    passed, its type is in C(PubkeyAcceptedAlgorithms) and an RSA key has at least
+    C(RequiredRSASize) bits. C(from=) restrictions are reported, not evaluated.
+  - The module only reads. It returns public data only; lines that are not keys are reported by
+    line number, never by content.
+author:
+  - keysmith.accounts contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; check mode returns the same data.
+  diff_mode:
+    support: N/A
+    details: Nothing is changed.
+  platform:
+    platforms: posix
+options:
+  users:
+    description:
+      - Audit only these accounts. A name that does not exist is skipped with a warning.
+      - Default is every account of the password database.
+    type: list
+    elements: str
+  uid_min:
+    description: Audit only accounts with at least this uid.
+    type: int
+  uid_max:
+    description: Audit only accounts with at most this uid.
+    type: int
+  managed_keys:
+    description:
+      - The keys that are meant to exist, as public key lines (C(type base64 [comment]), options
+        allowed) or fingerprints (C(SHA256:...) or C(MD5:xx:...)).
+      - When set, every key not in the list is reported with RV(accounts[].keys[].managed=false)
+        and counted in RV(summary.unmanaged).
+    type: list
+    elements: str
+  weak_policy:
+    description: What counts as a weak key.
+    type: dict
+    suboptions:
+      rsa_min_bits:
+        description: RSA keys with fewer bits are weak.
+        type: int
+        default: 2048
+      ecdsa_min_bits:
+        description: ECDSA keys with fewer bits are weak (V(0) never).
+        type: int
+        default: 0
+      weak_types:
+        description: Key families that are always weak (C(dsa), C(rsa), C(ecdsa), C(ed25519), C(sk-ecdsa), C(sk-ed25519)).
+        type: list
+        elements: str
+        default: [dsa]
+  sshd_config:
+    description: The sshd configuration file to evaluate.
+    type: path
+    default: /etc/ssh/sshd_config
+  sshd_path:
+    description: The sshd binary. Default is C(sshd) on the PATH or in C(/usr/sbin).
+    type: path
+  sshd_flavor:
+    description:
+      - Which C(StrictModes) rule the host's sshd applies.
+      - V(openssh) refuses a file or directory writable by its group.
+      - V(debian) is OpenSSH with Debian's patch (Debian, Ubuntu and their derivatives) that accepts a
+        group-writable file or directory when its group has exactly one member, the account (user private groups).
+      - V(auto) is V(debian) when C(/etc/debian_version) exists, else V(openssh).
+    type: str
+    choices: [auto, openssh, debian]
+    default: auto
+seealso:
+  - module: keysmith.accounts.ssh_authkey
+    description: Adds and removes keys; its O(keysmith.accounts.ssh_authkey#module:exclusive) option removes unmanaged keys.
+  - module: keysmith.accounts.access_report
+    description: Turns the results of many hosts into JSON, CSV and HTML reports.
+'''
+
+EXAMPLES = r'''
+- name: Audit the human accounts
+  keysmith.accounts.authorized_keys_info:
+    uid_min: 1000
+    managed_keys:
+      - "{{ lookup('ansible.builtin.file', 'keys/alice.pub') }}"
+      - SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk
+  become: true
+  register: access
+
+- name: Fail when a weak key can log in
+  ansible.builtin.assert:
+    that: access.accounts | map(attribute='keys') | flatten | selectattr('accepted') | selectattr('weak') | list | length == 0
+'''
+
+RETURN = r'''
+accounts:
+  description: One entry per audited account, sorted by uid.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    user:
+      description: The account name.
+      type: str
+      sample: alice
+    uid:
+      description: The account's uid.
+      type: int
+      sample: 1000
+    home:
+      description: The home directory from the password database.
+      type: str
+      sample: /home/alice
+    shell:
+      description: The login shell.
+      type: str
+      sample: /bin/bash
+    sshd:
+      description: The sshd settings that apply to the account (see RV(sshd)).
+      type: dict
+      sample: {authorized_keys_file: [.ssh/authorized_keys], strict_modes: true, source: sshd -T}
+    files:
+      description: The C(authorized_keys) files sshd looks at, in its order.
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The path with tokens expanded.
+          type: str
+          sample: /home/alice/.ssh/authorized_keys
+        configured:
+          description: The C(AuthorizedKeysFile) entry it comes from.
+          type: str
+          sample: .ssh/authorized_keys
+        exists:
+          description: Whether the file exists.
+          type: bool
+        used:
+          description: Whether sshd reads keys from it.
+          type: bool
+        reason:
+          description: Why sshd does not use it (V(null) when it does), in sshd's words where it has some.
+          type: str
+          sample: bad ownership or modes for directory /home/alice/.ssh
+        owner_uid:
+          description: The file's owner.
+          type: int
+        mode:
+          description: The file's permission bits, octal.
+          type: str
+          sample: '0600'
+        keys:
+          description: How many key lines it holds.
+          type: int
+        invalid_lines:
+          description: Numbers of the lines sshd cannot read a key from (not comments or blank lines).
+          type: list
+          elements: int
+        truncated:
+          description: The file was larger than the read limit; only its start was read.
+          type: bool
+    keys:
+      description: Every key line of the account's files.
+      type: list
+      elements: dict
+      contains:
+        file:
+          description: The file holding the line.
+          type: str
+        line:
+          description: The line number (1-based).
+          type: int
+        fingerprint:
+          description: The SHA256 fingerprint, as C(ssh-keygen -l) prints it.
+          type: str
+          sample: SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk
+        type:
+          description: The key family (C(rsa), C(ed25519), C(ecdsa), C(dsa), ...).
+          type: str
+        key_type:
+          description: The key type as written in the key (wire name).
+          type: str
+          sample: ssh-ed25519
+        bits:
+          description: The key size in bits.
+          type: int
+        comment:
+          description: The key's comment.
+          type: str
+        options:
+          description: The options as written on the line.
+          type: str
+          sample: from="10.0.0.0/8",no-pty
+        from:
+          description: The C(from=) restriction, V(null) when there is none.
+          type: str
+        cert_authority:
+          description: The line is a C(cert-authority) line (it lets in certificates signed by the key).
+          type: bool
+        expiry_time:
+          description: The C(expiry-time) option as written, V(null) when there is none.
+          type: str
+        expires_at:
+          description: The expiry time in UTC (ISO 8601).
+          type: str
+        expired:
+          description: The expiry time has passed; sshd refuses the key.
+          type: bool
+        weak:
+          description: The key is weak by O(weak_policy).
+          type: bool
+        weak_reasons:
+          description: Why it is weak.
+          type: list
+          elements: str
+        accepted:
+          description: sshd would let this key in (apart from C(from=) and the account's own state).
+          type: bool
+        refused_reasons:
+          description: Why sshd would refuse it.
+          type: list
+          elements: str
+        managed:
+          description: The key is in O(managed_keys); V(null) when O(managed_keys) is not set.
+          type: bool
+        also_on:
+          description: Other accounts of this host whose files hold the same key.
+          type: list
+          elements: str
+        duplicate:
+          description: The key is on more than one line of the host (this or other accounts).
+          type: bool
+fingerprints:
+  description: Reverse index, fingerprint to every place it appears (C(user), C(file), C(line), C(accepted)).
+  returned: always
+  type: dict
+summary:
+  description: Counts over all audited accounts.
+  returned: always
+  type: dict
+  contains:
+    accounts: {description: Accounts audited., type: int}
+    accounts_with_keys: {description: Accounts with at least one key line., type: int}
+    accounts_that_can_log_in: {description: Accounts with at least one accepted key., type: int}
+    files: {description: Existing authorized_keys files., type: int}
+    files_ignored: {description: Existing files sshd does not use., type: int}
+    keys: {description: Key lines., type: int}
+    accepted: {description: Key lines sshd accepts., type: int}
+    ignored: {description: 'Key lines sshd does not accept (ignored file, bad options, expired, algorithm).', type: int}
+    weak: {description: Weak keys., type: int}
+    expired: {description: Keys whose expiry-time has passed., type: int}
+    unmanaged: {description: Keys not in O(managed_keys) (0 when it is not set)., type: int}
+    duplicates: {description: Key lines whose key is on another line of the host too., type: int}
+sshd:
+  description: The global sshd settings used.
+  returned: always
+  type: dict
+  contains:
+    authorized_keys_file: {description: The AuthorizedKeysFile entries., type: list, elements: str}
+    strict_modes: {description: StrictModes., type: bool}
+    pubkey_authentication: {description: PubkeyAuthentication., type: bool}
+    authorized_keys_command: {description: The AuthorizedKeysCommand (its keys are not audited)., type: str}
+    required_rsa_size: {description: RequiredRSASize., type: int}
+    source: {description: 'Where they come from: C(sshd -T), C(sshd_config) or C(defaults).', type: str}
+    config: {description: The configuration file., type: str}
+    per_user: {description: sshd -T was run per account because of Match blocks., type: bool}
+    per_group_set:
+      description:
+        - No Match block names a user, so sshd -T ran once per distinct answer of the C(Match Group) lists
+          rather than once per account (an account's C(source) then names the account sshd was asked about).
+      type: bool
+    runs: {description: How many times sshd -T ran., type: int}
+    flavor: {description: 'The StrictModes rule applied: V(openssh) or V(debian) (O(sshd_flavor)).', type: str}
+managed_missing:
+  description: SHA256 fingerprints of O(managed_keys) found in no file.
+  returned: always
+  type: list
+  elements: str
+msg:
+  description: What was found.
+  returned: always
+  type: str
+  sample: 12 accounts, 5 keys (4 accepted by sshd, 1 weak, 2 unmanaged)
+'''
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.access import AccessSpec, AuthorizedKeysInfo
+
+
+def build(module):
+    params = module.params
+    sshd_path = params['sshd_path'] or module.get_bin_path('sshd', opt_dirs=['/usr/sbin', '/usr/local/sbin'])
+    spec = AccessSpec(users=params['users'], uid_min=params['uid_min'], uid_max=params['uid_max'],
+                      managed_keys=params['managed_keys'], weak_policy=params['weak_policy'],
+                      sshd_config=params['sshd_config'], sshd_path=sshd_path, sshd_flavor=params['sshd_flavor'])
+    return AuthorizedKeysInfo(spec, module.run_command)
+
+
+def main():
+    argument_spec = dict(
+        users=dict(type='list', elements='str'),
+        uid_min=dict(type='int'),
+        uid_max=dict(type='int'),
+        managed_keys=dict(type='list', elements='str', no_log=False),
+        weak_policy=dict(type='dict', options=dict(
+            rsa_min_bits=dict(type='int', default=2048),
+            ecdsa_min_bits=dict(type='int', default=0),
+            weak_types=dict(type='list', elements='str', default=['dsa']),
+        )),
+        sshd_config=dict(type='path', default='/etc/ssh/sshd_config'),
+        sshd_path=dict(type='path'),
+        sshd_flavor=dict(type='str', default='auto', choices=['auto', 'openssh', 'debian']),
+    )
+    module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_operation(module, build)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import csv
+import io
+import json
+import os
+
+import pytest
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import access_report
+
+
+def key(fp, line=1, accepted=True, weak=False, managed=None, expired=False, comment='c', file='/h/.ssh/ak'):
+    return {'file': file, 'line': line, 'fingerprint': fp, 'type': 'ed25519', 'key_type': 'ssh-ed25519',
+            'bits': 256, 'comment': comment, 'options': '', 'accepted': accepted,
+            'refused_reasons': [] if accepted else ['file not used by sshd: x'], 'weak': weak,
+            'weak_reasons': ['RSA key of 1024 bits < 2048'] if weak else [], 'expired': expired,
+            'expiry_time': None, 'managed': managed, 'also_on': [], 'duplicate': False}
+
+
+def host_result(accounts):
+    keys = [k for a in accounts for k in a['keys']]
+    sshd = {'authorized_keys_file': ['.ssh/authorized_keys'], 'strict_modes': True, 'source': 'sshd -T'}
+    return {'changed': False, 'accounts': accounts, 'sshd': sshd,
+            'summary': {'accounts': len(accounts), 'keys': len(keys)}}
+
+
+RESULTS = {
+    'web1': host_result([
+        {'user': 'alice', 'uid': 1000, 'files': [], 'keys': [key('SHA256:aaa'), key('SHA256:shared', 2, weak=True)]},
+        {'user': 'bob', 'uid': 1001,
+         'files': [{'path': '/home/bob/.ssh/authorized_keys', 'exists': True, 'used': False, 'mode': '0666',
+                    'reason': 'bad ownership or modes for file /home/bob/.ssh/authorized_keys'}],
+         'keys': [key('SHA256:shared', accepted=False, managed=False, comment='<script>alert(1)</script>')]},
+    ]),
+    'db1': host_result([{'user': 'alice', 'uid': 1000, 'files': [],
+                         'keys': [key('SHA256:shared', expired=True, accepted=False)]}]),
+    'down': {'unreachable': True, 'msg': 'no audit result (host unreachable)'},
+}
+
+
+def test_build_report_counts_and_index():
+    report = access_report.build_report(RESULTS, generated_at='now')
+    assert report['summary'] == dict(report['summary'], hosts=3, hosts_failed=1, accounts=3, keys=4, accepted=2,
+                                     weak=1, unmanaged=1, ignored=2, expired=1, duplicates=1, files_ignored=1,
+                                     distinct_keys=2)
+    assert [h['host'] for h in report['hosts']] == ['db1', 'down', 'web1']
+    assert report['hosts'][1]['failed'] and report['hosts'][1]['msg'].startswith('no audit result')
+    places = report['fingerprints']['SHA256:shared']
+    assert sorted((p['host'], p['user']) for p in places) == [('db1', 'alice'), ('web1', 'alice'), ('web1', 'bob')]
+    assert set(row['hosts_with_key'] for row in report['keys'] if row['fingerprint'] == 'SHA256:shared') == {2}
+
+
+def test_csv_has_one_row_per_key():
+    rows = list(csv.DictReader(io.StringIO(access_report.render_csv(access_report.build_report(RESULTS)).decode())))
+    assert len(rows) == 4 and set(rows[0]) == set(access_report.CSV_COLUMNS)
+    bob = [r for r in rows if r['user'] == 'bob'][0]
+    assert bob['accepted'] == 'False' and bob['refused_reasons'] == 'file not used by sshd: x'
+
+
+def test_html_is_self_contained_and_escaped():
+    page = access_report.render_html(access_report.build_report(RESULTS, generated_at='now')).decode()
+    assert '<script>alert(1)</script>' not in page and '&lt;script&gt;alert(1)&lt;/script&gt;' in page
+    assert 'src=' not in page and 'href=' not in page and '@import' not in page  # nothing fetched
+    assert page.count('<svg') == 3 and 'id="search"' in page
+    for fp in ('SHA256:aaa', 'SHA256:shared'):
+        assert 'data-fingerprint="%s"' % fp in page
+    assert 'failed: no audit result' in page
+
+
+def test_bar_chart_scales_to_largest():
+    svg = access_report.bar_chart('t', [('a', 10, '#000'), ('b', 5, '#000'), ('c', 0, '#000')], width=300)
+    widths = [int(part.split('"')[0]) for part in svg.split('<rect x="130" y="')[1:] for part in
+              [part.split('width="')[1]]]
+    assert widths == [120, 60, 1]
+
+
+def test_operation_writes_only_changed_files(tmp_path):
+    dest = str(tmp_path / 'out')
+    op = access_report.AccessReport(RESULTS, dest, generated_at='fixed')
+    plan = op.plan()
+    assert [a.kind for a in plan.actions] == ['write', 'write', 'write']
+    assert not os.path.exists(dest + '/access_report.json')  # planning writes nothing
+    plan.apply()
+    assert json.load(open(dest + '/access_report.json'))['summary']['keys'] == 4
+    result = op.result(plan, True)
+    assert result['failed_hosts'] == ['down'] and result['paths']['html'] == dest + '/access_report.html'
+    again = access_report.AccessReport(RESULTS, dest, generated_at='fixed').plan()
+    assert not again.changed
+    assert access_report.AccessReport(RESULTS, dest, generated_at='later', formats=['csv']).plan().actions == []
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(results=[], dest='/x'), 'results must be a mapping'),
+    (dict(results={}, dest='rel'), 'absolute'),
+    (dict(results={}, dest='/x', name='../x'), 'plain file name'),
+    (dict(results={}, dest='/x', formats=['pdf']), 'unknown formats'),
+])
+def test_bad_input(kwargs, message):
+    with pytest.raises(InvalidInput, match=message):
+        access_report.AccessReport(**kwargs)
