@@ -121,13 +121,14 @@ def ssl_items(account, entries, defaults, check_mode):
         key_spec = named(where, lambda entry=entry: TlsKeySpec(
             account, host=entry.get('host'), key_type=entry.get('key_type') or 'rsa', size=entry.get('key_size'),
             passphrase=entry.get('key_passphrase'), regenerate=entry.get('regenerate') or 'partial_idempotence',
-            follow=defaults['follow']))
+            state=entry.get('state') or 'present', follow=defaults['follow']))
         csr_spec = named(where, lambda entry=entry: CsrSpec(
-            account, entry.get('host'), entry.get('city'), entry.get('company'), entry.get('country'),
-            entry.get('state'), companydivision=entry.get('companydivision') or '', email=entry.get('email') or '',
+            account, entry.get('host'), city=entry.get('city'), company=entry.get('company'),
+            country=entry.get('country'), province=entry.get('province'),
+            companydivision=entry.get('companydivision') or '', email=entry.get('email') or '',
             password=entry.get('password') or '', subject_alt_names=entry.get('subject_alt_names'),
             digest=entry.get('digest') or 'sha256', key_passphrase=entry.get('key_passphrase'),
-            follow=defaults['follow']))
+            follow=defaults['follow'], state=entry.get('state') or 'present'))
         key_item = Item('ssl_key', where + ' key', TlsKey(key_spec, check_mode=check_mode))
         items.append(key_item)
         items.append(Item('ssl_csr', where + ' csr', CertificateSigningRequest(csr_spec, check_mode=check_mode),

@@ -127,25 +127,28 @@ options:
             type: str
             required: true
           city:
-            description: The CSR owner's city.
+            description: The CSR owner's city. Required when O(accounts[].ssl[].state=present).
             type: str
-            required: true
           company:
-            description: The CSR owner's company.
+            description: The CSR owner's company. Required when O(accounts[].ssl[].state=present).
             type: str
-            required: true
           companydivision:
             description: The division or department within the company.
             type: str
             default: ''
           country:
-            description: The two-letter ISO 3166 country code (not the country's name).
+            description: The two-letter ISO 3166 country code (not the country's name). Required when O(accounts[].ssl[].state=present).
             type: str
-            required: true
+          province:
+            description:
+              - The state or province, by its full name (not an abbreviation); cPanel's C(SSL::gencsr) calls it C(state).
+              - Required when O(accounts[].ssl[].state=present).
+            type: str
           state:
-            description: The state or province, by its full name (not an abbreviation), as in cPanel's C(SSL::gencsr).
+            description:
+              - V(absent) removes the host's CSR and TLS key. Any other value than V(present) or V(absent) is an error.
             type: str
-            required: true
+            default: present
           email:
             description: The CSR owner's email address.
             type: str
@@ -220,7 +223,7 @@ EXAMPLES = r'''
           - host: deploy.example.com
             subject_alt_names: [www.deploy.example.com]
             country: US
-            state: Texas
+            province: Texas
             city: Houston
             company: Example
     atomic: true
@@ -294,11 +297,12 @@ AUTHORIZED_KEY_OPTIONS = dict(
 
 SSL_OPTIONS = dict(
     host=dict(type='str', required=True),
-    city=dict(type='str', required=True),
-    company=dict(type='str', required=True),
+    city=dict(type='str'),
+    company=dict(type='str'),
     companydivision=dict(type='str', default=''),
-    country=dict(type='str', required=True),
-    state=dict(type='str', required=True),
+    country=dict(type='str'),
+    province=dict(type='str'),
+    state=dict(type='str', default='present'),
     email=dict(type='str', default=''),
     password=dict(type='str', default='', no_log=True),
     subject_alt_names=dict(type='list', elements='str', default=[]),
@@ -317,7 +321,8 @@ ACCOUNT_ITEM_OPTIONS = dict(
                   mutually_exclusive=[('name', 'path')], required_one_of=[('name', 'path')]),
     authorized_keys=dict(type='list', elements='dict', default=[], options=AUTHORIZED_KEY_OPTIONS, no_log=False),
     authorized_keys_exclusive=dict(type='bool', default=False),
-    ssl=dict(type='list', elements='dict', default=[], options=SSL_OPTIONS),
+    ssl=dict(type='list', elements='dict', default=[], options=SSL_OPTIONS,
+             required_if=[('state', 'present', ('city', 'company', 'country', 'province'))]),
 )
 
 
