@@ -17,10 +17,29 @@ __metaclass__ = type
 
 import errno
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError
+
+
+# A private key pasted where a public key belongs (PEM, OpenSSH or PuTTY).
+_PRIVATE_KEY_MARK = re.compile(r'-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PuTTY-User-Key-File-\d+:')
+
+
+def private_key_values(value):
+    """Every string in ``value`` (nested lists and dicts too) that holds a private key."""
+    if isinstance(value, str):
+        return [value] if _PRIVATE_KEY_MARK.search(value) else []
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        found = []
+        for item in value:
+            found.extend(private_key_values(item))
+        return found
+    return []
 
 
 class KeysmithModule(AnsibleModule):
@@ -29,10 +48,34 @@ class KeysmithModule(AnsibleModule):
     AnsibleModule adds ``stat`` data of any ``path`` in a result, overwriting
     ``size`` (a key's bits) with the file's byte count and ``state`` with
     ``file``; these modules report their own, exact fields instead.
+
+    A private key given in an option meant for public data (``ssh_authkey``'s
+    ``key``, ``ssh_genkey``'s ``public_key``, ...) is refused later; it is added
+    to ``no_log_values`` before anything is logged or returned, so the log, the
+    result's ``invocation`` (``-vvv``, AWX job events) and messages show
+    ``********`` instead.
     """
 
     def add_path_info(self, kwargs):
         return kwargs
+
+    def _mask_private_keys(self):
+        for value in private_key_values(getattr(self, 'params', None) or {}):
+            # The value, its escaped form (the log shows lists and dicts with
+            # repr()) and each line of the key body, wherever it turns up.
+            self.no_log_values.add(value)
+            self.no_log_values.add(repr(value)[1:-1])
+            self.no_log_values.update(line.strip() for line in value.splitlines()
+                                      if len(line.strip()) >= 16 and not line.strip().startswith('-----'))
+
+    def _log_invocation(self):
+        self._mask_private_keys()
+        super(KeysmithModule, self)._log_invocation()
+
+    def _return_formatted(self, kwargs):
+        # Also reached for argument validation errors, before _log_invocation.
+        self._mask_private_keys()
+        super(KeysmithModule, self)._return_formatted(kwargs)
 
 
 class Action:

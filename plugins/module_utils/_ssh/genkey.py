@@ -23,7 +23,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeyLoadError,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan, private_key_values
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk as ppk_format
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
     CryptographyBackend,
@@ -218,6 +218,9 @@ class KeyPairSpec:
             self.import_format = fmt
             self.import_encrypted = encrypted
         if public_key is not None:
+            if private_key_values(public_key):
+                raise InvalidInput('public_key holds a private key; give it as private_key (its public key '
+                                   'is derived from it), or give the public key (the .pub file) as public_key')
             line = PublicKey.from_line(public_key)
             if line.is_certificate:
                 raise InvalidInput('public_key is a certificate (%s), not a public key' % line.key_type)
