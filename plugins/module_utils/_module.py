@@ -16,7 +16,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import grp
 import os
+import pwd
 import re
 
 from ansible.module_utils.basic import AnsibleModule
@@ -109,6 +111,8 @@ class Plan:
         self.before = None
         self.after = None
         self.done = []
+        # (path, before, after) of mode/owner repairs, shown in --diff
+        self.attr_changes = []
 
     @property
     def changed(self):
@@ -118,6 +122,16 @@ class Plan:
         action = Action(kind, path, run, detail)
         self.actions.append(action)
         return action
+
+    def add_attrs(self, path, run, current, mode, uid=None, gid=None):
+        """A mode and owner repair of ``path`` (``current``: its FileState or
+        DirState). ``--diff`` shows mode, owner and group before and after, as
+        ansible.builtin.file does; ``uid``/``gid`` None means unchanged."""
+        after_uid = current.uid if uid is None else uid
+        after_gid = current.gid if gid is None else gid
+        self.attr_changes.append((path, attrs_view(current.mode, current.uid, current.gid),
+                                  attrs_view(mode, after_uid, after_gid)))
+        return self.add('set mode and owner of', path, run, '%04o' % mode)
 
     def warn(self, text):
         if text not in self.warnings:
@@ -149,12 +163,31 @@ class Plan:
         return KeysmithError(msg, **details)
 
     def diff(self):
+        before, after = render_state(self.before), render_state(self.after)
+        for path, attrs_before, attrs_after in self.attr_changes:
+            before += render_state(dict(('%s of %s' % (key, path), value) for key, value in attrs_before.items()))
+            after += render_state(dict(('%s of %s' % (key, path), value) for key, value in attrs_after.items()))
         return {
             'before_header': self.path or '',
             'after_header': self.path or '',
-            'before': render_state(self.before),
-            'after': render_state(self.after),
+            'before': before,
+            'after': after,
         }
+
+
+def attrs_view(mode, uid, gid):
+    """Mode, owner and group as ansible.builtin.file's diff shows them."""
+    return {'mode': '%04o' % mode if mode is not None else None, 'owner': _name_of(pwd.getpwuid, uid),
+            'group': _name_of(grp.getgrgid, gid)}
+
+
+def _name_of(lookup, number):
+    if number is None:
+        return None
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
 
 
 def render_state(state):

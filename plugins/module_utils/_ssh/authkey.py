@@ -289,8 +289,8 @@ class SshAuthKey:
         elif self.edits.changed:
             plan.add('update' if exists else 'create', spec.path, self._write, self._detail(self.edits))
         elif exists and current.attrs_differ(FILE_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.path,
-                     lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE), '%04o' % FILE_MODE)
+            plan.add_attrs(spec.path, lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE), current,
+                           FILE_MODE, self.tree.uid, self.tree.gid)
         plan.before = data.decode('utf-8', 'replace') if exists else None
         if self.edits is not None and (exists or self.edits.changed):
             plan.after = model.text()
@@ -306,7 +306,7 @@ class SshAuthKey:
         if dir_state is None or not dir_state.exists:
             plan.add('create directory', path, ensure, '%04o' % SSH_DIR_MODE)
         elif dir_state.mode != SSH_DIR_MODE or (self.tree.uid is not None and dir_state.uid != self.tree.uid):
-            plan.add('set mode and owner of', path, ensure, '%04o' % SSH_DIR_MODE)
+            plan.add_attrs(path, ensure, dir_state, SSH_DIR_MODE, self.tree.uid, self.tree.gid)
 
     @staticmethod
     def _detail(edits):

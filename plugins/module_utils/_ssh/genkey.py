@@ -380,8 +380,8 @@ class SshKeyPair:
             plan.add('update comment of', spec.path, self._private_comment_setter(explicit))
         self._plan_public_file(plan, public, comment)
         if private.attrs_differ(PRIVATE_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.path, self._attr_setter(self.name, PRIVATE_MODE),
-                     '%04o' % PRIVATE_MODE)
+            plan.add_attrs(spec.path, self._attr_setter(self.name, PRIVATE_MODE), private, PRIVATE_MODE,
+                           self.tree.uid, self.tree.gid)
         self.key = PublicKey.from_blob(self.key.key_type, self.key.blob, comment)
         plan.after = self._key_view(self.key)
 
@@ -396,8 +396,8 @@ class SshKeyPair:
             plan.add(what, spec.public_path, self._writer(self.name + '.pub', wanted_line.encode('utf-8'),
                                                           PUBLIC_MODE))
         elif public.attrs_differ(PUBLIC_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.public_path, self._attr_setter(self.name + '.pub', PUBLIC_MODE),
-                     '%04o' % PUBLIC_MODE)
+            plan.add_attrs(spec.public_path, self._attr_setter(self.name + '.pub', PUBLIC_MODE), public,
+                           PUBLIC_MODE, self.tree.uid, self.tree.gid)
 
     @property
     def imported_public_only(self):
@@ -408,8 +408,8 @@ class SshKeyPair:
             plan.add('create directory', ssh_dir.path, lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE),
                      '%04o' % SSH_DIR_MODE)
         elif ssh_dir.mode != SSH_DIR_MODE or (self.tree.uid is not None and ssh_dir.uid != self.tree.uid):
-            plan.add('set mode and owner of', ssh_dir.path,
-                     lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), '%04o' % SSH_DIR_MODE)
+            plan.add_attrs(ssh_dir.path, lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), ssh_dir,
+                           SSH_DIR_MODE, self.tree.uid, self.tree.gid)
 
     def _load_existing(self, private):
         """(loader, encrypted, PublicKey) of the existing private key; ``KeyLoadError`` if unreadable."""
@@ -550,8 +550,8 @@ class SshKeyPair:
         self.key = PublicKey.from_blob(new.key_type, new.blob, comment)
         self._plan_public_file(plan, public, comment)
         if keep_private and private.attrs_differ(PRIVATE_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.path, self._attr_setter(self.name, PRIVATE_MODE),
-                     '%04o' % PRIVATE_MODE)
+            plan.add_attrs(spec.path, self._attr_setter(self.name, PRIVATE_MODE), private, PRIVATE_MODE,
+                           self.tree.uid, self.tree.gid)
         plan.after = self._key_view(self.key)
 
     def _public_of_private(self, private):
@@ -580,8 +580,8 @@ class SshKeyPair:
         if why is not None:
             plan.add('export', spec.ppk_path, self._ppk_exporter, 'PuTTY format 3, %s' % why)
         elif ppk.attrs_differ(PPK_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.ppk_path,
-                     self._attr_setter(self.name + ppk_format.PPK_SUFFIX, PPK_MODE), '%04o' % PPK_MODE)
+            plan.add_attrs(spec.ppk_path, self._attr_setter(self.name + ppk_format.PPK_SUFFIX, PPK_MODE), ppk,
+                           PPK_MODE, self.tree.uid, self.tree.gid)
 
     def _crypto_private(self, data):
         """The ``cryptography`` key object of private key bytes."""

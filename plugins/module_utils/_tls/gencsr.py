@@ -142,8 +142,8 @@ class CertificateSigningRequest:
             self.info = None
             return self._plan_new(plan, current, 'differs: ' + ', '.join(differences))
         if current.attrs_differ(spec.mode, self.location.tree.uid, self.location.tree.gid):
-            plan.add('set mode and owner of', spec.path, lambda: self.location.set_attrs(spec.mode),
-                     '%04o' % spec.mode)
+            plan.add_attrs(spec.path, lambda: self.location.set_attrs(spec.mode), current, spec.mode,
+                           self.location.tree.uid, self.location.tree.gid)
         plan.after = self.info.view()
         return plan
 
