@@ -282,9 +282,8 @@ backup_file:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSH_AUTHKEY_OPTIONS, pick
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import (
-    DEFAULT_PATH,
     AuthKeySpec,
     SshAuthKey,
 )
@@ -311,18 +310,7 @@ def build(module):
 
 
 def main():
-    argument_spec = dict(
-        key=dict(type='raw', aliases=['text'], no_log=False),
-        file=dict(type='path'),
-        path=dict(type='str', default=DEFAULT_PATH),
-        state=dict(type='str', choices=['present', 'absent']),
-        authorize=dict(type='bool'),
-        options=dict(type='str'),
-        comment=dict(type='str'),
-        exclusive=dict(type='bool', default=False),
-        manage_dir=dict(type='bool', default=True),
-        backup=dict(type='bool', default=False),
-    )
+    argument_spec = pick(SSH_AUTHKEY_OPTIONS)
     argument_spec.update(ACCOUNT_OPTIONS)
     module = KeysmithModule(
         argument_spec=argument_spec,

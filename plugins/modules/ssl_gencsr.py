@@ -273,8 +273,7 @@ key_size:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS
-from ansible_collections.keysmith.accounts.plugins.module_utils._tls.csr import DIGESTS
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSL_GENCSR_OPTIONS, SSL_GENCSR_REQUIRED_IF, pick
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
 
 
@@ -303,26 +302,10 @@ def build(module):
 
 
 def main():
-    argument_spec = dict(
-        host=dict(type='str', required=True),
-        city=dict(type='str'),
-        company=dict(type='str'),
-        companydivision=dict(type='str', default=''),
-        country=dict(type='str'),
-        province=dict(type='str'),
-        # No choices: a province given as state gets its own message (CsrSpec).
-        state=dict(type='str', default='present'),
-        email=dict(type='str', default=''),
-        password=dict(type='str', default='', no_log=True),
-        subject_alt_names=dict(type='list', elements='str', default=[]),
-        digest=dict(type='str', default='sha256', choices=list(DIGESTS)),
-        key_path=dict(type='path'),
-        key_passphrase=dict(type='str', no_log=True),
-        path=dict(type='path'),
-    )
+    argument_spec = pick(SSL_GENCSR_OPTIONS)
     argument_spec.update(ACCOUNT_OPTIONS)
     module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True,
-                            required_if=[('state', 'present', ('city', 'company', 'country', 'province'))])
+                            required_if=SSL_GENCSR_REQUIRED_IF)
     run_operation(module, build)
 
 

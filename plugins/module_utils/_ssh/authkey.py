@@ -96,9 +96,11 @@ class AuthKeySpec:
 
     def __init__(self, account, key=None, key_file=None, path=None, state=None, authorize=None,
                  options=None, comment=None, exclusive=False, manage_dir=True, follow=False,
-                 backup=False):
+                 backup=False, wanted=None):
+        # wanted: WantedKeys already read by other specs (provision's items,
+        # each with its own options and comment), instead of key or file.
         self.account = account
-        if (key is None) == (key_file is None):
+        if wanted is None and (key is None) == (key_file is None):
             raise InvalidInput('exactly one of key (alias text) and file is required')
         self.state = resolve_state(state, authorize)
         if exclusive and self.state != 'present':
@@ -126,6 +128,8 @@ class AuthKeySpec:
         self.backup = backup
         self.warnings = []
         self.wanted = []
+        if wanted is not None:
+            self.wanted = self._dedupe(list(wanted))
         if key is not None:
             texts = _key_texts(key)
             self.wanted = self.wanted_from_texts(texts, 'key')
