@@ -281,7 +281,9 @@ class SshKeyPair:
     # ---------------------------------------------------------------- plan
     def plan(self):
         spec = self.spec
-        plan = Plan(spec.path)
+        # A public key alone installs no private key file: the diff names the .pub.
+        plan = Plan(spec.public_path if spec.state == 'present' and spec.importing and spec.import_private is None
+                    else spec.path)
         for text in spec.warnings:
             plan.warn(text)
         if spec.key_type == 'dsa' and spec.state == 'present':
@@ -367,7 +369,8 @@ class SshKeyPair:
                           'comment': self.comment,
                           'fingerprint': '(new key)', 'public_key': '(new key)'}
             if not spec.passphrase:
-                plan.warn(EMPTY_PASSPHRASE_WARNING)
+                # Named: in a loop or a fleet run, which key is the one without a passphrase.
+                plan.warn('%s (key %s)' % (EMPTY_PASSPHRASE_WARNING, spec.path))
             return
         # The existing private key stays: fix its comment, restore the public
         # key and fix attributes. The comment inside an OpenSSH private key
@@ -500,6 +503,9 @@ class SshKeyPair:
             self.key = key
             return None
         summary = '; '.join(drift)
+        if not key.same_key(new) and spec.regenerate not in ('never', 'fail'):
+            plan.warn('%s holds another key (%s); it is replaced by the given key (%s). The old private key '
+                      'is gone unless you have a copy' % (spec.path, key.fingerprint_sha256, new.fingerprint_sha256))
         if spec.regenerate == 'never':
             plan.warn('%s does not match the given key (%s) but regenerate is never: keeping it'
                       % (spec.path, summary))
