@@ -204,7 +204,7 @@ EXAMPLES = r'''
 
 - name: Show its fingerprint and randomart
   ansible.builtin.debug:
-    msg: "{{ key.fingerprint }}\n{{ key.randomart }}"
+    msg: "{{ key.fingerprint | default('(check mode: no key yet)') }}\n{{ key.randomart | default('') }}"
 
 - name: Replace the key when it does not match, even if it cannot be read any more
   keysmith.accounts.ssh_genkey:
@@ -224,7 +224,7 @@ EXAMPLES = r'''
   keysmith.accounts.ssh_genkey:
     user: alice
     name: yubikey
-    public_key: "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t... alice@token"
+    public_key: "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIEi4DUbHZ5rtQxxOPshYs+X8kFXRdAYQGd8SwOJuyWMfAAAABHNzaDo= alice@token"
 
 - name: Remove a key pair (and its .ppk)
   keysmith.accounts.ssh_genkey:

@@ -165,7 +165,14 @@ EXAMPLES = r'''
 
 - name: Show the CSR to send to the certificate authority
   ansible.builtin.debug:
-    msg: "{{ csr.output }}\n{{ csr.csr }}"
+    msg: "{{ csr.output }}\n{{ csr.csr | default('(check mode: the CSR is not generated)') }}"
+
+- name: An ecdsa key for the next host
+  keysmith.accounts.ssl_genkey:
+    user: alice
+    host: example.com
+    type: ecdsa
+  become: true
 
 - name: A CSR with more names, signed with sha384
   keysmith.accounts.ssl_gencsr:
@@ -179,12 +186,14 @@ EXAMPLES = r'''
     country: DE
     province: Berlin
     digest: sha384
+  become: true
 
 - name: Remove a CSR that is no longer needed
   keysmith.accounts.ssl_gencsr:
     user: alice
     host: old.example.com
     state: absent
+  become: true
 '''
 
 RETURN = r'''
