@@ -160,7 +160,7 @@ EXAMPLES = r'''
     user: backup
     key:
       - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 backup1
-      - ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBA2Ducij7z3v2thCPX9/mdUrgHBIVm840/omGdW9Zh5Dji7/5irRGvAFrNB79Pw4b3H1LBfVTvQ4vdrdfQdoWCs= backup2
+      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA7Oj56Za+q/c2ufaJKkQqqEgxZXq0OucUdPb5J1UCGF backup2
     options: restrict,command="/usr/local/bin/backup-receive"
     comment: managed by ansible
 

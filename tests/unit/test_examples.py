@@ -76,12 +76,10 @@ def untemplated(args):
 def public_key_texts(value):
     if isinstance(value, dict):
         for item in value.values():
-            for text in public_key_texts(item):
-                yield text
+            yield from public_key_texts(item)
     elif isinstance(value, list):
         for item in value:
-            for text in public_key_texts(item):
-                yield text
+            yield from public_key_texts(item)
     elif isinstance(value, str) and re.match(r'^(ssh-|ecdsa-|sk-)\S+ AAAA', value):
         yield value
 

@@ -70,8 +70,9 @@ def assert_masked(private_key, output, log):
     (ssh_authkey_module, lambda key, pub, home: dict(home=home, key=key), 'looks like a private key'),
     (ssh_authkey_module, lambda key, pub, home: dict(home=home, key=[pub, key]), 'private key'),
     (ssh_genkey_module, lambda key, pub, home: dict(home=home, name='id_x', public_key=key), 'public_key holds a private key'),
-    (provision_module, lambda key, pub, home: dict(accounts=[dict(name='root', home=home,
-                                                            authorized_keys=[dict(key=key)])]), 'private key'),
+    (provision_module,
+     lambda key, pub, home: dict(accounts=[dict(name='root', home=home, authorized_keys=[dict(key=key)])]),
+     'private key'),
 ])
 def test_private_key_in_a_public_option_is_masked(tmp_path, keys, module, args, refusal):
     private_key, public_key = keys
