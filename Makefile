@@ -12,7 +12,7 @@ test:
 # Re-created only when a requirement file changes (the script compares hashes too).
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements.txt requirements-test.txt tests/unit/requirements.txt
+$(VENV_STAMP): requirements.txt requirements-test.txt tests/constraints.txt tests/unit/requirements.txt
 	$(RUN) venv
 	@touch $(VENV_STAMP)
 

@@ -261,13 +261,13 @@ def fleet_vars(names, client_keys, with_tls):
     for name in names:
         host = '%s.bench.example.com' % name
         account = {'name': name, 'home': pwd.getpwnam(name).pw_dir, 'host': host, 'sans': ['www.' + host],
-                   'country': 'US', 'state': 'California', 'city': 'San Francisco', 'company': 'Example Inc'}
+                   'country': 'US', 'province': 'California', 'city': 'San Francisco', 'company': 'Example Inc'}
         accounts.append(account)
         user = {'name': name,
                 'ssh_keys': [{'name': 'id_ed25519', 'type': 'ed25519'}],
                 'authorized_keys': [{'key': key} for key in client_keys]}
         if with_tls:
-            user['ssl'] = [{'host': host, 'country': 'US', 'state': 'California', 'city': 'San Francisco',
+            user['ssl'] = [{'host': host, 'country': 'US', 'province': 'California', 'city': 'San Francisco',
                             'company': 'Example Inc', 'subject_alt_names': ['www.' + host]}]
         role_users.append(user)
     return {'bench_accounts': accounts, 'bench_client_keys': client_keys, 'bench_role_users': role_users}

@@ -16,11 +16,32 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import grp
 import os
+import pwd
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError
+
+
+# A private key pasted where a public key belongs (PEM, OpenSSH or PuTTY).
+_PRIVATE_KEY_MARK = re.compile(r'-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PuTTY-User-Key-File-\d+:')
+
+
+def private_key_values(value):
+    """Every string in ``value`` (nested lists and dicts too) that holds a private key."""
+    if isinstance(value, str):
+        return [value] if _PRIVATE_KEY_MARK.search(value) else []
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        found = []
+        for item in value:
+            found.extend(private_key_values(item))
+        return found
+    return []
 
 
 class KeysmithModule(AnsibleModule):
@@ -29,10 +50,34 @@ class KeysmithModule(AnsibleModule):
     AnsibleModule adds ``stat`` data of any ``path`` in a result, overwriting
     ``size`` (a key's bits) with the file's byte count and ``state`` with
     ``file``; these modules report their own, exact fields instead.
+
+    A private key given in an option meant for public data (``ssh_authkey``'s
+    ``key``, ``ssh_genkey``'s ``public_key``, ...) is refused later; it is added
+    to ``no_log_values`` before anything is logged or returned, so the log, the
+    result's ``invocation`` (``-vvv``, AWX job events) and messages show
+    ``********`` instead.
     """
 
     def add_path_info(self, kwargs):
         return kwargs
+
+    def _mask_private_keys(self):
+        for value in private_key_values(getattr(self, 'params', None) or {}):
+            # The value, its escaped form (the log shows lists and dicts with
+            # repr()) and each line of the key body, wherever it turns up.
+            self.no_log_values.add(value)
+            self.no_log_values.add(repr(value)[1:-1])
+            self.no_log_values.update(line.strip() for line in value.splitlines()
+                                      if len(line.strip()) >= 16 and not line.strip().startswith('-----'))
+
+    def _log_invocation(self):
+        self._mask_private_keys()
+        super(KeysmithModule, self)._log_invocation()
+
+    def _return_formatted(self, kwargs):
+        # Also reached for argument validation errors, before _log_invocation.
+        self._mask_private_keys()
+        super(KeysmithModule, self)._return_formatted(kwargs)
 
 
 class Action:
@@ -66,6 +111,8 @@ class Plan:
         self.before = None
         self.after = None
         self.done = []
+        # (path, before, after) of mode/owner repairs, shown in --diff
+        self.attr_changes = []
 
     @property
     def changed(self):
@@ -75,6 +122,16 @@ class Plan:
         action = Action(kind, path, run, detail)
         self.actions.append(action)
         return action
+
+    def add_attrs(self, path, run, current, mode, uid=None, gid=None):
+        """A mode and owner repair of ``path`` (``current``: its FileState or
+        DirState). ``--diff`` shows mode, owner and group before and after, as
+        ansible.builtin.file does; ``uid``/``gid`` None means unchanged."""
+        after_uid = current.uid if uid is None else uid
+        after_gid = current.gid if gid is None else gid
+        self.attr_changes.append((path, attrs_view(current.mode, current.uid, current.gid),
+                                  attrs_view(mode, after_uid, after_gid)))
+        return self.add('set mode and owner of', path, run, '%04o' % mode)
 
     def warn(self, text):
         if text not in self.warnings:
@@ -106,12 +163,31 @@ class Plan:
         return KeysmithError(msg, **details)
 
     def diff(self):
+        before, after = render_state(self.before), render_state(self.after)
+        for path, attrs_before, attrs_after in self.attr_changes:
+            before += render_state(dict(('%s of %s' % (key, path), value) for key, value in attrs_before.items()))
+            after += render_state(dict(('%s of %s' % (key, path), value) for key, value in attrs_after.items()))
         return {
             'before_header': self.path or '',
             'after_header': self.path or '',
-            'before': render_state(self.before),
-            'after': render_state(self.after),
+            'before': before,
+            'after': after,
         }
+
+
+def attrs_view(mode, uid, gid):
+    """Mode, owner and group as ansible.builtin.file's diff shows them."""
+    return {'mode': '%04o' % mode if mode is not None else None, 'owner': _name_of(pwd.getpwuid, uid),
+            'group': _name_of(grp.getgrgid, gid)}
+
+
+def _name_of(lookup, number):
+    if number is None:
+        return None
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
 
 
 def render_state(state):

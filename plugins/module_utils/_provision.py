@@ -71,7 +71,7 @@ def ssh_key_items(account, entries, defaults, check_mode):
             account,
             name=entry.get('name'),
             path=entry.get('path'),
-            key_type=entry.get('type') or 'rsa',
+            key_type=entry.get('type'),
             bits=entry.get('bits'),
             passphrase=entry.get('passphrase'),
             comment=entry.get('comment'),
@@ -80,6 +80,9 @@ def ssh_key_items(account, entries, defaults, check_mode):
             private_key_format=entry.get('private_key_format') or 'auto',
             backend=defaults['backend'],
             follow=defaults['follow'],
+            private_key=entry.get('private_key'),
+            public_key=entry.get('public_key'),
+            ppk=bool(entry.get('ppk')),
         ))
         items.append(Item('ssh_key', where, SshKeyPair(spec, check_mode=check_mode)))
     return items
@@ -87,28 +90,37 @@ def ssh_key_items(account, entries, defaults, check_mode):
 
 def authorized_key_items(account, entries, exclusive, defaults, check_mode):
     """One ``authorized_keys`` operation for the keys to keep, one for those to
-    revoke: the same code as ``ssh_authkey`` with a list of keys."""
-    present, absent = [], []
+    revoke: the same code as ``ssh_authkey`` with a list of keys.
+
+    Each item is read by ``ssh_authkey``'s own spec, so its ``options`` and
+    ``comment`` apply to every key of its ``key`` (which may hold several
+    lines), and a newline in ``options`` is an error, as in ``ssh_authkey``."""
+    present, absent, warnings = [], [], []
     for index, entry in enumerate(entries or []):
-        key = entry.get('key')
-        if not key or not isinstance(key, str):
-            raise InvalidInput('authorized_keys[%d]: key is required (a public key line)' % index)
-        # options and comment apply to every key of the item, through the same
-        # parsing as ssh_authkey's options/comment (never pasted into the key text)
-        item = ('authorized_keys[%d]' % index, key, entry.get('options') or None, entry.get('comment'))
-        (absent if entry.get('state') == 'absent' else present).append(item)
+        where = 'authorized_keys[%d]' % index
+        if entry.get('key') is None:
+            raise ItemError(where, InvalidInput('key is required (a public key line)'))
+        state = entry.get('state') or 'present'
+        item_spec = named(where, lambda entry=entry, state=state: AuthKeySpec(
+            account, key=entry['key'], state=state, options=entry.get('options'), comment=entry.get('comment'),
+            follow=defaults['follow']))
+        for wanted in item_spec.wanted:
+            wanted.source = '%s %s' % (where, wanted.source)
+        warnings.extend('%s: %s' % (where, text) for text in item_spec.warnings)
+        (absent if state == 'absent' else present).extend(item_spec.wanted)
     items = []
     if present or exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
-            account, key_items=present, state='present', exclusive=exclusive, follow=defaults['follow']))
+            account, wanted=present, state='present', exclusive=exclusive, follow=defaults['follow']))
+        spec.warnings[:0] = warnings
         items.append(Item('authorized_keys', 'authorized_keys (%d key%s%s)' % (
-            len(present), '' if len(present) == 1 else 's', ', exclusive' if exclusive else ''),
+            len(spec.wanted), '' if len(spec.wanted) == 1 else 's', ', exclusive' if exclusive else ''),
             SshAuthKey(spec, check_mode=check_mode)))
     if absent and not exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
-            account, key_items=absent, state='absent', follow=defaults['follow']))
-        items.append(Item('authorized_keys', 'authorized_keys (revoke %d key%s)' % (len(absent), '' if len(absent) == 1 else 's'),
-                          SshAuthKey(spec, check_mode=check_mode)))
+            account, wanted=absent, state='absent', follow=defaults['follow']))
+        items.append(Item('authorized_keys', 'authorized_keys (revoke %d key%s)' % (
+            len(spec.wanted), '' if len(spec.wanted) == 1 else 's'), SshAuthKey(spec, check_mode=check_mode)))
     return items
 
 
@@ -120,13 +132,14 @@ def ssl_items(account, entries, defaults, check_mode):
         key_spec = named(where, lambda entry=entry: TlsKeySpec(
             account, host=entry.get('host'), key_type=entry.get('key_type') or 'rsa', size=entry.get('key_size'),
             passphrase=entry.get('key_passphrase'), regenerate=entry.get('regenerate') or 'partial_idempotence',
-            follow=defaults['follow']))
+            state=entry.get('state') or 'present', follow=defaults['follow']))
         csr_spec = named(where, lambda entry=entry: CsrSpec(
-            account, entry.get('host'), entry.get('city'), entry.get('company'), entry.get('country'),
-            entry.get('state'), companydivision=entry.get('companydivision') or '', email=entry.get('email') or '',
+            account, entry.get('host'), city=entry.get('city'), company=entry.get('company'),
+            country=entry.get('country'), province=entry.get('province'),
+            companydivision=entry.get('companydivision') or '', email=entry.get('email') or '',
             password=entry.get('password') or '', subject_alt_names=entry.get('subject_alt_names'),
             digest=entry.get('digest') or 'sha256', key_passphrase=entry.get('key_passphrase'),
-            follow=defaults['follow']))
+            follow=defaults['follow'], state=entry.get('state') or 'present'))
         key_item = Item('ssl_key', where + ' key', TlsKey(key_spec, check_mode=check_mode))
         items.append(key_item)
         items.append(Item('ssl_csr', where + ' csr', CertificateSigningRequest(csr_spec, check_mode=check_mode),

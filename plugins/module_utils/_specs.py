@@ -17,3 +17,87 @@ ACCOUNT_OPTIONS = dict(
 BACKEND_OPTIONS = dict(
     backend=dict(type='str', default='auto', choices=['auto', 'cryptography', 'ssh-keygen']),
 )
+
+# The options of the single modules (without ACCOUNT_OPTIONS/BACKEND_OPTIONS).
+# ``provision``'s items (and the roles' argument specs, checked by a unit test)
+# are picked from these, so they cannot drift from the modules. The choices are
+# spelled out here to keep this file free of imports; a unit test checks them
+# against the constants the code uses.
+REGENERATE = ['never', 'fail', 'partial_idempotence', 'full_idempotence', 'always']
+
+SSH_GENKEY_OPTIONS = dict(
+    name=dict(type='str'),
+    path=dict(type='path'),
+    type=dict(type='str', choices=['rsa', 'ecdsa', 'ed25519', 'dsa']),
+    bits=dict(type='int', aliases=['size']),
+    passphrase=dict(type='str', no_log=True, aliases=['pass']),
+    comment=dict(type='str'),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    regenerate=dict(type='str', default='partial_idempotence', choices=REGENERATE),
+    private_key_format=dict(type='str', default='auto', choices=['auto', 'openssh', 'pkcs1', 'pkcs8']),
+    private_key=dict(type='str', no_log=True),
+    public_key=dict(type='str'),
+    ppk=dict(type='bool', default=False),
+)
+
+SSH_AUTHKEY_OPTIONS = dict(
+    key=dict(type='raw', aliases=['text'], no_log=False),
+    file=dict(type='path'),
+    path=dict(type='str', default='~/.ssh/authorized_keys'),
+    state=dict(type='str', choices=['present', 'absent']),
+    authorize=dict(type='bool'),
+    options=dict(type='str'),
+    comment=dict(type='str'),
+    exclusive=dict(type='bool', default=False),
+    manage_dir=dict(type='bool', default=True),
+    backup=dict(type='bool', default=False),
+)
+
+SSL_GENKEY_OPTIONS = dict(
+    host=dict(type='str'),
+    path=dict(type='path'),
+    type=dict(type='str', default='rsa', choices=['rsa', 'ecdsa', 'ed25519']),
+    size=dict(type='int', aliases=['bits']),
+    passphrase=dict(type='str', no_log=True),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    regenerate=dict(type='str', default='partial_idempotence', choices=REGENERATE),
+)
+
+SSL_GENCSR_OPTIONS = dict(
+    host=dict(type='str', required=True),
+    city=dict(type='str'),
+    company=dict(type='str'),
+    companydivision=dict(type='str', default=''),
+    country=dict(type='str'),
+    province=dict(type='str'),
+    # No choices: a province given as state gets its own message (CsrSpec).
+    state=dict(type='str', default='present'),
+    email=dict(type='str', default=''),
+    password=dict(type='str', default='', no_log=True),
+    subject_alt_names=dict(type='list', elements='str', default=[]),
+    digest=dict(type='str', default='sha256', choices=['sha256', 'sha384', 'sha512']),
+    key_path=dict(type='path'),
+    key_passphrase=dict(type='str', no_log=True),
+    path=dict(type='path'),
+)
+SSL_GENCSR_REQUIRED_IF = [('state', 'present', ('city', 'company', 'country', 'province'))]
+
+
+def pick(options, names=None, rename=None, **changes):
+    """Copies of option specs of a module's ``options`` piece.
+
+    ``names``: which (all when None); ``rename``: {option: name in the copy};
+    ``changes``: {option (its new name): {spec key: value}} set in the copy.
+    Lists are copied too, so a caller cannot change the module's spec.
+    """
+    rename = rename or {}
+    picked = {}
+    for name in (names if names is not None else list(options)):
+        spec = dict((key, list(value) if isinstance(value, list) else value)
+                    for key, value in options[name].items())
+        new_name = rename.get(name, name)
+        spec.update(changes.get(new_name, {}))
+        if new_name != name:
+            spec.pop('aliases', None)   # an alias of type is no alias of key_type
+        picked[new_name] = spec
+    return picked

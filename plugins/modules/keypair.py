@@ -21,8 +21,8 @@ description:
     C(generated_by) and C(generated_at) (UTC, ISO 8601).
   - The registry never holds private keys. A generated private key is handed over once - written to
     O(private_key_path), or else returned as RV(private_key) in the result of the run that generated it -
-    and never again. When it is returned, the module warns that the task should set C(no_log) or use
-    O(private_key_path).
+    and never again. When it is returned and the task does not set C(no_log), the module warns that the
+    task should set C(no_log) or use O(private_key_path).
   - Creating a key pair that exists with the same settings changes nothing. A changed O(comment) is
     written into the entry in place (same key, same id). Another type or size, or another imported
     public key, is an error unless O(force) is set.
@@ -92,9 +92,20 @@ options:
         has one.
       - Changing it updates the entry in place; the key and the id stay.
     type: str
+  private_key_format:
+    description:
+      - The format of the generated private key (returned or written to O(private_key_path)).
+      - V(openssh) - C(BEGIN OPENSSH PRIVATE KEY), as C(ssh-keygen) writes it.
+      - V(pkcs1) - the traditional PEM format, C(BEGIN RSA PRIVATE KEY) (C(BEGIN EC PRIVATE KEY) for ecdsa),
+        as Tencent Cloud's C(CreateKeyPair) returns it. Not for V(ed25519).
+      - V(pkcs8) - the PKCS#8 PEM format, C(BEGIN PRIVATE KEY).
+      - Only used when a key is generated; the registry holds the public key alone either way.
+    type: str
+    default: openssh
+    choices: [openssh, pkcs1, pkcs8]
   private_key_path:
     description:
-      - Write the generated private key (OpenSSH format, not encrypted) to this absolute path, mode V(0600),
+      - Write the generated private key (in O(private_key_format), not encrypted) to this absolute path, mode V(0600),
         owned by O(owner), and leave it out of the result.
       - The directory must exist. An existing file is replaced (atomically) when a key is generated.
       - Only written when a key is generated (a new entry, or O(force)); the private key is stored nowhere
@@ -127,6 +138,9 @@ notes:
     sudo method), the user that called sudo (C(SUDO_USER)), that is, the remote user.
   - A returned RV(private_key) cannot be hidden by the module (a return value cannot be C(no_log)); set
     C(no_log) to V(true) on the task.
+  - The registry is on the target. To keep B(one central registry) for a fleet, as the CFEngine API and
+    Tencent Cloud do, run the task on one host - C(delegate_to) the registry host with C(run_once), or a
+    play for that host alone - and hand each private key to its host in a following task (see EXAMPLES).
 seealso:
   - module: keysmith.accounts.keypair_info
     description: Lists the registry, or gets one key pair by name or id.
@@ -173,6 +187,39 @@ EXAMPLES = r'''
     owner: backup
     force: true
   become: true
+
+- name: A key pair in Tencent Cloud's format (BEGIN RSA PRIVATE KEY), written to a file
+  keysmith.accounts.keypair:
+    name: tencent_style
+    type: rsa
+    private_key_format: pkcs1
+    private_key_path: /root/tencent_style.pem
+  become: true
+
+# One central registry for the fleet: the key pairs live on one host (here the
+# first of the group "registry"), each host gets its private key once.
+- name: One key pair per web host, in the central registry
+  keysmith.accounts.keypair:
+    name: "web_{{ inventory_hostname | regex_replace('[^A-Za-z0-9_]', '_') | truncate(20, true, '') }}"
+    type: ed25519
+  delegate_to: "{{ groups['registry'][0] }}"
+  register: web_key
+  no_log: true
+
+- name: Each host's private key to its deploy account, the one time it is available
+  ansible.builtin.copy:
+    content: "{{ web_key.private_key }}"
+    dest: /home/deploy/.ssh/id_ed25519
+    owner: deploy
+    mode: "0600"
+  when: web_key.private_key is defined
+  no_log: true
+
+- name: List the central registry once per run
+  keysmith.accounts.keypair_info:
+  delegate_to: "{{ groups['registry'][0] }}"
+  run_once: true
+  register: registry
 
 - name: Remove a key pair by id
   keysmith.accounts.keypair:
@@ -232,7 +279,7 @@ keypair:
       sample: "2024-05-01T12:00:00Z"
 private_key:
   description:
-    - The private key (OpenSSH format, not encrypted), only in the result of the run that generated it and
+    - The private key (in O(private_key_format), not encrypted), only in the result of the run that generated it and
       only without O(private_key_path). It is stored nowhere and never returned again.
     - Set C(no_log) on the task.
   returned: when a key was generated and O(private_key_path) is not set
@@ -271,6 +318,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._module import K
 from ansible_collections.keysmith.accounts.plugins.module_utils._registry import DEFAULT_REGISTRY
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import BACKEND_OPTIONS
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import (
+    KEYPAIR_PRIVATE_KEY_FORMATS,
     KEYPAIR_TYPES,
     Keypair,
     KeypairSpec,
@@ -295,6 +343,9 @@ def build(module):
         force=params['force'],
         registry=params['registry'],
         backend=params['backend'],
+        private_key_format=params['private_key_format'],
+        # AnsibleModule's view of the task's no_log (_ansible_no_log).
+        task_no_log=module.no_log,
     )
     return Keypair(spec, check_mode=module.check_mode)
 
@@ -308,6 +359,7 @@ def main():
         size=dict(type='int', aliases=['bits']),
         public_key=dict(type='str'),
         comment=dict(type='str'),
+        private_key_format=dict(type='str', default='openssh', choices=list(KEYPAIR_PRIVATE_KEY_FORMATS)),
         private_key_path=dict(type='path'),
         owner=dict(type='str'),
         force=dict(type='bool', default=False),

@@ -63,16 +63,19 @@ options:
             description: An absolute path for the private key instead of a name.
             type: path
           type:
-            description: The type of key.
+            description:
+              - The type of key; V(rsa) when generating and not set.
+              - With O(accounts[].ssh_keys[].private_key) or O(accounts[].ssh_keys[].public_key), the type of the given key (checked when set).
             type: str
-            default: rsa
             choices: [rsa, ecdsa, ed25519, dsa]
           bits:
             description: The size of the key in bits (see M(keysmith.accounts.ssh_genkey)).
             type: int
+            aliases: [size]
           passphrase:
             description: The passphrase of the private key; at least 4 characters, or empty for none.
             type: str
+            aliases: [pass]
           comment:
             description: The public key's comment.
             type: str
@@ -91,6 +94,20 @@ options:
             type: str
             default: present
             choices: [present, absent]
+          private_key:
+            description:
+              - Import this private key instead of generating one, as M(keysmith.accounts.ssh_genkey)'s
+                O(keysmith.accounts.ssh_genkey#module:private_key) does. Never shown in results or diffs.
+            type: str
+          public_key:
+            description:
+              - A public key line; with O(accounts[].ssh_keys[].private_key) it must be its public key, alone only
+                C(NAME.pub) is installed (see M(keysmith.accounts.ssh_genkey)).
+            type: str
+          ppk:
+            description: Also write the key in PuTTY's format to C(PATH.ppk) (see M(keysmith.accounts.ssh_genkey)).
+            type: bool
+            default: false
       authorized_keys:
         description: Public keys to authorize (or revoke) in the account's C(~/.ssh/authorized_keys).
         type: list
@@ -98,20 +115,25 @@ options:
         default: []
         suboptions:
           key:
-            description: A public key line, for example C(ssh-ed25519 AAAA... bob@laptop).
-            type: str
+            description:
+              - A public key line, for example C(ssh-ed25519 AAAA... bob@laptop), several lines, or a list of them,
+                as M(keysmith.accounts.ssh_authkey)'s O(keysmith.accounts.ssh_authkey#module:key).
+              - A private key is refused (and masked in the result).
+            type: raw
             required: true
+            aliases: [text]
           options:
             description:
-              - OpenSSH key options for this key, for example C(from="10.0.0.0/8",no-pty), read and checked as
-                M(keysmith.accounts.ssh_authkey)'s O(keysmith.accounts.ssh_authkey#module:options). When O(accounts[].authorized_keys[].key)
-                holds several keys, every one of them gets these options.
-              - When omitted (or empty), each key keeps the options written in front of it in its text.
+              - OpenSSH key options for the key(s) of this item, for example C(from="10.0.0.0/8",no-pty). They apply
+                to every key of O(accounts[].authorized_keys[].key), replacing options written in front of a key.
+              - A single line; a newline is an error.
+            type: str
+          comment:
+            description: The comment of the key(s) of this item, replacing the key's own.
             type: str
           state:
-            description: V(absent) revokes the key.
+            description: V(absent) revokes the key(s); V(present) (the default) authorizes them.
             type: str
-            default: present
             choices: [present, absent]
       authorized_keys_exclusive:
         description: Only the keys in O(accounts[].authorized_keys) stay authorized; all others are removed.
@@ -131,25 +153,28 @@ options:
             type: str
             required: true
           city:
-            description: The CSR owner's city.
+            description: The CSR owner's city. Required when O(accounts[].ssl[].state=present).
             type: str
-            required: true
           company:
-            description: The CSR owner's company.
+            description: The CSR owner's company. Required when O(accounts[].ssl[].state=present).
             type: str
-            required: true
           companydivision:
             description: The division or department within the company.
             type: str
             default: ''
           country:
-            description: The two-letter ISO 3166 country code (not the country's name).
+            description: The two-letter ISO 3166 country code (not the country's name). Required when O(accounts[].ssl[].state=present).
             type: str
-            required: true
+          province:
+            description:
+              - The state or province, by its full name (not an abbreviation); cPanel's C(SSL::gencsr) calls it C(state).
+              - Required when O(accounts[].ssl[].state=present).
+            type: str
           state:
-            description: The state or province, by its full name (not an abbreviation), as in cPanel's C(SSL::gencsr).
+            description:
+              - V(absent) removes the host's CSR and TLS key. Any other value than V(present) or V(absent) is an error.
             type: str
-            required: true
+            default: present
           email:
             description: The CSR owner's email address.
             type: str
@@ -224,7 +249,7 @@ EXAMPLES = r'''
           - host: deploy.example.com
             subject_alt_names: [www.deploy.example.com]
             country: US
-            state: Texas
+            province: Texas
             city: Houston
             company: Example
     atomic: true
@@ -275,44 +300,28 @@ actions:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import BACKEND_OPTIONS
-
-SSH_KEY_OPTIONS = dict(
-    name=dict(type='str'),
-    path=dict(type='path'),
-    type=dict(type='str', default='rsa', choices=['rsa', 'ecdsa', 'ed25519', 'dsa']),
-    bits=dict(type='int'),
-    passphrase=dict(type='str', no_log=True),
-    comment=dict(type='str'),
-    regenerate=dict(type='str', default='partial_idempotence',
-                    choices=['never', 'fail', 'partial_idempotence', 'full_idempotence', 'always']),
-    private_key_format=dict(type='str', default='auto', choices=['auto', 'openssh', 'pkcs1', 'pkcs8']),
-    state=dict(type='str', default='present', choices=['present', 'absent']),
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import (
+    BACKEND_OPTIONS,
+    SSH_AUTHKEY_OPTIONS,
+    SSH_GENKEY_OPTIONS,
+    SSL_GENCSR_OPTIONS,
+    SSL_GENCSR_REQUIRED_IF,
+    SSL_GENKEY_OPTIONS,
+    pick,
 )
 
-AUTHORIZED_KEY_OPTIONS = dict(
-    key=dict(type='str', required=True, no_log=False),
-    options=dict(type='str'),
-    state=dict(type='str', default='present', choices=['present', 'absent']),
-)
+# The items take the single modules' options, picked from the same spec pieces
+# (module_utils/_specs.py), so they cannot drift from the modules.
+SSH_KEY_OPTIONS = pick(SSH_GENKEY_OPTIONS, ['name', 'path', 'type', 'bits', 'passphrase', 'comment', 'regenerate',
+                                            'private_key_format', 'state', 'private_key', 'public_key', 'ppk'])
 
-SSL_OPTIONS = dict(
-    host=dict(type='str', required=True),
-    city=dict(type='str', required=True),
-    company=dict(type='str', required=True),
-    companydivision=dict(type='str', default=''),
-    country=dict(type='str', required=True),
-    state=dict(type='str', required=True),
-    email=dict(type='str', default=''),
-    password=dict(type='str', default='', no_log=True),
-    subject_alt_names=dict(type='list', elements='str', default=[]),
-    digest=dict(type='str', default='sha256', choices=['sha256', 'sha384', 'sha512']),
-    key_type=dict(type='str', default='rsa', choices=['rsa', 'ecdsa', 'ed25519']),
-    key_size=dict(type='int'),
-    key_passphrase=dict(type='str', no_log=True),
-    regenerate=dict(type='str', default='partial_idempotence',
-                    choices=['never', 'fail', 'partial_idempotence', 'full_idempotence', 'always']),
-)
+AUTHORIZED_KEY_OPTIONS = pick(SSH_AUTHKEY_OPTIONS, ['key', 'options', 'comment', 'state'],
+                              key=dict(required=True))
+
+SSL_OPTIONS = pick(SSL_GENCSR_OPTIONS, ['host', 'city', 'company', 'companydivision', 'country', 'province', 'state',
+                                        'email', 'password', 'subject_alt_names', 'digest'])
+SSL_OPTIONS.update(pick(SSL_GENKEY_OPTIONS, ['type', 'size', 'passphrase', 'regenerate'],
+                        rename=dict(type='key_type', size='key_size', passphrase='key_passphrase')))
 
 ACCOUNT_ITEM_OPTIONS = dict(
     name=dict(type='str', required=True),
@@ -321,7 +330,7 @@ ACCOUNT_ITEM_OPTIONS = dict(
                   mutually_exclusive=[('name', 'path')], required_one_of=[('name', 'path')]),
     authorized_keys=dict(type='list', elements='dict', default=[], options=AUTHORIZED_KEY_OPTIONS, no_log=False),
     authorized_keys_exclusive=dict(type='bool', default=False),
-    ssl=dict(type='list', elements='dict', default=[], options=SSL_OPTIONS),
+    ssl=dict(type='list', elements='dict', default=[], options=SSL_OPTIONS, required_if=SSL_GENCSR_REQUIRED_IF),
 )
 
 

@@ -177,7 +177,7 @@ EXAMPLES = r'''
     user: backup
     key:
       - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 backup1
-      - ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBBQ... backup2
+      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA7Oj56Za+q/c2ufaJKkQqqEgxZXq0OucUdPb5J1UCGF backup2
     options: restrict,command="/usr/local/bin/backup-receive"
     comment: managed by ansible
 
@@ -299,9 +299,8 @@ backup_file:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSH_AUTHKEY_OPTIONS, pick
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import (
-    DEFAULT_PATH,
     AuthKeySpec,
     SshAuthKey,
 )
@@ -328,18 +327,7 @@ def build(module):
 
 
 def main():
-    argument_spec = dict(
-        key=dict(type='raw', aliases=['text'], no_log=False),
-        file=dict(type='path'),
-        path=dict(type='str', default=DEFAULT_PATH),
-        state=dict(type='str', choices=['present', 'absent']),
-        authorize=dict(type='bool'),
-        options=dict(type='str'),
-        comment=dict(type='str'),
-        exclusive=dict(type='bool', default=False),
-        manage_dir=dict(type='bool', default=True),
-        backup=dict(type='bool', default=False),
-    )
+    argument_spec = pick(SSH_AUTHKEY_OPTIONS)
     argument_spec.update(ACCOUNT_OPTIONS)
     module = KeysmithModule(
         argument_spec=argument_spec,

@@ -204,7 +204,7 @@ EXAMPLES = r'''
 
 - name: Show its fingerprint and randomart
   ansible.builtin.debug:
-    msg: "{{ key.fingerprint }}\n{{ key.randomart }}"
+    msg: "{{ key.fingerprint | default('(check mode: no key yet)') }}\n{{ key.randomart | default('') }}"
 
 - name: Replace the key when it does not match, even if it cannot be read any more
   keysmith.accounts.ssh_genkey:
@@ -224,7 +224,7 @@ EXAMPLES = r'''
   keysmith.accounts.ssh_genkey:
     user: alice
     name: yubikey
-    public_key: "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t... alice@token"
+    public_key: "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIEi4DUbHZ5rtQxxOPshYs+X8kFXRdAYQGd8SwOJuyWMfAAAABHNzaDo= alice@token"
 
 - name: Remove a key pair (and its .ppk)
   keysmith.accounts.ssh_genkey:
@@ -311,14 +311,8 @@ reason:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import (
-    KEY_TYPES,
-    PRIVATE_KEY_FORMATS,
-    REGENERATE_CHOICES,
-    KeyPairSpec,
-    SshKeyPair,
-)
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, BACKEND_OPTIONS
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, BACKEND_OPTIONS, SSH_GENKEY_OPTIONS, pick
 
 
 def build(module):
@@ -345,20 +339,7 @@ def build(module):
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type='str'),
-        path=dict(type='path'),
-        type=dict(type='str', choices=list(KEY_TYPES)),
-        bits=dict(type='int', aliases=['size']),
-        passphrase=dict(type='str', no_log=True, aliases=['pass']),
-        comment=dict(type='str'),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        regenerate=dict(type='str', default='partial_idempotence', choices=list(REGENERATE_CHOICES)),
-        private_key_format=dict(type='str', default='auto', choices=list(PRIVATE_KEY_FORMATS)),
-        private_key=dict(type='str', no_log=True),
-        public_key=dict(type='str'),
-        ppk=dict(type='bool', default=False),
-    )
+    argument_spec = pick(SSH_GENKEY_OPTIONS)
     argument_spec.update(ACCOUNT_OPTIONS)
     argument_spec.update(BACKEND_OPTIONS)
     module = KeysmithModule(

@@ -78,10 +78,11 @@ EXAMPLES = r'''
   register: deploy_key
 
 - name: Hand it to another host
-  ansible.posix.authorized_key:
+  keysmith.accounts.ssh_authkey:
     user: deploy
     key: "{{ deploy_key.public_key }}"
   delegate_to: git.example.com
+  become: true
   when: deploy_key['keys'] | length > 0
 '''
 

@@ -16,8 +16,8 @@ version_added: 0.1.0
 description:
   - Generates a certificate signing request (CSR) for a host of a user account, as cPanel's C(SSL::gencsr)
     does, with the same parameters and rules, but idempotently.
-  - B(Note that O(state) is the state or province of the subject, as in cPanel's API, not the usual
-    Ansible C(present)/C(absent).) This module only creates and updates CSRs.
+  - O(state) is the usual Ansible V(present)/V(absent); V(absent) removes the CSR. The state or province
+    of the subject, which cPanel's API calls C(state), is O(province) (see the migration table in C(docs/migration.md)).
   - The CSR is signed with the host's private key, C(~/ssl/keys/HOST.key) by default, which must exist
     first (create it with M(keysmith.accounts.ssl_genkey)). When it does not, the task fails and writes nothing.
   - The CSR is written to C(~/ssl/csrs/HOST.csr) (a wildcard host C(*.example.com) to
@@ -59,13 +59,13 @@ options:
   city:
     description:
       - The city or locality (L).
+      - Required when O(state=present).
     type: str
-    required: true
   company:
     description:
       - The company or organization (O).
+      - Required when O(state=present).
     type: str
-    required: true
   companydivision:
     description:
       - The division or organizational unit (OU). Empty leaves it out of the subject.
@@ -76,15 +76,24 @@ options:
       - The country (C) as exactly two letters, an ISO 3166-1 alpha-2 code such as V(US) or V(DE)
         (case does not matter). A full name such as V(United States), a three-letter code or an unassigned
         code (V(UK), use V(GB) instead) is an error.
+      - Required when O(state=present).
     type: str
-    required: true
+  province:
+    description:
+      - The state or province (ST) of the subject, spelled out in full, such as V(Texas).
+      - An abbreviation (two letters such as V(TX), or two or three capital letters such as V(NSW)) is an error.
+      - cPanel's C(SSL::gencsr) calls this field C(state).
+      - Required when O(state=present).
+    type: str
   state:
     description:
-      - B(The state or province (ST) of the subject), spelled out in full, such as V(Texas).
-      - An abbreviation (two letters such as V(TX), or two or three capital letters such as V(NSW)) is an error.
-      - This is cPanel's name for the field; it is not the Ansible C(present)/C(absent) state.
+      - V(present) - the CSR exists and matches the options (generated or regenerated when it does not).
+      - V(absent) - the CSR at O(path) (by default C(~/ssl/csrs/HOST.csr)) is removed; the key is left alone.
+        Only O(host) (and O(path)) are used.
+      - Any other value is an error; a province name here (cPanel's C(state)) is named as such, with the
+        O(province) option to use instead.
     type: str
-    required: true
+    default: present
   email:
     description:
       - An e-mail address for the subject (emailAddress). Empty leaves it out.
@@ -148,7 +157,7 @@ EXAMPLES = r'''
     company: Example, Inc.
     companydivision: Web
     country: US
-    state: Texas          # the province, spelled out: not present/absent
+    province: Texas       # cPanel's "state"
     email: admin@example.com
     password: "{{ vault_csr_challenge }}"
   become: true
@@ -156,7 +165,14 @@ EXAMPLES = r'''
 
 - name: Show the CSR to send to the certificate authority
   ansible.builtin.debug:
-    msg: "{{ csr.output }}\n{{ csr.csr }}"
+    msg: "{{ csr.output }}\n{{ csr.csr | default('(check mode: the CSR is not generated)') }}"
+
+- name: An ecdsa key for the next host
+  keysmith.accounts.ssl_genkey:
+    user: alice
+    host: example.com
+    type: ecdsa
+  become: true
 
 - name: A CSR with more names, signed with sha384
   keysmith.accounts.ssl_gencsr:
@@ -168,8 +184,16 @@ EXAMPLES = r'''
     city: Berlin
     company: Beispiel GmbH
     country: DE
-    state: Berlin
+    province: Berlin
     digest: sha384
+  become: true
+
+- name: Remove a CSR that is no longer needed
+  keysmith.accounts.ssl_gencsr:
+    user: alice
+    host: old.example.com
+    state: absent
+  become: true
 '''
 
 RETURN = r'''
@@ -177,6 +201,7 @@ output:
   description:
     - V(Certificate Signing Request generated!) (cPanel's text) when a CSR was written,
       V(Certificate Signing Request is up to date.) when nothing changed, and a check mode note otherwise.
+    - With O(state=absent), V(Certificate Signing Request removed.) or V(No Certificate Signing Request to remove.).
   returned: always
   type: str
   sample: Certificate Signing Request generated!
@@ -187,7 +212,7 @@ path:
   sample: /home/alice/ssl/csrs/www.example.com.csr
 key_path:
   description: The private key the CSR is signed with.
-  returned: always
+  returned: when O(state=present)
   type: str
   sample: /home/alice/ssl/keys/www.example.com.key
 host:
@@ -200,6 +225,11 @@ user:
   returned: always
   type: str
   sample: alice
+state:
+  description: The state asked for, V(present) or V(absent).
+  returned: always
+  type: str
+  sample: present
 actions:
   description: What the run did (in check mode, what it would do). Empty when nothing changed.
   returned: always
@@ -213,47 +243,46 @@ csr:
   sample: "-----BEGIN CERTIFICATE REQUEST-----\n...\n-----END CERTIFICATE REQUEST-----\n"
 subject:
   description: The subject's fields by short name, in order.
-  returned: always
+  returned: when O(state=present)
   type: dict
   sample: {"C": "US", "ST": "Texas", "L": "Houston", "O": "Example, Inc.", "OU": "Web",
            "CN": "www.example.com", "emailAddress": "admin@example.com"}
 subject_string:
   description: The subject as C(openssl req -text) prints it (without its quotes).
-  returned: always
+  returned: when O(state=present)
   type: str
   sample: "C = US, ST = Texas, L = Houston, O = Example, Inc., OU = Web, CN = www.example.com, emailAddress = admin@example.com"
 subject_alt_names:
   description: The subjectAltName entries, O(host) first.
-  returned: always
+  returned: when O(state=present)
   type: list
   elements: str
   sample: ["DNS:www.example.com", "DNS:example.com"]
 digest:
   description: The signature digest (null for ed25519 keys).
-  returned: always
+  returned: when O(state=present)
   type: str
   sample: sha256
 key_fingerprint:
   description: SHA-256 of the DER public key, colon-separated hex (as M(keysmith.accounts.ssl_genkey) reports it).
-  returned: when the key exists
+  returned: when O(state=present) and the key exists
   type: str
   sample: "cd:f8:7f:02:97:3b:56:b7:7e:a3:c8:19:11:2d:38:20:26:db:a8:74:fa:2a:b9:b0:e7:9b:03:06:72:17:c4:39"
 key_type:
   description: The key type (V(rsa), V(ecdsa), V(ed25519)).
-  returned: when the key exists
+  returned: when O(state=present) and the key exists
   type: str
   sample: rsa
 key_size:
   description: The key size in bits.
-  returned: when the key exists
+  returned: when O(state=present) and the key exists
   type: int
   sample: 2048
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS
-from ansible_collections.keysmith.accounts.plugins.module_utils._tls.csr import DIGESTS
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSL_GENCSR_OPTIONS, SSL_GENCSR_REQUIRED_IF, pick
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
 
 
@@ -267,7 +296,7 @@ def build(module):
         company=params['company'],
         companydivision=params['companydivision'],
         country=params['country'],
-        state=params['state'],
+        province=params['province'],
         email=params['email'],
         password=params['password'],
         subject_alt_names=params['subject_alt_names'],
@@ -276,28 +305,16 @@ def build(module):
         key_passphrase=params['key_passphrase'],
         path=params['path'],
         follow=params['follow'],
+        state=params['state'],
     )
     return CertificateSigningRequest(spec, check_mode=module.check_mode)
 
 
 def main():
-    argument_spec = dict(
-        host=dict(type='str', required=True),
-        city=dict(type='str', required=True),
-        company=dict(type='str', required=True),
-        companydivision=dict(type='str', default=''),
-        country=dict(type='str', required=True),
-        state=dict(type='str', required=True),
-        email=dict(type='str', default=''),
-        password=dict(type='str', default='', no_log=True),
-        subject_alt_names=dict(type='list', elements='str', default=[]),
-        digest=dict(type='str', default='sha256', choices=list(DIGESTS)),
-        key_path=dict(type='path'),
-        key_passphrase=dict(type='str', no_log=True),
-        path=dict(type='path'),
-    )
+    argument_spec = pick(SSL_GENCSR_OPTIONS)
     argument_spec.update(ACCOUNT_OPTIONS)
-    module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True,
+                            required_if=SSL_GENCSR_REQUIRED_IF)
     run_operation(module, build)
 
 

@@ -184,10 +184,8 @@ public_key:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import REGENERATE_CHOICES
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSL_GENKEY_OPTIONS, pick
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
-from ansible_collections.keysmith.accounts.plugins.module_utils._tls.keys import TLS_KEY_TYPES
 
 
 def build(module):
@@ -208,15 +206,7 @@ def build(module):
 
 
 def main():
-    argument_spec = dict(
-        host=dict(type='str'),
-        path=dict(type='path'),
-        type=dict(type='str', default='rsa', choices=list(TLS_KEY_TYPES)),
-        size=dict(type='int', aliases=['bits']),
-        passphrase=dict(type='str', no_log=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        regenerate=dict(type='str', default='partial_idempotence', choices=list(REGENERATE_CHOICES)),
-    )
+    argument_spec = pick(SSL_GENKEY_OPTIONS)
     argument_spec.update(ACCOUNT_OPTIONS)
     module = KeysmithModule(
         argument_spec=argument_spec,

@@ -54,10 +54,22 @@ def write(path, text):
         handle.write(text)
 
 
+def project_playbook():
+    """The project's playbook as docs/awx.md gives it (step 2): it imports the
+    collection's playbook, so the job runs what the docs tell users to set up."""
+    with open(os.path.join(ROOT, 'docs', 'awx.md')) as handle:
+        text = handle.read()
+    marker = '# playbooks/%s of your project' % PLAYBOOK
+    start = text.index(marker)
+    block = text[start:text.index('```', start)]
+    lines = [line[3:] if line.startswith('   ') else line for line in block.splitlines()]
+    return '\n'.join(lines) + '\n'
+
+
 def make_private_data_dir(base, ident, extravars, collections_path, python):
     """Lay out a private data directory as AWX does for a job."""
     pdd = os.path.join(base, ident)
-    shutil.copy(os.path.join(ROOT, 'playbooks', PLAYBOOK), os.path.join(_mkdir(pdd, 'project'), PLAYBOOK))
+    write(os.path.join(_mkdir(pdd, 'project'), PLAYBOOK), project_playbook())
     write(os.path.join(pdd, 'inventory', 'hosts'),
           'localhost ansible_connection=local ansible_python_interpreter=%s\n' % python)
     write(os.path.join(pdd, 'env', 'extravars'), json.dumps(extravars, indent=2) + '\n')
@@ -194,6 +206,7 @@ def bad_job(base, collections_path, python):
     extravars = {
         'key_name': 'id_bad',
         'key_type': 'dsa-512',
+        'key_bits': 'big',
         'key_passphrase': 'bad-job-passphrase-%s' % secrets.token_hex(4),
         'key_home': home,
     }
@@ -207,8 +220,11 @@ def bad_job(base, collections_path, python):
     check(len(failed) == 1 and failed[0]['event_data'].get('task') == "Check the job's extra vars",
           'the validation task is the one that failed')
     stdout = read(os.path.join(artifacts, 'stdout'))
-    check('Invalid job input' in stdout and 'got dsa-512' in stdout,
-          'stdout has the clear message naming the bad key_type')
+    check('Invalid job input: key_type must be one of rsa, ecdsa, ed25519, got "dsa-512"; '
+          'key_bits must be a whole number or empty, got "big".' in stdout,
+          'stdout names the bad answers (key_type, key_bits) and what they got')
+    check('key_name must' not in stdout and 'key_home must' not in stdout,
+          'stdout does not list the rules of the good answers')
     check(not genkey_results(events) and not os.path.exists(os.path.join(home, '.ssh', 'id_bad')),
           'ssh_genkey did not run and no key was written')
     check(extravars['key_passphrase'] not in all_artifact_text(artifacts) + output,

@@ -21,7 +21,7 @@ import pytest
 from conftest import module_path, run_module, snapshot
 
 PUB = ('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh5c2ZlbGxvd3NoaXBvZnRoZWtleXNtaXRoYWNjb3VudHM rules')
-CSR = dict(host='www.example.com', city='Houston', company='Example Inc', country='US', state='Texas',
+CSR = dict(host='www.example.com', city='Houston', company='Example Inc', country='US', province='Texas',
            email='admin@example.com')
 
 # (id, module, args, expected message part); {d} is the test's directory
@@ -66,7 +66,7 @@ RULES = [
     ('csr-country-long', 'ssl_gencsr', dict(CSR, country='USA'), 'country'),
     ('csr-country-unknown', 'ssl_gencsr', dict(CSR, country='XQ'), 'not an ISO 3166-1 alpha-2 code'),
     ('csr-country-uk', 'ssl_gencsr', dict(CSR, country='UK'), 'not an ISO 3166-1 alpha-2 code'),
-    ('csr-state-abbrev', 'ssl_gencsr', dict(CSR, state='TX'), 'state must be the full name'),
+    ('csr-state-abbrev', 'ssl_gencsr', dict(CSR, province='TX'), 'province must be the full name'),
     ('csr-host-bad', 'ssl_gencsr', dict(CSR, host='-bad-.example.com'), 'host'),
     ('csr-email-bad', 'ssl_gencsr', dict(CSR, email='not-an-email'), 'email must be an e-mail address'),
     ('csr-password-control', 'ssl_gencsr', dict(CSR, password='pass\nword'), 'password must not contain control'),

@@ -115,7 +115,7 @@ OPTIONAL_TASKS = {
         city: Houston
         company: Example Inc
         country: US
-        state: Texas
+        province: Texas
         email: admin@example.com
         password: "{{ pass_csr }}"
       register: r_ssl_gencsr

@@ -34,7 +34,7 @@ SEEDS = {
     'ssh_key_info': 'cPanel API 2 `SSH::listkeys` and `SSH::fetchkey`.',
     'ssl_genkey': 'The key half of cPanel\'s SSL tools: keys live in `~/ssl/keys/HOST.key` as cPanel keeps them '
                   '(UAPI `SSL::generate_key`).',
-    'ssl_gencsr': 'cPanel API 2 `SSL::gencsr` (`city`, `company`, `companydivision`, `country`, `email`, `host`, `state`, '
+    'ssl_gencsr': 'cPanel API 2 `SSL::gencsr` (`city`, `company`, `companydivision`, `country`, `email`, `host`, `state` (here `province`), '
                   '`password`; returns `output` "Certificate Signing Request generated!").',
     'ssl_csr_info': 'cPanel\'s `listcsrs` and `listkeys`.',
     'keypair': 'Tencent Cloud `CreateKeyPair` (`keyName` -> `keyId`, `keyName`, `pubkey`, `secretkey`; the private key is '
@@ -164,7 +164,7 @@ TRY = {
         city: Houston
         company: Example, Inc.
         country: US
-        state: Texas   # the province, not present/absent
+        province: Texas   # cPanel's "state"
         email: admin@example.com
       register: csr
 
@@ -184,7 +184,7 @@ TRY = {
         city: Berlin
         company: Beispiel GmbH
         country: DE
-        state: Berlin
+        province: Berlin
 
     - name: List the keys and CSRs of the account
       keysmith.accounts.ssl_csr_info:

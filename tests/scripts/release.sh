@@ -18,9 +18,11 @@
 #   8. the quick start (docs/quickstart.md) runs as written: check mode, run, rerun changed=0
 #   9. every "try it" playbook of docs/ (after <!-- runnable-example -->) runs
 #  10. tests/awx/run_awx_job.py: job-template playbook through ansible-runner, as AWX
+#  11. `antsibull-docs lint-collection-docs --plugin-docs` on the installed collection
+#      (the ecosystem's own documentation linter: markup, O()/M() references; ~10 s)
 #
 # Environment: VENV (default .venv of the checkout); RELEASE_SKIP="lint awx ..." skips
-# checks by name (ee doc syntax lint links docgen quickstart examples awx);
+# checks by name (ee doc syntax lint links docgen quickstart examples awx antsibull);
 # RELEASE_ONLY="docgen" runs only those (after the install).
 set -euo pipefail
 
@@ -262,6 +264,21 @@ check_awx() {
     fi
 }
 
+# ------------------------------------------------------------------ 11. antsibull-docs lint
+check_antsibull() {
+    say "antsibull-docs lint-collection-docs --plugin-docs (installed collection)"
+    if ! command -v antsibull-docs >/dev/null; then
+        bad "antsibull-docs is not installed (requirements-test.txt; make venv)"
+        return 0
+    fi
+    if (cd "$INSTALL/ansible_collections/keysmith/accounts" && ANSIBLE_COLLECTIONS_PATH="$INSTALL" \
+            antsibull-docs lint-collection-docs --plugin-docs .); then
+        ok "antsibull-docs lint-collection-docs --plugin-docs passes"
+    else
+        bad "antsibull-docs lint-collection-docs reports problems (listed above)"
+    fi
+}
+
 run_check() {  # run_check NAME: run check_NAME unless skipped; a crash is a failure
     skipped "$1" && return 0
     "check_$1" || bad "$1: check did not complete"
@@ -270,7 +287,7 @@ run_check() {  # run_check NAME: run check_NAME unless skipped; a crash is a fai
 start=$(timer)
 [ -n "${RELEASE_ONLY:-}" ] || run_check ee
 if check_install; then
-    for c in ${RELEASE_ONLY:-doc syntax lint links docgen quickstart examples awx}; do run_check "$c"; done
+    for c in ${RELEASE_ONLY:-doc syntax lint links docgen quickstart examples awx antsibull}; do run_check "$c"; done
 fi
 printf '\n==> release checks (%ss)\n' "$(( $(timer) - start ))"
 printf '    %s\n' "${SUMMARY[@]}"

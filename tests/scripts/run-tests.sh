@@ -47,7 +47,7 @@ cd "$ROOT"
 VENV="$ROOT/.venv"
 VPY="$VENV/bin/python"
 STAMP="$VENV/.keysmith-requirements.sha256"
-REQ_FILES=(requirements.txt requirements-test.txt)
+REQ_FILES=(requirements.txt requirements-test.txt tests/constraints.txt)
 COLLECTION_SUBPATH="ansible_collections/keysmith/accounts"
 if [ -z "${PLACE_ROOT:-}" ]; then
     PLACE_ROOT="${TMPDIR:-/tmp}/keysmith-accounts-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"

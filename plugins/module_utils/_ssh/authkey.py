@@ -96,11 +96,11 @@ class AuthKeySpec:
 
     def __init__(self, account, key=None, key_file=None, path=None, state=None, authorize=None,
                  options=None, comment=None, exclusive=False, manage_dir=True, follow=False,
-                 backup=False, key_items=None):
+                 backup=False, wanted=None):
+        # wanted: WantedKeys already read by other specs (provision's items,
+        # each with its own options and comment), instead of key or file.
         self.account = account
-        if key_items is not None and (key is not None or key_file is not None):
-            raise InvalidInput('key_items cannot be given with key or file')
-        if key_items is None and (key is None) == (key_file is None):
+        if wanted is None and (key is None) == (key_file is None):
             raise InvalidInput('exactly one of key (alias text) and file is required')
         self.state = resolve_state(state, authorize)
         if exclusive and self.state != 'present':
@@ -128,8 +128,8 @@ class AuthKeySpec:
         self.backup = backup
         self.warnings = []
         self.wanted = []
-        if key_items is not None:
-            self.wanted = self._dedupe(self.wanted_from_items(key_items))
+        if wanted is not None:
+            self.wanted = self._dedupe(list(wanted))
         if key is not None:
             texts = _key_texts(key)
             self.wanted = self.wanted_from_texts(texts, 'key')
@@ -166,33 +166,6 @@ class AuthKeySpec:
                 comment = self.comment if self.comment is not None else key.comment
                 wanted.append(WantedKey(key, options, comment, source))
         return self._dedupe(wanted)
-
-    @staticmethod
-    def wanted_from_items(items):
-        """Keys with their own options and comment (``provision``'s ``authorized_keys``):
-        ``items`` is a list of (source, key text, options text or None, comment or None).
-        The options and comment of an item apply to every key of its text."""
-        wanted = []
-        for source, text, options_text, comment in items:
-            options = None
-            if options_text is not None:
-                try:
-                    options = parse_options(options_text, lenient=True)
-                except InvalidInput as exc:
-                    raise InvalidInput('%s: options: %s' % (source, exc.msg))
-            if comment is not None and ('\n' in comment or '\r' in comment or '\0' in comment):
-                raise InvalidInput('%s: comment must be a single line' % source)
-            lines = list(iter_key_lines(text))
-            for line_number, line in lines:
-                where = source if len(lines) == 1 else '%s line %d' % (source, line_number)
-                key, line_options = parse_key_text(line, where)
-                chosen = options if options is not None else line_options
-                try:
-                    validate_option_values(chosen)
-                except InvalidInput as exc:
-                    raise InvalidInput('%s: %s' % (where, exc.msg))
-                wanted.append(WantedKey(key, chosen, comment if comment is not None else key.comment, where))
-        return wanted
 
     def _dedupe(self, wanted):
         out = []
@@ -320,8 +293,8 @@ class SshAuthKey:
         elif self.edits.changed:
             plan.add('update' if exists else 'create', spec.path, self._write, self._detail(self.edits))
         elif exists and current.attrs_differ(FILE_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.path,
-                     lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE), '%04o' % FILE_MODE)
+            plan.add_attrs(spec.path, lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE), current,
+                           FILE_MODE, self.tree.uid, self.tree.gid)
         plan.before = data.decode('utf-8', 'replace') if exists else None
         if self.edits is not None and (exists or self.edits.changed):
             plan.after = model.text()
@@ -337,7 +310,7 @@ class SshAuthKey:
         if dir_state is None or not dir_state.exists:
             plan.add('create directory', path, ensure, '%04o' % SSH_DIR_MODE)
         elif dir_state.mode != SSH_DIR_MODE or (self.tree.uid is not None and dir_state.uid != self.tree.uid):
-            plan.add('set mode and owner of', path, ensure, '%04o' % SSH_DIR_MODE)
+            plan.add_attrs(path, ensure, dir_state, SSH_DIR_MODE, self.tree.uid, self.tree.gid)
 
     @staticmethod
     def _detail(edits):

@@ -23,7 +23,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeyLoadError,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan, private_key_values
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk as ppk_format
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
     CryptographyBackend,
@@ -218,6 +218,9 @@ class KeyPairSpec:
             self.import_format = fmt
             self.import_encrypted = encrypted
         if public_key is not None:
+            if private_key_values(public_key):
+                raise InvalidInput('public_key holds a private key; give it as private_key (its public key '
+                                   'is derived from it), or give the public key (the .pub file) as public_key')
             line = PublicKey.from_line(public_key)
             if line.is_certificate:
                 raise InvalidInput('public_key is a certificate (%s), not a public key' % line.key_type)
@@ -278,7 +281,9 @@ class SshKeyPair:
     # ---------------------------------------------------------------- plan
     def plan(self):
         spec = self.spec
-        plan = Plan(spec.path)
+        # A public key alone installs no private key file: the diff names the .pub.
+        plan = Plan(spec.public_path if spec.state == 'present' and spec.importing and spec.import_private is None
+                    else spec.path)
         for text in spec.warnings:
             plan.warn(text)
         if spec.key_type == 'dsa' and spec.state == 'present':
@@ -364,7 +369,8 @@ class SshKeyPair:
                           'comment': self.comment,
                           'fingerprint': '(new key)', 'public_key': '(new key)'}
             if not spec.passphrase:
-                plan.warn(EMPTY_PASSPHRASE_WARNING)
+                # Named: in a loop or a fleet run, which key is the one without a passphrase.
+                plan.warn('%s (key %s)' % (EMPTY_PASSPHRASE_WARNING, spec.path))
             return
         # The existing private key stays: fix its comment, restore the public
         # key and fix attributes. The comment inside an OpenSSH private key
@@ -377,8 +383,8 @@ class SshKeyPair:
             plan.add('update comment of', spec.path, self._private_comment_setter(explicit))
         self._plan_public_file(plan, public, comment)
         if private.attrs_differ(PRIVATE_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.path, self._attr_setter(self.name, PRIVATE_MODE),
-                     '%04o' % PRIVATE_MODE)
+            plan.add_attrs(spec.path, self._attr_setter(self.name, PRIVATE_MODE), private, PRIVATE_MODE,
+                           self.tree.uid, self.tree.gid)
         self.key = PublicKey.from_blob(self.key.key_type, self.key.blob, comment)
         plan.after = self._key_view(self.key)
 
@@ -393,8 +399,8 @@ class SshKeyPair:
             plan.add(what, spec.public_path, self._writer(self.name + '.pub', wanted_line.encode('utf-8'),
                                                           PUBLIC_MODE))
         elif public.attrs_differ(PUBLIC_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.public_path, self._attr_setter(self.name + '.pub', PUBLIC_MODE),
-                     '%04o' % PUBLIC_MODE)
+            plan.add_attrs(spec.public_path, self._attr_setter(self.name + '.pub', PUBLIC_MODE), public,
+                           PUBLIC_MODE, self.tree.uid, self.tree.gid)
 
     @property
     def imported_public_only(self):
@@ -405,8 +411,8 @@ class SshKeyPair:
             plan.add('create directory', ssh_dir.path, lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE),
                      '%04o' % SSH_DIR_MODE)
         elif ssh_dir.mode != SSH_DIR_MODE or (self.tree.uid is not None and ssh_dir.uid != self.tree.uid):
-            plan.add('set mode and owner of', ssh_dir.path,
-                     lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), '%04o' % SSH_DIR_MODE)
+            plan.add_attrs(ssh_dir.path, lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), ssh_dir,
+                           SSH_DIR_MODE, self.tree.uid, self.tree.gid)
 
     def _load_existing(self, private):
         """(loader, encrypted, PublicKey) of the existing private key; ``KeyLoadError`` if unreadable."""
@@ -497,6 +503,9 @@ class SshKeyPair:
             self.key = key
             return None
         summary = '; '.join(drift)
+        if not key.same_key(new) and spec.regenerate not in ('never', 'fail'):
+            plan.warn('%s holds another key (%s); it is replaced by the given key (%s). The old private key '
+                      'is gone unless you have a copy' % (spec.path, key.fingerprint_sha256, new.fingerprint_sha256))
         if spec.regenerate == 'never':
             plan.warn('%s does not match the given key (%s) but regenerate is never: keeping it'
                       % (spec.path, summary))
@@ -547,8 +556,8 @@ class SshKeyPair:
         self.key = PublicKey.from_blob(new.key_type, new.blob, comment)
         self._plan_public_file(plan, public, comment)
         if keep_private and private.attrs_differ(PRIVATE_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.path, self._attr_setter(self.name, PRIVATE_MODE),
-                     '%04o' % PRIVATE_MODE)
+            plan.add_attrs(spec.path, self._attr_setter(self.name, PRIVATE_MODE), private, PRIVATE_MODE,
+                           self.tree.uid, self.tree.gid)
         plan.after = self._key_view(self.key)
 
     def _public_of_private(self, private):
@@ -577,8 +586,8 @@ class SshKeyPair:
         if why is not None:
             plan.add('export', spec.ppk_path, self._ppk_exporter, 'PuTTY format 3, %s' % why)
         elif ppk.attrs_differ(PPK_MODE, self.tree.uid, self.tree.gid):
-            plan.add('set mode and owner of', spec.ppk_path,
-                     self._attr_setter(self.name + ppk_format.PPK_SUFFIX, PPK_MODE), '%04o' % PPK_MODE)
+            plan.add_attrs(spec.ppk_path, self._attr_setter(self.name + ppk_format.PPK_SUFFIX, PPK_MODE), ppk,
+                           PPK_MODE, self.tree.uid, self.tree.gid)
 
     def _crypto_private(self, data):
         """The ``cryptography`` key object of private key bytes."""

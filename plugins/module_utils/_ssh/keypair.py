@@ -38,6 +38,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey impo
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
 
 KEYPAIR_TYPES = ('rsa', 'ecdsa', 'ed25519')
+# openssh: as ssh-keygen writes it; pkcs1: Tencent Cloud's "BEGIN RSA PRIVATE KEY" PEM; pkcs8: "BEGIN PRIVATE KEY".
+KEYPAIR_PRIVATE_KEY_FORMATS = ('openssh', 'pkcs1', 'pkcs8')
 DEFAULT_TYPE = 'rsa'
 DEFAULT_COMMENT = 'generated-by-keysmith'
 PRIVATE_KEY_MODE = 0o600
@@ -56,9 +58,15 @@ class KeypairSpec:
 
     def __init__(self, name=None, key_id=None, state='present', key_type=None, size=None, public_key=None,
                  comment=None, private_key_path=None, owner=None, force=False, registry=DEFAULT_REGISTRY,
-                 backend='auto'):
+                 backend='auto', private_key_format='openssh', task_no_log=False):
         if state not in ('present', 'absent'):
             raise InvalidInput('state must be present or absent, got %r' % (state,))
+        if private_key_format not in KEYPAIR_PRIVATE_KEY_FORMATS:
+            raise InvalidInput('private_key_format must be one of %s, got %r'
+                               % (', '.join(KEYPAIR_PRIVATE_KEY_FORMATS), private_key_format))
+        self.private_key_format = private_key_format
+        # The task has no_log: the private key in the result is hidden by Ansible already.
+        self.task_no_log = bool(task_no_log)
         self.state = state
         self.force = bool(force)
         self.registry = registry
@@ -99,6 +107,8 @@ class KeypairSpec:
                 key_type = DEFAULT_TYPE
             if key_type not in KEYPAIR_TYPES:
                 raise InvalidInput('type must be one of %s, got %r' % (', '.join(KEYPAIR_TYPES), key_type))
+            if private_key_format == 'pkcs1' and key_type == 'ed25519':
+                raise InvalidInput('ed25519 keys cannot be written in the pkcs1 format; use openssh or pkcs8')
             self.key_type = key_type
             self.size, warnings = resolve_bits(key_type, size)
             self.warnings.extend(warnings)
@@ -163,8 +173,8 @@ class Keypair:
 
     def _select_generator(self):
         if self._generator is None:
-            self._generator = select_backend(self.spec.backend_name, self.spec.key_type, 'openssh',
-                                             encrypted=False)
+            self._generator = select_backend(self.spec.backend_name, self.spec.key_type,
+                                             self.spec.private_key_format, encrypted=False)
         return self._generator
 
     def close(self):
@@ -205,6 +215,10 @@ class Keypair:
         plan.after = _diff_view(public_view(self.entry))
         if plan.after is not None and plan.after.get('id') is None:
             plan.after['id'] = '(assigned on creation)'
+        name = spec.name or (self.current.name if self.current is not None else None)
+        if name is not None:
+            # The diff is about one entry, not the whole registry directory.
+            plan.path = self.registry.entry_path(name)
         return plan
 
     def _plan_absent(self, plan):
@@ -331,7 +345,8 @@ class Keypair:
     # ---------------------------------------------------------------- apply
     def _generate(self):
         spec = self.spec
-        private_bytes, key = self._select_generator().generate(spec.key_type, spec.size, None, spec.comment, 'openssh')
+        private_bytes, key = self._select_generator().generate(spec.key_type, spec.size, None, spec.comment,
+                                                               spec.private_key_format)
         self._private_bytes = private_bytes
         self._key = PublicKey.from_blob(key.key_type, key.blob, spec.comment)
         self.entry = self.entry.copy(public_key=self._key.to_line(), fingerprint=self._key.fingerprint_sha256,
@@ -354,10 +369,12 @@ class Keypair:
     def result(self, plan, applied):
         self.close()
         spec = self.spec
-        if applied and self.generated:
+        if applied and spec.state == 'present' and self.entry is not None and plan.changed:
+            # The entry as written: its id is known now.
             plan.after = _diff_view(public_view(self.entry))
-            if spec.private_key_path is None:
-                self.private_key = self._private_bytes.decode('ascii')
+        if applied and self.generated and spec.private_key_path is None:
+            self.private_key = self._private_bytes.decode('ascii')
+            if not spec.task_no_log:
                 plan.warn(PRIVATE_KEY_WARNING % spec.name)
         self._private_bytes = None
         if applied and spec.state == 'present' and self.entry is not None and self.entry.id \

@@ -42,7 +42,7 @@ DIGESTS = ('sha256', 'sha384', 'sha512')
 # The subject, in the order openssl and cPanel write it: (option, short name, OID dotted string).
 SUBJECT_FIELDS = (
     ('country', 'C', '2.5.4.6'),
-    ('state', 'ST', '2.5.4.8'),
+    ('province', 'ST', '2.5.4.8'),
     ('city', 'L', '2.5.4.7'),
     ('company', 'O', '2.5.4.10'),
     ('companydivision', 'OU', '2.5.4.11'),

@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
+
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeyLoadError, NotFound
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import csr as tls_csr
@@ -27,7 +29,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._tls.validate im
     validate_host,
     validate_password,
     validate_path,
-    validate_state,
+    validate_province,
     validate_text,
 )
 
@@ -36,21 +38,46 @@ OUTPUT_UNCHANGED = 'Certificate Signing Request is up to date.'
 OUTPUT_CHECK = 'Certificate Signing Request would be generated (check mode).'
 
 
-class CsrSpec:
-    """The validated form of ``ssl_gencsr``'s options (the seed's names: ``state`` is the province)."""
+STATES = ('present', 'absent')
 
-    def __init__(self, account, host, city, company, country, state, companydivision='', email='',
-                 password='', subject_alt_names=None, digest='sha256', key_path=None, key_passphrase=None,
-                 path=None, follow=False):
+
+def validate_csr_state(state):
+    """``present`` or ``absent``. cPanel's ``state`` is the province, so a value
+    that is not a misspelt present/absent is named as a province."""
+    if state in STATES:
+        return state
+    text = state.strip() if isinstance(state, str) else ''
+    close = difflib.get_close_matches(text.lower(), STATES, n=1, cutoff=0.6)
+    if close:
+        raise InvalidInput('state must be present or absent, got %r (did you mean %s?)' % (state, close[0]))
+    if text:
+        raise InvalidInput('state must be present or absent, got %r. The state or province of the subject '
+                           'is the province option now (cPanel\'s "state"): use province: %s' % (state, text))
+    raise InvalidInput('state must be present or absent, got %r' % (state,))
+
+
+class CsrSpec:
+    """The validated form of ``ssl_gencsr``'s options (cPanel's ``state`` is ``province``)."""
+
+    def __init__(self, account, host, city=None, company=None, country=None, province=None, companydivision='',
+                 email='', password='', subject_alt_names=None, digest='sha256', key_path=None,
+                 key_passphrase=None, path=None, follow=False, state='present'):
         self.account = account
+        self.state = validate_csr_state(state)
         self.host = validate_host(host)
+        self.path = validate_path(path) if path is not None else default_csr_path(account.home, self.host)
+        self.follow = follow
+        if self.state == 'absent':
+            # Removing a CSR needs only where it is.
+            self.key_path = None
+            return
         self.fields = {
             'host': self.host,
             'city': validate_text('city', city, required=True),
             'company': validate_text('company', company, required=True),
             'companydivision': validate_text('companydivision', companydivision, required=False),
             'country': validate_country(country),
-            'state': validate_state(state),
+            'province': validate_province(province),
             'email': validate_email(email),
         }
         self.password = validate_password(password)
@@ -61,10 +88,8 @@ class CsrSpec:
         self.key_path = (validate_path(key_path, 'key_path') if key_path is not None
                          else default_key_path(account.home, self.host))
         self.key_passphrase = key_passphrase or None
-        self.path = validate_path(path) if path is not None else default_csr_path(account.home, self.host)
         if self.path == self.key_path:
             raise InvalidInput('path and key_path must not be the same file')
-        self.follow = follow
         self.subject = tls_csr.subject_tuples(self.fields)
         self.mode = CSR_MODE_WITH_PASSWORD if self.password else CSR_MODE
 
@@ -79,9 +104,9 @@ class CertificateSigningRequest:
         # key, so the CSR is planned for a key that is read when applying.
         self.key_pending = key_pending
         self.location = Location(spec.account, spec.path, spec.follow)
-        self.key_location = Location(spec.account, spec.key_path, spec.follow)
+        self.key_location = Location(spec.account, spec.key_path, spec.follow) if spec.key_path else None
         self.key = None
-        self.digest = spec.digest
+        self.digest = getattr(spec, 'digest', None)
         self.info = None         # CsrInfo of the CSR once known
         self.generated = False
 
@@ -89,6 +114,8 @@ class CertificateSigningRequest:
     def plan(self):
         spec = self.spec
         plan = Plan(spec.path)
+        if spec.state == 'absent':
+            return self._plan_absent(plan)
         tls_keys.require_cryptography('certificate signing requests')
         if not spec.account.exists:
             plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it '
@@ -115,9 +142,21 @@ class CertificateSigningRequest:
             self.info = None
             return self._plan_new(plan, current, 'differs: ' + ', '.join(differences))
         if current.attrs_differ(spec.mode, self.location.tree.uid, self.location.tree.gid):
-            plan.add('set mode and owner of', spec.path, lambda: self.location.set_attrs(spec.mode),
-                     '%04o' % spec.mode)
+            plan.add_attrs(spec.path, lambda: self.location.set_attrs(spec.mode), current, spec.mode,
+                           self.location.tree.uid, self.location.tree.gid)
         plan.after = self.info.view()
+        return plan
+
+    def _plan_absent(self, plan):
+        spec = self.spec
+        if not spec.account.exists:
+            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it' % spec.account.name)
+            return plan
+        current = self.location.read()
+        if current.exists:
+            plan.before = {'path': spec.path, 'state': 'present'}
+            plan.after = {'path': spec.path, 'state': 'absent'}
+            plan.add('remove', spec.path, self.location.remove)
         return plan
 
     def _load_key(self, plan):
@@ -174,11 +213,18 @@ class CertificateSigningRequest:
         spec = self.spec
         result = {
             'path': spec.path,
-            'key_path': spec.key_path,
             'host': spec.host,
             'user': spec.account.name,
+            'state': spec.state,
             'actions': plan.describe(),
         }
+        if spec.state == 'present':
+            result['key_path'] = spec.key_path
+        else:
+            result['output'] = (('Certificate Signing Request removed.' if applied
+                                 else 'Certificate Signing Request would be removed (check mode).')
+                                if plan.changed else 'No Certificate Signing Request to remove.')
+            return result
         if self.generated:
             plan.after = self.info.view()
             result['output'] = OUTPUT_GENERATED

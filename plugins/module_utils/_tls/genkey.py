@@ -88,8 +88,8 @@ class TlsKey:
                           'fingerprint': '(new key)'}
             return plan
         if current.attrs_differ(KEY_MODE, self.location.tree.uid, self.location.tree.gid):
-            plan.add('set mode and owner of', spec.path, lambda: self.location.set_attrs(KEY_MODE),
-                     '%04o' % KEY_MODE)
+            plan.add_attrs(spec.path, lambda: self.location.set_attrs(KEY_MODE), current, KEY_MODE,
+                           self.location.tree.uid, self.location.tree.gid)
         plan.after = self._view()
         return plan
 

@@ -54,7 +54,7 @@ COUNTRY_HINTS = {'UK': 'GB', 'EL': 'GR'}
 MAX_LENGTHS = {
     'host': 64,            # ub-common-name: the host is the CN
     'city': 128,           # ub-locality-name
-    'state': 128,          # ub-state-name
+    'province': 128,       # ub-state-name
     'company': 64,         # ub-organization-name
     'companydivision': 64,  # ub-organizational-unit-name
     'email': 128,          # ub-emailaddress-length
@@ -151,12 +151,12 @@ def validate_country(value):
     return code
 
 
-def validate_state(value):
+def validate_province(value):
     """The full name of the state or province; an abbreviation is an error."""
-    text = validate_text('state', value, required=True)
+    text = validate_text('province', value, required=True)
     letters = text.replace('.', '')
     if len(letters) <= 2 or (len(letters) <= 3 and letters.isalpha() and letters.isupper()):
-        raise InvalidInput('state must be the full name of the state or province (for example Texas), '
+        raise InvalidInput('province must be the full name of the state or province (for example Texas), '
                            'not an abbreviation: got %r' % text)
     return text
 

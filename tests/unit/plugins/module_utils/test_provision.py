@@ -135,7 +135,7 @@ def ssl_entry(tmp_path, key_type='rsa'):
     return [{
         'name': ME,
         'home': str(tmp_path / 'tlshome'),
-        'ssl': [{'host': 'alice.example.com', 'country': 'US', 'state': 'Texas', 'city': 'Houston',
+        'ssl': [{'host': 'alice.example.com', 'country': 'US', 'province': 'Texas', 'city': 'Houston',
                  'company': 'Example', 'subject_alt_names': ['www.alice.example.com'], 'key_type': key_type}],
     }]
 

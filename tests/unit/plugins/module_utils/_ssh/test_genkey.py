@@ -41,6 +41,10 @@ def run(tmp_path, check_mode=False, **options):
     return plan, operation.result(plan, not check_mode)
 
 
+def security_risk(plan):
+    return [text for text in plan.warnings if text.startswith('SECURITY RISK')]
+
+
 def ssh_dir(tmp_path):
     return tmp_path / 'home' / '.ssh'
 
@@ -97,7 +101,7 @@ def test_generate_check_mode_then_real_then_idempotent(tmp_path):
     derived = subprocess.check_output(['ssh-keygen', '-y', '-P', 'test passphrase', '-f', str(private)])
     assert derived.split()[:2] == result2['public_key'].encode().split()[:2]
     assert result2['type'] == 'ed25519' and result2['size'] == 256
-    assert EMPTY_PASSPHRASE_WARNING not in plan2.warnings
+    assert not security_risk(plan2)
     assert 'PRIVATE' not in repr(result2) and 'test passphrase' not in repr(result2)
 
     plan3, result3 = run(tmp_path, key_type='ed25519', passphrase='test passphrase', comment='t@example')
@@ -108,9 +112,10 @@ def test_generate_check_mode_then_real_then_idempotent(tmp_path):
 
 def test_empty_passphrase_warns_only_when_generating(tmp_path):
     plan, _result = run(tmp_path, key_type='ed25519')
-    assert EMPTY_PASSPHRASE_WARNING in plan.warnings
+    # cPanel's text, naming the key
+    assert security_risk(plan) == ['%s (key %s)' % (EMPTY_PASSPHRASE_WARNING, ssh_dir(tmp_path) / 'id_test')]
     plan2, _result = run(tmp_path, key_type='ed25519')
-    assert not plan2.changed and EMPTY_PASSPHRASE_WARNING not in plan2.warnings
+    assert not plan2.changed and not security_risk(plan2)
 
 
 def test_drift_policies(tmp_path):
@@ -281,6 +286,11 @@ def test_import_over_another_key_follows_regenerate(tmp_path):
     plan, result = run(tmp_path, private_key=private)
     assert [a.kind for a in plan.actions] == ['import'] and 'another key' in plan.actions[0].detail
     assert result['public_key'] == public
+    # Replacing another key is said, with both fingerprints (the old private key is gone).
+    replaced = [w for w in plan.warnings if 'holds another key' in w]
+    assert len(replaced) == 1 and first['fingerprint'] in replaced[0] and PublicKeyFp(public) in replaced[0]
+    # The same key again: no warning.
+    assert not [w for w in run(tmp_path, private_key=private)[0].warnings if 'holds another key' in w]
     # Same key in another format: drift, replaced under partial_idempotence.
     pem, _pem_public = keygen(tmp_path, 'pem', key_type='ecdsa', fmt='PEM')
     run(tmp_path, private_key=pem)
@@ -300,6 +310,8 @@ def test_import_public_key_alone(tmp_path):
     plan, result = run(tmp_path, public_key=public)
     assert [a.kind for a in plan.actions] == ['create directory', 'import']
     assert 'Installed the ed25519 public key' in result['reason']
+    # The diff is named after the file it installs, the .pub (there is no private key file).
+    assert plan.diff()['before_header'] == str(ssh_dir(tmp_path) / 'id_test.pub')
     assert sorted(os.listdir(str(ssh_dir(tmp_path)))) == ['id_test.pub']
     assert not run(tmp_path, public_key=public)[0].changed
     with pytest.raises(InvalidInput, match='ppk needs a private key'):

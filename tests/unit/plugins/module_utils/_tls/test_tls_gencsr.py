@@ -29,7 +29,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey impo
 
 HOST = 'www.example.com'
 SEED = dict(host=HOST, city='Houston', company='Example, Inc.', companydivision='Web Team', country='US',
-            state='Texas', email='admin@example.com', password='')
+            province='Texas', email='admin@example.com', password='')
 
 
 def make_key(account, run_op, host=HOST, **options):
@@ -114,7 +114,7 @@ def test_challenge_password(account, run_op, openssl):
 
 @pytest.mark.parametrize('change, what', [
     (dict(city='Dallas'), 'subject'),
-    (dict(state='Oklahoma'), 'subject'),
+    (dict(province='Oklahoma'), 'subject'),
     (dict(company='Other'), 'subject'),
     (dict(companydivision=''), 'subject'),
     (dict(country='CA'), 'subject'),
@@ -182,7 +182,7 @@ def test_missing_key_in_check_mode_warns(account, run_op):
 @pytest.mark.parametrize('change, message', [
     (dict(country='USA'), 'exactly two letters'),
     (dict(country='United States'), 'not the full name'),
-    (dict(state='TX'), 'not an abbreviation'),
+    (dict(province='TX'), 'not an abbreviation'),
     (dict(host='not a host'), 'valid domain or subdomain'),
     (dict(host='192.0.2.1'), 'not an IP address'),
     (dict(city=''), 'city is required'),
@@ -241,3 +241,48 @@ def test_symlinked_csr_dir_is_refused(account, run_op, tmp_path):
     with pytest.raises(UnsafePath, match='symbolic link'):
         run_op(gencsr(account))
     assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize('state, message', [
+    # cPanel's name for the province: the error names the province option
+    ('Texas', r"state must be present or absent, got 'Texas'\. .*province option.*use province: Texas"),
+    ('New South Wales', 'use province: New South Wales'),
+    ('presnt', r'did you mean present\?'),
+    ('Absent ', r'did you mean absent\?'),
+    ('', 'state must be present or absent'),
+])
+def test_state_is_present_or_absent(account, state, message):
+    with pytest.raises(InvalidInput, match=message):
+        gencsr(account, state=state)
+
+
+def test_state_present_is_not_a_province(account, run_op, openssl):
+    # Before 1.0, state=present wrote a CSR with ST = present.
+    make_key(account, run_op)
+    plan, result = run_op(gencsr(account, state='present'))
+    assert result['subject']['ST'] == 'Texas'
+    assert 'ST = present' not in verify(openssl, result['path'])
+
+
+def test_absent_removes_the_csr_only(account, run_op, snapshot, tmp_path):
+    make_key(account, run_op)
+    run_op(gencsr(account))
+    absent = dict(host=HOST, state='absent')
+    before = snapshot(tmp_path / 'home')
+    plan, result = run_op(CertificateSigningRequest(CsrSpec(account, **absent)), check_mode=True)
+    assert plan.changed and plan.describe() == ['remove %s' % csr_file(account)]
+    assert 'would be removed' in result['output']
+    assert snapshot(tmp_path / 'home') == before
+    plan, result = run_op(CertificateSigningRequest(CsrSpec(account, **absent)))
+    assert plan.changed and result['output'] == 'Certificate Signing Request removed.'
+    assert result['state'] == 'absent' and 'key_path' not in result
+    assert not os.path.exists(csr_file(account))
+    assert os.path.exists(os.path.join(account.home, 'ssl', 'keys', HOST + '.key'))
+    plan, result = run_op(CertificateSigningRequest(CsrSpec(account, **absent)))
+    assert not plan.changed and result['output'] == 'No Certificate Signing Request to remove.'
+
+
+def test_absent_needs_only_the_host(account, run_op):
+    # No subject, no key, no cryptography needed to remove a CSR that is not there.
+    plan, _result = run_op(CertificateSigningRequest(CsrSpec(account, HOST, state='absent')))
+    assert not plan.changed

@@ -13,7 +13,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr impo
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.info import InfoSpec, SslInfo
 
-SEED = dict(city='Houston', company='Example', country='US', state='Texas')
+SEED = dict(city='Houston', company='Example', country='US', province='Texas')
 
 
 def setup_files(account, run_op):

@@ -23,7 +23,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._tls.validate im
     validate_email,
     validate_host,
     validate_password,
-    validate_state,
+    validate_province,
     validate_text,
 )
 
@@ -65,19 +65,19 @@ def test_country_bad(value, message):
 
 
 @pytest.mark.parametrize('value', ['Texas', 'New South Wales', 'Baden-Württemberg', 'Goa', 'Île-de-France'])
-def test_state_full_names(value):
-    assert validate_state(value) == value
+def test_province_full_names(value):
+    assert validate_province(value) == value
 
 
 @pytest.mark.parametrize('value', ['TX', 'tx', 'Tx', 'NSW', 'BW', 'N.Y.', 'T'])
-def test_state_abbreviations_are_errors(value):
+def test_province_abbreviations_are_errors(value):
     with pytest.raises(InvalidInput, match='full name of the state or province.*not an abbreviation'):
-        validate_state(value)
+        validate_province(value)
 
 
-def test_state_required():
-    with pytest.raises(InvalidInput, match='state is required'):
-        validate_state('  ')
+def test_province_required():
+    with pytest.raises(InvalidInput, match='province is required'):
+        validate_province('  ')
 
 
 @pytest.mark.parametrize('value, expected', [
