@@ -24,6 +24,7 @@ import stat
 import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
+    InvalidInput,
     KeysmithError,
     LockTimeout,
     NotFound,
@@ -144,6 +145,13 @@ class DirState:
         self.mode = mode
         self.uid = uid
         self.gid = gid
+
+
+def check_lock_timeout(seconds):
+    """``lock_timeout`` as given by a task: seconds, 0 or more."""
+    if seconds is not None and seconds < 0:
+        raise InvalidInput('lock_timeout must be 0 or more seconds, got %r' % (seconds,))
+    return seconds
 
 
 def set_lock_timeout(seconds):
