@@ -473,6 +473,14 @@ class Tree:
         os.close(fd)
         return True
 
+    def check_base(self, owner_name=None):
+        """``NotFound`` now, while planning, when a write would fail for a
+        missing base (a user without a home): check mode predicts the failure."""
+        if self.create_base or self.base_exists():
+            return
+        raise NotFound('directory %s does not exist%s' % (
+            self.base, ' (the home of %s)' % owner_name if owner_name else ''), path=self.base)
+
     def dir_state(self, parts):
         path = self.path(parts)
         fd = self._walk(parts)
@@ -484,14 +492,15 @@ class Tree:
             os.close(fd)
         return DirState(path, True, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
 
-    def read(self, parts, name):
-        """The current state of file ``name`` in the directory at ``parts``."""
+    def read(self, parts, name, limit=MAX_READ_BYTES):
+        """The current state of file ``name`` in the directory at ``parts``
+        (``UnsafePath`` when it holds more than ``limit`` bytes)."""
         path = self.path(parts, name)
         dir_fd = self._walk(parts)
         if dir_fd is None:
             return FileState(path)
         try:
-            return self._read_in(dir_fd, name, path)
+            return self._read_in(dir_fd, name, path, limit)
         finally:
             os.close(dir_fd)
 
@@ -501,7 +510,7 @@ class Tree:
         the very directory it then writes to."""
         return self._read_in(dir_fd, name, self.path(parts, name))
 
-    def _open_existing(self, dir_fd, name, path):
+    def _open_existing(self, dir_fd, name, path, limit=MAX_READ_BYTES):
         """Open existing file ``name`` for reading after the safety checks.
 
         Returns ``(fd, stat)``, or ``(None, None)`` when it does not exist.
@@ -541,19 +550,19 @@ class Tree:
                 # /etc/shadow) or make a write land in two places.
                 raise UnsafePath('%s has %d hard links; refusing to use it' % (path, st.st_nlink), path=path)
             self._check_owner(st, path)
-            if st.st_size > MAX_READ_BYTES:
-                raise UnsafePath('%s is larger than %d bytes' % (path, MAX_READ_BYTES), path=path)
+            if st.st_size > limit:
+                raise UnsafePath('%s is larger than %d bytes' % (path, limit), path=path)
         except BaseException:
             os.close(fd)
             raise
         return fd, st
 
-    def _read_in(self, dir_fd, name, path):
-        fd, st = self._open_existing(dir_fd, name, path)
+    def _read_in(self, dir_fd, name, path, limit=MAX_READ_BYTES):
+        fd, st = self._open_existing(dir_fd, name, path, limit)
         if fd is None:
             return FileState(path)
         try:
-            data = read_fd(fd, path=path)
+            data = read_fd(fd, limit, path)
         finally:
             os.close(fd)
         return FileState(path, True, data, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)

@@ -60,11 +60,16 @@ def resolve_path(account, path):
         path = DEFAULT_PATH
     if '\n' in path or '\0' in path:
         raise InvalidInput('path must not contain a newline or NUL byte')
-    if path == '~' or path.startswith('~/'):
+    in_home = path == '~' or path.startswith('~/')
+    if in_home:
         path = os.path.join(account.home, path[2:])
     elif not os.path.isabs(path):
         raise InvalidInput('path must be absolute or start with ~/ (the account\'s home), got %r' % path)
     path = os.path.normpath(path)
+    if in_home and not path.startswith(os.path.normpath(account.home).rstrip('/') + '/'):
+        # ~/../.. would name a file outside the home while reading as one in it.
+        raise InvalidInput('path %r leaves the home of %s; give an absolute path for a file elsewhere'
+                           % (path, account.name))
     if path.endswith('/') or os.path.basename(path) in ('', '.', '..'):
         raise InvalidInput('path %r does not name a file' % path)
     return path

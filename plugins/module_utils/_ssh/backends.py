@@ -21,9 +21,11 @@ __metaclass__ = type
 
 import base64
 import binascii
+import errno
 import os
 import re
 import shutil
+import stat
 import struct
 import subprocess
 import tempfile
@@ -705,11 +707,55 @@ def find_executable(name, path=None):
 _ASKPASS_SCRIPT = '#!/bin/sh\nprintf \'%%s\\n\' "$%s"\n' % ASKPASS_ENV
 
 
+def _private_base():
+    """``<tmp>/keysmith-private-<euid>``: 0700, owned by the running user.
+
+    Temporary private key material lives in ``<pid>-*`` directories below it,
+    so a module killed before its cleanup leaves nothing anywhere else, and the
+    next run removes what a dead process left (``_sweep_private``). None when
+    the name is taken by someone else (a world-writable /tmp): then a plain
+    private ``mkdtemp`` is used.
+    """
+    base = os.path.join(tempfile.gettempdir(), 'keysmith-private-%d' % os.geteuid())
+    try:
+        os.mkdir(base, 0o700)
+    except OSError as exc:
+        if exc.errno != errno.EEXIST:
+            return None
+    st = os.lstat(base)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) != 0o700:
+        return None
+    return base
+
+
+def _sweep_private(base):
+    """Remove the directories of runs whose process is gone."""
+    for name in os.listdir(base):
+        pid = name.split('-', 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue  # alive (EPERM: another user's process)
+        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+
+
 class _PrivateDir:
-    """A 0700 temporary directory removed (with its content) on exit."""
+    """A 0700 temporary directory removed (with its content) on exit; below
+    ``<tmp>/keysmith-private-<euid>``, where the next run removes it if this
+    process is killed first."""
 
     def __enter__(self):
-        self.path = tempfile.mkdtemp(prefix='keysmith-')
+        base = _private_base()
+        if base is not None:
+            _sweep_private(base)
+            self.path = tempfile.mkdtemp(prefix='%d-' % os.getpid(), dir=base)
+        else:
+            self.path = tempfile.mkdtemp(prefix='keysmith-')
         os.chmod(self.path, 0o700)
         return self
 
