@@ -90,9 +90,9 @@ _PKCS8_LABELS = (b'PRIVATE KEY', b'ENCRYPTED PRIVATE KEY')
 # file must not keep root busy for hours. The caps are far above what real
 # keys use (ssh-keygen -a defaults to 16 rounds, OpenSSL to 2048 PBKDF2
 # iterations) and keep one derivation within seconds (bcrypt 500 rounds about
-# 6 s, PBKDF2-SHA256 10 million about 6 s, scrypt at most 256 MiB).
+# 6 s, PBKDF2-SHA256 5 million about 3 s, scrypt at most 256 MiB).
 MAX_BCRYPT_ROUNDS = 500
-MAX_PBKDF_ITERATIONS = 10 * 1000 * 1000
+MAX_PBKDF_ITERATIONS = 5 * 1000 * 1000
 MAX_SCRYPT_MEMORY = 256 * 1024 * 1024
 MAX_SCRYPT_WORK = 1024 * 1024 * 1024
 
