@@ -13,8 +13,12 @@ directories the attacks aim at are compared before and after (content, owner,
 mode, link count, mtime); module runs are bounded (time) and measured (peak
 RSS from ``wait4``).
 
-Figures (2 cores, the last run; printed by ``test_zz_figures`` as a warning):
-see ``FIGURES_NOTE`` below and docs/architecture.md.
+Figures (printed by ``test_zz_figures`` as a warning in the summary): 73
+attacks, 38 raced runs (rename-exchange loops, files grown while read), max
+RSS 89.5 MiB and max 2.3 s per module run under hostile files, 22 s for the
+file on 2 cores (``FIGURES_NOTE``). Before the hardening 23 of its 24 tests
+failed (the one that passed: ``ssh_key_info`` was already refusing a linked
+directory) and one module run peaked at 1.5 GiB.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -44,8 +48,9 @@ import pytest
 
 from conftest import COLLECTIONS, PYTHON, _args_file, module_env, module_path, snapshot
 
-FIGURES_NOTE = ('last run: 60 attacks, 64 raced runs, max RSS 105 MiB, max 2.1 s per module run '
-                '(hostile files), suite about 30 s')
+FIGURES_NOTE = ('last run: 73 attacks, 38 raced runs, max RSS 89.5 MiB, max 2.3 s per module run '
+                '(hostile files), suite 22 s on 2 cores; before the hardening 23 of these 24 tests '
+                'failed and a module run peaked at 1.5 GiB RSS')
 
 FIG = {'attacks': 0, 'raced_runs': 0, 'max_rss_kib': 0, 'max_seconds': 0.0}
 RSS_LIMIT_MIB = 256
@@ -427,7 +432,6 @@ def test_openssh_bcrypt_rounds_patched(accounts, keys, backend):
 
 _KDF_SCRIPT = r'''
 import sys
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import TooExpensive
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import select_backend
 data = open(sys.argv[2], 'rb').read()
@@ -436,7 +440,9 @@ try:
         ppk.PpkFile(data).private_blob('secret-k15')
     else:
         select_backend('cryptography', private_bytes=data).load_private(data, 'secret-k15')
-except TooExpensive as exc:
+except Exception as exc:  # the cap's error by name: before the fix it does not exist
+    if type(exc).__name__ != 'TooExpensive':
+        raise
     print('refused: ' + exc.msg)
     sys.exit(0)
 print('derived')
