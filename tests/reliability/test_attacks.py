@@ -488,8 +488,8 @@ def test_ppk_argon2_cost_patched(tmp_path):
     data = subprocess.run([PYTHON, '-c', script], env=module_env(), stdout=subprocess.PIPE, check=True).stdout
     text = data.decode()
     assert 'Argon2-Memory: 8192' in text and 'Argon2-Passes: 13' in text
-    text = text.replace('Argon2-Memory: 8192', 'Argon2-Memory: 1048576').replace('Argon2-Passes: 13',
-                                                                                  'Argon2-Passes: 1000')
+    text = text.replace('Argon2-Memory: 8192', 'Argon2-Memory: 1048576')
+    text = text.replace('Argon2-Passes: 13', 'Argon2-Passes: 1000')
     assert 'Argon2' in _kdf_check('ppk', text.encode(), tmp_path)
 
 
