@@ -55,3 +55,13 @@ class WrongPassphrase(KeyLoadError):
 class Conflict(KeysmithError):
     """The current state conflicts with the task and no option allows fixing it
     (``regenerate: fail``, an imported key differing without ``force``, ...)."""
+
+
+class LockTimeout(KeysmithError):
+    """A lock another process holds (possibly the account itself) was not
+    released within the task's ``lock_timeout``."""
+
+
+class TooExpensive(KeyLoadError):
+    """A key file asks for a key-derivation cost (rounds, memory) beyond what
+    any real key uses: refused before spending it."""

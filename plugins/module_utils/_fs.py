@@ -19,11 +19,14 @@ import contextlib
 import errno
 import fcntl
 import os
+import pwd
 import stat
 import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
+    InvalidInput,
     KeysmithError,
+    LockTimeout,
     NotFound,
     UnsafePath,
 )
@@ -32,9 +35,89 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
 # is not a file this collection manages.
 MAX_READ_BYTES = 64 * 1024 * 1024
 
+# How long a module waits for an flock another process holds (the account can
+# hold one on its own ~/.ssh forever); modules with a lock_timeout option set it.
+DEFAULT_LOCK_TIMEOUT = 60
+
+# Symbolic links followed on the way to a trusted directory (as the kernel's 40).
+_MAX_SYMLINKS = 40
+
 _NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
 _DIRECTORY = getattr(os, 'O_DIRECTORY', 0)
 _CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
+
+
+def _user_can_read(uid, st):
+    """Whether account ``uid`` may read the file of stat ``st`` (mode bits)."""
+    if uid == 0:
+        return True
+    if st.st_uid == uid:
+        return bool(st.st_mode & stat.S_IRUSR)
+    try:
+        entry = pwd.getpwuid(uid)
+        groups = set(os.getgrouplist(entry.pw_name, entry.pw_gid))
+    except KeyError:
+        groups = set()
+    if st.st_gid in groups:
+        return bool(st.st_mode & stat.S_IRGRP)
+    return bool(st.st_mode & stat.S_IROTH)
+
+
+def read_named_file(path, limit=MAX_READ_BYTES):
+    """The bytes of a file a task names by path (``ssh_authkey file=``), or
+    None when it does not exist.
+
+    Its directory is reached by the trust walk; the file itself is opened
+    without following a symbolic link and must be a regular file. When an
+    account (not root) controls the directory, it could have hard-linked any
+    file there: the file must then be one that account can read itself, so
+    root never discloses what the account could not see.
+    """
+    path = os.path.normpath(path)
+    directory, name = os.path.dirname(path), os.path.basename(path)
+    dir_fd = open_trusted_dir(directory, any_owner=True)
+    if dir_fd is None:
+        return None
+    try:
+        controllers = set()
+        dir_st = os.fstat(dir_fd)
+        if dir_st.st_uid not in (0, os.geteuid()):
+            controllers.add(dir_st.st_uid)
+        try:
+            lst = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise KeysmithError('cannot inspect %s: %s' % (path, exc.strerror), path=path)
+        if stat.S_ISLNK(lst.st_mode):
+            raise UnsafePath('%s is a symbolic link; refusing to follow it (name the file it points to)'
+                             % path, path=path)
+        if not stat.S_ISREG(lst.st_mode):
+            raise UnsafePath('%s is not a regular file' % path, path=path)
+        try:
+            fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0)
+                         | getattr(os, 'O_NOCTTY', 0), dir_fd=dir_fd)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise KeysmithError('cannot open %s: %s' % (path, exc.strerror), path=path)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise UnsafePath('%s is not a regular file' % path, path=path)
+            for uid in controllers:
+                if not _user_can_read(uid, st):
+                    raise UnsafePath('%s lies in a directory of uid %d, who cannot read it (mode %04o, owner uid '
+                                     '%d): it could be a planted link to a file that account must not see; '
+                                     'refusing to read it' % (path, uid, stat.S_IMODE(st.st_mode), st.st_uid),
+                                     path=path)
+            if st.st_size > limit:
+                raise UnsafePath('%s is larger than %d bytes' % (path, limit), path=path)
+            return read_fd(fd, limit, path)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(dir_fd)
 
 
 class FileState:
@@ -64,15 +147,209 @@ class DirState:
         self.gid = gid
 
 
-def read_fd(fd):
-    """All bytes from an open file descriptor."""
+def check_lock_timeout(seconds):
+    """``lock_timeout`` as given by a task: seconds, 0 or more."""
+    if seconds is not None and seconds < 0:
+        raise InvalidInput('lock_timeout must be 0 or more seconds, got %r' % (seconds,))
+    return seconds
+
+
+def set_lock_timeout(seconds):
+    """The lock wait of this process (a module's ``lock_timeout`` option)."""
+    global DEFAULT_LOCK_TIMEOUT  # pylint: disable=global-statement
+    if seconds is not None:
+        DEFAULT_LOCK_TIMEOUT = seconds
+
+
+def read_fd(fd, limit=MAX_READ_BYTES, path=None):
+    """The bytes of an open file descriptor, at most ``limit``.
+
+    The limit holds while reading: a file the account grows after ``fstat``
+    stops the read at ``limit`` bytes and fails (``UnsafePath``) instead of
+    filling memory.
+    """
     chunks = []
+    total = 0
     while True:
-        chunk = os.read(fd, 1024 * 1024)
+        chunk = os.read(fd, min(1024 * 1024, limit + 1 - total))
         if not chunk:
             break
         chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise UnsafePath('%s is larger than %d bytes' % (path or 'the file', limit), path=path)
     return b''.join(chunks)
+
+
+def read_head(fd, size):
+    """At most the first ``size`` bytes of an open file descriptor."""
+    chunks = []
+    total = 0
+    while total < size:
+        chunk = os.read(fd, size - total)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b''.join(chunks)
+
+
+def wait_for_lock(fd, path, timeout=None):
+    """Take an exclusive ``flock`` on ``fd``, waiting at most ``timeout`` seconds.
+
+    The account owns the directories locked and can hold a lock forever; a
+    bounded wait turns that into a clear error (``LockTimeout``) naming the lock.
+    """
+    if timeout is None:
+        timeout = DEFAULT_LOCK_TIMEOUT
+    deadline = time.monotonic() + max(timeout, 0)
+    delay = 0.01
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+        now = time.monotonic()
+        if now >= deadline:
+            raise LockTimeout('timed out after %s seconds waiting for the lock (flock) on %s: another process '
+                              'holds it (for example the account, with flock %s); retry later or raise '
+                              'lock_timeout' % (timeout, path, path), path=path)
+        time.sleep(min(delay, deadline - now))
+        delay = min(delay * 2, 0.5)
+
+
+def _writable_by_others(st):
+    """Whether someone other than the owner (and root's group) may change the
+    entries of directory ``st``: a sticky bit keeps them from renaming or
+    removing entries they do not own (``/tmp``)."""
+    if st.st_mode & stat.S_ISVTX:
+        return False
+    return bool(st.st_mode & stat.S_IWOTH or (st.st_mode & stat.S_IWGRP and st.st_gid != 0))
+
+
+def open_trusted_dir(path, owners=None, create=False, create_mode=0o700, final_link=True, any_owner=False):
+    """Open directory ``path`` walking from ``/`` with a descriptor per level.
+
+    The trust rule: each directory on the way must be owned by root or the
+    user running the module, and not writable by others (unless sticky), until
+    the walk enters a directory owned by one of ``owners`` (the account); from
+    there on every directory must be owned by root, the running user or the
+    account. A symbolic link is followed only where nobody but root (or the
+    running user) could have planted it: owned by them, in a directory the rule
+    trusts, before any account-owned level. Every component is opened with
+    ``O_NOFOLLOW`` relative to the previous descriptor, so nothing is resolved
+    by path again between the check and the use.
+
+    Returns the fd (caller closes), or None when a component is missing
+    (``create``: missing components are made, the last one with
+    ``create_mode``, intermediate ones with 0755). ``final_link`` False
+    refuses a symbolic link as the last component even where one is trusted.
+    ``any_owner`` (reading only, ``read_named_file``): directories of any
+    owner are accepted, the walk then counts as inside an account's tree.
+    """
+    if not os.path.isabs(path):
+        raise UnsafePath('%r is not an absolute path' % path)
+    trusted_uids = set([0, os.geteuid()])
+    account_uids = set(owners or ()) - trusted_uids
+    pending = [p for p in os.path.normpath(path).split('/') if p]
+    pending.reverse()
+    fd = os.open('/', os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    current = '/'
+    in_account_tree = False
+    links = 0
+    try:
+        st = os.fstat(fd)
+        while pending:
+            part = pending.pop()
+            if part == '..':
+                # Only from a resolved symlink target: go back up by path of
+                # the trusted walk, re-walking from the root.
+                parent = os.path.dirname(current.rstrip('/')) or '/'
+                pending.extend(reversed([p for p in parent.split('/') if p]))
+                os.close(fd)
+                fd = os.open('/', os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+                current = '/'
+                in_account_tree = False
+                st = os.fstat(fd)
+                continue
+            if part == '.':
+                continue
+            child_path = os.path.join(current, part)
+            try:
+                child = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    if not create:
+                        os.close(fd)
+                        fd = None
+                        return None
+                    try:
+                        os.mkdir(part, create_mode if not pending else 0o755, dir_fd=fd)
+                    except OSError as mkexc:
+                        if mkexc.errno != errno.EEXIST:
+                            raise KeysmithError('cannot create %s: %s' % (child_path, mkexc.strerror),
+                                                path=child_path)
+                    pending.append(part)
+                    continue
+                if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                    raise KeysmithError('cannot open directory %s: %s' % (child_path, exc.strerror),
+                                        path=child_path)
+                try:
+                    lst = os.stat(part, dir_fd=fd, follow_symlinks=False)
+                except OSError as exc2:
+                    if exc2.errno == errno.ENOENT:
+                        pending.append(part)
+                        continue
+                    raise KeysmithError('cannot inspect %s: %s' % (child_path, exc2.strerror), path=child_path)
+                if not stat.S_ISLNK(lst.st_mode):
+                    raise UnsafePath('%s exists but is not a directory' % child_path, path=child_path)
+                if not pending and not final_link:
+                    raise UnsafePath('%s is a symbolic link; refusing to use it' % child_path, path=child_path)
+                if in_account_tree or lst.st_uid not in trusted_uids or _writable_by_others(st):
+                    raise UnsafePath('%s is a symbolic link an account could have planted or changed (owned by '
+                                     'uid %d, in a directory not only root controls, or below an account\'s '
+                                     'directory); refusing to follow it' % (child_path, lst.st_uid),
+                                     path=child_path)
+                links += 1
+                if links > _MAX_SYMLINKS:
+                    raise UnsafePath('too many symbolic links on the way to %s' % path, path=path)
+                target = os.readlink(part, dir_fd=fd)
+                target_parts = [p for p in target.split('/') if p]
+                pending.extend(reversed(target_parts))
+                if target.startswith('/'):
+                    os.close(fd)
+                    fd = os.open('/', os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+                    current = '/'
+                    in_account_tree = False
+                    st = os.fstat(fd)
+                continue
+            child_st = os.fstat(child)
+            refusal = None
+            if child_st.st_uid in trusted_uids:
+                # The base itself may be writable by others (/tmp): what lies
+                # in it is checked entry by entry by Tree.
+                if not in_account_tree and pending and _writable_by_others(child_st):
+                    refusal = ('%s is writable by other users (mode %04o); refusing to trust the paths below it'
+                               % (child_path, stat.S_IMODE(child_st.st_mode)))
+            elif child_st.st_uid not in account_uids and not any_owner:
+                refusal = ('%s is owned by uid %d, not by root or the account; that user could swap what lies '
+                           'below it, refusing to use it' % (child_path, child_st.st_uid))
+            if refusal is not None:
+                os.close(child)
+                raise UnsafePath(refusal, path=child_path)
+            if child_st.st_uid not in trusted_uids:
+                in_account_tree = True
+            os.close(fd)
+            fd = child
+            st = child_st
+            current = child_path
+        result, fd = fd, None
+        return result
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def split_under(base, path):
@@ -101,7 +378,7 @@ class Tree:
     """
 
     def __init__(self, base, uid=None, gid=None, follow=False, allowed_owners=None,
-                 create_base=False):
+                 create_base=False, lock_timeout=None):
         if not os.path.isabs(base):
             raise UnsafePath('%r is not an absolute path' % base)
         self.base = os.path.normpath(base)
@@ -109,6 +386,7 @@ class Tree:
         self.gid = gid
         self.follow = follow
         self.create_base = create_base
+        self.lock_timeout = lock_timeout
         if allowed_owners is None:
             allowed_owners = set([0, os.geteuid()])
             if uid is not None:
@@ -123,14 +401,9 @@ class Tree:
 
     # ------------------------------------------------------------------ reading
     def _open_base(self):
-        try:
-            return os.open(self.base, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
-        except OSError as exc:
-            if exc.errno == errno.ENOENT:
-                return None
-            if exc.errno == errno.ENOTDIR:
-                raise UnsafePath('%s is not a directory' % self.base)
-            raise KeysmithError('cannot open directory %s: %s' % (self.base, exc.strerror))
+        """The base directory's fd, reached by the trust walk from ``/``
+        (``open_trusted_dir``); None when it does not exist."""
+        return open_trusted_dir(self.base, owners=self.allowed_owners)
 
     def _open_child_dir(self, dir_fd, name, parent_path):
         """Open directory ``name`` below ``dir_fd``, refusing symlinks and
@@ -194,7 +467,19 @@ class Tree:
             os.close(fd)
 
     def base_exists(self):
-        return os.path.isdir(self.base)
+        fd = self._open_base()
+        if fd is None:
+            return False
+        os.close(fd)
+        return True
+
+    def check_base(self, owner_name=None):
+        """``NotFound`` now, while planning, when a write would fail for a
+        missing base (a user without a home): check mode predicts the failure."""
+        if self.create_base or self.base_exists():
+            return
+        raise NotFound('directory %s does not exist%s' % (
+            self.base, ' (the home of %s)' % owner_name if owner_name else ''), path=self.base)
 
     def dir_state(self, parts):
         path = self.path(parts)
@@ -207,14 +492,15 @@ class Tree:
             os.close(fd)
         return DirState(path, True, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
 
-    def read(self, parts, name):
-        """The current state of file ``name`` in the directory at ``parts``."""
+    def read(self, parts, name, limit=MAX_READ_BYTES):
+        """The current state of file ``name`` in the directory at ``parts``
+        (``UnsafePath`` when it holds more than ``limit`` bytes)."""
         path = self.path(parts, name)
         dir_fd = self._walk(parts)
         if dir_fd is None:
             return FileState(path)
         try:
-            return self._read_in(dir_fd, name, path)
+            return self._read_in(dir_fd, name, path, limit)
         finally:
             os.close(dir_fd)
 
@@ -224,7 +510,7 @@ class Tree:
         the very directory it then writes to."""
         return self._read_in(dir_fd, name, self.path(parts, name))
 
-    def _open_existing(self, dir_fd, name, path):
+    def _open_existing(self, dir_fd, name, path, limit=MAX_READ_BYTES):
         """Open existing file ``name`` for reading after the safety checks.
 
         Returns ``(fd, stat)``, or ``(None, None)`` when it does not exist.
@@ -238,7 +524,11 @@ class Tree:
         if stat.S_ISLNK(lst.st_mode) and not self.follow:
             raise UnsafePath('%s is a symbolic link; refusing to follow it '
                              '(set follow: true if this is intended)' % path, path=path)
-        flags = os.O_RDONLY | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0)
+        if not stat.S_ISLNK(lst.st_mode) and not stat.S_ISREG(lst.st_mode):
+            # Sockets (an ssh ControlMaster socket), fifos and devices are
+            # never opened: a fifo would block, a device could act on open.
+            raise UnsafePath('%s is not a regular file' % path, path=path)
+        flags = os.O_RDONLY | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
         if not self.follow:
             flags |= _NOFOLLOW
         try:
@@ -248,6 +538,8 @@ class Tree:
                 return None, None
             if exc.errno == errno.ELOOP:
                 raise UnsafePath('%s is a symbolic link; refusing to follow it' % path, path=path)
+            if exc.errno == errno.ENXIO:
+                raise UnsafePath('%s is not a regular file' % path, path=path)
             raise KeysmithError('cannot open %s: %s' % (path, exc.strerror))
         try:
             st = os.fstat(fd)
@@ -258,19 +550,19 @@ class Tree:
                 # /etc/shadow) or make a write land in two places.
                 raise UnsafePath('%s has %d hard links; refusing to use it' % (path, st.st_nlink), path=path)
             self._check_owner(st, path)
-            if st.st_size > MAX_READ_BYTES:
-                raise UnsafePath('%s is larger than %d bytes' % (path, MAX_READ_BYTES), path=path)
+            if st.st_size > limit:
+                raise UnsafePath('%s is larger than %d bytes' % (path, limit), path=path)
         except BaseException:
             os.close(fd)
             raise
         return fd, st
 
-    def _read_in(self, dir_fd, name, path):
-        fd, st = self._open_existing(dir_fd, name, path)
+    def _read_in(self, dir_fd, name, path, limit=MAX_READ_BYTES):
+        fd, st = self._open_existing(dir_fd, name, path, limit)
         if fd is None:
             return FileState(path)
         try:
-            data = read_fd(fd)
+            data = read_fd(fd, limit, path)
         finally:
             os.close(fd)
         return FileState(path, True, data, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
@@ -298,8 +590,7 @@ class Tree:
             return fd
         if not self.create_base:
             raise NotFound('directory %s does not exist' % self.base, path=self.base)
-        os.makedirs(self.base, 0o700)
-        fd = self._open_base()
+        fd = open_trusted_dir(self.base, owners=self.allowed_owners, create=True)
         self._chown(fd, self.base)
         os.fchmod(fd, 0o700)
         return fd
@@ -351,7 +642,7 @@ class Tree:
         atomic write and leaves no lock file behind.
         """
         with self.directory(parts) as fd:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            wait_for_lock(fd, self.path(parts), self.lock_timeout)
             try:
                 yield fd
             finally:

@@ -36,7 +36,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     NotFound,
     UnsafePath,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, open_trusted_dir
 
 DEFAULT_REGISTRY = '/var/lib/keysmith/keypairs'
 REGISTRY_MODE = 0o700
@@ -196,21 +196,34 @@ class Registry:
 
     # ------------------------------------------------------------ directory
     def _check_path(self):
-        """The registry itself must not be a symlink nor someone else's."""
+        """The registry's stat, or None when it does not exist.
+
+        The directory is reached by the trust walk (``open_trusted_dir``: no
+        symlink an account could plant, no-follow opens relative to each
+        parent) and checked on the descriptor, so a rename-exchange with a
+        symlink between the check and the use changes nothing.
+        """
+        fd = self._open()
+        if fd is None:
+            return None
         try:
-            st = os.lstat(self.path)
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                return None
-            raise KeysmithError('cannot inspect %s: %s' % (self.path, exc.strerror), path=self.path)
-        if stat.S_ISLNK(st.st_mode):
-            raise UnsafePath('registry %s is a symbolic link; refusing to use it' % self.path, path=self.path)
-        if not stat.S_ISDIR(st.st_mode):
-            raise UnsafePath('registry %s exists but is not a directory' % self.path, path=self.path)
+            return os.fstat(fd)
+        finally:
+            os.close(fd)
+
+    def _open(self):
+        try:
+            fd = open_trusted_dir(self.path, final_link=False)
+        except UnsafePath as exc:
+            raise UnsafePath('registry %s cannot be used safely: %s' % (self.path, exc.msg), path=self.path)
+        if fd is None:
+            return None
+        st = os.fstat(fd)
         if st.st_uid not in (0, os.geteuid()):
+            os.close(fd)
             raise UnsafePath('registry %s is owned by uid %d, not by the user running the module or root; '
                              'refusing to use it' % (self.path, st.st_uid), path=self.path)
-        return st
+        return fd
 
     def exists(self):
         return self._check_path() is not None
@@ -229,15 +242,9 @@ class Registry:
         (0700) when missing. Returns True when it was created."""
         if self._fd is not None:
             return False
+        # Tree creates it when missing (through the trust walk; another run
+        # creating it at the same time is fine).
         created = not self.exists()
-        if created:
-            # Several runs may create the registry at once: makedirs with
-            # exist_ok does not fail when another one wins the race.
-            try:
-                os.makedirs(self.path, REGISTRY_MODE, exist_ok=True)
-            except OSError as exc:
-                raise KeysmithError('cannot create registry %s: %s' % (self.path, exc.strerror), path=self.path)
-            self._check_path()
         stack = contextlib.ExitStack()
         try:
             fd = stack.enter_context(self.tree.locked([]))
@@ -272,17 +279,10 @@ class Registry:
         if self._fd is not None:
             yield self._fd
             return
-        if not self.exists():
+        fd = self._open()
+        if fd is None:
             yield None
             return
-        try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | getattr(os, 'O_NOFOLLOW', 0)
-                         | getattr(os, 'O_CLOEXEC', 0))
-        except OSError as exc:
-            if exc.errno == errno.ENOENT:
-                yield None
-                return
-            raise KeysmithError('cannot open registry %s: %s' % (self.path, exc.strerror), path=self.path)
         try:
             yield fd
         finally:

@@ -221,6 +221,13 @@ options:
     description: Follow symbolic links below the homes (see M(keysmith.accounts.ssh_genkey)).
     type: bool
     default: false
+  lock_timeout:
+    description:
+      - Seconds to wait for the C(flock) on an account's C(~/.ssh) (held by another run, or by the account
+        itself). When it is not released in time, that account fails with an error naming the lock and the
+        other accounts are still provisioned (unless O(atomic=true)).
+    type: int
+    default: 60
 seealso:
   - module: keysmith.accounts.ssh_genkey
   - module: keysmith.accounts.ssh_authkey
@@ -298,6 +305,7 @@ actions:
   elements: str
 '''
 
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import check_lock_timeout, set_lock_timeout
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import (
@@ -336,6 +344,7 @@ ACCOUNT_ITEM_OPTIONS = dict(
 
 def build(module):
     params = module.params
+    set_lock_timeout(check_lock_timeout(params['lock_timeout']))
     return Provision(params['accounts'], atomic=params['atomic'], backend=params['backend'],
                      follow=params['follow'], check_mode=module.check_mode)
 
@@ -345,6 +354,7 @@ def main():
         accounts=dict(type='list', elements='dict', required=True, options=ACCOUNT_ITEM_OPTIONS),
         atomic=dict(type='bool', default=False),
         follow=dict(type='bool', default=False),
+        lock_timeout=dict(type='int', default=60),
     )
     argument_spec.update(BACKEND_OPTIONS)
     module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)

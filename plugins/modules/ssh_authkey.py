@@ -138,6 +138,12 @@ options:
       - Keep the previous content of the file next to it, with a time stamp in the name, when it changes.
     type: bool
     default: false
+  lock_timeout:
+    description:
+      - Seconds to wait for the C(flock) on the file's directory, held by another run or by the account itself
+        (it owns C(~/.ssh)). When it is not released in time the task fails with an error naming the lock.
+    type: int
+    default: 60
 notes:
   - O(follow=false) (the default) refuses a symlinked C(authorized_keys) or C(~/.ssh), a hard-linked file and
     files or directories owned by another user.
@@ -298,6 +304,7 @@ backup_file:
 
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import check_lock_timeout, set_lock_timeout
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSH_AUTHKEY_OPTIONS, pick
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import (
@@ -308,6 +315,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey imp
 
 def build(module):
     params = module.params
+    set_lock_timeout(check_lock_timeout(params['lock_timeout']))
     account = Account.resolve(params['user'], params['home'], check_mode=module.check_mode)
     spec = AuthKeySpec(
         account,
@@ -328,6 +336,8 @@ def build(module):
 
 def main():
     argument_spec = pick(SSH_AUTHKEY_OPTIONS)
+    # a module option, not an item option of provision (which has its own)
+    argument_spec['lock_timeout'] = dict(type='int', default=60)
     argument_spec.update(ACCOUNT_OPTIONS)
     module = KeysmithModule(
         argument_spec=argument_spec,

@@ -14,16 +14,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
 import os
-import stat
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     InvalidInput,
-    KeysmithError,
     NotFound,
+    UnsafePath,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import MAX_READ_BYTES, Tree, read_fd, split_under
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, read_named_file, split_under
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
@@ -62,11 +60,16 @@ def resolve_path(account, path):
         path = DEFAULT_PATH
     if '\n' in path or '\0' in path:
         raise InvalidInput('path must not contain a newline or NUL byte')
-    if path == '~' or path.startswith('~/'):
+    in_home = path == '~' or path.startswith('~/')
+    if in_home:
         path = os.path.join(account.home, path[2:])
     elif not os.path.isabs(path):
         raise InvalidInput('path must be absolute or start with ~/ (the account\'s home), got %r' % path)
     path = os.path.normpath(path)
+    if in_home and not path.startswith(os.path.normpath(account.home).rstrip('/') + '/'):
+        # ~/../.. would name a file outside the home while reading as one in it.
+        raise InvalidInput('path %r leaves the home of %s; give an absolute path for a file elsewhere'
+                           % (path, account.name))
     if path.endswith('/') or os.path.basename(path) in ('', '.', '..'):
         raise InvalidInput('path %r does not name a file' % path)
     return path
@@ -187,22 +190,16 @@ class AuthKeySpec:
 
 
 def read_key_file(path):
-    """Bytes of a public key file named by the task (None when it does not exist)."""
+    """Bytes of a public key file named by the task (None when it does not exist).
+
+    Read through the trust walk (``_fs.read_named_file``): no symbolic link an
+    account planted is followed, and a file in an account's directory must be
+    one that account can read.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_CLOEXEC', 0) | getattr(os, 'O_NONBLOCK', 0))
-    except OSError as exc:
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return None
-        raise KeysmithError('cannot open public key file %s: %s' % (path, exc.strerror), path=path)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise InvalidInput('file %s is not a regular file' % path, path=path)
-        if st.st_size > MAX_READ_BYTES:
-            raise InvalidInput('file %s is too large to be a public key file' % path, path=path)
-        return read_fd(fd)
-    finally:
-        os.close(fd)
+        return read_named_file(path)
+    except UnsafePath as exc:
+        raise InvalidInput('public key file: %s' % exc.msg, path=path)
 
 
 class SshAuthKey:
@@ -244,7 +241,16 @@ class SshAuthKey:
         if 'PRIVATE KEY' in text:
             raise InvalidInput('file %s holds a private key; give the public key file (.pub)' % spec.key_file,
                                path=spec.key_file)
-        self.wanted = spec.wanted_from_texts([text], 'file %s' % spec.key_file)
+        try:
+            self.wanted = spec.wanted_from_texts([text], 'file %s' % spec.key_file)
+        except InvalidInput as exc:
+            # The parser's message quotes the line; the file may hold what the
+            # task's output must not show (another file's secrets).
+            source = 'file %s line ' % spec.key_file
+            number = exc.msg[len(source):].split(' ', 1)[0].rstrip(':') if exc.msg.startswith(source) else ''
+            raise InvalidInput('file %s%s is not a valid public key line (its content is not shown)'
+                               % (spec.key_file, ' line %s' % number if number.isdigit() else ''),
+                               path=spec.key_file)
         if not self.wanted:
             raise InvalidInput('file %s holds no public key' % spec.key_file, path=spec.key_file)
 

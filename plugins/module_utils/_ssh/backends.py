@@ -21,9 +21,11 @@ __metaclass__ = type
 
 import base64
 import binascii
+import errno
 import os
 import re
 import shutil
+import stat
 import struct
 import subprocess
 import tempfile
@@ -34,6 +36,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     InvalidInput,
     KeyLoadError,
+    TooExpensive,
     WrongPassphrase,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
@@ -81,6 +84,120 @@ _OPENSSH_MAGIC = b'openssh-key-v1\0'
 _PEM_RE = re.compile(br'-----BEGIN ([A-Z0-9 ]+)-----')
 _PKCS1_LABELS = (b'RSA PRIVATE KEY', b'EC PRIVATE KEY', b'DSA PRIVATE KEY')
 _PKCS8_LABELS = (b'PRIVATE KEY', b'ENCRYPTED PRIVATE KEY')
+
+
+# Key-derivation costs come from key files the account controls: a patched
+# file must not keep root busy for hours. The caps are far above what real
+# keys use (ssh-keygen -a defaults to 16 rounds, OpenSSL to 2048 PBKDF2
+# iterations) and keep one derivation within seconds (bcrypt 500 rounds about
+# 6 s, PBKDF2-SHA256 5 million about 3 s, scrypt at most 256 MiB).
+MAX_BCRYPT_ROUNDS = 500
+MAX_PBKDF_ITERATIONS = 5 * 1000 * 1000
+MAX_SCRYPT_MEMORY = 256 * 1024 * 1024
+MAX_SCRYPT_WORK = 1024 * 1024 * 1024
+
+_OID_PBES2 = b'\x2a\x86\x48\x86\xf7\x0d\x01\x05\x0d'
+_OID_PBKDF2 = b'\x2a\x86\x48\x86\xf7\x0d\x01\x05\x0c'
+_OID_SCRYPT = b'\x2b\x06\x01\x04\x01\xda\x47\x04\x0b'
+
+
+def _der(data, pos=0):
+    """(tag, content start, content end) of the DER element at ``pos``."""
+    if pos + 2 > len(data):
+        raise ValueError('truncated')
+    tag = data[pos]
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7f
+        if count == 0 or count > 4 or pos + count > len(data):
+            raise ValueError('bad length')
+        length = int.from_bytes(data[pos:pos + count], 'big')
+        pos += count
+    if pos + length > len(data):
+        raise ValueError('truncated')
+    return tag, pos, pos + length
+
+
+def _der_children(data, start, end):
+    out = []
+    while start < end:
+        tag, cstart, cend = _der(data, start)
+        out.append((tag, cstart, cend))
+        start = cend
+    return out
+
+
+def _der_int(data, element):
+    tag, start, end = element
+    if tag != 0x02:
+        raise ValueError('not an integer')
+    return int.from_bytes(data[start:end], 'big', signed=True)
+
+
+def _pkcs8_kdf_cost(der):
+    """Refuse the PBKDF2/scrypt (or PKCS#5 v1 / PKCS#12 PBE) parameters of an
+    EncryptedPrivateKeyInfo beyond the caps."""
+    top = _der(der)
+    algorithm = _der_children(der, top[1], top[2])[0]
+    oid, params = _der_children(der, algorithm[1], algorithm[2])[:2]
+    if der[oid[1]:oid[2]] != _OID_PBES2:
+        # PBES1 and PKCS#12 PBE: SEQUENCE { salt, iterations }
+        _check_iterations(_der_int(der, _der_children(der, params[1], params[2])[1]))
+        return
+    kdf = _der_children(der, params[1], params[2])[0]
+    kdf_oid, kdf_params = _der_children(der, kdf[1], kdf[2])[:2]
+    values = _der_children(der, kdf_params[1], kdf_params[2])
+    if der[kdf_oid[1]:kdf_oid[2]] == _OID_PBKDF2:
+        _check_iterations(_der_int(der, values[1]))
+    elif der[kdf_oid[1]:kdf_oid[2]] == _OID_SCRYPT:
+        cost, block, parallel = (_der_int(der, v) for v in values[1:4])
+        memory = 128 * cost * block
+        if memory > MAX_SCRYPT_MEMORY or memory * parallel > MAX_SCRYPT_WORK:
+            raise TooExpensive('the private key asks for scrypt N=%d r=%d p=%d (%d MiB), beyond the %d MiB '
+                               'this collection spends on a key file; refusing to derive it'
+                               % (cost, block, parallel, memory // (1024 * 1024), MAX_SCRYPT_MEMORY // (1024 * 1024)))
+
+
+def _check_iterations(iterations):
+    if iterations > MAX_PBKDF_ITERATIONS:
+        raise TooExpensive('the private key asks for %d key-derivation iterations, more than the %d this '
+                           'collection spends on a key file (real keys use a few thousand); refusing to derive it'
+                           % (iterations, MAX_PBKDF_ITERATIONS))
+
+
+def check_bcrypt_rounds(rounds):
+    if rounds > MAX_BCRYPT_ROUNDS:
+        raise TooExpensive('the OpenSSH private key asks for %d bcrypt rounds, more than the %d this collection '
+                           'spends on a key file (ssh-keygen uses 16); refusing to derive it'
+                           % (rounds, MAX_BCRYPT_ROUNDS))
+
+
+def check_kdf_cost(private_bytes):
+    """Fail fast (``TooExpensive``) when an encrypted private key's
+    key-derivation parameters exceed the caps; other keys pass."""
+    data = _to_bytes(private_bytes) or b''
+    if _OPENSSH_BEGIN in data:
+        try:
+            container = OpenSSHContainer(data)
+        except KeyLoadError:
+            return
+        if container.kdf == 'bcrypt':
+            wire = _Wire(container.kdf_options)
+            try:
+                wire.string()
+                rounds = wire.uint32()
+            except ValueError:
+                return
+            check_bcrypt_rounds(rounds)
+        return
+    if b'BEGIN ENCRYPTED PRIVATE KEY' in data:
+        try:
+            body = data.split(b'-----BEGIN ENCRYPTED PRIVATE KEY-----', 1)[1].split(b'-----END', 1)[0]
+            der = base64.b64decode(b''.join(body.split()))
+            _pkcs8_kdf_cost(der)
+        except (ValueError, IndexError, binascii.Error):
+            return  # not parseable: the loader reports it
 
 
 def _to_bytes(value):
@@ -473,6 +590,7 @@ class CryptographyBackend(KeyBackend):
     def _load(self, private_bytes, secret):
         data = _to_bytes(private_bytes)
         fmt = self.private_format(data)
+        check_kdf_cost(data)
         encrypted = self.is_encrypted(data)
         if encrypted and secret is None:
             raise WrongPassphrase('the private key is encrypted and no passphrase was given')
@@ -527,6 +645,7 @@ class CryptographyBackend(KeyBackend):
             rounds = wire.uint32()
         except ValueError:
             raise KeyLoadError('the OpenSSH private key is damaged (bad KDF options)')
+        check_bcrypt_rounds(rounds)
         material = bcrypt.kdf(secret, salt, 48, rounds, ignore_few_rounds=True)
         return Cipher(algorithms.AES(material[:32]), modes.CTR(material[32:]), **_backend_kwargs())
 
@@ -588,11 +707,55 @@ def find_executable(name, path=None):
 _ASKPASS_SCRIPT = '#!/bin/sh\nprintf \'%%s\\n\' "$%s"\n' % ASKPASS_ENV
 
 
+def _private_base():
+    """``<tmp>/keysmith-private-<euid>``: 0700, owned by the running user.
+
+    Temporary private key material lives in ``<pid>-*`` directories below it,
+    so a module killed before its cleanup leaves nothing anywhere else, and the
+    next run removes what a dead process left (``_sweep_private``). None when
+    the name is taken by someone else (a world-writable /tmp): then a plain
+    private ``mkdtemp`` is used.
+    """
+    base = os.path.join(tempfile.gettempdir(), 'keysmith-private-%d' % os.geteuid())
+    try:
+        os.mkdir(base, 0o700)
+    except OSError as exc:
+        if exc.errno != errno.EEXIST:
+            return None
+    st = os.lstat(base)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) != 0o700:
+        return None
+    return base
+
+
+def _sweep_private(base):
+    """Remove the directories of runs whose process is gone."""
+    for name in os.listdir(base):
+        pid = name.split('-', 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue  # alive (EPERM: another user's process)
+        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+
+
 class _PrivateDir:
-    """A 0700 temporary directory removed (with its content) on exit."""
+    """A 0700 temporary directory removed (with its content) on exit; below
+    ``<tmp>/keysmith-private-<euid>``, where the next run removes it if this
+    process is killed first."""
 
     def __enter__(self):
-        self.path = tempfile.mkdtemp(prefix='keysmith-')
+        base = _private_base()
+        if base is not None:
+            _sweep_private(base)
+            self.path = tempfile.mkdtemp(prefix='%d-' % os.getpid(), dir=base)
+        else:
+            self.path = tempfile.mkdtemp(prefix='keysmith-')
         os.chmod(self.path, 0o700)
         return self
 
@@ -734,6 +897,7 @@ class SshKeygenBackend(KeyBackend):
         secret = self._check_passphrase_text(passphrase)
         if encrypted and secret is None:
             raise WrongPassphrase('the private key is encrypted and no passphrase was given')
+        check_kdf_cost(data)
         with _PrivateDir() as work:
             path = work.write('key', data, 0o600)
             args = ['-y', '-f', path]
@@ -765,6 +929,7 @@ class SshKeygenBackend(KeyBackend):
         secret = self._check_passphrase_text(passphrase)
         if secret is None:
             raise WrongPassphrase('the private key is encrypted and no passphrase was given')
+        check_kdf_cost(data)
         with _PrivateDir() as work:
             path = work.write('key', data, 0o600)
             rc, dummy, stderr = self._run(['-c', '-C', comment or '', '-f', path], secret=secret,

@@ -294,6 +294,8 @@ class SshKeyPair:
                       % spec.account.name)
             private, public, ssh_dir, ppk = None, None, None, None
         else:
+            if spec.state == 'present':
+                self.tree.check_base(spec.account.name if self.parts else None)
             private = self.tree.read(self.parts, self.name)
             public = self.tree.read(self.parts, self.name + '.pub')
             ppk = self.tree.read(self.parts, self.name + ppk_format.PPK_SUFFIX)

@@ -33,6 +33,10 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.ppk import 
 # A private key file starts with its armor; anything else is not looked at further.
 _PRIVATE_ARMOR = b'-----BEGIN '
 _HEAD_BYTES = 64
+# The largest key file (an RSA 16384 private key) is about 13 KiB; a larger
+# file in ~/.ssh is not a key and is not read (the account controls the files:
+# thirty sparse 63 MiB files must not cost gigabytes).
+_KEY_FILE_LIMIT = 256 * 1024
 
 
 def _tree_for(account, path, follow):
@@ -89,9 +93,9 @@ class SshKeyInfo:
             if entry in RESERVED_NAMES or (entry.startswith('.') and entry.endswith('.tmp')):
                 continue
             try:
-                state = tree.read(parts, entry)
+                state = tree.read(parts, entry, limit=_KEY_FILE_LIMIT)
             except UnsafePath as exc:
-                if 'not a regular file' not in exc.msg:  # directories, sockets: not keys
+                if 'not a regular file' not in exc.msg:  # directories, sockets, fifos: not keys
                     self._skip(plan, entry, exc.msg)
                 continue
             if state.exists:

@@ -20,6 +20,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     Conflict,
     InvalidInput,
     NotFound,
+    UnsafePath,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
@@ -192,9 +193,12 @@ class Keypair:
             # What can fail before anything is written fails before the
             # registry is created.
             if spec.private_key_path is not None:
-                parent = os.path.dirname(spec.private_key_path)
-                if not os.path.isdir(parent):
-                    raise NotFound('the directory of private_key_path, %s, does not exist' % parent, path=parent)
+                # The trust walk (the owner's ~/.ssh may be a link to /etc/...):
+                # refused here, before anything is written.
+                tree, dummy, name = self._private_tree()
+                if not tree.base_exists():
+                    raise NotFound('the directory of private_key_path, %s, does not exist' % tree.base,
+                                   path=tree.base)
             if not exists and not spec.imported:
                 self._select_generator()
         if spec.state == 'present' or exists:
@@ -270,7 +274,7 @@ class Keypair:
                                                           spec.size, current.id),
                            name=spec.name, id=current.id)
         self._plan_keep(plan, entry_path, current)
-        if spec.private_key_path is not None and not os.path.lexists(spec.private_key_path):
+        if spec.private_key_path is not None and not self._private_key_exists():
             plan.warn('private_key_path %s does not exist, and the private key of key pair %s is not stored '
                       'anywhere, so it cannot be written again; set force: true to generate a new key'
                       % (spec.private_key_path, spec.name))
@@ -353,10 +357,22 @@ class Keypair:
                                      size=self._key.size, generated_at=utc_now())
         self.generated = True
 
-    def _write_private(self):
+    def _private_tree(self):
+        """(Tree, parts, name) of private_key_path: its directory is reached by
+        the trust walk and must be root's or the owner's."""
         spec = self.spec
         base, parts, name = split_under(None, spec.private_key_path)
-        tree = Tree(base, uid=spec.owner.uid, gid=spec.owner.gid)
+        return Tree(base, uid=spec.owner.uid, gid=spec.owner.gid), parts, name
+
+    def _private_key_exists(self):
+        tree, parts, name = self._private_tree()
+        try:
+            return tree.read(parts, name).exists
+        except UnsafePath:
+            return True  # something is there; writing refuses it with the reason
+
+    def _write_private(self):
+        tree, parts, name = self._private_tree()
         tree.write(parts, name, self._private_bytes, PRIVATE_KEY_MODE)
 
     def _store(self):

@@ -43,6 +43,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     InvalidInput,
     KeyLoadError,
+    TooExpensive,
     WrongPassphrase,
 )
 
@@ -79,9 +80,12 @@ ARGON2_MEMORY_KIB = 8192
 ARGON2_PASSES = 13
 ARGON2_PARALLELISM = 1
 ARGON2_SALT_BYTES = 16
-# Sanity limits when reading a file (a hostile .ppk must not make us burn RAM).
-_MAX_ARGON2_MEMORY_KIB = 1024 * 1024
-_MAX_ARGON2_PASSES = 1000
+# Cost caps when reading a file the account controls (a patched .ppk must not
+# make root burn memory or hours): 256 MiB, 100 passes, and at most 4 GiB of
+# memory passes in all (a few seconds; puttygen's defaults are 8 MiB x 13).
+_MAX_ARGON2_MEMORY_KIB = 256 * 1024
+_MAX_ARGON2_PASSES = 100
+_MAX_ARGON2_WORK_KIB = 4 * 1024 * 1024
 _MAX_ARGON2_PARALLELISM = 64
 _LINE_CHARS = 64
 _CIPHER_BLOCK = 16
@@ -312,9 +316,15 @@ class PpkFile:
                 salt = binascii.unhexlify(self.kdf['Argon2-Salt'])
             except (ValueError, TypeError, binascii.Error):
                 raise KeyLoadError('the PuTTY key file is damaged (bad Argon2 parameters)')
-            if not (8 <= memory <= _MAX_ARGON2_MEMORY_KIB and 1 <= passes <= _MAX_ARGON2_PASSES
-                    and 1 <= parallelism <= _MAX_ARGON2_PARALLELISM and len(salt) >= 8):
+            if not (8 <= memory and 1 <= passes and 1 <= parallelism <= _MAX_ARGON2_PARALLELISM
+                    and len(salt) >= 8):
                 raise KeyLoadError('the PuTTY key file has Argon2 parameters out of range')
+            if memory > _MAX_ARGON2_MEMORY_KIB or passes > _MAX_ARGON2_PASSES \
+                    or memory * passes > _MAX_ARGON2_WORK_KIB:
+                raise TooExpensive('the PuTTY key file asks for Argon2 with %d KiB x %d passes, beyond the %d MiB, '
+                                   '%d passes this collection spends on a key file (puttygen uses 8 MiB x 13); '
+                                   'refusing to derive it' % (memory, passes, _MAX_ARGON2_MEMORY_KIB // 1024,
+                                                              _MAX_ARGON2_PASSES))
             if len(self.private_stored) % _CIPHER_BLOCK:
                 raise KeyLoadError('the PuTTY key file is damaged (private data length)')
             material = _argon2id(secret, salt, memory, passes, parallelism, _KDF_OUTPUT)

@@ -124,7 +124,7 @@ class CertificateSigningRequest:
         self.key = None if self.key_pending else self._load_key(plan)
         if self.key is not None:
             self.digest = tls_csr.effective_digest(self.key, spec.digest)
-        current = self.location.read()
+        current = self.location.read(require_base=True)
         if not current.exists:
             return self._plan_new(plan, current, 'missing')
         try:

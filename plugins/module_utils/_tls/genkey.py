@@ -68,7 +68,7 @@ class TlsKey:
                       % spec.account.name)
             current = None
         else:
-            current = self.location.read()
+            current = self.location.read(require_base=spec.state == 'present')
         if spec.state == 'absent':
             plan.before = self._view_of_file(current)
             if current is not None and current.exists:

@@ -21,6 +21,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeyLoadError,
     WrongPassphrase,
 )
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import check_kdf_cost
 
 try:
     from cryptography.hazmat.primitives import serialization
@@ -129,6 +130,8 @@ def load_private(data, passphrase=None, path='the key'):
     if encrypted and not passphrase:
         raise WrongPassphrase('%s is protected by a passphrase and none was given' % path)
     password = passphrase.encode('utf-8') if (encrypted and passphrase) else None
+    if password is not None:
+        check_kdf_cost(data)  # the account controls ~/ssl/keys: no patched PBKDF2 cost
     try:
         key = serialization.load_pem_private_key(data, password=password, **_backend_kwargs())
     except TypeError:

@@ -48,7 +48,11 @@ class Location:
         # parent of the path must exist (the task named it).
         self.managed_dirs = bool(self.parts)
 
-    def read(self):
+    def read(self, require_base=False):
+        """The file's state. ``require_base``: ``NotFound`` when its base (the
+        home) is missing, as writing would fail (check mode predicts it)."""
+        if require_base:
+            self.tree.check_base()
         return self.tree.read(self.parts, self.name)
 
     def write(self, data, mode):

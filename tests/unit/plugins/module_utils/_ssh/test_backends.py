@@ -251,7 +251,9 @@ def test_passphrase_never_on_command_line(tmp_path, monkeypatch):
     assert argv.count('\n') >= 6
     assert PASS not in argv and 'nope nope' not in argv
     assert '-N' not in argv.split()  # no -N on the command line for a passphrase
-    assert os.listdir(str(work)) == []  # private temp dirs are removed
+    # Private temp dirs are removed; only their 0700 parent stays.
+    assert os.listdir(str(work)) == ['keysmith-private-%d' % os.geteuid()]
+    assert os.listdir(str(work / os.listdir(str(work))[0])) == []
 
 
 def test_short_pem_passphrase_with_ssh_keygen():
