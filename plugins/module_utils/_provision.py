@@ -51,6 +51,8 @@ class Item:
         self.plan = None
         # A CSR's key item: when its plan makes a key, the CSR is for that new key.
         self.key_item = key_item
+        if key_item is not None:
+            operation.key_source = key_item.operation
 
     def make_plan(self):
         if self.key_item is not None and any(

@@ -103,6 +103,10 @@ class CertificateSigningRequest:
         # key_pending: an earlier step of the same run (provision) makes the
         # key, so the CSR is planned for a key that is read when applying.
         self.key_pending = key_pending
+        # key_source: the TlsKey operation of the same run for key_path
+        # (provision); its key, loaded or generated, is used instead of reading
+        # the PEM again (each key is loaded at most once per run).
+        self.key_source = None
         self.location = Location(spec.account, spec.path, spec.follow)
         self.key_location = Location(spec.account, spec.key_path, spec.follow) if spec.key_path else None
         self.key = None
@@ -161,6 +165,9 @@ class CertificateSigningRequest:
 
     def _load_key(self, plan):
         spec = self.spec
+        source = self.key_source
+        if source is not None and source.key is not None and source.spec.path == spec.key_path:
+            return source.key
         key_file = self.key_location.read()
         if not key_file.exists:
             message = ('no private key for host %s at %s. You must install a key for the host before you '

@@ -119,6 +119,45 @@ def fingerprint(key):
     return hex_colons(hashlib.sha256(public_der(key)).digest())
 
 
+def _skip_rsa_check_kwargs():
+    """``unsafe_skip_rsa_key_validation`` (cryptography >= 39), else nothing.
+
+    OpenSSL's RSA check tests p and q for primality (~36 ms for a 2048-bit key,
+    most of a rerun). ``load_private`` runs ``check_rsa_consistency`` instead,
+    which keeps what makes using an account-controlled key safe for root.
+    """
+    try:
+        from cryptography import __version__ as version
+        major = int(version.split('.', 1)[0])
+    except (ImportError, ValueError):  # pragma: no cover
+        return {}
+    return {'unsafe_skip_rsa_key_validation': True} if major >= 39 else {}
+
+
+def check_rsa_consistency(key, path='the key'):
+    """The arithmetic consistency of an RSA private key, without primality tests.
+
+    The file is the account's: it can hold any key, so the key's strength is the
+    account's business (a weak but valid key is as possible). What root must not
+    do is hand OpenSSL inconsistent CRT values (undefined behaviour, hangs): these
+    checks are what makes every operation on the key well-defined. A CSR built
+    from the key is reloaded and its signature checked, and a CSR's public key is
+    compared with the key's, so a key that signs wrongly is seen.
+    """
+    numbers = key.private_numbers()
+    public = numbers.public_numbers
+    p, q, d, n, e = numbers.p, numbers.q, numbers.d, public.n, public.e
+    consistent = (
+        p > 2 and q > 2 and p % 2 == 1 and q % 2 == 1 and p != q and p * q == n
+        and e >= 3 and e % 2 == 1 and 0 < d < n
+        and numbers.dmp1 == d % (p - 1) and numbers.dmq1 == d % (q - 1)
+        and (e * numbers.dmp1) % (p - 1) == 1 and (e * numbers.dmq1) % (q - 1) == 1
+        and 0 < numbers.iqmp < p and (numbers.iqmp * q) % p == 1
+    )
+    if not consistent:
+        raise KeyLoadError('%s is not a valid RSA private key (its numbers are inconsistent)' % path)
+
+
 def is_encrypted(data):
     return b'ENCRYPTED' in data.split(b'\n', 1)[0] or b'Proc-Type: 4,ENCRYPTED' in data
 
@@ -133,7 +172,8 @@ def load_private(data, passphrase=None, path='the key'):
     if password is not None:
         check_kdf_cost(data)  # the account controls ~/ssl/keys: no patched PBKDF2 cost
     try:
-        key = serialization.load_pem_private_key(data, password=password, **_backend_kwargs())
+        key = serialization.load_pem_private_key(data, password=password, **dict(
+            _backend_kwargs(), **_skip_rsa_check_kwargs()))
     except TypeError:
         raise WrongPassphrase('%s is protected by a passphrase and none was given' % path)
     except ValueError as exc:
@@ -146,6 +186,8 @@ def load_private(data, passphrase=None, path='the key'):
     if describe(key)[0] not in TLS_KEY_TYPES:
         raise KeyLoadError('%s is a %s key; only rsa, ecdsa and ed25519 keys are supported'
                            % (path, describe(key)[0]))
+    if isinstance(key, rsa.RSAPrivateKey):
+        check_rsa_consistency(key, path)
     return key, encrypted
 
 

@@ -182,3 +182,52 @@ def test_authorized_keys_options_with_a_newline_are_an_error(tmp_path):
     # before, the newline made the text after it an extra authorized line
     with pytest.raises(KeysmithError, match='single line'):
         run(entries, atomic=True)
+
+
+def count_key_loads(monkeypatch):
+    """Count PEM private key loads (tls_keys.load_private) and OpenSSL-validated loads."""
+    from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
+    from cryptography.hazmat.primitives import serialization
+    loads = {'load_private': 0, 'validated': 0}
+    real_load_private = tls_keys.load_private
+    real_load_pem = serialization.load_pem_private_key
+
+    def load_private(*args, **kwargs):
+        loads['load_private'] += 1
+        return real_load_private(*args, **kwargs)
+
+    def load_pem(*args, **kwargs):
+        if not kwargs.get('unsafe_skip_rsa_key_validation'):
+            loads['validated'] += 1
+        return real_load_pem(*args, **kwargs)
+
+    monkeypatch.setattr(tls_keys, 'load_private', load_private)
+    monkeypatch.setattr(serialization, 'load_pem_private_key', load_pem)
+    return loads
+
+
+def test_each_tls_key_is_loaded_at_most_once_per_run(tmp_path, monkeypatch):
+    loads = count_key_loads(monkeypatch)
+    entries = ssl_entry(tmp_path)
+    # first run: the key is generated and the CSR signed with it, nothing is read back
+    plan, result = run(entries)
+    assert [a.kind for a in plan.actions].count('generate') == 2
+    assert loads['load_private'] == 0
+    assert result['accounts'][0]['items'][1]['output'] == 'Certificate Signing Request generated!'
+    # rerun: the key is loaded once (by the key item) and the CSR compares with that key
+    plan, _result = run(entries)
+    assert not plan.changed
+    assert loads['load_private'] == 1
+    # a changed subject: the CSR is regenerated with the key loaded by the key item
+    entries[0]['ssl'][0]['city'] = 'Austin'
+    plan, result = run(entries)
+    assert [a.kind for a in plan.actions] == ['regenerate']
+    assert loads['load_private'] == 2
+    csr_path = str(tmp_path / 'tlshome' / 'ssl' / 'csrs' / 'alice.example.com.csr')
+    subprocess.check_call(['openssl', 'req', '-verify', '-noout', '-in', csr_path],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert result['accounts'][0]['items'][1]['subject']['L'] == 'Austin'
+    # OpenSSL's RSA check (primality tests) is skipped where cryptography offers it
+    import cryptography
+    if int(cryptography.__version__.split('.')[0]) >= 39:
+        assert loads['validated'] == 0

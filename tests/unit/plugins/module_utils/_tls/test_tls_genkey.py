@@ -12,7 +12,7 @@ import stat
 
 import pytest
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import Conflict, InvalidInput
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import Conflict, InvalidInput, KeyLoadError
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
 
@@ -153,3 +153,18 @@ def test_load_private_reads_traditional_pem(tmp_path, openssl):
     with open(path, 'rb') as handle:
         key, encrypted = tls_keys.load_private(handle.read())
     assert tls_keys.describe(key) == ('rsa', 2048) and not encrypted
+
+
+def test_load_private_refuses_an_inconsistent_rsa_key(tmp_path, openssl):
+    # OpenSSL's own RSA check is skipped (cryptography >= 39); the arithmetic
+    # consistency check must still refuse a key whose CRT values do not match.
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    good = tls_keys.generate('rsa', 2048)
+    key, _encrypted = tls_keys.load_private(tls_keys.serialize(good), None, 'good.key')
+    assert tls_keys.public_der(key) == tls_keys.public_der(good)
+    numbers = good.private_numbers()
+    bad = rsa.RSAPrivateNumbers(p=numbers.p, q=numbers.q, d=numbers.d, dmp1=numbers.dmp1 ^ 2,
+                                dmq1=numbers.dmq1, iqmp=numbers.iqmp, public_numbers=numbers.public_numbers)
+    bad_key = bad.private_key(unsafe_skip_rsa_key_validation=True)
+    with pytest.raises(KeyLoadError, match='inconsistent'):
+        tls_keys.load_private(tls_keys.serialize(bad_key), None, 'bad.key')
