@@ -21,6 +21,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey imp
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._users import UserCreation, UserSpec
 
 
 class ItemError(KeysmithError):
@@ -169,6 +170,10 @@ class AccountRun:
         self.items = []
         self.error = None
         self.applied = False
+        # create: the user is missing and this call creates it; the other items
+        # are planned for the predicted account and planned again once it exists.
+        self.creating = False
+        self.planned = False
 
     @property
     def changed(self):
@@ -197,7 +202,7 @@ class ProvisionPlan(Plan):
         self.diffs = []
 
     def apply(self):
-        self.provision.apply()
+        self.provision.apply(self)
 
     def diff(self):
         # One diff per changed item; Ansible renders a list of diffs in order.
@@ -237,39 +242,78 @@ class Provision:
                 if self.atomic:
                     raise KeysmithError('%s (atomic: nothing was written)' % run.error.msg, **run.error.details)
                 continue
+            run.planned = True
+            missing_user = 'user %s does not exist yet' % run.name
             for item in run.items:
                 if item.plan is None:
                     continue
                 for text in item.plan.warnings:
+                    if run.creating and text.startswith(missing_user):
+                        continue  # this call creates it
                     plan.warn('account %s, %s: %s' % (run.name, item.label(), text))
                 plan.deprecations.extend(item.plan.deprecations)
                 plan.actions.extend(item.plan.actions)
         return plan
 
+    def _user_item(self, run):
+        """The user creation item of an account with ``create``, planned; else None."""
+        entry = run.entry
+        if not entry.get('create'):
+            return None
+        spec = named('user', lambda: UserSpec(
+            run.name, home=entry.get('home'), uid=entry.get('uid'), group=entry.get('group'),
+            groups=entry.get('groups'), shell=entry.get('shell'), comment=entry.get('comment'),
+            system=entry.get('system'), password=entry.get('password')))
+        item = Item('user', 'user', UserCreation(spec, check_mode=self.check_mode))
+        item.make_plan()
+        run.creating = item.plan.changed
+        return item
+
     def _plan_account(self, run):
         item = None
         try:
-            account = Account.resolve(run.name, run.entry.get('home'), check_mode=self.check_mode)
-            run.items = build_items(account, run.entry, self.defaults, self.check_mode)
+            user_item = item = self._user_item(run)
+            account = Account.resolve(run.name, run.entry.get('home'), check_mode=self.check_mode or run.creating)
+            run.items = ([user_item] if user_item is not None else []) + build_items(
+                account, run.entry, self.defaults, self.check_mode)
             for item in run.items:
-                item.make_plan()
+                if item is not user_item:
+                    item.make_plan()
         except KeysmithError as exc:
             run.fail(item, exc)
 
-    def apply(self):
+    def _plan_created_account(self, run):
+        """Plan the items again for the user this call has just created."""
+        account = Account.resolve(run.name, run.entry.get('home'))
+        items = build_items(account, run.entry, self.defaults, self.check_mode)
+        for item in items:
+            item.make_plan()
+        run.items = run.items[:1] + items
+
+    def apply(self, plan=None):
         """Apply each account's plans in order; stop an account at its first error."""
         for run in self.runs:
             if run.error is not None or not run.changed:
                 continue
-            for item in run.items:
+            index = 0
+            while index < len(run.items):
+                item = run.items[index]
                 try:
                     item.plan.apply()
+                    if item.kind == 'user' and run.creating:
+                        item = None
+                        self._plan_created_account(run)
                 except KeysmithError as exc:
                     error = run.fail(item, exc)
                     if self.atomic:
                         raise error
                     break
+                index += 1
             run.applied = run.error is None
+        if plan is not None and any(run.creating for run in self.runs):
+            # the items of created users were planned again: report what was done
+            plan.actions = [action for run in self.runs if run.planned for item in run.items
+                            if item.plan is not None for action in item.plan.actions]
 
     def result(self, plan, applied):
         accounts = []

@@ -44,12 +44,50 @@ options:
     required: true
     suboptions:
       name:
-        description: The system account. It must exist (check mode assumes an earlier task creates it).
+        description:
+          - The system account. It must exist (check mode assumes an earlier task creates it), unless
+            O(accounts[].create=true).
         type: str
         required: true
       home:
-        description: Use this directory as the account's home, as the single modules' O(keysmith.accounts.ssh_genkey#module:home) option.
+        description:
+          - Use this directory as the account's home, as the single modules' O(keysmith.accounts.ssh_genkey#module:home) option.
+          - When the user is created (O(accounts[].create=true)), also its home directory.
         type: path
+      create:
+        description:
+          - Create the user when it is missing (C(useradd --create-home)), with the missing groups of
+            O(accounts[].group) and O(accounts[].groups) (C(groupadd)), in the same call, before its keys.
+          - An existing user is left as it is - its uid, groups, shell, comment and password are not changed.
+          - In check mode the creation is predicted and nothing is written. A failed creation fails the account
+            like any other item (see O(atomic)).
+        type: bool
+        default: false
+      uid:
+        description: The user ID of a user that is created.
+        type: int
+      group:
+        description: The primary group of a user that is created; created when missing.
+        type: str
+      groups:
+        description: Supplementary groups of a user that is created; the missing ones are created.
+        type: list
+        elements: str
+      shell:
+        description: The login shell of a user that is created.
+        type: str
+      comment:
+        description: The GECOS field of a user that is created.
+        type: str
+      system:
+        description: Create the user (and its missing groups) as system accounts.
+        type: bool
+        default: false
+      password:
+        description:
+          - The password hash of a user that is created (as in C(/etc/shadow), for example V(*) for no
+            password login without locking the account). Never changed on an existing user, never shown.
+        type: str
       ssh_keys:
         description: SSH key pairs in the account's C(~/.ssh), as M(keysmith.accounts.ssh_genkey) makes them.
         type: list
@@ -296,6 +334,8 @@ accounts:
           (M(keysmith.accounts.ssh_genkey), M(keysmith.accounts.ssh_authkey), M(keysmith.accounts.ssl_genkey),
           M(keysmith.accounts.ssl_gencsr)), plus C(kind) (V(ssh_key), V(authorized_keys), V(ssl_key) or
           V(ssl_csr)), C(item) (which one) and C(changed).
+        - With O(accounts[].create=true), the first item is of kind V(user) - C(user), C(created) and, when
+          groups are created, C(groups_created).
       type: list
       elements: dict
 actions:
@@ -338,6 +378,14 @@ ACCOUNT_ITEM_OPTIONS = dict(
                   mutually_exclusive=[('name', 'path')], required_one_of=[('name', 'path')]),
     authorized_keys=dict(type='list', elements='dict', default=[], options=AUTHORIZED_KEY_OPTIONS, no_log=False),
     authorized_keys_exclusive=dict(type='bool', default=False),
+    create=dict(type='bool', default=False),
+    uid=dict(type='int'),
+    group=dict(type='str'),
+    groups=dict(type='list', elements='str'),
+    shell=dict(type='str'),
+    comment=dict(type='str'),
+    system=dict(type='bool', default=False),
+    password=dict(type='str', no_log=True),
     ssl=dict(type='list', elements='dict', default=[], options=SSL_OPTIONS, required_if=SSL_GENCSR_REQUIRED_IF),
 )
 
