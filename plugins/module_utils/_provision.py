@@ -218,7 +218,7 @@ class Provision:
     end, listing every failed account.
     """
 
-    def __init__(self, accounts, atomic=False, backend='auto', follow=False, check_mode=False):
+    def __init__(self, accounts, atomic=False, backend='auto', follow=False, check_mode=False, report='full'):
         if not isinstance(accounts, list):
             raise InvalidInput('accounts must be a list')
         names = set()
@@ -233,6 +233,9 @@ class Provision:
         self.atomic = atomic
         self.defaults = {'backend': backend, 'follow': follow}
         self.check_mode = check_mode
+        if report not in REPORTS:
+            raise InvalidInput('report must be one of %s, got %r' % (', '.join(REPORTS), report))
+        self.report = report
 
     def plan(self):
         plan = ProvisionPlan(self)
@@ -342,4 +345,33 @@ class Provision:
         if failed:
             result['failed_msg'] = '%d of %d accounts failed: %s' % (
                 len(failed), len(self.runs), '; '.join(run.error.msg for run in failed))
+        if self.report == 'summary':
+            summarize(result)
         return result
+
+
+REPORTS = ('full', 'summary')
+
+
+def summarize(result):
+    """``report: summary``: counts, and only the accounts and items that changed or failed.
+
+    For thousands of accounts, where a full result (every item of every account)
+    is too large for a callback or an AWX job event; a rerun that changes
+    nothing is then a few hundred bytes."""
+    accounts = result['accounts']
+    result['counts'] = {
+        'accounts': len(accounts),
+        'changed': sum(1 for entry in accounts if entry['changed']),
+        'failed': sum(1 for entry in accounts if entry.get('failed')),
+        'items': sum(len(entry['items']) for entry in accounts),
+        'changed_items': sum(1 for entry in accounts for item in entry['items'] if item['changed']),
+    }
+    result['counts']['unchanged'] = result['counts']['accounts'] - result['counts']['changed'] - sum(
+        1 for entry in accounts if entry.get('failed') and not entry['changed'])
+    kept = []
+    for entry in accounts:
+        if entry['changed'] or entry.get('failed'):
+            entry['items'] = [item for item in entry['items'] if item['changed']]
+            kept.append(entry)
+    result['accounts'] = kept

@@ -259,6 +259,16 @@ options:
     description: Follow symbolic links below the homes (see M(keysmith.accounts.ssh_genkey)).
     type: bool
     default: false
+  report:
+    description:
+      - V(full) - every account with every item and its return values.
+      - V(summary) - RV(counts), and in RV(accounts) only the accounts that changed or failed, with only their
+        changed items. Use it for thousands of accounts on a host, where the full result (about 1 KiB an
+        account) is too large for a callback plugin or an AWX/AAP job event; an unchanged rerun then returns
+        a few hundred bytes. RV(actions) and the diff stay complete.
+    type: str
+    default: full
+    choices: [full, summary]
   lock_timeout:
     description:
       - Seconds to wait for the C(flock) on an account's C(~/.ssh) (held by another run, or by the account
@@ -308,7 +318,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 accounts:
-  description: One entry per account, in the order given.
+  description: One entry per account, in the order given (with O(report=summary), only those that changed or failed).
   returned: always
   type: list
   elements: dict
@@ -338,6 +348,11 @@ accounts:
           groups are created, C(groups_created).
       type: list
       elements: dict
+counts:
+  description: How many accounts there are, changed, unchanged and failed, and how many items and changed items.
+  returned: when O(report=summary)
+  type: dict
+  sample: {accounts: 5000, changed: 2, unchanged: 4998, failed: 0, items: 10000, changed_items: 2}
 actions:
   description: Everything the run did (in check mode, would do), in order.
   returned: always
@@ -394,7 +409,7 @@ def build(module):
     params = module.params
     set_lock_timeout(check_lock_timeout(params['lock_timeout']))
     return Provision(params['accounts'], atomic=params['atomic'], backend=params['backend'],
-                     follow=params['follow'], check_mode=module.check_mode)
+                     follow=params['follow'], check_mode=module.check_mode, report=params['report'])
 
 
 def main():
@@ -403,6 +418,7 @@ def main():
         atomic=dict(type='bool', default=False),
         follow=dict(type='bool', default=False),
         lock_timeout=dict(type='int', default=60),
+        report=dict(type='str', default='full', choices=['full', 'summary']),
     )
     argument_spec.update(BACKEND_OPTIONS)
     module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -231,3 +231,32 @@ def test_each_tls_key_is_loaded_at_most_once_per_run(tmp_path, monkeypatch):
     import cryptography
     if int(cryptography.__version__.split('.')[0]) >= 39:
         assert loads['validated'] == 0
+
+
+def test_summary_report_keeps_counts_and_changed_items_only(tmp_path):
+    other = 'ks18sum%d' % (os.getpid() % 100000)
+    subprocess.check_call(['useradd', '-M', other])
+    try:
+        check_summary(tmp_path, other)
+    finally:
+        subprocess.call(['userdel', other])
+
+
+def check_summary(tmp_path, other):
+    entries = accounts(tmp_path, 1)
+    second = dict(entries[0], name=other, home=str(tmp_path / other), ssh_keys=list(entries[0]['ssh_keys']))
+    entries.append(second)
+    run(entries)
+    # one account changes (a new key), the other does not
+    entries[0]['ssh_keys'].append({'name': 'id_second', 'type': 'ed25519'})
+    provision = Provision(entries, report='summary')
+    plan = provision.plan()
+    plan.apply()
+    result = provision.result(plan, True)
+    assert result['counts'] == {'accounts': 2, 'changed': 1, 'unchanged': 1, 'failed': 0, 'items': 5,
+                                'changed_items': 1}
+    assert [entry['name'] for entry in result['accounts']] == [ME]  # the other one is unchanged
+    assert [item['item'] for item in result['accounts'][0]['items']] == ['ssh_keys[1] (id_second)']
+    assert result['actions'] == plan.describe() and len(plan.diff()) == 1
+    with pytest.raises(InvalidInput, match='report must be one of'):
+        Provision(entries, report='short')
