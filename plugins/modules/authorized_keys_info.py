@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: authorized_keys_info
 short_description: Who can log in with which SSH key, read the way sshd reads it
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For every account of the host (or the accounts selected by O(users), O(uid_min), O(uid_max)),
     lists the C(authorized_keys) files sshd looks at and every key in them, and says whether sshd
