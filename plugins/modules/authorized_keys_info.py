@@ -36,15 +36,8 @@ author:
   - keysmith.accounts contributors (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads; check mode returns the same data.
-  diff_mode:
-    support: N/A
-    details: Nothing is changed.
-  platform:
-    platforms: posix
+  - keysmith.accounts.attributes
+  - keysmith.accounts.attributes.info_module
 options:
   users:
     description:
