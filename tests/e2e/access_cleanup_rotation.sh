@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of key rotation with a grace period (playbooks/key_rotation.yml,
-# role key_rotation) against a real sshd on 127.0.0.1.
+# role key_rotation), then of the cleanup of unmanaged keys (playbooks/access_cleanup.yml),
+# against a real sshd on 127.0.0.1.
 #
 # A deploy account owns the current key (made here with ssh-keygen), authorized on
 # two target accounts (one line with from= options, one plain; an unrelated key
@@ -14,7 +15,12 @@
 #   5. the cleanup run (--diff): expired lines removed, old key files retired, only
 #      the new key of the rotation is left;
 #   6. again: nothing changes.
-# Runs as root; everything is removed on exit. About 25 s.
+# Then the cleanup, with the managed keys of each account (the new key only):
+#   7. --check --diff: nothing changes, the diff shows the unrelated key's removal and
+#      the report flags it as unmanaged;
+#   8. the cleanup: the unrelated key is gone (and no longer logs in), the report says
+#      0 unmanaged.
+# Runs as root; everything is removed on exit. About 40 s (6 s per playbook run).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -27,9 +33,9 @@ SSHD=/usr/sbin/sshd
 OLD=id_ed25519_2025
 NEW=id_ed25519_2026
 
-log() { printf '[key_rotation e2e] %s\n' "$*"; }
+log() { printf '[cleanup+rotation e2e] %s\n' "$*"; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
-fail() { printf '[key_rotation e2e] FAIL: %s\n' "$*" >&2; exit 1; }
+fail() { printf '[cleanup+rotation e2e] FAIL: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || fail "must run as root (it creates accounts and starts sshd)"
 [ -x "$SSHD" ] || fail "$SSHD is missing"
@@ -68,7 +74,7 @@ if [ -z "${ANSIBLE_PYTHON_INTERPRETER:-}" ] && [ -x "$ROOT/.venv/bin/python" ] \
 fi
 PLAYBOOK_CMD=(ansible-playbook)
 command -v ansible-playbook >/dev/null 2>&1 || PLAYBOOK_CMD=("$ROOT/.venv/bin/ansible-playbook")
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_PIPELINING=1
 
 # ------------------------------------------------------------------ accounts and keys
 for user in "${USERS[@]}"; do
@@ -167,13 +173,15 @@ key_rotation_targets:
   - user: ${APPS[1]}
 VARS
 RUN=0
+PLAYBOOK=key_rotation
+VARS="$WORK/rotation.yml"
 play() {  # play [ansible-playbook args...]: output in $WORK/play.log
     RUN=$((RUN + 1))
     local start=$EPOCHREALTIME
-    "${PLAYBOOK_CMD[@]}" -i "$WORK/inventory.yml" -e "@$WORK/rotation.yml" "$@" \
-        "$ROOT/playbooks/key_rotation.yml" > "$WORK/play.log" 2>&1 \
+    "${PLAYBOOK_CMD[@]}" -i "$WORK/inventory.yml" -e "@$VARS" "$@" \
+        "$ROOT/playbooks/$PLAYBOOK.yml" > "$WORK/play.log" 2>&1 \
         || { cat "$WORK/play.log" >&2; fail "run $RUN ($*) failed"; }
-    log "run $RUN ${*:-}: $(elapsed "$start") s"
+    log "run $RUN $PLAYBOOK ${*:-}: $(elapsed "$start") s"
 }
 recap_changed() { sed -n 's/.*changed=\([0-9]*\).*/\1/p' "$WORK/play.log" | head -n 1; }
 state() { cat "/home/${APPS[0]}/.ssh/authorized_keys" "/home/${APPS[1]}/.ssh/authorized_keys"; ls "$DEPLOY_SSH"; }
@@ -239,4 +247,53 @@ after="$(state)"
 play
 [ "$(recap_changed)" = 0 ] || { cat "$WORK/play.log" >&2; fail "run after the cleanup changed something"; }
 [ "$(state)" = "$after" ] || fail "run after the cleanup changed files"
+log "rotation ok in $(elapsed "$T0") s"
+
+# ------------------------------------------------------------------ cleanup of unmanaged keys
+UNRELATED_PUB="$(cat "$WORK/unrelated.pub")"
+PLAYBOOK=access_cleanup
+VARS="$WORK/managed.yml"
+cat > "$VARS" <<VARS
+access_cleanup_become: false
+access_report_become: false
+access_report_sshd_config: $WORK/sshd_config
+access_report_dest: $WORK/report
+access_report_formats: [json]
+access_report_generated_at: e2e
+access_cleanup_accounts:
+  - user: ${APPS[0]}
+    managed_keys: ['from="127.0.0.1" $NEW_PUB']
+  - user: ${APPS[1]}
+    managed_keys: ['$NEW_PUB']
+VARS
+report() {  # report EXPECTED_UNMANAGED: check the JSON report of the run
+    "$PYTHON" - "$WORK/report/access_report.json" "$1" "${APPS[0]}" "$UNRELATED_PUB" <<'PY'
+import json, sys
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
+report = json.load(open(sys.argv[1]))
+want, app1, unrelated = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+unmanaged = [(k['user'], k['fingerprint']) for k in report['keys'] if k['managed'] is False]
+expected = [(app1, PublicKey.from_line(unrelated).fingerprint_sha256)] if want else []
+if report['summary']['unmanaged'] != want or unmanaged != expected:
+    sys.exit('report: unmanaged %s, expected %s' % (unmanaged, expected))
+if report['summary']['accounts'] != 2 or report['summary']['keys'] != 2 + want:
+    sys.exit('report: %s' % report['summary'])
+PY
+}
+
+# 7. preview: the diff and the report of the current state
+before="$(state)"
+play --check --diff
+[ "$(state)" = "$before" ] || fail "cleanup --check changed files"
+grep -qxF -- "-$UNRELATED_PUB" "$WORK/play.log" || { cat "$WORK/play.log" >&2; fail "the preview does not show the removal"; }
+PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH%%:*}" report 1 || fail "the preview report does not flag the unmanaged key"
+login "${APPS[0]}" "$WORK/unrelated" || fail "the preview removed the unrelated key"
+
+# 8. the cleanup
+play
+[ "$(ak "${APPS[0]}")" = "from=\"127.0.0.1\" $NEW_PUB" ] || fail "${APPS[0]} should hold only the managed key"
+ls "/home/${APPS[0]}/.ssh/" | grep -q '^authorized_keys\..*~$' || fail "no backup of the cleaned file"
+PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH%%:*}" report 0 || fail "the report after the cleanup still has unmanaged keys"
+! login "${APPS[0]}" "$WORK/unrelated" || fail "the unmanaged key still logs in"
+expect_login yes "$NEW" "${APPS[@]}"
 log "ok in $(elapsed "$T0") s"
