@@ -278,7 +278,7 @@ actions:
   sample: ["create directory /home/alice/.ssh (0700)", "create /home/alice/.ssh/authorized_keys (add 1 key)"]
 keys:
   description:
-    - One entry per given key, in order, then one per other key that O(exclusive) removed.
+    - One entry per given key, in order, then one per other key that O(remove_expired) or O(exclusive) removed.
     - Empty in check mode when O(file) does not exist yet.
   returned: always
   type: list

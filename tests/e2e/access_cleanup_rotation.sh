@@ -197,7 +197,7 @@ grep -q "check mode: $NEW does not exist yet" "$WORK/play.log" || fail "--check 
 
 # 2. the rotation: both keys log in during the grace
 play
-[ -f "$DEPLOY_SSH/$NEW" ] && [ -f "$DEPLOY_SSH/$NEW.pub" ] || fail "successor key not generated"
+if [ ! -f "$DEPLOY_SSH/$NEW" ] || [ ! -f "$DEPLOY_SSH/$NEW.pub" ]; then fail "successor key not generated"; fi
 NEW_PUB="$(cat "$DEPLOY_SSH/$NEW.pub")"
 for user in "${APPS[@]}"; do
     ak "$user" | grep -qF "$NEW_PUB" || fail "successor not authorized on $user"
@@ -208,8 +208,9 @@ ak "${APPS[0]}" | grep -qF "$(cat "$WORK/unrelated.pub")" || fail "unrelated key
 ak "${APPS[0]}" | grep -qF "from=\"127.0.0.1\" $NEW_PUB" || fail "successor's options not written"
 expiry="$(ak "${APPS[1]}" | sed -n 's/^expiry-time="\([0-9]*\)Z".*/\1/p')"
 now="$(date -u +%Y%m%d%H%M%S)"
-[ "$expiry" -gt "$now" ] && [ "$expiry" -le "$(date -u -d '+3601 seconds' +%Y%m%d%H%M%S)" ] \
-    || fail "expiry $expiry is not now + grace ($now)"
+if [ "$expiry" -le "$now" ] || [ "$expiry" -gt "$(date -u -d '+3601 seconds' +%Y%m%d%H%M%S)" ]; then
+    fail "expiry $expiry is not now + grace ($now)"
+fi
 expect_login yes "$OLD" "${APPS[@]}"
 expect_login yes "$NEW" "${APPS[@]}"
 
@@ -230,15 +231,17 @@ expect_login yes "$NEW" "${APPS[@]}"
 
 # 5. the cleanup run: only the new key of the rotation is left
 play --diff
-grep -q "^-.*expiry-time=\"20200101000000Z\" $OLD_PUB\$" "$WORK/play.log" && grep -q "^+++ after: $DEPLOY_SSH/$OLD\$" "$WORK/play.log" \
-    || { cat "$WORK/play.log" >&2; fail "the cleanup run's diff does not show the removal and the retirement"; }
+if ! grep -q "^-.*expiry-time=\"20200101000000Z\" $OLD_PUB\$" "$WORK/play.log" \
+        || ! grep -q "^+++ after: $DEPLOY_SSH/$OLD\$" "$WORK/play.log"; then
+    cat "$WORK/play.log" >&2; fail "the cleanup run's diff does not show the removal and the retirement"
+fi
 for user in "${APPS[@]}"; do
     ! ak "$user" | grep -q "$OLD_B64" || fail "old key still on $user"
     [ "$(ak "$user" | grep -cF "$NEW_PUB")" = 1 ] || fail "successor not on $user"
 done
 [ "$(ak "${APPS[1]}")" = "$NEW_PUB" ] || fail "${APPS[1]} holds more than the new key"
 [ "$(ak "${APPS[0]}" | wc -l)" = 2 ] || fail "${APPS[0]} should hold the new and the unrelated key"
-[ ! -e "$DEPLOY_SSH/$OLD" ] && [ ! -e "$DEPLOY_SSH/$OLD.pub" ] || fail "old key files not retired"
+if [ -e "$DEPLOY_SSH/$OLD" ] || [ -e "$DEPLOY_SSH/$OLD.pub" ]; then fail "old key files not retired"; fi
 expect_login yes "$NEW" "${APPS[@]}"
 login "${APPS[0]}" "$WORK/unrelated" || fail "unrelated key no longer logs in"
 
@@ -292,7 +295,8 @@ login "${APPS[0]}" "$WORK/unrelated" || fail "the preview removed the unrelated 
 # 8. the cleanup
 play
 [ "$(ak "${APPS[0]}")" = "from=\"127.0.0.1\" $NEW_PUB" ] || fail "${APPS[0]} should hold only the managed key"
-ls "/home/${APPS[0]}/.ssh/" | grep -q '^authorized_keys\..*~$' || fail "no backup of the cleaned file"
+backups=("/home/${APPS[0]}/.ssh/authorized_keys."*~)
+[ -f "${backups[0]}" ] || fail "no backup of the cleaned file"
 PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH%%:*}" report 0 || fail "the report after the cleanup still has unmanaged keys"
 ! login "${APPS[0]}" "$WORK/unrelated" || fail "the unmanaged key still logs in"
 expect_login yes "$NEW" "${APPS[@]}"
