@@ -12,6 +12,7 @@ import calendar
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
@@ -188,3 +189,54 @@ def test_spec_refuses(keyset, tmp_path, options, message):
     with pytest.raises(InvalidInput) as info:
         AuthKeySpec(account, key=keyset.lines['ssh-ed25519'], **options)
     assert message in info.value.msg
+
+
+# --------------------------------------------------------------------------- properties
+
+_OPTION_CHOICES = ['', 'no-pty ', 'from="10.0.0.0/8" ', 'expiry-time="%s" ' % PAST, 'expiry-time="%s" ' % FUTURE,
+                   'restrict,expiry-time="20260601115959Z" ', 'expiry-time="20260601130000Z",no-pty ',
+                   'expiry-time="bad" ', 'bogus-option ']
+
+
+def _line_pool(keyset):
+    keys = [keyset.lines['ssh-ed25519'], keyset.lines['ecdsa-sha2-nistp256'], keyset.lines['ssh-rsa']]
+    return keys, ['# comment', '', 'not a key line'] + [option + key for key in keys for option in _OPTION_CHOICES]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(picks=st.lists(st.integers(min_value=0, max_value=10 ** 6), max_size=10),
+       wanted_index=st.integers(min_value=0, max_value=2), remove=st.booleans(),
+       expire_at=st.sampled_from(['20260601120000Z', '20260601123000Z', FUTURE, PAST]))
+def check_expiry_properties(keyset, picks, wanted_index, remove, expire_at):
+    keys, pool = _line_pool(keyset)
+    data = ''.join(pool[pick % len(pool)] + '\n' for pick in picks).encode()
+    model = AuthorizedKeys.parse(data)
+    before = list(model.lines)
+    item = wanted(keys[wanted_index])
+    apply_edits(model, [item], 'present', expire_at=expire_at, remove_expired=remove, now=NOW)
+    deadline = sshd_rules.parse_absolute_time(expire_at)
+    survivors = [line for line in before if not (remove and line_expired(line, NOW))]
+    assert len(model.lines) == len(survivors)   # nothing added, only expired lines removed
+    for old, new in zip(survivors, model.lines):
+        if old.kind == 'key' and old.identity == item.identity and old.options is not None:
+            # the key's line expires by the deadline; its other options are kept, in order
+            assert 0 < new.sshd_line.options.valid_before <= deadline
+            assert ([o.identity for o in new.options if o.name != 'expiry-time']
+                    == [o.identity for o in old.options if o.name.lower() != 'expiry-time'])
+            assert new.comment == old.comment
+        else:
+            assert (new.raw, new.eol) == (old.raw, old.eol)
+    if remove and deadline < NOW:
+        # a deadline already passed: the next (cleanup) run removes those lines
+        apply_edits(model, [item], 'present', expire_at=expire_at, remove_expired=True, now=NOW)
+        assert model.find(item.identity) == [line for line in model.find(item.identity) if line.options is None]
+    # idempotent, and a later deadline changes nothing
+    data = model.render()
+    again = AuthorizedKeys.parse(data)
+    result = apply_edits(again, [item], 'present', expire_at=FUTURE, remove_expired=remove, now=NOW)
+    assert not result.changed and again.render() == data
+
+
+def test_expiry_properties(keyset):
+    check_expiry_properties(keyset)  # pylint: disable=no-value-for-parameter
