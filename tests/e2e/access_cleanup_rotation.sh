@@ -226,8 +226,12 @@ for user in "${APPS[@]}"; do
     ak "$user" | grep -q "expiry-time=\"20200101000000Z\" $OLD_PUB\$" || fail "old key of $user not brought forward"
 done
 [ -f "$DEPLOY_SSH/$OLD" ] || fail "old key retired before its lines were removed"
+refused_before="$(grep -c 'Refused by key options' "$WORK/sshd.log" || true)"
 expect_login no "$OLD" "${APPS[@]}"
 expect_login yes "$NEW" "${APPS[@]}"
+# sshd read the line and refused it for its options (the expiry), for both accounts
+[ "$(grep -c 'Refused by key options' "$WORK/sshd.log")" -ge $((refused_before + 2)) ] \
+    || fail "sshd did not log the refusal by key options"
 
 # 5. the cleanup run: only the new key of the rotation is left
 play --diff
