@@ -299,8 +299,8 @@ keys:
     options:
       description:
         - The key's options as written in the file (null for a removed key).
-        - With O(expire_at), the options of the key's first line after the run, V(null) when the key is not in
-          the file.
+        - With O(expire_at), the options of the key's first line after the run; V(null) when the key is not in
+          the file (or only on a line whose options sshd refuses, so it cannot log in through it).
       type: str
       sample: from="10.0.0.0/8",no-pty
     action:
