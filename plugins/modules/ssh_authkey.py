@@ -229,7 +229,7 @@ EXAMPLES = r'''
   keysmith.accounts.ssh_authkey:
     user: deploy
     key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA7Oj56Za+q/c2ufaJKkQqqEgxZXq0OucUdPb5J1UCGF old-deploy-key
-    expire_at: "{{ '%Y%m%d%H%M%SZ' | strftime(now(utc=true).timestamp() + 7 * 86400, utc=true) }}"
+    expire_at: "{{ '%Y%m%d%H%M%SZ' | strftime(now().timestamp() + 7 * 86400, utc=true) }}"
     remove_expired: true
 
 - name: Show what happened to each key

@@ -74,6 +74,8 @@ if [ -z "${ANSIBLE_PYTHON_INTERPRETER:-}" ] && [ -x "$ROOT/.venv/bin/python" ] \
 fi
 PLAYBOOK_CMD=(ansible-playbook)
 command -v ansible-playbook >/dev/null 2>&1 || PLAYBOOK_CMD=("$ROOT/.venv/bin/ansible-playbook")
+# A controller that is not in UTC: the deadline must still be now + grace, in UTC.
+export TZ="${ROTATION_E2E_TZ:-Asia/Tokyo}"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_PIPELINING=1
 
 # ------------------------------------------------------------------ accounts and keys
