@@ -66,7 +66,6 @@ options:
         it), the others by O(managed_keys) - the same lists the C(access_cleanup.yml) playbook enforces with
         M(keysmith.accounts.ssh_authkey)'s O(keysmith.accounts.ssh_authkey#module:exclusive).
     type: dict
-    version_added: 0.2.0
   weak_policy:
     description: What counts as a weak key.
     type: dict

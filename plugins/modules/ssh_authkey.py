@@ -151,7 +151,6 @@ options:
         once (with a warning).
       - Only with O(state=present), without O(exclusive), O(options) and O(comment).
     type: str
-    version_added: 0.2.0
   remove_expired:
     description:
       - Remove every key line of the file whose C(expiry-time) has passed (sshd refuses those lines), whatever
@@ -161,7 +160,6 @@ options:
         removed, the others get their expiry.
     type: bool
     default: false
-    version_added: 0.2.0
   lock_timeout:
     description:
       - Seconds to wait for the C(flock) on the file's directory, held by another run or by the account itself
