@@ -22,7 +22,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     UnsafePath,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, read_named_file, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
     WantedKey,
@@ -202,7 +202,7 @@ def read_key_file(path):
         raise InvalidInput('public key file: %s' % exc.msg, path=path)
 
 
-class SshAuthKey:
+class SshAuthKey(Operation):
     """Plan and apply the keys of one ``authorized_keys`` file (``ssh_authkey``'s operation)."""
 
     def __init__(self, spec, check_mode=False):

@@ -23,7 +23,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeyLoadError,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan, private_key_values
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, private_key_values
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk as ppk_format
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
     CryptographyBackend,
@@ -249,7 +249,7 @@ class KeyPairSpec:
         return '%s@%s' % (self.account.name, socket.gethostname())
 
 
-class SshKeyPair:
+class SshKeyPair(Operation):
     """Plan and apply one key pair (``ssh_genkey``'s operation)."""
 
     def __init__(self, spec, check_mode=False):
@@ -695,6 +695,10 @@ class SshKeyPair:
         data = ppk_format.export_key(self._crypto_private(current.data), self.comment, self.spec.passphrase)
         self.tree.write(self.parts, self.name + ppk_format.PPK_SUFFIX, data, PPK_MODE)
 
+    def after_apply(self):
+        # The plan could only announce a new key; the diff shows the real one.
+        return self._key_view(self.key) if self.generated else None
+
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
@@ -708,9 +712,6 @@ class SshKeyPair:
         if spec.ppk and spec.state == 'present':
             result['ppk_path'] = spec.ppk_path
         key = self.key if spec.state == 'present' else None
-        if self.generated:
-            # The plan could only announce a new key; the diff shows the real one.
-            plan.after = self._key_view(key)
         if key is not None:
             result.update({
                 'public_key': key.to_line(),

@@ -23,7 +23,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     UnsafePath,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import AuthorizedKeys
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import KeyBackend, select_backend
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import RESERVED_NAMES, validate_key_name
@@ -65,7 +65,7 @@ class KeyInfoSpec:
         self.follow = follow
 
 
-class SshKeyInfo:
+class SshKeyInfo(Operation):
     """List the keys (``plan`` reads, there is never anything to apply)."""
 
     def __init__(self, spec, check_mode=False):

@@ -11,7 +11,7 @@ __metaclass__ = type
 import difflib
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeyLoadError, NotFound
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import csr as tls_csr
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.layout import (
@@ -94,7 +94,7 @@ class CsrSpec:
         self.mode = CSR_MODE_WITH_PASSWORD if self.password else CSR_MODE
 
 
-class CertificateSigningRequest:
+class CertificateSigningRequest(Operation):
     """Plan and apply one CSR."""
 
     def __init__(self, spec, check_mode=False, key_pending=False):
@@ -208,6 +208,9 @@ class CertificateSigningRequest:
         self.info = tls_csr.load(pem, spec.path)
         self.generated = True
 
+    def after_apply(self):
+        return self.info.view() if self.generated else None
+
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
@@ -226,7 +229,6 @@ class CertificateSigningRequest:
                                 if plan.changed else 'No Certificate Signing Request to remove.')
             return result
         if self.generated:
-            plan.after = self.info.view()
             result['output'] = OUTPUT_GENERATED
         elif plan.changed and not applied:
             result['output'] = OUTPUT_CHECK

@@ -13,7 +13,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     InvalidInput,
     KeyLoadError,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import REGENERATE_CHOICES
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.layout import (
@@ -46,7 +46,7 @@ class TlsKeySpec:
         self.follow = follow
 
 
-class TlsKey:
+class TlsKey(Operation):
     """Plan and apply one TLS private key."""
 
     def __init__(self, spec, check_mode=False):
@@ -155,6 +155,9 @@ class TlsKey:
         self.key, self.encrypted = key, bool(spec.passphrase)
         self.generated = True
 
+    def after_apply(self):
+        return self._view() if self.generated else None
+
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
@@ -166,8 +169,6 @@ class TlsKey:
             'actions': plan.describe(),
         }
         if spec.state == 'present' and self.key is not None:
-            if self.generated:
-                plan.after = self._view()
             view = self._view()
             result.update({
                 'type': view['type'],
