@@ -5,7 +5,7 @@
 """Typed errors of the shared core.
 
 They are raised where a problem is found and turned into ``fail_json`` in one
-place (``_module.run_module``), so no helper deep down needs the module object.
+place (``_module.run_operation``), so no helper deep down needs the module object.
 Messages must never contain private key material or passphrases.
 """
 

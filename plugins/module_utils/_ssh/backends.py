@@ -31,6 +31,14 @@ import subprocess
 import tempfile
 import warnings
 
+from ansible_collections.keysmith.accounts.plugins.module_utils._constants import (
+    DEFAULT_BITS,
+    ECDSA_SIZES,
+    PRIVATE_KEY_FORMATS,
+    RSA_MAX_BITS,
+    RSA_MIN_BITS,
+    SSH_KEY_TYPES as KEY_TYPES,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendError,
     BackendUnavailable,
@@ -69,12 +77,6 @@ except ImportError:
     HAS_BCRYPT = False
 
 BACKEND_CHOICES = ('auto', 'cryptography', 'ssh-keygen')
-KEY_TYPES = ('rsa', 'ecdsa', 'ed25519', 'dsa')
-PRIVATE_KEY_FORMATS = ('auto', 'openssh', 'pkcs1', 'pkcs8')
-ECDSA_SIZES = (256, 384, 521)
-DEFAULT_SIZES = {'rsa': 3072, 'ecdsa': 256, 'ed25519': 256, 'dsa': 1024}
-MIN_RSA_BITS = 1024
-MAX_RSA_BITS = 16384
 
 ASKPASS_ENV = 'KEYSMITH_ASKPASS_SECRET'
 
@@ -226,13 +228,13 @@ def validate_generate_args(key_type, size, private_key_format):
     if key_type == 'ed25519' and private_key_format == 'pkcs1':
         raise InvalidInput('ed25519 keys have no PKCS#1 (traditional PEM) format; use openssh or pkcs8')
     if size is None or (key_type == 'ed25519'):
-        return DEFAULT_SIZES[key_type]
+        return DEFAULT_BITS[key_type]
     try:
         size = int(size)
     except (TypeError, ValueError):
         raise InvalidInput('key size must be a number of bits')
-    if key_type == 'rsa' and not MIN_RSA_BITS <= size <= MAX_RSA_BITS:
-        raise InvalidInput('RSA keys must have %d to %d bits, not %d' % (MIN_RSA_BITS, MAX_RSA_BITS, size))
+    if key_type == 'rsa' and not RSA_MIN_BITS <= size <= RSA_MAX_BITS:
+        raise InvalidInput('RSA keys must have %d to %d bits, not %d' % (RSA_MIN_BITS, RSA_MAX_BITS, size))
     if key_type == 'ecdsa' and size not in ECDSA_SIZES:
         raise InvalidInput('ECDSA keys have 256, 384 or 521 bits, not %d' % size)
     if key_type == 'dsa' and size != 1024:
@@ -385,9 +387,6 @@ class KeyBackend:
 
     name = None
 
-    def available(self):
-        return False
-
     def can_generate(self, key_type, private_key_format='auto', encrypted=False):
         """Whether this backend can make a ``key_type`` key in that format."""
         return False
@@ -497,9 +496,6 @@ class CryptographyBackend(KeyBackend):
             raise BackendUnavailable(
                 'the cryptography Python library is not available on the target (%s); '
                 'install python3-cryptography or use backend ssh-keygen' % CRYPTOGRAPHY_IMPORT_ERROR)
-
-    def available(self):
-        return HAS_CRYPTOGRAPHY
 
     def _dsa_works(self):
         if 'ok' not in _DSA_PROBE:
@@ -786,10 +782,6 @@ class SshKeygenBackend(KeyBackend):
                 raise BackendUnavailable('ssh-keygen not found or not executable at %s' % executable)
             raise BackendUnavailable('the ssh-keygen program is not installed on the target; '
                                      'install the OpenSSH client (openssh-client) or python3-cryptography')
-        self._version = None
-
-    def available(self):
-        return bool(self.executable)
 
     def can_generate(self, key_type, private_key_format='auto', encrypted=False):
         if key_type not in KEY_TYPES:

@@ -16,6 +16,18 @@ __metaclass__ = type
 import os
 import socket
 
+from ansible_collections.keysmith.accounts.plugins.module_utils._constants import (
+    DEFAULT_BITS,
+    DEFAULT_KEY_TYPE,
+    DSA_BITS,
+    ECDSA_SIZES,
+    PRIVATE_KEY_FORMATS,
+    REGENERATE_CHOICES,
+    RSA_MAX_BITS,
+    RSA_MIN_BITS,
+    RSA_WARN_BITS,
+    SSH_KEY_TYPES as KEY_TYPES,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     Conflict,
@@ -24,6 +36,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, private_key_values
+from ansible_collections.keysmith.accounts.plugins.module_utils._regenerate import replacement_reason
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk as ppk_format
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
     CryptographyBackend,
@@ -38,13 +51,6 @@ RESERVED_NAMES = frozenset([
     'config', 'known_hosts', 'authorized_keys', 'environment', 'rc', 'identity',
     'authorized_keys2', 'known_hosts2', 'known_hosts.old',
 ])
-KEY_TYPES = ('rsa', 'ecdsa', 'ed25519', 'dsa')
-REGENERATE_CHOICES = ('never', 'fail', 'partial_idempotence', 'full_idempotence', 'always')
-PRIVATE_KEY_FORMATS = ('auto', 'openssh', 'pkcs1', 'pkcs8')
-ECDSA_SIZES = (256, 384, 521)
-RSA_MIN_BITS = 1024
-RSA_WARN_BITS = 2048
-RSA_MAX_BITS = 16384
 PASSPHRASE_MIN_LENGTH = 4
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
@@ -79,7 +85,7 @@ def resolve_bits(key_type, bits):
     warnings = []
     if key_type == 'rsa':
         if bits is None:
-            bits = 4096
+            bits = DEFAULT_BITS['rsa']
         if bits < RSA_MIN_BITS:
             raise InvalidInput('bits must be a positive integer of %d or more for rsa keys, got %d'
                                % (RSA_MIN_BITS, bits))
@@ -89,7 +95,7 @@ def resolve_bits(key_type, bits):
             warnings.append('rsa keys of %d bits are weak; use %d bits or more' % (bits, RSA_WARN_BITS))
     elif key_type == 'ecdsa':
         if bits is None:
-            bits = 256
+            bits = DEFAULT_BITS['ecdsa']
         if bits not in ECDSA_SIZES:
             raise InvalidInput('bits must be one of %s for ecdsa keys, got %d'
                                % (', '.join(str(s) for s in ECDSA_SIZES), bits))
@@ -98,9 +104,9 @@ def resolve_bits(key_type, bits):
             raise InvalidInput('ed25519 keys have a fixed size of 256 bits, got bits=%d' % bits)
         bits = 256
     elif key_type == 'dsa':
-        if bits not in (None, 1024):
-            raise InvalidInput('dsa keys are 1024 bits, got bits=%d' % bits)
-        bits = 1024
+        if bits not in (None, DSA_BITS):
+            raise InvalidInput('dsa keys are %d bits, got bits=%d' % (DSA_BITS, bits))
+        bits = DSA_BITS
     else:
         raise InvalidInput('type must be one of %s, got %r' % (', '.join(KEY_TYPES), key_type))
     return bits, warnings
@@ -171,7 +177,7 @@ class KeyPairSpec:
         if state == 'present' and (private_key is not None or public_key is not None):
             self._prepare_import(private_key, public_key, key_type, bits)
         else:
-            key_type = key_type or 'rsa'
+            key_type = key_type or DEFAULT_KEY_TYPE
             if private_key_format == 'pkcs1' and key_type == 'ed25519':
                 raise InvalidInput('ed25519 keys cannot be written in the pkcs1 format; use openssh or pkcs8')
             self.key_type = key_type
@@ -429,47 +435,29 @@ class SshKeyPair(Operation):
         Sets ``self.key`` to the existing key when it is kept.
         """
         spec = self.spec
-        if private is None or not private.exists:
-            return 'missing'
-        if spec.regenerate == 'always':
-            return 'regenerate is always'
-        try:
+        existing = []
+
+        def compare():
             loader, encrypted, key = self._load_existing(private)
-        except KeyLoadError as exc:
-            if spec.regenerate == 'full_idempotence':
-                return 'the existing key cannot be read: %s' % exc.msg
-            raise Conflict('%s cannot be read: %s. It is left untouched; set regenerate: full_idempotence '
-                           'to replace it with a new key' % (spec.path, exc.msg), path=spec.path)
-        drift = []
-        if key.family != spec.key_type:
-            drift.append('type is %s, not %s' % (key.family, spec.key_type))
-        elif key.size != spec.bits:
-            drift.append('size is %d, not %d' % (key.size, spec.bits))
-        if bool(spec.passphrase) != encrypted:
-            drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
-        if spec.private_key_format != 'auto':
-            current_format = loader.private_format(private.data)
-            if current_format != spec.private_key_format:
-                drift.append('format is %s, not %s' % (current_format, spec.private_key_format))
-        if not drift:
-            self.key = key
-            return None
-        summary = '; '.join(drift)
-        if spec.regenerate == 'never':
-            plan.warn('%s does not match the task (%s) but regenerate is never: keeping it' % (spec.path, summary))
-            self.key = key
-            return None
-        if spec.regenerate == 'fail':
-            raise Conflict('%s does not match the task: %s. Set regenerate to partial_idempotence or '
-                           'full_idempotence to replace it' % (spec.path, summary), path=spec.path)
-        if spec.regenerate == 'partial_idempotence' and bool(spec.passphrase) and not encrypted \
-                and len(drift) == 1:
-            # community.crypto's rule: partial idempotence does not replace a
-            # readable key only because a passphrase was added to the task.
-            raise Conflict('%s is not protected by a passphrase but the task gives one. It is left '
-                           'untouched; set regenerate: full_idempotence to replace it with a new, '
-                           'protected key' % spec.path, path=spec.path)
-        return summary
+            existing.append(key)
+            drift = []
+            if key.family != spec.key_type:
+                drift.append('type is %s, not %s' % (key.family, spec.key_type))
+            elif key.size != spec.bits:
+                drift.append('size is %d, not %d' % (key.size, spec.bits))
+            if bool(spec.passphrase) != encrypted:
+                drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
+            if spec.private_key_format != 'auto':
+                current_format = loader.private_format(private.data)
+                if current_format != spec.private_key_format:
+                    drift.append('format is %s, not %s' % (current_format, spec.private_key_format))
+            return drift, bool(spec.passphrase) and not encrypted
+
+        reason = replacement_reason(plan, spec.path, spec.regenerate, private is not None and private.exists,
+                                    compare)
+        if reason is None:
+            self.key = existing[0]
+        return reason
 
     def _import_reason(self, plan, private):
         """Why the given private key must be installed, or None to keep the existing one.
@@ -481,42 +469,33 @@ class SshKeyPair(Operation):
         """
         spec = self.spec
         new = spec.import_key
-        if private is None or not private.exists:
-            return 'missing'
-        try:
+        existing = []
+
+        def compare():
             loader, encrypted, key = self._load_existing(private)
-        except KeyLoadError as exc:
-            if spec.regenerate in ('full_idempotence', 'always'):
-                return 'the existing key cannot be read: %s' % exc.msg
-            raise Conflict('%s cannot be read: %s. It is left untouched; set regenerate: full_idempotence '
-                           'to replace it with the given key (%s)'
-                           % (spec.path, exc.msg, new.fingerprint_sha256), path=spec.path)
-        drift = []
-        if not key.same_key(new):
-            drift.append('it is another key (%s), not the given one (%s)'
-                         % (key.fingerprint_sha256, new.fingerprint_sha256))
-        else:
-            if encrypted != spec.import_encrypted:
-                drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
-            current_format = loader.private_format(private.data)
-            if current_format != spec.import_format:
-                drift.append('format is %s, not %s' % (current_format, spec.import_format))
-        if not drift:
-            self.key = key
-            return None
-        summary = '; '.join(drift)
-        if not key.same_key(new) and spec.regenerate not in ('never', 'fail'):
+            existing.append(key)
+            drift = []
+            if not key.same_key(new):
+                drift.append('it is another key (%s), not the given one (%s)'
+                             % (key.fingerprint_sha256, new.fingerprint_sha256))
+            else:
+                if encrypted != spec.import_encrypted:
+                    drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
+                current_format = loader.private_format(private.data)
+                if current_format != spec.import_format:
+                    drift.append('format is %s, not %s' % (current_format, spec.import_format))
+            return drift, False
+
+        reason = replacement_reason(plan, spec.path, spec.regenerate, private is not None and private.exists,
+                                    compare, replacement='the given key (%s)' % new.fingerprint_sha256,
+                                    wanted='the given key', importing=True)
+        if reason is None:
+            self.key = existing[0]
+        elif existing and not existing[0].same_key(new):
             plan.warn('%s holds another key (%s); it is replaced by the given key (%s). The old private key '
-                      'is gone unless you have a copy' % (spec.path, key.fingerprint_sha256, new.fingerprint_sha256))
-        if spec.regenerate == 'never':
-            plan.warn('%s does not match the given key (%s) but regenerate is never: keeping it'
-                      % (spec.path, summary))
-            self.key = key
-            return None
-        if spec.regenerate == 'fail':
-            raise Conflict('%s does not match the given key: %s. Set regenerate to partial_idempotence or '
-                           'full_idempotence to replace it' % (spec.path, summary), path=spec.path)
-        return summary
+                      'is gone unless you have a copy' % (spec.path, existing[0].fingerprint_sha256,
+                                                          new.fingerprint_sha256))
+        return reason
 
     def _plan_public_import(self, plan, private, public, ssh_dir):
         """``public_key`` alone: install just the .pub.

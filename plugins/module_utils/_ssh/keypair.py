@@ -17,6 +17,7 @@ import contextlib
 import os
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
+from ansible_collections.keysmith.accounts.plugins.module_utils._constants import DEFAULT_KEY_TYPE
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     Conflict,
     InvalidInput,
@@ -42,7 +43,6 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import
 KEYPAIR_TYPES = ('rsa', 'ecdsa', 'ed25519')
 # openssh: as ssh-keygen writes it; pkcs1: Tencent Cloud's "BEGIN RSA PRIVATE KEY" PEM; pkcs8: "BEGIN PRIVATE KEY".
 KEYPAIR_PRIVATE_KEY_FORMATS = ('openssh', 'pkcs1', 'pkcs8')
-DEFAULT_TYPE = 'rsa'
 DEFAULT_COMMENT = 'generated-by-keysmith'
 PRIVATE_KEY_MODE = 0o600
 
@@ -106,7 +106,7 @@ class KeypairSpec:
             self._import(public_key, key_type, size, comment)
         else:
             if key_type is None:
-                key_type = DEFAULT_TYPE
+                key_type = DEFAULT_KEY_TYPE
             if key_type not in KEYPAIR_TYPES:
                 raise InvalidInput('type must be one of %s, got %r' % (', '.join(KEYPAIR_TYPES), key_type))
             if private_key_format == 'pkcs1' and key_type == 'ed25519':

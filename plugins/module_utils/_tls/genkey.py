@@ -8,13 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
-    Conflict,
-    InvalidInput,
-    KeyLoadError,
-)
+from ansible_collections.keysmith.accounts.plugins.module_utils._constants import REGENERATE_CHOICES
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import REGENERATE_CHOICES
+from ansible_collections.keysmith.accounts.plugins.module_utils._regenerate import replacement_reason
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.layout import (
     KEY_MODE,
@@ -99,41 +96,26 @@ class TlsKey(Operation):
         The meanings of ``regenerate`` are those of ``ssh_genkey`` (community.crypto's).
         """
         spec = self.spec
-        if current is None or not current.exists:
-            return 'missing'
-        if spec.regenerate == 'always':
-            return 'regenerate is always'
-        try:
+        existing = []
+
+        def compare():
             key, encrypted = tls_keys.load_private(current.data, spec.passphrase, spec.path)
-        except KeyLoadError as exc:
-            if spec.regenerate == 'full_idempotence':
-                return 'the existing key cannot be read: %s' % exc.msg
-            raise Conflict('%s cannot be read: %s. It is left untouched; set regenerate: full_idempotence '
-                           'to replace it with a new key' % (spec.path, exc.msg), path=spec.path)
-        key_type, size = tls_keys.describe(key)
-        drift = []
-        if key_type != spec.key_type:
-            drift.append('type is %s, not %s' % (key_type, spec.key_type))
-        elif size != spec.size:
-            drift.append('size is %d, not %d' % (size, spec.size))
-        if bool(spec.passphrase) != encrypted:
-            drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
-        if not drift:
-            self.key, self.encrypted = key, encrypted
-            return None
-        summary = '; '.join(drift)
-        if spec.regenerate == 'never':
-            plan.warn('%s does not match the task (%s) but regenerate is never: keeping it' % (spec.path, summary))
-            self.key, self.encrypted = key, encrypted
-            return None
-        if spec.regenerate == 'fail':
-            raise Conflict('%s does not match the task: %s. Set regenerate to partial_idempotence or '
-                           'full_idempotence to replace it' % (spec.path, summary), path=spec.path)
-        if spec.regenerate == 'partial_idempotence' and spec.passphrase and not encrypted and len(drift) == 1:
-            raise Conflict('%s is not protected by a passphrase but the task gives one. It is left '
-                           'untouched; set regenerate: full_idempotence to replace it with a new, '
-                           'protected key' % spec.path, path=spec.path)
-        return summary
+            existing.append((key, encrypted))
+            key_type, size = tls_keys.describe(key)
+            drift = []
+            if key_type != spec.key_type:
+                drift.append('type is %s, not %s' % (key_type, spec.key_type))
+            elif size != spec.size:
+                drift.append('size is %d, not %d' % (size, spec.size))
+            if bool(spec.passphrase) != encrypted:
+                drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
+            return drift, bool(spec.passphrase) and not encrypted
+
+        reason = replacement_reason(plan, spec.path, spec.regenerate, current is not None and current.exists,
+                                    compare)
+        if reason is None:
+            self.key, self.encrypted = existing[0]
+        return reason
 
     # ---------------------------------------------------------------- views
     def _view(self):
