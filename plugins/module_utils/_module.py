@@ -133,6 +133,29 @@ class Plan:
                                   attrs_view(mode, after_uid, after_gid)))
         return self.add('set mode and owner of', path, run, '%04o' % mode)
 
+    def ensure_dir(self, state, run, mode, uid=None, gid=None):
+        """The directory ``state`` (a DirState) with ``mode``, owned by ``uid``:
+        'create directory' when missing, a mode and owner repair when its mode
+        or owner differs (``run`` does either), nothing when it is right."""
+        if not state.exists:
+            return self.add('create directory', state.path, run, '%04o' % mode)
+        if state.mode != mode or (uid is not None and state.uid != uid):
+            return self.add_attrs(state.path, run, state, mode, uid, gid)
+        return None
+
+    def ensure_attrs(self, path, state, run, mode, uid=None, gid=None):
+        """A mode and owner repair of the existing file ``state`` when its
+        mode, owner or group differs (None: not checked)."""
+        if state.attrs_differ(mode, uid, gid):
+            return self.add_attrs(path, run, state, mode, uid, gid)
+        return None
+
+    def warn_missing_user(self, account, assumed=''):
+        """Check mode for an account that does not exist yet, said the same
+        way by every operation (``assumed``: what else check mode assumes)."""
+        self.warn('user %s does not exist yet; check mode assumes an earlier task creates it%s'
+                  % (account.name, ' and %s' % assumed if assumed else ''))
+
     def warn(self, text):
         if text not in self.warnings:
             self.warnings.append(text)

@@ -21,7 +21,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     NotFound,
     UnsafePath,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, read_named_file, split_under
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import DirState, Tree, read_named_file, split_under
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
@@ -258,8 +258,7 @@ class SshAuthKey(Operation):
         """(FileState or None, DirState or None) of the account's file now."""
         spec = self.spec
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it'
-                      % spec.account.name)
+            plan.warn_missing_user(spec.account)
             return None, None
         if not self.tree.base_exists() and not self.tree.create_base:
             raise NotFound('directory %s does not exist%s' % (
@@ -298,9 +297,9 @@ class SshAuthKey(Operation):
             plan.add('authorize keys of', spec.path, self._write, 'from %s' % spec.key_file)
         elif self.edits.changed:
             plan.add('update' if exists else 'create', spec.path, self._write, self._detail(self.edits))
-        elif exists and current.attrs_differ(FILE_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.path, lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE), current,
-                           FILE_MODE, self.tree.uid, self.tree.gid)
+        elif exists:
+            plan.ensure_attrs(spec.path, current, lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE),
+                              FILE_MODE, self.tree.uid, self.tree.gid)
         plan.before = data.decode('utf-8', 'replace') if exists else None
         if self.edits is not None and (exists or self.edits.changed):
             plan.after = model.text()
@@ -309,14 +308,9 @@ class SshAuthKey(Operation):
         return plan
 
     def _plan_dir(self, plan, dir_state):
-        path = self.tree.path(self.parts)
-
-        def ensure():
-            self.tree.ensure_dir(self.parts, SSH_DIR_MODE)
-        if dir_state is None or not dir_state.exists:
-            plan.add('create directory', path, ensure, '%04o' % SSH_DIR_MODE)
-        elif dir_state.mode != SSH_DIR_MODE or (self.tree.uid is not None and dir_state.uid != self.tree.uid):
-            plan.add_attrs(path, ensure, dir_state, SSH_DIR_MODE, self.tree.uid, self.tree.gid)
+        plan.ensure_dir(dir_state or DirState(self.tree.path(self.parts)),
+                        lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), SSH_DIR_MODE,
+                        self.tree.uid, self.tree.gid)
 
     @staticmethod
     def _detail(edits):

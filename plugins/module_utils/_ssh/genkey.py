@@ -296,8 +296,7 @@ class SshKeyPair(Operation):
             plan.deprecate('dsa keys are deprecated: OpenSSH disables them by default and removes them; '
                            'use type ed25519 or rsa', '2.0.0')
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it'
-                      % spec.account.name)
+            plan.warn_missing_user(spec.account)
             private, public, ssh_dir, ppk = None, None, None, None
         else:
             if spec.state == 'present':
@@ -390,9 +389,8 @@ class SshKeyPair(Operation):
                 and self.loader(private.data).private_format(private.data) == 'openssh'):
             plan.add('update comment of', spec.path, self._private_comment_setter(explicit))
         self._plan_public_file(plan, public, comment)
-        if private.attrs_differ(PRIVATE_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.path, self._attr_setter(self.name, PRIVATE_MODE), private, PRIVATE_MODE,
-                           self.tree.uid, self.tree.gid)
+        plan.ensure_attrs(spec.path, private, self._attr_setter(self.name, PRIVATE_MODE), PRIVATE_MODE,
+                          self.tree.uid, self.tree.gid)
         self.key = PublicKey.from_blob(self.key.key_type, self.key.blob, comment)
         plan.after = self._key_view(self.key)
 
@@ -406,21 +404,17 @@ class SshKeyPair(Operation):
                 what = 'import'
             plan.add(what, spec.public_path, self._writer(self.name + '.pub', wanted_line.encode('utf-8'),
                                                           PUBLIC_MODE))
-        elif public.attrs_differ(PUBLIC_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.public_path, self._attr_setter(self.name + '.pub', PUBLIC_MODE), public,
-                           PUBLIC_MODE, self.tree.uid, self.tree.gid)
+        else:
+            plan.ensure_attrs(spec.public_path, public, self._attr_setter(self.name + '.pub', PUBLIC_MODE),
+                              PUBLIC_MODE, self.tree.uid, self.tree.gid)
 
     @property
     def imported_public_only(self):
         return self.spec.importing and self.spec.import_private is None
 
     def _plan_ssh_dir(self, plan, ssh_dir):
-        if not ssh_dir.exists:
-            plan.add('create directory', ssh_dir.path, lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE),
-                     '%04o' % SSH_DIR_MODE)
-        elif ssh_dir.mode != SSH_DIR_MODE or (self.tree.uid is not None and ssh_dir.uid != self.tree.uid):
-            plan.add_attrs(ssh_dir.path, lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), ssh_dir,
-                           SSH_DIR_MODE, self.tree.uid, self.tree.gid)
+        plan.ensure_dir(ssh_dir, lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), SSH_DIR_MODE,
+                        self.tree.uid, self.tree.gid)
 
     def _load_existing(self, private):
         """(loader, encrypted, PublicKey) of the existing private key; ``KeyLoadError`` if unreadable."""
@@ -536,9 +530,9 @@ class SshKeyPair(Operation):
         comment = self.comment = self._wanted_comment(public)
         self.key = PublicKey.from_blob(new.key_type, new.blob, comment)
         self._plan_public_file(plan, public, comment)
-        if keep_private and private.attrs_differ(PRIVATE_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.path, self._attr_setter(self.name, PRIVATE_MODE), private, PRIVATE_MODE,
-                           self.tree.uid, self.tree.gid)
+        if keep_private:
+            plan.ensure_attrs(spec.path, private, self._attr_setter(self.name, PRIVATE_MODE), PRIVATE_MODE,
+                              self.tree.uid, self.tree.gid)
         plan.after = self._key_view(self.key)
 
     def _public_of_private(self, private):
@@ -566,9 +560,9 @@ class SshKeyPair(Operation):
         why = ppk_format.check_ppk(ppk.data, key_object, self.comment, spec.passphrase)
         if why is not None:
             plan.add('export', spec.ppk_path, self._ppk_exporter, 'PuTTY format 3, %s' % why)
-        elif ppk.attrs_differ(PPK_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.ppk_path, self._attr_setter(self.name + ppk_format.PPK_SUFFIX, PPK_MODE), ppk,
-                           PPK_MODE, self.tree.uid, self.tree.gid)
+        else:
+            plan.ensure_attrs(spec.ppk_path, ppk, self._attr_setter(self.name + ppk_format.PPK_SUFFIX, PPK_MODE),
+                              PPK_MODE, self.tree.uid, self.tree.gid)
 
     def _crypto_private(self, data):
         """The ``cryptography`` key object of private key bytes."""

@@ -118,8 +118,7 @@ class CertificateSigningRequest(Operation):
             return self._plan_absent(plan)
         tls_keys.require_cryptography('certificate signing requests')
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it '
-                      'and a key for %s' % (spec.account.name, spec.host))
+            plan.warn_missing_user(spec.account, 'a key for %s' % spec.host)
             return self._plan_new(plan, None, 'missing')
         self.key = None if self.key_pending else self._load_key(plan)
         if self.key is not None:
@@ -141,16 +140,15 @@ class CertificateSigningRequest(Operation):
         if differences:
             self.info = None
             return self._plan_new(plan, current, 'differs: ' + ', '.join(differences))
-        if current.attrs_differ(spec.mode, self.location.tree.uid, self.location.tree.gid):
-            plan.add_attrs(spec.path, lambda: self.location.set_attrs(spec.mode), current, spec.mode,
-                           self.location.tree.uid, self.location.tree.gid)
+        plan.ensure_attrs(spec.path, current, lambda: self.location.set_attrs(spec.mode), spec.mode,
+                          self.location.tree.uid, self.location.tree.gid)
         plan.after = self.info.view()
         return plan
 
     def _plan_absent(self, plan):
         spec = self.spec
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it' % spec.account.name)
+            plan.warn_missing_user(spec.account)
             return plan
         current = self.location.read()
         if current.exists:

@@ -61,8 +61,7 @@ class TlsKey(Operation):
         if spec.state == 'present':
             tls_keys.require_cryptography('TLS keys')
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it'
-                      % spec.account.name)
+            plan.warn_missing_user(spec.account)
             current = None
         else:
             current = self.location.read(require_base=spec.state == 'present')
@@ -84,9 +83,8 @@ class TlsKey(Operation):
             plan.after = {'type': spec.key_type, 'size': spec.size, 'encrypted': bool(spec.passphrase),
                           'fingerprint': '(new key)'}
             return plan
-        if current.attrs_differ(KEY_MODE, self.location.tree.uid, self.location.tree.gid):
-            plan.add_attrs(spec.path, lambda: self.location.set_attrs(KEY_MODE), current, KEY_MODE,
-                           self.location.tree.uid, self.location.tree.gid)
+        plan.ensure_attrs(spec.path, current, lambda: self.location.set_attrs(KEY_MODE), KEY_MODE,
+                          self.location.tree.uid, self.location.tree.gid)
         plan.after = self._view()
         return plan
 

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import DirState, Tree, split_under
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.validate import host_file_stem
 
 SSL_DIR = 'ssl'
@@ -72,8 +72,7 @@ class Location:
             state = self.tree.dir_state(self.parts[:depth])
             if not state.exists:
                 parts = list(self.parts)
-                plan.add('create directory', self.tree.path(parts),
-                         lambda: self.tree.ensure_dir(parts, DIR_MODE), '%04o' % DIR_MODE)
+                plan.ensure_dir(DirState(self.tree.path(parts)), lambda: self.tree.ensure_dir(parts, DIR_MODE), DIR_MODE)
                 return
 
 
