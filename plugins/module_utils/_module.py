@@ -24,7 +24,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError, PartialFailure
 
 
 # A private key pasted where a public key belongs (PEM, OpenSSH or PuTTY).
@@ -229,7 +229,8 @@ class Operation:
        mode); ``after_apply()`` tells what only applying learnt.
     4. ``result(plan, applied)`` -> dict of public return values; it reads the
        plan and the operation's own state, and changes neither the plan nor
-       the files.
+       the files. It raises ``PartialFailure`` (with that dict) when part of
+       the work failed and the rest was done.
     """
 
     def session(self):
@@ -300,7 +301,7 @@ def run_operation(module, build):
     final once planned: check mode stops there, a real run applies it, and the
     ``Outcome`` of applying is merged into the diff and the warnings here.
     """
-    plan = outcome = None
+    plan = outcome = partial = None
     warned = []
     try:
         operation = build(module)
@@ -309,13 +310,10 @@ def run_operation(module, build):
             if plan.changed and not module.check_mode:
                 outcome = operation.apply(plan)
             result = operation.result(plan, outcome is not None)
+    except PartialFailure as exc:
         # An operation that carried on past a failure (provision without
         # atomic) fails the task at the end, with its full result.
-        failed_msg = result.pop('failed_msg', None)
-        if failed_msg:
-            _emit_warnings(module, plan, outcome, warned)
-            result['changed'] = plan.changed
-            module.fail_json(msg=failed_msg, **result)
+        partial = exc
     except KeysmithError as exc:
         _emit_warnings(module, plan, outcome, warned)
         module.fail_json(msg=exc.msg, **exc.details)
@@ -327,6 +325,8 @@ def run_operation(module, build):
         module.fail_json(msg='%s%s' % ('%s: ' % where if where else '', reason),
                          errno=errno.errorcode.get(exc.errno, exc.errno))
     _emit_warnings(module, plan, outcome, warned)
+    if partial is not None:
+        module.fail_json(msg=partial.msg, **dict(partial.result, changed=plan.changed))
     result['changed'] = plan.changed
     if module._diff:
         result['diff'] = plan.diff(outcome)

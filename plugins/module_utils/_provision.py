@@ -15,7 +15,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeysmithError
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
+    InvalidInput,
+    KeysmithError,
+    PartialFailure,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
@@ -316,6 +320,6 @@ class Provision(Operation):
         result = {'accounts': accounts, 'actions': plan.describe()}
         failed = [run for run in self.runs if run.error is not None]
         if failed:
-            result['failed_msg'] = '%d of %d accounts failed: %s' % (
-                len(failed), len(self.runs), '; '.join(run.error.msg for run in failed))
+            raise PartialFailure('%d of %d accounts failed: %s' % (
+                len(failed), len(self.runs), '; '.join(run.error.msg for run in failed)), result)
         return result

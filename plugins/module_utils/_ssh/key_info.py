@@ -20,6 +20,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     InvalidInput,
     KeyLoadError,
+    NotRegularFile,
     UnsafePath,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
@@ -94,9 +95,10 @@ class SshKeyInfo(Operation):
                 continue
             try:
                 state = tree.read(parts, entry, limit=_KEY_FILE_LIMIT)
+            except NotRegularFile:
+                continue  # directories, sockets, fifos: not keys
             except UnsafePath as exc:
-                if 'not a regular file' not in exc.msg:  # directories, sockets, fifos: not keys
-                    self._skip(plan, entry, exc.msg)
+                self._skip(plan, entry, exc.msg)
                 continue
             if state.exists:
                 files[entry] = state

@@ -26,7 +26,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
 from ansible_collections.keysmith.accounts.plugins.module_utils import _module
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._constants import DEFAULT_BITS, DEFAULT_KEY_TYPE
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import Conflict, KeysmithError
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import Conflict, KeysmithError, PartialFailure
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome, Plan, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backends
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
@@ -164,9 +164,15 @@ def test_run_operation_unexpected_io_error_names_the_file():
     assert calls[-1] == ('fail_json', {'msg': '/gone: No such file or directory', 'errno': 'ENOENT'})
 
 
-def test_run_operation_failed_msg_fails_with_the_whole_result():
-    calls = Recorder().run(Scripted(result={'failed_msg': '1 of 2 accounts failed'}))
-    assert calls[-1] == ('fail_json', {'msg': '1 of 2 accounts failed', 'value': 1, 'changed': True})
+def test_run_operation_partial_failure_fails_with_the_whole_result():
+    class Partial(Scripted):
+        def result(self, plan, applied):
+            raise PartialFailure('1 of 2 accounts failed', {'value': 1, 'applied': applied})
+    operation = Partial()
+    calls = Recorder().run(operation)
+    assert operation.events[-1] == 'session closed'
+    assert calls[-1] == ('fail_json', {'msg': '1 of 2 accounts failed', 'value': 1, 'applied': True,
+                                       'changed': True})
     assert [c[0] for c in calls].count('warn') == 1
 
 
