@@ -240,6 +240,14 @@ def test_directories_made_on_the_way_belong_to_the_account(nobody_home):
         assert owned(home / directory, account), directory
 
 
+def test_a_root_owned_ssh_directory_is_given_back_to_the_account(nobody_home):
+    account, home = nobody_home
+    (home / '.ssh').mkdir(mode=0o700)  # right mode, root's
+    plan, result = run_op(SshKeyPair(KeyPairSpec(account, name='id_test', key_type='ed25519')))
+    assert result['actions'][0] == 'set mode and owner of %s (0700)' % (home / '.ssh')
+    assert owned(home / '.ssh', account) and plan.attr_changes[0][1]['owner'] == 'root'
+
+
 def test_authorized_keys_directory_belongs_to_the_account(nobody_home, tmp_path):
     account, home = nobody_home
     run_op(SshKeyPair(KeyPairSpec(Account.resolve(None, str(tmp_path / 'other')), name='k', key_type='ed25519')))

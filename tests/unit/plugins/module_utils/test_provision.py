@@ -178,3 +178,29 @@ def test_authorized_keys_options_with_a_newline_are_an_error(tmp_path):
     # before, the newline made the text after it an extra authorized line
     with pytest.raises(KeysmithError, match='single line'):
         run(entries, atomic=True)
+
+
+def test_a_bad_first_account_does_not_stop_the_next_one(tmp_path):
+    bad = [{'name': 'nobody', 'home': str(tmp_path / 'bad'), 'ssh_keys': [{'name': 'config'}]}]
+    dummy_plan, result = run(bad + accounts(tmp_path, 1))
+    assert (tmp_path / 'home0' / '.ssh' / 'id_ed25519').exists()
+    assert [a['name'] for a in result['accounts'] if a.get('failed')] == ['nobody'] and result['failed']
+
+
+def test_atomic_stops_at_the_first_account_that_fails_while_applying(tmp_path, monkeypatch):
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
+    generate = SshKeyPair._generate
+    calls = []
+
+    def failing_once(self):
+        calls.append(self.spec.path)
+        if len(calls) == 1:
+            raise KeysmithError('disk full')
+        return generate(self)
+
+    monkeypatch.setattr(SshKeyPair, '_generate', failing_once)
+    entries = accounts(tmp_path, 1) + [{'name': 'nobody', 'home': str(tmp_path / 'home1'),
+                                        'ssh_keys': [{'name': 'id_ed25519', 'type': 'ed25519'}]}]
+    with pytest.raises(KeysmithError, match='account %s, ssh_keys.0. .id_ed25519.: .*disk full' % ME):
+        run(entries, atomic=True)
+    assert len(calls) == 1 and not (tmp_path / 'home1' / '.ssh' / 'id_ed25519').exists()
