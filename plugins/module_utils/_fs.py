@@ -369,6 +369,16 @@ def split_under(base, path):
     return os.path.dirname(path), [], os.path.basename(path)
 
 
+def account_tree(account, path, follow=False):
+    """(Tree, dir parts, file name) of ``path`` for ``account``: walked from
+    its home when the path lies below it (the home is created when the task
+    overrides it), else from the path's own directory. What is created belongs
+    to the account."""
+    base, parts, name = split_under(account.home, path)
+    tree = Tree(base, uid=account.uid, gid=account.gid, follow=follow, create_base=account.home_overridden)
+    return tree, parts, name
+
+
 class Tree:
     """A trusted base directory and the rules for what lies below it.
 

@@ -97,6 +97,12 @@ MUTATIONS = [
              'the warning to set no_log on a returned private key is lost'),
     mutation('_module.py', '        module.fail_json(msg=exc.msg, **exc.details)\n',
              '        module.fail_json(msg=exc.msg)\n', CORE, 'failures lose their details (path, done)'),
+    mutation('_specs.py', "    passphrase=dict(type='str', no_log=True, aliases=['pass']),\n",
+             "    passphrase=dict(type='str', no_log=False, aliases=['pass']),\n", [U + 'test_core.py'],
+             'ssh_genkey\'s passphrase is logged (-vvv, AWX job events)'),
+    mutation('_specs.py', "    password=dict(type='str', default='', no_log=True),\n",
+             "    password=dict(type='str', default=''),\n", [U + 'test_core.py'],
+             'a CSR challenge password is logged'),
     # ------------------------------------------------------------ _ssh/authorized_keys.py
     mutation('_ssh/authorized_keys.py', '        for line in lines[1:]:\n', '        for line in lines[2:]:\n',
              AUTHKEYS, 'a key on three lines keeps a duplicate'),

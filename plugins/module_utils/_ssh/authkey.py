@@ -21,7 +21,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     NotFound,
     UnsafePath,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import DirState, Tree, read_named_file, split_under
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import DirState, account_tree, read_named_file
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
@@ -209,12 +209,10 @@ class SshAuthKey(Operation):
         self.spec = spec
         self.check_mode = check_mode
         account = spec.account
-        base, self.parts, self.name = split_under(account.home, spec.path)
+        self.tree, self.parts, self.name = account_tree(account, spec.path, spec.follow)
         # manage_dir only manages a directory below the home (~/.ssh); the
         # parent of a path elsewhere (/etc/ssh/authorized_keys) is the admin's.
         self.managed_dir = spec.manage_dir and bool(self.parts)
-        self.tree = Tree(base, uid=account.uid, gid=account.gid, follow=spec.follow,
-                         create_base=account.home_overridden)
         self.wanted = list(spec.wanted)
         self.keys_unknown = False     # check mode: the key file does not exist yet
         self.edits = None             # EditResult of the plan, then of the real run

@@ -34,7 +34,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     InvalidInput,
     KeyLoadError,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import account_tree
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, private_key_values
 from ansible_collections.keysmith.accounts.plugins.module_utils._regenerate import replacement_reason
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk as ppk_format
@@ -262,9 +262,7 @@ class SshKeyPair(Operation):
         self.spec = spec
         self.check_mode = check_mode
         account = spec.account
-        base, self.parts, self.name = split_under(account.home, spec.path)
-        self.tree = Tree(base, uid=account.uid, gid=account.gid, follow=spec.follow,
-                         create_base=account.home_overridden)
+        self.tree, self.parts, self.name = account_tree(account, spec.path, spec.follow)
         self._generator = None
         self.key = None          # PublicKey of the pair once known
         self.comment = None      # the comment the pair ends with

@@ -23,7 +23,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     NotRegularFile,
     UnsafePath,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import account_tree
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import AuthorizedKeys
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import KeyBackend, select_backend
@@ -42,13 +42,8 @@ _KEY_FILE_LIMIT = 256 * 1024
 
 def _tree_for(account, path, follow):
     """(Tree, parts) of directory ``path`` (walked from the home when inside it)."""
-    base, parts, last = split_under(account.home, path)
-    return Tree(base, uid=account.uid, gid=account.gid, follow=follow), list(parts) + [last]
-
-
-def _tree_for_file(account, path, follow):
-    base, parts, name = split_under(account.home, path)
-    return Tree(base, uid=account.uid, gid=account.gid, follow=follow), parts, name
+    tree, parts, last = account_tree(account, path, follow)
+    return tree, list(parts) + [last]
 
 
 class KeyInfoSpec:
@@ -122,7 +117,7 @@ class SshKeyInfo(Operation):
 
     def _authorized(self, plan):
         spec = self.spec
-        tree, parts, name = _tree_for_file(spec.account, spec.authorized_keys_path, spec.follow)
+        tree, parts, name = account_tree(spec.account, spec.authorized_keys_path, spec.follow)
         try:
             state = tree.read(parts, name)
         except UnsafePath as exc:
