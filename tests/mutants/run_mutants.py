@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) keysmith.accounts contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -56,7 +55,7 @@ def run_tests(root, collection, tests):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('-k', dest='only', help='only mutations whose file or reason contains this')
     parser.add_argument('--list', action='store_true', help='list the mutations and exit')
     parser.add_argument('--report', default=os.path.join(ROOT, 'tests', 'output', 'mutants.md'),

@@ -59,6 +59,7 @@ _ECDSA_TYPE_CURVE = {
     'sk-ecdsa-sha2-nistp256@openssh.com': 'nistp256',
 }
 
+
 def cert_type_for(plain_type):
     """The certificate wire type of a plain key type (``ssh-rsa`` -> ``ssh-rsa-cert-v01@openssh.com``)."""
     if plain_type.endswith('@openssh.com'):

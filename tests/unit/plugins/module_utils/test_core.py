@@ -23,7 +23,6 @@ import sys
 import pytest
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
-from ansible_collections.keysmith.accounts.plugins.module_utils import _module
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._constants import DEFAULT_BITS, DEFAULT_KEY_TYPE
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import Conflict, KeysmithError, PartialFailure
@@ -188,10 +187,14 @@ def test_run_operation_emits_the_outcome_warnings():
 
 def test_plan_apply_names_what_was_done_before_a_failure():
     done = []
+
+    def broken():
+        raise KeysmithError('c broke', path='/p/c')
+
     plan = Plan('/p')
     plan.add('write', '/p/a', lambda: done.append('a'))
     plan.add('write', '/p/b', lambda: done.append('b'), 'detail')
-    plan.add('write', '/p/c', lambda: (_ for _ in ()).throw(KeysmithError('c broke', path='/p/c')))
+    plan.add('write', '/p/c', broken)
     with pytest.raises(KeysmithError) as info:
         plan.apply()
     assert info.value.msg == 'c broke (already done before the failure: write /p/a; write /p/b (detail))'
@@ -326,12 +329,11 @@ def _secret_options(spec, where):
         if any(SECRET_OPTION.search(n) for n in names):
             yield '%s%s' % (where, name), option
         if option.get('options'):
-            for found in _secret_options(option['options'], '%s%s.' % (where, name)):
-                yield found
+            yield from _secret_options(option['options'], '%s%s.' % (where, name))
 
 
 def test_every_secret_option_of_every_module_is_no_log(monkeypatch):
-    import ansible_collections.keysmith.accounts.plugins.modules as modules
+    from ansible_collections.keysmith.accounts.plugins import modules
     found = {}
     for info in pkgutil.iter_modules(modules.__path__):
         for name, option in _secret_options(_options_of(info.name, monkeypatch), info.name + ': '):

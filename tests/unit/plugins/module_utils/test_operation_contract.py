@@ -184,7 +184,7 @@ def test_plan_writes_nothing_and_stays_as_planned(world, monkeypatch, name, setu
 
 def test_every_operation_is_covered(world, monkeypatch):
     """Every class that declares itself an Operation has a case above."""
-    import ansible_collections.keysmith.accounts.plugins.module_utils as package
+    from ansible_collections.keysmith.accounts.plugins import module_utils as package
     declared = set()
     for root in package.__path__:
         for directory, dummy, files in os.walk(root):
