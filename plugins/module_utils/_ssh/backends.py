@@ -471,8 +471,9 @@ class KeyBackend:
 # ---------------------------------------------------------------------------
 # cryptography
 
-def _backend_kwargs():
-    # cryptography < 3.1 needs the backend argument; later ones ignore it.
+def backend_kwargs():
+    """The ``backend`` argument where cryptography needs it (< 3.1; later ones ignore
+    it), for every caller of the library (SSH and TLS)."""
     try:
         major, minor = [int(x) for x in CRYPTOGRAPHY_VERSION.split('.')[:2]]
     except (AttributeError, ValueError):
@@ -504,7 +505,7 @@ class CryptographyBackend(KeyBackend):
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter('ignore')
-                        key = dsa.generate_private_key(1024, **_backend_kwargs())
+                        key = dsa.generate_private_key(1024, **backend_kwargs())
                         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                           serialization.NoEncryption())
                         key.public_key().public_bytes(serialization.Encoding.OpenSSH,
@@ -536,7 +537,7 @@ class CryptographyBackend(KeyBackend):
         return True
 
     def _make(self, key_type, size):
-        kwargs = _backend_kwargs()
+        kwargs = backend_kwargs()
         if key_type == 'rsa':
             return rsa.generate_private_key(public_exponent=65537, key_size=size, **kwargs)
         if key_type == 'ecdsa':
@@ -599,8 +600,8 @@ class CryptographyBackend(KeyBackend):
             warnings.simplefilter('ignore')
             try:
                 if fmt == 'openssh':
-                    return serialization.load_ssh_private_key(data, password, **_backend_kwargs())
-                return serialization.load_pem_private_key(data, password, **_backend_kwargs())
+                    return serialization.load_ssh_private_key(data, password, **backend_kwargs())
+                return serialization.load_pem_private_key(data, password, **backend_kwargs())
             except (ValueError, TypeError) as exc:
                 if encrypted:
                     raise WrongPassphrase('the private key could not be decrypted: wrong passphrase '
@@ -643,7 +644,7 @@ class CryptographyBackend(KeyBackend):
             raise KeyLoadError('the OpenSSH private key is damaged (bad KDF options)')
         check_bcrypt_rounds(rounds)
         material = bcrypt.kdf(secret, salt, 48, rounds, ignore_few_rounds=True)
-        return Cipher(algorithms.AES(material[:32]), modes.CTR(material[32:]), **_backend_kwargs())
+        return Cipher(algorithms.AES(material[:32]), modes.CTR(material[32:]), **backend_kwargs())
 
     def _openssh_section(self, private_bytes, secret):
         container = OpenSSHContainer(private_bytes)
