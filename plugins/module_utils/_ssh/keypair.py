@@ -195,8 +195,10 @@ class Keypair(Operation):
                 mode = self.registry.mode()
                 self._check_before_writing(mode is not None)
                 if self.spec.state == 'present' or mode is not None:
-                    self.registry.hold()
-                    self._registry_before = (mode is not None, mode)
+                    created = self.registry.hold()
+                    # Another run may create the registry in between: the
+                    # plan reports what this run does.
+                    self._registry_before = (not created, REGISTRY_MODE if mode is None and not created else mode)
             yield
         finally:
             self.close()
