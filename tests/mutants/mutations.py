@@ -25,6 +25,7 @@ KEYPAIR = [U + '_ssh/test_keypair.py', U + 'test_operation_contract.py', 'tests/
 TLS = [U + '_tls/test_tls_genkey.py', U + '_tls/test_tls_gencsr.py', U + 'test_operation_contract.py',
        U + 'test_core.py']
 PROVISION = [U + 'test_provision.py', U + 'test_provision_items.py', U + 'test_operation_contract.py']
+BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
 
 
@@ -125,6 +126,16 @@ MUTATIONS = [
              "    if '\\0' in text:\n", AUTHKEYS, 'options with a newline inject a second line'),
     mutation('_ssh/authorized_keys.py', '        if pieces[-1] != \'\':\n', '        if False:\n', AUTHKEYS,
              'the last line of a file without a final newline is dropped'),
+    # ------------------------------------------------------------ _ssh/backends.py (ssh-keygen)
+    mutation('_ssh/backends.py', "        if key_type != 'ed25519':\n            args += ['-b', str(size)]\n", '',
+             BACKENDS, 'ssh-keygen makes keys of its default size, not the one asked for'),
+    mutation('_ssh/backends.py', "            args += ['-m', 'PKCS8']\n", "            args += ['-m', 'PEM']\n",
+             BACKENDS, 'ssh-keygen writes PKCS#1 when PKCS#8 is asked for'),
+    mutation('_ssh/backends.py', "        check_kdf_cost(data)\n        with _PrivateDir() as work:\n            path = "
+             "work.write('key', data, 0o600)\n            args = ['-y', '-f', path]\n",
+             "        with _PrivateDir() as work:\n            path = work.write('key', data, 0o600)\n"
+             "            args = ['-y', '-f', path]\n", BACKENDS,
+             'ssh-keygen spends whatever KDF rounds a hostile key file asks for'),
     # ------------------------------------------------------------ operations
     mutation('_ssh/genkey.py', '        self.tree.write(self.parts, self.name, private_bytes, PRIVATE_MODE)\n',
              '        self.tree.write(self.parts, self.name, private_bytes, PUBLIC_MODE)\n', GENKEY,
