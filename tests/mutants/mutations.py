@@ -158,7 +158,8 @@ MUTATIONS = [
     mutation('_ssh/keypair.py', 'if self.generated and self.spec.private_key_path is None and not '
              'self.spec.task_no_log:', 'if self.generated and self.spec.private_key_path is None:', KEYPAIR,
              'the no_log warning is given although the task has no_log'),
-    mutation('_ssh/keypair.py', '                    self.registry.hold()\n', '', KEYPAIR,
+    mutation('_ssh/keypair.py', '                    created = self.registry.hold()\n',
+             '                    created = False\n', KEYPAIR,
              'keypair runs without the registry lock'),
     mutation('_ssh/keypair.py', 'if current.type != spec.key_type or current.size != spec.size:',
              'if current.type != spec.key_type:', KEYPAIR, 'a key pair of another size is silently kept'),
