@@ -40,7 +40,7 @@ import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
     parse_key_text,
@@ -576,7 +576,7 @@ def list_accounts(spec, warnings):
     return accounts
 
 
-class AuthorizedKeysInfo:
+class AuthorizedKeysInfo(Operation):
     """Audit every account (``plan`` reads; there is never anything to apply)."""
 
     def __init__(self, spec, run_command):

@@ -22,8 +22,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     NotFound,
     UnsafePath,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, read_named_file, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import DirState, account_tree, read_named_file
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
@@ -222,19 +222,17 @@ def read_key_file(path):
         raise InvalidInput('public key file: %s' % exc.msg, path=path)
 
 
-class SshAuthKey:
+class SshAuthKey(Operation):
     """Plan and apply the keys of one ``authorized_keys`` file (``ssh_authkey``'s operation)."""
 
     def __init__(self, spec, check_mode=False):
         self.spec = spec
         self.check_mode = check_mode
         account = spec.account
-        base, self.parts, self.name = split_under(account.home, spec.path)
+        self.tree, self.parts, self.name = account_tree(account, spec.path, spec.follow)
         # manage_dir only manages a directory below the home (~/.ssh); the
         # parent of a path elsewhere (/etc/ssh/authorized_keys) is the admin's.
         self.managed_dir = spec.manage_dir and bool(self.parts)
-        self.tree = Tree(base, uid=account.uid, gid=account.gid, follow=spec.follow,
-                         create_base=account.home_overridden)
         self.wanted = list(spec.wanted)
         self.keys_unknown = False     # check mode: the key file does not exist yet
         self.edits = None             # EditResult of the plan, then of the real run
@@ -280,8 +278,7 @@ class SshAuthKey:
         """(FileState or None, DirState or None) of the account's file now."""
         spec = self.spec
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it'
-                      % spec.account.name)
+            plan.warn_missing_user(spec.account)
             return None, None
         if not self.tree.base_exists() and not self.tree.create_base:
             raise NotFound('directory %s does not exist%s' % (
@@ -322,11 +319,10 @@ class SshAuthKey:
         if self.keys_unknown:
             plan.add('authorize keys of', spec.path, self._write, 'from %s' % spec.key_file)
         elif self.edits.changed:
-            plan.add('update' if exists else 'create', spec.path, self._write,
-                     self._detail(self.edits, spec.expire_at))
-        elif exists and current.attrs_differ(FILE_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.path, lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE), current,
-                           FILE_MODE, self.tree.uid, self.tree.gid)
+            plan.add('update' if exists else 'create', spec.path, self._write, self._detail(self.edits, spec.expire_at))
+        elif exists:
+            plan.ensure_attrs(spec.path, current, lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE),
+                              FILE_MODE, self.tree.uid, self.tree.gid)
         plan.before = data.decode('utf-8', 'replace') if exists else None
         if self.edits is not None and (exists or self.edits.changed):
             plan.after = model.text()
@@ -340,14 +336,9 @@ class SshAuthKey:
                            remove_expired=spec.remove_expired, now=self.now)
 
     def _plan_dir(self, plan, dir_state):
-        path = self.tree.path(self.parts)
-
-        def ensure():
-            self.tree.ensure_dir(self.parts, SSH_DIR_MODE)
-        if dir_state is None or not dir_state.exists:
-            plan.add('create directory', path, ensure, '%04o' % SSH_DIR_MODE)
-        elif dir_state.mode != SSH_DIR_MODE or (self.tree.uid is not None and dir_state.uid != self.tree.uid):
-            plan.add_attrs(path, ensure, dir_state, SSH_DIR_MODE, self.tree.uid, self.tree.gid)
+        plan.ensure_dir(dir_state or DirState(self.tree.path(self.parts)),
+                        lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), SSH_DIR_MODE,
+                        self.tree.uid, self.tree.gid)
 
     @staticmethod
     def _detail(edits, expire_at=None):
