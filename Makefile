@@ -4,7 +4,7 @@ SHELL := /bin/bash
 RUN := bash tests/scripts/run-tests.sh
 VENV_STAMP := .venv/.keysmith-requirements.sha256
 
-.PHONY: test venv deps build release docs sanity units parity integration reliability e2e changelog demo clean bench
+.PHONY: test venv deps build release docs sanity units parity integration reliability e2e changelog demo clean bench mutants
 
 test:
 	$(RUN) test
@@ -60,6 +60,11 @@ demo: $(VENV_STAMP)
 # not part of `test`.  BENCH_ARGS="--accounts 20 --reruns 1" for a shorter run.
 bench: $(VENV_STAMP)
 	.venv/bin/python bench/run_bench.py $(BENCH_ARGS)
+
+# The curated mutation run over the core (tests/mutants/; ~5 min on 2 cores); not part of `test`.
+# MUTANTS_ARGS="-k _fs.py" for one file. Report: tests/output/mutants.md.
+mutants: $(VENV_STAMP)
+	.venv/bin/python tests/mutants/run_mutants.py $(MUTANTS_ARGS)
 
 clean:
 	$(RUN) clean

@@ -33,10 +33,6 @@ class Account:
         self.exists = exists
         self.home_overridden = home_overridden
 
-    @property
-    def is_current_user(self):
-        return self.exists and self.uid == os.geteuid()
-
     def __repr__(self):
         return 'Account(%r, uid=%r, home=%r, exists=%r)' % (self.name, self.uid, self.home, self.exists)
 

@@ -5,7 +5,7 @@
 """Typed errors of the shared core.
 
 They are raised where a problem is found and turned into ``fail_json`` in one
-place (``_module.run_module``), so no helper deep down needs the module object.
+place (``_module.run_operation``), so no helper deep down needs the module object.
 Messages must never contain private key material or passphrases.
 """
 
@@ -36,6 +36,10 @@ class UnsafePath(KeysmithError):
     """A path is a symlink, hard link, wrong type or owned by someone else."""
 
 
+class NotRegularFile(UnsafePath):
+    """A path names a directory, socket, fifo or device where a file belongs."""
+
+
 class BackendUnavailable(KeysmithError):
     """No usable crypto backend for what was asked (library or binary missing)."""
 
@@ -50,6 +54,15 @@ class KeyLoadError(KeysmithError):
 
 class WrongPassphrase(KeyLoadError):
     """The key is encrypted and the given passphrase does not open it."""
+
+
+class PartialFailure(KeysmithError):
+    """Part of the work failed and the rest was done (``provision`` without
+    ``atomic``): the task fails with ``result``, its full public result."""
+
+    def __init__(self, msg, result):
+        super(PartialFailure, self).__init__(msg)
+        self.result = result
 
 
 class Conflict(KeysmithError):

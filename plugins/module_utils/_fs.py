@@ -28,6 +28,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeysmithError,
     LockTimeout,
     NotFound,
+    NotRegularFile,
     UnsafePath,
 )
 
@@ -93,7 +94,7 @@ def read_named_file(path, limit=MAX_READ_BYTES):
             raise UnsafePath('%s is a symbolic link; refusing to follow it (name the file it points to)'
                              % path, path=path)
         if not stat.S_ISREG(lst.st_mode):
-            raise UnsafePath('%s is not a regular file' % path, path=path)
+            raise NotRegularFile('%s is not a regular file' % path, path=path)
         try:
             fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0)
                          | getattr(os, 'O_NOCTTY', 0), dir_fd=dir_fd)
@@ -104,7 +105,7 @@ def read_named_file(path, limit=MAX_READ_BYTES):
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise UnsafePath('%s is not a regular file' % path, path=path)
+                raise NotRegularFile('%s is not a regular file' % path, path=path)
             for uid in controllers:
                 if not _user_can_read(uid, st):
                     raise UnsafePath('%s lies in a directory of uid %d, who cannot read it (mode %04o, owner uid '
@@ -368,6 +369,16 @@ def split_under(base, path):
     return os.path.dirname(path), [], os.path.basename(path)
 
 
+def account_tree(account, path, follow=False):
+    """(Tree, dir parts, file name) of ``path`` for ``account``: walked from
+    its home when the path lies below it (the home is created when the task
+    overrides it), else from the path's own directory. What is created belongs
+    to the account."""
+    base, parts, name = split_under(account.home, path)
+    tree = Tree(base, uid=account.uid, gid=account.gid, follow=follow, create_base=account.home_overridden)
+    return tree, parts, name
+
+
 class Tree:
     """A trusted base directory and the rules for what lies below it.
 
@@ -527,7 +538,7 @@ class Tree:
         if not stat.S_ISLNK(lst.st_mode) and not stat.S_ISREG(lst.st_mode):
             # Sockets (an ssh ControlMaster socket), fifos and devices are
             # never opened: a fifo would block, a device could act on open.
-            raise UnsafePath('%s is not a regular file' % path, path=path)
+            raise NotRegularFile('%s is not a regular file' % path, path=path)
         flags = os.O_RDONLY | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
         if not self.follow:
             flags |= _NOFOLLOW
@@ -539,12 +550,12 @@ class Tree:
             if exc.errno == errno.ELOOP:
                 raise UnsafePath('%s is a symbolic link; refusing to follow it' % path, path=path)
             if exc.errno == errno.ENXIO:
-                raise UnsafePath('%s is not a regular file' % path, path=path)
+                raise NotRegularFile('%s is not a regular file' % path, path=path)
             raise KeysmithError('cannot open %s: %s' % (path, exc.strerror))
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise UnsafePath('%s is not a regular file' % path, path=path)
+                raise NotRegularFile('%s is not a regular file' % path, path=path)
             if st.st_nlink > 1 and not self.follow:
                 # A hard link could expose another file's content (a diff of
                 # /etc/shadow) or make a write land in two places.

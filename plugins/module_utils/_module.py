@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import errno
 import grp
 import os
@@ -23,7 +24,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError, PartialFailure
 
 
 # A private key pasted where a public key belongs (PEM, OpenSSH or PuTTY).
@@ -110,7 +111,6 @@ class Plan:
         self.deprecations = []
         self.before = None
         self.after = None
-        self.done = []
         # (path, before, after) of mode/owner repairs, shown in --diff
         self.attr_changes = []
 
@@ -133,6 +133,29 @@ class Plan:
                                   attrs_view(mode, after_uid, after_gid)))
         return self.add('set mode and owner of', path, run, '%04o' % mode)
 
+    def ensure_dir(self, state, run, mode, uid=None, gid=None):
+        """The directory ``state`` (a DirState) with ``mode``, owned by ``uid``:
+        'create directory' when missing, a mode and owner repair when its mode
+        or owner differs (``run`` does either), nothing when it is right."""
+        if not state.exists:
+            return self.add('create directory', state.path, run, '%04o' % mode)
+        if state.mode != mode or (uid is not None and state.uid != uid):
+            return self.add_attrs(state.path, run, state, mode, uid, gid)
+        return None
+
+    def ensure_attrs(self, path, state, run, mode, uid=None, gid=None):
+        """A mode and owner repair of the existing file ``state`` when its
+        mode, owner or group differs (None: not checked)."""
+        if state.attrs_differ(mode, uid, gid):
+            return self.add_attrs(path, run, state, mode, uid, gid)
+        return None
+
+    def warn_missing_user(self, account, assumed=''):
+        """Check mode for an account that does not exist yet, said the same
+        way by every operation (``assumed``: what else check mode assumes)."""
+        self.warn('user %s does not exist yet; check mode assumes an earlier task creates it%s'
+                  % (account.name, ' and %s' % assumed if assumed else ''))
+
     def warn(self, text):
         if text not in self.warnings:
             self.warnings.append(text)
@@ -144,26 +167,26 @@ class Plan:
         return [action.describe() for action in self.actions]
 
     def apply(self):
-        """Run the actions in order. A failure names what was already done,
-        so nothing half-done goes unreported."""
+        """Run the actions in order; returns the words of those done. A
+        failure names what was already done, so nothing half-done goes
+        unreported. The plan itself is left as it was planned."""
+        done = []
         for action in self.actions:
             try:
                 action.run()
             except KeysmithError as exc:
-                raise self._after_partial(exc.msg, exc.details)
+                raise _after_partial(done, exc.msg, exc.details)
             except (OSError, IOError) as exc:
                 msg = '%s failed: %s' % (action.describe(), os.strerror(exc.errno) if exc.errno else exc)
-                raise self._after_partial(msg, {})
-            self.done.append(action.describe())
+                raise _after_partial(done, msg, {})
+            done.append(action.describe())
+        return done
 
-    def _after_partial(self, msg, details):
-        if self.done:
-            msg = '%s (already done before the failure: %s)' % (msg, '; '.join(self.done))
-            details = dict(details, done=list(self.done))
-        return KeysmithError(msg, **details)
-
-    def diff(self):
-        before, after = render_state(self.before), render_state(self.after)
+    def diff(self, outcome=None):
+        """``--diff`` of the plan; ``outcome.after`` (what only applying could
+        tell, such as a new key's fingerprint) replaces the planned ``after``."""
+        planned_after = self.after if outcome is None or outcome.after is None else outcome.after
+        before, after = render_state(self.before), render_state(planned_after)
         for path, attrs_before, attrs_after in self.attr_changes:
             before += render_state(dict(('%s of %s' % (key, path), value) for key, value in attrs_before.items()))
             after += render_state(dict(('%s of %s' % (key, path), value) for key, value in attrs_after.items()))
@@ -173,6 +196,65 @@ class Plan:
             'before': before,
             'after': after,
         }
+
+
+def _after_partial(done, msg, details):
+    if done:
+        msg = '%s (already done before the failure: %s)' % (msg, '; '.join(done))
+        details = dict(details, done=list(done))
+    return KeysmithError(msg, **details)
+
+
+class Outcome:
+    """What applying a plan tells that planning could not: the actions done,
+    the public state after them when only applying could know it (``after``:
+    a new key's fingerprint, an id assigned by the registry; None keeps the
+    planned one) and warnings about what was done. ``run_operation`` merges it
+    into the diff and the warnings; the plan is never rewritten."""
+
+    def __init__(self, done=None, after=None, warnings=None):
+        self.done = list(done or [])
+        self.after = after
+        self.warnings = list(warnings or [])
+
+
+class Operation:
+    """The contract of every operation (``run_operation`` drives it):
+
+    1. ``session()``: a context held from before ``plan()`` until after
+       ``result()`` (a lock, ...); by default nothing.
+    2. ``plan()`` -> ``Plan``: reads the current state, writes nothing, takes
+       no lock. The plan is final: nothing changes it afterwards.
+    3. ``apply(plan)`` -> ``Outcome``: runs the plan's actions (not in check
+       mode); ``after_apply()`` tells what only applying learnt.
+    4. ``result(plan, applied)`` -> dict of public return values; it reads the
+       plan and the operation's own state, and changes neither the plan nor
+       the files. It raises ``PartialFailure`` (with that dict) when part of
+       the work failed and the rest was done.
+    """
+
+    def session(self):
+        return _nothing_held()
+
+    def plan(self):
+        raise NotImplementedError
+
+    def apply(self, plan):
+        done = plan.apply()
+        return Outcome(done=done, after=self.after_apply())
+
+    def after_apply(self):
+        """The public state after ``apply`` when it differs from the planned
+        ``after`` in what only applying can know; None otherwise."""
+        return None
+
+    def result(self, plan, applied):
+        raise NotImplementedError
+
+
+@contextlib.contextmanager
+def _nothing_held():
+    yield
 
 
 def attrs_view(mode, uid, gid):
@@ -215,49 +297,49 @@ def render_state(state):
 def run_operation(module, build):
     """Build an operation from the module's params, plan, apply, exit.
 
-    ``build(module)`` returns an object with ``plan()`` -> Plan and
-    ``result(plan, applied)`` -> dict of public return values.
+    ``build(module)`` returns an ``Operation`` (see its contract). The plan is
+    final once planned: check mode stops there, a real run applies it, and the
+    ``Outcome`` of applying is merged into the diff and the warnings here.
     """
-    plan = None
+    plan = outcome = partial = None
+    warned = []
     try:
         operation = build(module)
-        plan = operation.plan()
-        applied = False
-        if plan.changed and not module.check_mode:
-            plan.apply()
-            applied = True
-        result = operation.result(plan, applied)
+        with operation.session():
+            plan = operation.plan()
+            if plan.changed and not module.check_mode:
+                outcome = operation.apply(plan)
+            result = operation.result(plan, outcome is not None)
+    except PartialFailure as exc:
         # An operation that carried on past a failure (provision without
         # atomic) fails the task at the end, with its full result.
-        failed_msg = result.pop('failed_msg', None)
-        if failed_msg:
-            _emit_warnings(module, plan)
-            result['changed'] = plan.changed
-            module.fail_json(msg=failed_msg, **result)
+        partial = exc
     except KeysmithError as exc:
-        _emit_warnings(module, plan)
+        _emit_warnings(module, plan, outcome, warned)
         module.fail_json(msg=exc.msg, **exc.details)
     except EnvironmentError as exc:
         # Unexpected I/O errors still fail cleanly, naming the file.
-        _emit_warnings(module, plan)
+        _emit_warnings(module, plan, outcome, warned)
         where = getattr(exc, 'filename', None)
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         module.fail_json(msg='%s%s' % ('%s: ' % where if where else '', reason),
                          errno=errno.errorcode.get(exc.errno, exc.errno))
-    _emit_warnings(module, plan)
+    _emit_warnings(module, plan, outcome, warned)
+    if partial is not None:
+        module.fail_json(msg=partial.msg, **dict(partial.result, changed=plan.changed))
     result['changed'] = plan.changed
     if module._diff:
-        result['diff'] = plan.diff()
+        result['diff'] = plan.diff(outcome)
     module.exit_json(**result)
 
 
-def _emit_warnings(module, plan):
-    if plan is None:
+def _emit_warnings(module, plan, outcome, warned):
+    """The plan's warnings and deprecations, then the outcome's; emitted once
+    (``warned`` remembers it), even if called again on the way out."""
+    if plan is None or warned:
         return
-    for text in plan.warnings:
+    warned.append(True)
+    for text in plan.warnings + (outcome.warnings if outcome is not None else []):
         module.warn(text)
     for text, version in plan.deprecations:
         module.deprecate(text, version=version, collection_name='keysmith.accounts')
-    # Emitted once, even if called again on the way out.
-    plan.warnings = []
-    plan.deprecations = []

@@ -15,8 +15,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeysmithError
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
+    InvalidInput,
+    KeysmithError,
+    PartialFailure,
+)
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
@@ -50,6 +54,8 @@ class Item:
         self.name = name
         self.operation = operation
         self.plan = None
+        self.outcome = None      # the Outcome of applying its plan
+        self.done = []           # the actions done, also when it failed half-way
         # A CSR's key item: when its plan makes a key, the CSR is for that new key.
         self.key_item = key_item
         if key_item is not None:
@@ -173,7 +179,6 @@ class AccountRun:
         # create: the user is missing and this call creates it; the other items
         # are planned for the predicted account and planned again once it exists.
         self.creating = False
-        self.planned = False
 
     @property
     def changed(self):
@@ -181,7 +186,7 @@ class AccountRun:
 
     @property
     def done_anything(self):
-        return any(item.plan is not None and item.plan.done for item in self.items)
+        return any(item.done for item in self.items)
 
     def fail(self, item, exc):
         where = 'account %s' % self.name
@@ -199,17 +204,34 @@ class ProvisionPlan(Plan):
     def __init__(self, provision):
         super(ProvisionPlan, self).__init__()
         self.provision = provision
-        self.diffs = []
 
     def apply(self):
-        self.provision.apply(self)
+        return self.provision.apply(self).done
 
-    def diff(self):
-        # One diff per changed item; Ansible renders a list of diffs in order.
-        return self.diffs
+    def diff(self, outcome=None):
+        """One diff per changed item (Ansible renders a list of diffs in
+        order), each with what applying its plan learnt."""
+        outcomes = outcome.items if isinstance(outcome, ProvisionOutcome) else {}
+        diffs = []
+        for run in self.provision.runs:
+            for item in run.items:
+                if item.plan is None or not item.plan.changed:
+                    continue
+                diff = item.plan.diff(outcomes.get(id(item)))
+                diff['before_header'] = diff['after_header'] = '%s: %s' % (run.name, diff['before_header'])
+                diffs.append(diff)
+        return diffs
 
 
-class Provision:
+class ProvisionOutcome(Outcome):
+    """The outcome of every item applied, by ``id()`` of the item."""
+
+    def __init__(self, done, items):
+        super(ProvisionOutcome, self).__init__(done=done)
+        self.items = items
+
+
+class Provision(Operation):
     """``provision``'s operation: plan every account, then apply.
 
     ``atomic``: any error while planning fails the task before anything is
@@ -245,7 +267,6 @@ class Provision:
                 if self.atomic:
                     raise KeysmithError('%s (atomic: nothing was written)' % run.error.msg, **run.error.details)
                 continue
-            run.planned = True
             missing_user = 'user %s does not exist yet' % run.name
             for item in run.items:
                 if item.plan is None:
@@ -293,8 +314,9 @@ class Provision:
             item.make_plan()
         run.items = run.items[:1] + items
 
-    def apply(self, plan=None):
+    def apply(self, plan):
         """Apply each account's plans in order; stop an account at its first error."""
+        outcomes = {}
         for run in self.runs:
             if run.error is not None or not run.changed:
                 continue
@@ -302,25 +324,30 @@ class Provision:
             while index < len(run.items):
                 item = run.items[index]
                 try:
-                    item.plan.apply()
+                    item.outcome = outcomes[id(item)] = item.operation.apply(item.plan)
+                    item.done = item.outcome.done
                     if item.kind == 'user' and run.creating:
+                        # the user exists now: its items are planned for it
                         item = None
                         self._plan_created_account(run)
                 except KeysmithError as exc:
+                    if item is not None:
+                        item.done = exc.details.get('done', [])
                     error = run.fail(item, exc)
                     if self.atomic:
                         raise error
                     break
                 index += 1
             run.applied = run.error is None
-        if plan is not None and any(run.creating for run in self.runs):
-            # the items of created users were planned again: report what was done
-            plan.actions = [action for run in self.runs if run.planned for item in run.items
-                            if item.plan is not None for action in item.plan.actions]
+        outcome = ProvisionOutcome([text for run in self.runs for item in run.items for text in item.done],
+                                   outcomes)
+        outcome.warnings = ['account %s, %s: %s' % (run.name, item.label(), text)
+                            for run in self.runs for item in run.items if item.outcome is not None
+                            for text in item.outcome.warnings]
+        return outcome
 
     def result(self, plan, applied):
         accounts = []
-        diffs = []
         for run in self.runs:
             # In a real run an account changed when something was done for it.
             changed = run.done_anything if applied else run.changed and run.error is None
@@ -334,19 +361,14 @@ class Provision:
                 item_result = item.operation.result(item.plan, applied and run.applied)
                 item_result.update({'kind': item.kind, 'item': item.name, 'changed': item.plan.changed})
                 entry['items'].append(item_result)
-                if item.plan.changed:
-                    diff = item.plan.diff()
-                    diff['before_header'] = diff['after_header'] = '%s: %s' % (run.name, diff['before_header'])
-                    diffs.append(diff)
             accounts.append(entry)
-        plan.diffs = diffs
         result = {'accounts': accounts, 'actions': plan.describe()}
         failed = [run for run in self.runs if run.error is not None]
-        if failed:
-            result['failed_msg'] = '%d of %d accounts failed: %s' % (
-                len(failed), len(self.runs), '; '.join(run.error.msg for run in failed))
         if self.report == 'summary':
             summarize(result)
+        if failed:
+            raise PartialFailure('%d of %d accounts failed: %s' % (
+                len(failed), len(self.runs), '; '.join(run.error.msg for run in failed)), result)
         return result
 
 

@@ -33,7 +33,6 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     Conflict,
     InvalidInput,
     KeysmithError,
-    NotFound,
     UnsafePath,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, open_trusted_dir
@@ -390,10 +389,4 @@ class Registry:
                 if exc.errno != errno.ENOENT:
                     raise KeysmithError('cannot remove %s: %s' % (self.entry_path(name), exc.strerror))
             os.fsync(fd)
-        return entry
-
-    def require(self, name):
-        entry = self.get(name)
-        if entry is None:
-            raise NotFound('key pair %s does not exist in %s' % (name, self.path), name=name)
         return entry

@@ -25,7 +25,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     InvalidInput,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import find_executable
 
 # shadow-utils' rule for user and group names (NAME_REGEX without the final $ for machine accounts).
@@ -75,7 +75,7 @@ class UserSpec:
         self.password = password
 
 
-class UserCreation:
+class UserCreation(Operation):
     """Plan and apply the creation of a missing user and of its missing groups."""
 
     def __init__(self, spec, check_mode=False):

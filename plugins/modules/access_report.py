@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: access_report
 short_description: Write the fleet SSH access report (JSON, CSV, HTML) from authorized_keys_info results
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Takes the results of M(keysmith.accounts.authorized_keys_info) of many hosts and writes, in O(dest),
     C(NAME.json) (the whole report), C(NAME.csv) (one row per key line) and C(NAME.html), a

@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: authorized_keys_info
 short_description: Who can log in with which SSH key, read the way sshd reads it
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For every account of the host (or the accounts selected by O(users), O(uid_min), O(uid_max)),
     lists the C(authorized_keys) files sshd looks at and every key in them, and says whether sshd
@@ -36,15 +36,8 @@ author:
   - keysmith.accounts contributors (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads; check mode returns the same data.
-  diff_mode:
-    support: N/A
-    details: Nothing is changed.
-  platform:
-    platforms: posix
+  - keysmith.accounts.attributes
+  - keysmith.accounts.attributes.info_module
 options:
   users:
     description:
@@ -66,6 +59,13 @@ options:
         and counted in RV(summary.unmanaged).
     type: list
     elements: str
+  managed_keys_by_user:
+    description:
+      - The keys meant to exist per account, as a mapping of account name to a list like O(managed_keys).
+      - An account named here is judged by its own list (a key managed for another account is unmanaged on
+        it), the others by O(managed_keys) - the same lists the C(access_cleanup.yml) playbook enforces with
+        M(keysmith.accounts.ssh_authkey)'s O(keysmith.accounts.ssh_authkey#module:exclusive).
+    type: dict
   weak_policy:
     description: What counts as a weak key.
     type: dict
@@ -251,7 +251,9 @@ accounts:
           type: list
           elements: str
         managed:
-          description: The key is in O(managed_keys); V(null) when O(managed_keys) is not set.
+          description:
+            - The key is in O(managed_keys) (or the account's list of O(managed_keys_by_user)); V(null) when neither
+              says anything about the account.
           type: bool
         also_on:
           description: Other accounts of this host whose files hold the same key.
@@ -302,7 +304,7 @@ sshd:
     runs: {description: How many times sshd -T ran., type: int}
     flavor: {description: 'The StrictModes rule applied: V(openssh) or V(debian) (O(sshd_flavor)).', type: str}
 managed_missing:
-  description: SHA256 fingerprints of O(managed_keys) found in no file.
+  description: SHA256 fingerprints of O(managed_keys) and O(managed_keys_by_user) found in no file.
   returned: always
   type: list
   elements: str
@@ -322,6 +324,7 @@ def build(module):
     sshd_path = params['sshd_path'] or module.get_bin_path('sshd', opt_dirs=['/usr/sbin', '/usr/local/sbin'])
     spec = AccessSpec(users=params['users'], uid_min=params['uid_min'], uid_max=params['uid_max'],
                       managed_keys=params['managed_keys'], weak_policy=params['weak_policy'],
+                      managed_keys_by_user=params['managed_keys_by_user'],
                       sshd_config=params['sshd_config'], sshd_path=sshd_path, sshd_flavor=params['sshd_flavor'])
     return AuthorizedKeysInfo(spec, module.run_command)
 
@@ -332,6 +335,7 @@ def main():
         uid_min=dict(type='int'),
         uid_max=dict(type='int'),
         managed_keys=dict(type='list', elements='str', no_log=False),
+        managed_keys_by_user=dict(type='dict', no_log=False),
         weak_policy=dict(type='dict', options=dict(
             rsa_min_bits=dict(type='int', default=2048),
             ecdsa_min_bits=dict(type='int', default=0),

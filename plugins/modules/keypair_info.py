@@ -23,14 +23,8 @@ author:
   - keysmith.accounts contributors (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads the registry; check mode runs it the same way.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - keysmith.accounts.attributes
+  - keysmith.accounts.attributes.info_module
 options:
   name:
     description:

@@ -138,6 +138,28 @@ options:
       - Keep the previous content of the file next to it, with a time stamp in the name, when it changes.
     type: bool
     default: false
+  expire_at:
+    description:
+      - Expire the given keys instead of authorizing them (key rotation with a grace period) - every line holding
+        one of them gets the option C(expiry-time="EXPIRE_AT"), after which sshd itself refuses it, even if no
+        later run happens. The line's other options and its comment stay as they are.
+      - A line whose own C(expiry-time) is at or before O(expire_at) keeps it, so a re-run with a later time
+        never moves the deadline; a later one is brought forward. A given key that is not in the file is not
+        added (its RV(keys[].options) is V(null)).
+      - The time as sshd reads C(expiry-time) - V(YYYYMMDD), V(YYYYMMDDHHMM) or V(YYYYMMDDHHMMSS), followed by
+        V(Z) for UTC (without it, the target's local time). A time in the past makes sshd refuse the lines at
+        once (with a warning).
+      - Only with O(state=present), without O(exclusive), O(options) and O(comment).
+    type: str
+  remove_expired:
+    description:
+      - Remove every key line of the file whose C(expiry-time) has passed (sshd refuses those lines), whatever
+        key it holds, before the other edits. Lines of keys the task does not name are reported in RV(keys) as
+        V(removed).
+      - With O(expire_at) this is the cleanup run of a rotation - the lines expired by an earlier run are
+        removed, the others get their expiry.
+    type: bool
+    default: false
   lock_timeout:
     description:
       - Seconds to wait for the C(flock) on the file's directory, held by another run or by the account itself
@@ -201,6 +223,13 @@ EXAMPLES = r'''
     authorize: false
   register: revoked
 
+- name: Rotation - the old key expires in a week (a re-run keeps the first deadline)
+  keysmith.accounts.ssh_authkey:
+    user: deploy
+    key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA7Oj56Za+q/c2ufaJKkQqqEgxZXq0OucUdPb5J1UCGF old-deploy-key
+    expire_at: "{{ '%Y%m%d%H%M%SZ' | strftime(now().timestamp() + 7 * 86400, utc=true) }}"
+    remove_expired: true
+
 - name: Show what happened to each key
   ansible.builtin.debug:
     msg: "{{ revoked['keys'] | map(attribute='action') }}"
@@ -247,7 +276,7 @@ actions:
   sample: ["create directory /home/alice/.ssh (0700)", "create /home/alice/.ssh/authorized_keys (add 1 key)"]
 keys:
   description:
-    - One entry per given key, in order, then one per other key that O(exclusive) removed.
+    - One entry per given key, in order, then one per other key that O(remove_expired) or O(exclusive) removed.
     - Empty in check mode when O(file) does not exist yet.
   returned: always
   type: list
@@ -266,7 +295,10 @@ keys:
       type: str
       sample: alice@laptop
     options:
-      description: The key's options as written in the file (null for a removed key).
+      description:
+        - The key's options as written in the file (null for a removed key).
+        - With O(expire_at), the options of the key's first line after the run; V(null) when the key is not in
+          the file (or only on a line whose options sshd refuses, so it cannot log in through it).
       type: str
       sample: from="10.0.0.0/8",no-pty
     action:
@@ -295,6 +327,11 @@ duplicates:
       type: str
   sample: [{"fingerprint": "SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk", "type": "ssh-ed25519",
             "lines": [2, 7], "action": "removed duplicates"}]
+expire_at:
+  description: The O(expire_at) given.
+  returned: when O(expire_at) is given
+  type: str
+  sample: 20260101120000Z
 backup_file:
   description: The copy of the previous content, when O(backup=true) and the file changed.
   returned: changed and O(backup=true)
@@ -330,6 +367,8 @@ def build(module):
         manage_dir=params['manage_dir'],
         follow=params['follow'],
         backup=params['backup'],
+        expire_at=params['expire_at'],
+        remove_expired=params['remove_expired'],
     )
     return SshAuthKey(spec, check_mode=module.check_mode)
 
@@ -338,6 +377,9 @@ def main():
     argument_spec = pick(SSH_AUTHKEY_OPTIONS)
     # a module option, not an item option of provision (which has its own)
     argument_spec['lock_timeout'] = dict(type='int', default=60)
+    # rotation options of this module (provision has no item option for them)
+    argument_spec['expire_at'] = dict(type='str')
+    argument_spec['remove_expired'] = dict(type='bool', default=False)
     argument_spec.update(ACCOUNT_OPTIONS)
     module = KeysmithModule(
         argument_spec=argument_spec,

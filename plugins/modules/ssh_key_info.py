@@ -28,15 +28,8 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads; check mode returns the same data.
-  diff_mode:
-    support: N/A
-    details: Nothing is changed.
-  platform:
-    platforms: posix
+  - keysmith.accounts.attributes
+  - keysmith.accounts.attributes.info_module
 options:
   name:
     description:

@@ -25,14 +25,8 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account
-attributes:
-  check_mode:
-    support: full
-    details: The module changes nothing; check mode returns the same information.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - keysmith.accounts.attributes
+  - keysmith.accounts.attributes.info_module
 options:
   path:
     description:

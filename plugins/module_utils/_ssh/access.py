@@ -40,7 +40,7 @@ import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
     parse_key_text,
@@ -495,7 +495,7 @@ def weak_reasons(key, policy):
     return reasons
 
 
-def managed_fingerprints(items):
+def managed_fingerprints(items, what='managed_keys'):
     """The SHA256 (and MD5) fingerprints of the ``managed_keys`` entries."""
     found = set()
     for index, item in enumerate(items or (), 1):
@@ -503,7 +503,7 @@ def managed_fingerprints(items):
         if _FINGERPRINT_RE.match(text):
             found.add(text)
             continue
-        key, dummy = parse_key_text(text, 'managed_keys[%d]' % index)
+        key, dummy = parse_key_text(text, '%s[%d]' % (what, index))
         found.add(key.fingerprint_sha256)
         found.add('MD5:' + key.fingerprint_md5)
     return found
@@ -514,11 +514,20 @@ def managed_fingerprints(items):
 
 class AccessSpec:
     def __init__(self, users=None, uid_min=None, uid_max=None, managed_keys=None, weak_policy=None,
-                 sshd_config=DEFAULT_SSHD_CONFIG, sshd_path=None, sshd_flavor='auto', now=None):
+                 sshd_config=DEFAULT_SSHD_CONFIG, sshd_path=None, sshd_flavor='auto', now=None,
+                 managed_keys_by_user=None):
         self.users = list(users) if users else None
         self.uid_min = uid_min
         self.uid_max = uid_max
         self.managed = managed_fingerprints(managed_keys) if managed_keys is not None else None
+        # {user: fingerprints}: an account listed here is judged by its own list
+        # (what access_cleanup.yml enforces per account), the others by managed_keys.
+        self.managed_by_user = {}
+        for user, items in (managed_keys_by_user or {}).items():
+            if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
+                raise InvalidInput('managed_keys_by_user[%s] must be a list of public key lines or fingerprints'
+                                   % user)
+            self.managed_by_user[user] = managed_fingerprints(items, 'managed_keys_by_user[%s]' % user)
         policy = dict(DEFAULT_WEAK_POLICY)
         for name, value in (weak_policy or {}).items():
             if value is not None:
@@ -567,7 +576,7 @@ def list_accounts(spec, warnings):
     return accounts
 
 
-class AuthorizedKeysInfo:
+class AuthorizedKeysInfo(Operation):
     """Audit every account (``plan`` reads; there is never anything to apply)."""
 
     def __init__(self, spec, run_command):
@@ -650,11 +659,17 @@ class AuthorizedKeysInfo:
             if line.kind == 'invalid':
                 report['invalid_lines'].append(line.number)
             elif line.kind == 'key':
-                keys.append(self._key(line, path, report, settings))
+                keys.append(self._key(line, path, report, settings, entry.name))
         report['keys'] = len(keys)
         return report, keys
 
-    def _key(self, line, path, file_report, settings):
+    def managed_set(self, user):
+        """The fingerprints meant to exist for ``user``, or None when nothing is said."""
+        if user in self.spec.managed_by_user:
+            return self.spec.managed_by_user[user]
+        return self.spec.managed
+
+    def _key(self, line, path, file_report, settings, user=None):
         key = line.key
         options = line.options or []
         values = dict((option.name.lower(), option.value) for option in reversed(options))
@@ -677,8 +692,9 @@ class AuthorizedKeysInfo:
         weak = weak_reasons(key, self.spec.weak_policy)
         fingerprint = key.fingerprint_sha256
         managed = None
-        if self.spec.managed is not None:
-            managed = fingerprint in self.spec.managed or ('MD5:' + key.fingerprint_md5) in self.spec.managed
+        managed_set = self.managed_set(user)
+        if managed_set is not None:
+            managed = fingerprint in managed_set or ('MD5:' + key.fingerprint_md5) in managed_set
         return {
             'file': path,
             'line': line.number,
@@ -738,10 +754,12 @@ class AuthorizedKeysInfo:
 
     def result(self, plan, applied):
         managed_missing = []
-        if self.spec.managed is not None:
+        if self.spec.managed is not None or self.spec.managed_by_user:
+            wanted = set(self.spec.managed or ())
+            for fingerprints in self.spec.managed_by_user.values():
+                wanted |= fingerprints
             present = set(self.fingerprints)
-            managed_missing = sorted(fp for fp in self.spec.managed
-                                     if fp.startswith('SHA256:') and fp not in present)
+            managed_missing = sorted(fp for fp in wanted if fp.startswith('SHA256:') and fp not in present)
         summary = self.summary()
         return {
             'accounts': self.accounts,

@@ -22,7 +22,7 @@ import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 
 from html import escape as _html_escape
 
@@ -296,7 +296,7 @@ def render_html(report):
 # ---------------------------------------------------------------------------
 # The operation
 
-class AccessReport:
+class AccessReport(Operation):
     """Write the report files; a file is rewritten only when its content differs."""
 
     def __init__(self, results, dest, name='access_report', title='SSH access report', formats=FORMATS,

@@ -15,14 +15,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     InvalidInput,
     NotFound,
     UnsafePath,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, read_named_file, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import DirState, account_tree, read_named_file
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
     WantedKey,
@@ -99,7 +101,7 @@ class AuthKeySpec:
 
     def __init__(self, account, key=None, key_file=None, path=None, state=None, authorize=None,
                  options=None, comment=None, exclusive=False, manage_dir=True, follow=False,
-                 backup=False, wanted=None):
+                 backup=False, wanted=None, expire_at=None, remove_expired=False):
         # wanted: WantedKeys already read by other specs (provision's items,
         # each with its own options and comment), instead of key or file.
         self.account = account
@@ -109,6 +111,8 @@ class AuthKeySpec:
         if exclusive and self.state != 'present':
             raise InvalidInput('exclusive only applies with state=present (authorize=true)')
         self.exclusive = bool(exclusive)
+        self.expire_at, self.expire_seconds = self._expiry(expire_at, options, comment)
+        self.remove_expired = bool(remove_expired)
         self.path = resolve_path(account, path)
         if key_file is not None:
             if not os.path.isabs(key_file) or '\n' in key_file or '\0' in key_file:
@@ -139,6 +143,22 @@ class AuthKeySpec:
             if not self.wanted and not self.exclusive:
                 raise InvalidInput('key holds no public key (only blank or # lines); an empty key '
                                    'is only allowed with exclusive: true, to remove every key')
+
+    def _expiry(self, expire_at, options, comment):
+        """(``expire_at`` as given, seconds since the epoch) or (None, None)."""
+        if expire_at is None:
+            return None, None
+        if self.state != 'present' or self.exclusive:
+            raise InvalidInput('expire_at only applies with state=present and without exclusive')
+        if options is not None or comment is not None:
+            raise InvalidInput('expire_at keeps the options and comment of each line; options and comment '
+                               'cannot be given with it')
+        text = str(expire_at).strip()
+        seconds = sshd_rules.parse_absolute_time(text) if '"' not in text else 0
+        if not seconds:
+            raise InvalidInput('expire_at must be a time as sshd reads expiry-time: YYYYMMDD[HHMM[SS]], '
+                               'followed by Z for UTC (local time otherwise), got %r' % (expire_at,))
+        return text, seconds
 
     def wanted_from_texts(self, texts, what):
         """Parse key texts (each may hold several lines) into :class:`WantedKey`s.
@@ -202,19 +222,17 @@ def read_key_file(path):
         raise InvalidInput('public key file: %s' % exc.msg, path=path)
 
 
-class SshAuthKey:
+class SshAuthKey(Operation):
     """Plan and apply the keys of one ``authorized_keys`` file (``ssh_authkey``'s operation)."""
 
     def __init__(self, spec, check_mode=False):
         self.spec = spec
         self.check_mode = check_mode
         account = spec.account
-        base, self.parts, self.name = split_under(account.home, spec.path)
+        self.tree, self.parts, self.name = account_tree(account, spec.path, spec.follow)
         # manage_dir only manages a directory below the home (~/.ssh); the
         # parent of a path elsewhere (/etc/ssh/authorized_keys) is the admin's.
         self.managed_dir = spec.manage_dir and bool(self.parts)
-        self.tree = Tree(base, uid=account.uid, gid=account.gid, follow=spec.follow,
-                         create_base=account.home_overridden)
         self.wanted = list(spec.wanted)
         self.keys_unknown = False     # check mode: the key file does not exist yet
         self.edits = None             # EditResult of the plan, then of the real run
@@ -222,6 +240,8 @@ class SshAuthKey:
         self.backup_file = None
         self.before = None
         self._planned = None          # (bytes read, edited model, edits) of the plan, for _write
+        # The moment that decides which lines have expired, the same for the plan and the write.
+        self.now = time.time()
 
     # ---------------------------------------------------------------- plan
     def _load_key_file(self, plan):
@@ -258,8 +278,7 @@ class SshAuthKey:
         """(FileState or None, DirState or None) of the account's file now."""
         spec = self.spec
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it'
-                      % spec.account.name)
+            plan.warn_missing_user(spec.account)
             return None, None
         if not self.tree.base_exists() and not self.tree.create_base:
             raise NotFound('directory %s does not exist%s' % (
@@ -278,6 +297,9 @@ class SshAuthKey:
             self._load_key_file(plan)
         for text in spec.warnings:
             plan.warn(text)
+        if spec.expire_at is not None and spec.expire_seconds < self.now:
+            plan.warn('expire_at %s has passed: sshd refuses the lines of these keys from now on'
+                      % spec.expire_at)
         current, dir_state = self._current(plan)
         exists = current is not None and current.exists
         data = current.data if exists else b''
@@ -286,7 +308,7 @@ class SshAuthKey:
         if self.keys_unknown:
             self.edits = None
         else:
-            self.edits = apply_edits(model, self.wanted, spec.state, spec.exclusive)
+            self.edits = self._edit(model)
             self._planned = (data, model, self.edits)
             self._note_duplicates(plan, self.edits)
         writes = self.keys_unknown or self.edits.changed
@@ -297,10 +319,10 @@ class SshAuthKey:
         if self.keys_unknown:
             plan.add('authorize keys of', spec.path, self._write, 'from %s' % spec.key_file)
         elif self.edits.changed:
-            plan.add('update' if exists else 'create', spec.path, self._write, self._detail(self.edits))
-        elif exists and current.attrs_differ(FILE_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.path, lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE), current,
-                           FILE_MODE, self.tree.uid, self.tree.gid)
+            plan.add('update' if exists else 'create', spec.path, self._write, self._detail(self.edits, spec.expire_at))
+        elif exists:
+            plan.ensure_attrs(spec.path, current, lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE),
+                              FILE_MODE, self.tree.uid, self.tree.gid)
         plan.before = data.decode('utf-8', 'replace') if exists else None
         if self.edits is not None and (exists or self.edits.changed):
             plan.after = model.text()
@@ -308,21 +330,22 @@ class SshAuthKey:
             plan.after = plan.before
         return plan
 
-    def _plan_dir(self, plan, dir_state):
-        path = self.tree.path(self.parts)
+    def _edit(self, model):
+        spec = self.spec
+        return apply_edits(model, self.wanted, spec.state, spec.exclusive, expire_at=spec.expire_at,
+                           remove_expired=spec.remove_expired, now=self.now)
 
-        def ensure():
-            self.tree.ensure_dir(self.parts, SSH_DIR_MODE)
-        if dir_state is None or not dir_state.exists:
-            plan.add('create directory', path, ensure, '%04o' % SSH_DIR_MODE)
-        elif dir_state.mode != SSH_DIR_MODE or (self.tree.uid is not None and dir_state.uid != self.tree.uid):
-            plan.add_attrs(path, ensure, dir_state, SSH_DIR_MODE, self.tree.uid, self.tree.gid)
+    def _plan_dir(self, plan, dir_state):
+        plan.ensure_dir(dir_state or DirState(self.tree.path(self.parts)),
+                        lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), SSH_DIR_MODE,
+                        self.tree.uid, self.tree.gid)
 
     @staticmethod
-    def _detail(edits):
+    def _detail(edits, expire_at=None):
         counts = edits.counts()
         parts = []
-        for action, verb in (('added', 'add'), ('updated', 'update'), ('removed', 'remove')):
+        updated = 'set expiry-time %s of' % expire_at if expire_at is not None else 'update'
+        for action, verb in (('added', 'add'), ('updated', updated), ('removed', 'remove')):
             if counts.get(action):
                 parts.append('%s %d key%s' % (verb, counts[action], '' if counts[action] == 1 else 's'))
         return ', '.join(parts)
@@ -359,7 +382,7 @@ class SshAuthKey:
                 model, self.edits = planned[1], planned[2]
             else:
                 model = AuthorizedKeys.parse(data)
-                self.edits = apply_edits(model, self.wanted, spec.state, spec.exclusive)
+                self.edits = self._edit(model)
             self.duplicates = self.edits.duplicates
             new = model.render()
             if current.exists and new == data:
@@ -389,6 +412,8 @@ class SshAuthKey:
             result['keys'] = [change.as_dict() for change in self.edits.changes]
         else:
             result['keys'] = []
+        if spec.expire_at is not None:
+            result['expire_at'] = spec.expire_at
         if self.backup_file:
             result['backup_file'] = self.backup_file
         return result

@@ -45,6 +45,13 @@ Editing rules (:func:`apply_edits`), the same in check mode and in a real run:
 * ``absent``: every line holding the key is removed.
 * ``exclusive`` (with ``present``): every key line whose key is not given is
   removed too. Comments, blank lines and invalid lines always stay.
+* ``remove_expired``: first, every key line whose ``expiry-time`` has passed
+  (sshd refuses it) is removed, whatever key it holds.
+* ``expire_at`` (with ``present``, for key rotation): instead of authorizing
+  the given keys, every line holding one gets ``expiry-time="<expire_at>"``,
+  its other options and comment kept. A line whose own expiry is at or before
+  ``expire_at`` is left as it is, so a re-run never moves the deadline later;
+  a given key that is not in the file is not added.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -52,6 +59,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
@@ -553,17 +561,69 @@ class EditResult:
         return counts
 
 
-def apply_edits(model, wanted, state='present', exclusive=False):
-    """Edit ``model`` so the ``wanted`` keys are present (or absent).
+def line_expiry(line):
+    """When sshd starts refusing ``line`` (its earliest ``expiry-time``, seconds since
+    the epoch), or 0 when it has none (or options sshd refuses anyway)."""
+    if line.kind != 'key' or line.sshd_line is None or line.sshd_line.options is None:
+        return 0
+    return line.sshd_line.options.valid_before
 
-    See the module docstring for the rules. Returns an :class:`EditResult`;
-    calling it again on a fresh read of the file gives the same edits, which
-    is what the locked re-read in a real run relies on.
+
+def line_expired(line, now):
+    """sshd (``auth_authorise_keyopts``) refuses the line because its expiry-time has passed."""
+    expiry = line_expiry(line)
+    return bool(expiry) and expiry < now
+
+
+def _remove_expired(model, now):
+    """Remove every key line whose expiry-time has passed; the removed lines, in order."""
+    removed = [line for line in model.key_lines() if line_expired(line, now)]
+    for line in removed:
+        model.remove(line)
+    return removed
+
+
+def _expire_lines(model, lines, expire_at, expire_seconds):
+    """Give ``lines`` ``expiry-time="expire_at"`` unless they expire at or before it.
+
+    The line's other options and its comment are kept. Returns (lines now, changed).
+    """
+    out = []
+    changed = False
+    for line in lines:
+        expiry = line_expiry(line)
+        if line.options is None or (expiry and expiry <= expire_seconds):
+            # bad options: sshd refuses the line already; an earlier expiry stays
+            out.append(line)
+            continue
+        options = [option for option in line.options if option.name.lower() != 'expiry-time']
+        options.append(KeyOption('expiry-time', expire_at))
+        out.append(model.replace(line, format_line(line.key, options, line.key.comment)))
+        changed = True
+    return out, changed
+
+
+def apply_edits(model, wanted, state='present', exclusive=False, expire_at=None, remove_expired=False,
+                now=None):
+    """Edit ``model`` so the ``wanted`` keys are present (or absent, or expiring).
+
+    See the module docstring for the rules. ``now`` (seconds since the epoch,
+    default the current time) decides which lines ``remove_expired`` removes.
+    Returns an :class:`EditResult`; calling it again on a fresh read of the
+    file with the same ``now`` gives the same edits, which is what the locked
+    re-read in a real run relies on.
     """
     result = EditResult()
     wanted_ids = set(w.identity for w in wanted)
+    expired = []
+    if remove_expired:
+        expired = _remove_expired(model, time.time() if now is None else now)
+    expired_ids = set(line.identity for line in expired)
+    expire_seconds = sshd_rules.parse_absolute_time(expire_at) if expire_at is not None else None
     for first, lines in model.duplicates():
-        if state == 'absent' and first.identity in wanted_ids:
+        if expire_at is not None:
+            action = 'kept'
+        elif state == 'absent' and first.identity in wanted_ids:
             action = 'removed'
         elif first.identity in wanted_ids or exclusive:
             action = 'removed duplicates' if first.identity in wanted_ids else 'removed'
@@ -577,11 +637,22 @@ def apply_edits(model, wanted, state='present', exclusive=False):
         })
     for item in wanted:
         lines = model.find(item.identity)
+        if expire_at is not None:
+            if not lines:
+                # options None: the key is not (or no longer) in the file
+                action = 'removed' if item.identity in expired_ids else 'unchanged'
+                result.changes.append(KeyChange(item.key, action, item.comment))
+                continue
+            lines, changed = _expire_lines(model, lines, expire_at, expire_seconds)
+            result.changes.append(KeyChange(lines[0].key, 'updated' if changed else 'unchanged',
+                                            lines[0].key.comment, lines[0].options))
+            continue
         if state == 'absent':
             for line in lines:
                 model.remove(line)
             comment = lines[0].key.comment if lines else item.comment
-            result.changes.append(KeyChange(item.key, 'removed' if lines else 'unchanged', comment))
+            gone = bool(lines) or item.identity in expired_ids
+            result.changes.append(KeyChange(item.key, 'removed' if gone else 'unchanged', comment))
             continue
         if not lines:
             model.append(item.line())
@@ -596,8 +667,12 @@ def apply_edits(model, wanted, state='present', exclusive=False):
             model.remove(line)
             action = 'updated'
         result.changes.append(KeyChange(item.key, action, item.comment, item.options))
+    reported = set()
+    for line in expired:
+        if line.identity not in wanted_ids and line.identity not in reported:
+            reported.add(line.identity)
+            result.changes.append(KeyChange(line.key, 'removed', line.key.comment, line.options, given=False))
     if exclusive and state == 'present':
-        reported = set()
         for line in model.key_lines():
             if line.identity not in wanted_ids:
                 model.remove(line)

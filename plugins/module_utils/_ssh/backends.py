@@ -31,6 +31,14 @@ import subprocess
 import tempfile
 import warnings
 
+from ansible_collections.keysmith.accounts.plugins.module_utils._constants import (
+    DEFAULT_BITS,
+    ECDSA_SIZES,
+    PRIVATE_KEY_FORMATS,
+    RSA_MAX_BITS,
+    RSA_MIN_BITS,
+    SSH_KEY_TYPES as KEY_TYPES,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendError,
     BackendUnavailable,
@@ -69,12 +77,6 @@ except ImportError:
     HAS_BCRYPT = False
 
 BACKEND_CHOICES = ('auto', 'cryptography', 'ssh-keygen')
-KEY_TYPES = ('rsa', 'ecdsa', 'ed25519', 'dsa')
-PRIVATE_KEY_FORMATS = ('auto', 'openssh', 'pkcs1', 'pkcs8')
-ECDSA_SIZES = (256, 384, 521)
-DEFAULT_SIZES = {'rsa': 3072, 'ecdsa': 256, 'ed25519': 256, 'dsa': 1024}
-MIN_RSA_BITS = 1024
-MAX_RSA_BITS = 16384
 
 ASKPASS_ENV = 'KEYSMITH_ASKPASS_SECRET'
 
@@ -226,13 +228,13 @@ def validate_generate_args(key_type, size, private_key_format):
     if key_type == 'ed25519' and private_key_format == 'pkcs1':
         raise InvalidInput('ed25519 keys have no PKCS#1 (traditional PEM) format; use openssh or pkcs8')
     if size is None or (key_type == 'ed25519'):
-        return DEFAULT_SIZES[key_type]
+        return DEFAULT_BITS[key_type]
     try:
         size = int(size)
     except (TypeError, ValueError):
         raise InvalidInput('key size must be a number of bits')
-    if key_type == 'rsa' and not MIN_RSA_BITS <= size <= MAX_RSA_BITS:
-        raise InvalidInput('RSA keys must have %d to %d bits, not %d' % (MIN_RSA_BITS, MAX_RSA_BITS, size))
+    if key_type == 'rsa' and not RSA_MIN_BITS <= size <= RSA_MAX_BITS:
+        raise InvalidInput('RSA keys must have %d to %d bits, not %d' % (RSA_MIN_BITS, RSA_MAX_BITS, size))
     if key_type == 'ecdsa' and size not in ECDSA_SIZES:
         raise InvalidInput('ECDSA keys have 256, 384 or 521 bits, not %d' % size)
     if key_type == 'dsa' and size != 1024:
@@ -385,9 +387,6 @@ class KeyBackend:
 
     name = None
 
-    def available(self):
-        return False
-
     def can_generate(self, key_type, private_key_format='auto', encrypted=False):
         """Whether this backend can make a ``key_type`` key in that format."""
         return False
@@ -472,8 +471,9 @@ class KeyBackend:
 # ---------------------------------------------------------------------------
 # cryptography
 
-def _backend_kwargs():
-    # cryptography < 3.1 needs the backend argument; later ones ignore it.
+def backend_kwargs():
+    """The ``backend`` argument where cryptography needs it (< 3.1; later ones ignore
+    it), for every caller of the library (SSH and TLS)."""
     try:
         major, minor = [int(x) for x in CRYPTOGRAPHY_VERSION.split('.')[:2]]
     except (AttributeError, ValueError):
@@ -498,9 +498,6 @@ class CryptographyBackend(KeyBackend):
                 'the cryptography Python library is not available on the target (%s); '
                 'install python3-cryptography or use backend ssh-keygen' % CRYPTOGRAPHY_IMPORT_ERROR)
 
-    def available(self):
-        return HAS_CRYPTOGRAPHY
-
     def _dsa_works(self):
         if 'ok' not in _DSA_PROBE:
             ok = False
@@ -508,7 +505,7 @@ class CryptographyBackend(KeyBackend):
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter('ignore')
-                        key = dsa.generate_private_key(1024, **_backend_kwargs())
+                        key = dsa.generate_private_key(1024, **backend_kwargs())
                         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                           serialization.NoEncryption())
                         key.public_key().public_bytes(serialization.Encoding.OpenSSH,
@@ -540,7 +537,7 @@ class CryptographyBackend(KeyBackend):
         return True
 
     def _make(self, key_type, size):
-        kwargs = _backend_kwargs()
+        kwargs = backend_kwargs()
         if key_type == 'rsa':
             return rsa.generate_private_key(public_exponent=65537, key_size=size, **kwargs)
         if key_type == 'ecdsa':
@@ -603,8 +600,8 @@ class CryptographyBackend(KeyBackend):
             warnings.simplefilter('ignore')
             try:
                 if fmt == 'openssh':
-                    return serialization.load_ssh_private_key(data, password, **_backend_kwargs())
-                return serialization.load_pem_private_key(data, password, **_backend_kwargs())
+                    return serialization.load_ssh_private_key(data, password, **backend_kwargs())
+                return serialization.load_pem_private_key(data, password, **backend_kwargs())
             except (ValueError, TypeError) as exc:
                 if encrypted:
                     raise WrongPassphrase('the private key could not be decrypted: wrong passphrase '
@@ -647,7 +644,7 @@ class CryptographyBackend(KeyBackend):
             raise KeyLoadError('the OpenSSH private key is damaged (bad KDF options)')
         check_bcrypt_rounds(rounds)
         material = bcrypt.kdf(secret, salt, 48, rounds, ignore_few_rounds=True)
-        return Cipher(algorithms.AES(material[:32]), modes.CTR(material[32:]), **_backend_kwargs())
+        return Cipher(algorithms.AES(material[:32]), modes.CTR(material[32:]), **backend_kwargs())
 
     def _openssh_section(self, private_bytes, secret):
         container = OpenSSHContainer(private_bytes)
@@ -786,10 +783,6 @@ class SshKeygenBackend(KeyBackend):
                 raise BackendUnavailable('ssh-keygen not found or not executable at %s' % executable)
             raise BackendUnavailable('the ssh-keygen program is not installed on the target; '
                                      'install the OpenSSH client (openssh-client) or python3-cryptography')
-        self._version = None
-
-    def available(self):
-        return bool(self.executable)
 
     def can_generate(self, key_type, private_key_format='auto', encrypted=False):
         if key_type not in KEY_TYPES:

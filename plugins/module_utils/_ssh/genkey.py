@@ -16,14 +16,27 @@ __metaclass__ = type
 import os
 import socket
 
+from ansible_collections.keysmith.accounts.plugins.module_utils._constants import (
+    DEFAULT_BITS,
+    DEFAULT_KEY_TYPE,
+    DSA_BITS,
+    ECDSA_SIZES,
+    PRIVATE_KEY_FORMATS,
+    REGENERATE_CHOICES,
+    RSA_MAX_BITS,
+    RSA_MIN_BITS,
+    RSA_WARN_BITS,
+    SSH_KEY_TYPES as KEY_TYPES,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     Conflict,
     InvalidInput,
     KeyLoadError,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan, private_key_values
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import account_tree
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, private_key_values
+from ansible_collections.keysmith.accounts.plugins.module_utils._regenerate import replacement_reason
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk as ppk_format
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
     CryptographyBackend,
@@ -38,13 +51,6 @@ RESERVED_NAMES = frozenset([
     'config', 'known_hosts', 'authorized_keys', 'environment', 'rc', 'identity',
     'authorized_keys2', 'known_hosts2', 'known_hosts.old',
 ])
-KEY_TYPES = ('rsa', 'ecdsa', 'ed25519', 'dsa')
-REGENERATE_CHOICES = ('never', 'fail', 'partial_idempotence', 'full_idempotence', 'always')
-PRIVATE_KEY_FORMATS = ('auto', 'openssh', 'pkcs1', 'pkcs8')
-ECDSA_SIZES = (256, 384, 521)
-RSA_MIN_BITS = 1024
-RSA_WARN_BITS = 2048
-RSA_MAX_BITS = 16384
 PASSPHRASE_MIN_LENGTH = 4
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
@@ -79,7 +85,7 @@ def resolve_bits(key_type, bits):
     warnings = []
     if key_type == 'rsa':
         if bits is None:
-            bits = 4096
+            bits = DEFAULT_BITS['rsa']
         if bits < RSA_MIN_BITS:
             raise InvalidInput('bits must be a positive integer of %d or more for rsa keys, got %d'
                                % (RSA_MIN_BITS, bits))
@@ -89,7 +95,7 @@ def resolve_bits(key_type, bits):
             warnings.append('rsa keys of %d bits are weak; use %d bits or more' % (bits, RSA_WARN_BITS))
     elif key_type == 'ecdsa':
         if bits is None:
-            bits = 256
+            bits = DEFAULT_BITS['ecdsa']
         if bits not in ECDSA_SIZES:
             raise InvalidInput('bits must be one of %s for ecdsa keys, got %d'
                                % (', '.join(str(s) for s in ECDSA_SIZES), bits))
@@ -98,9 +104,9 @@ def resolve_bits(key_type, bits):
             raise InvalidInput('ed25519 keys have a fixed size of 256 bits, got bits=%d' % bits)
         bits = 256
     elif key_type == 'dsa':
-        if bits not in (None, 1024):
-            raise InvalidInput('dsa keys are 1024 bits, got bits=%d' % bits)
-        bits = 1024
+        if bits not in (None, DSA_BITS):
+            raise InvalidInput('dsa keys are %d bits, got bits=%d' % (DSA_BITS, bits))
+        bits = DSA_BITS
     else:
         raise InvalidInput('type must be one of %s, got %r' % (', '.join(KEY_TYPES), key_type))
     return bits, warnings
@@ -171,7 +177,7 @@ class KeyPairSpec:
         if state == 'present' and (private_key is not None or public_key is not None):
             self._prepare_import(private_key, public_key, key_type, bits)
         else:
-            key_type = key_type or 'rsa'
+            key_type = key_type or DEFAULT_KEY_TYPE
             if private_key_format == 'pkcs1' and key_type == 'ed25519':
                 raise InvalidInput('ed25519 keys cannot be written in the pkcs1 format; use openssh or pkcs8')
             self.key_type = key_type
@@ -249,16 +255,14 @@ class KeyPairSpec:
         return '%s@%s' % (self.account.name, socket.gethostname())
 
 
-class SshKeyPair:
+class SshKeyPair(Operation):
     """Plan and apply one key pair (``ssh_genkey``'s operation)."""
 
     def __init__(self, spec, check_mode=False):
         self.spec = spec
         self.check_mode = check_mode
         account = spec.account
-        base, self.parts, self.name = split_under(account.home, spec.path)
-        self.tree = Tree(base, uid=account.uid, gid=account.gid, follow=spec.follow,
-                         create_base=account.home_overridden)
+        self.tree, self.parts, self.name = account_tree(account, spec.path, spec.follow)
         self._generator = None
         self.key = None          # PublicKey of the pair once known
         self.comment = None      # the comment the pair ends with
@@ -290,8 +294,7 @@ class SshKeyPair:
             plan.deprecate('dsa keys are deprecated: OpenSSH disables them by default and removes them; '
                            'use type ed25519 or rsa', '2.0.0')
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it'
-                      % spec.account.name)
+            plan.warn_missing_user(spec.account)
             private, public, ssh_dir, ppk = None, None, None, None
         else:
             if spec.state == 'present':
@@ -384,9 +387,8 @@ class SshKeyPair:
                 and self.loader(private.data).private_format(private.data) == 'openssh'):
             plan.add('update comment of', spec.path, self._private_comment_setter(explicit))
         self._plan_public_file(plan, public, comment)
-        if private.attrs_differ(PRIVATE_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.path, self._attr_setter(self.name, PRIVATE_MODE), private, PRIVATE_MODE,
-                           self.tree.uid, self.tree.gid)
+        plan.ensure_attrs(spec.path, private, self._attr_setter(self.name, PRIVATE_MODE), PRIVATE_MODE,
+                          self.tree.uid, self.tree.gid)
         self.key = PublicKey.from_blob(self.key.key_type, self.key.blob, comment)
         plan.after = self._key_view(self.key)
 
@@ -400,21 +402,17 @@ class SshKeyPair:
                 what = 'import'
             plan.add(what, spec.public_path, self._writer(self.name + '.pub', wanted_line.encode('utf-8'),
                                                           PUBLIC_MODE))
-        elif public.attrs_differ(PUBLIC_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.public_path, self._attr_setter(self.name + '.pub', PUBLIC_MODE), public,
-                           PUBLIC_MODE, self.tree.uid, self.tree.gid)
+        else:
+            plan.ensure_attrs(spec.public_path, public, self._attr_setter(self.name + '.pub', PUBLIC_MODE),
+                              PUBLIC_MODE, self.tree.uid, self.tree.gid)
 
     @property
     def imported_public_only(self):
         return self.spec.importing and self.spec.import_private is None
 
     def _plan_ssh_dir(self, plan, ssh_dir):
-        if not ssh_dir.exists:
-            plan.add('create directory', ssh_dir.path, lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE),
-                     '%04o' % SSH_DIR_MODE)
-        elif ssh_dir.mode != SSH_DIR_MODE or (self.tree.uid is not None and ssh_dir.uid != self.tree.uid):
-            plan.add_attrs(ssh_dir.path, lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), ssh_dir,
-                           SSH_DIR_MODE, self.tree.uid, self.tree.gid)
+        plan.ensure_dir(ssh_dir, lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), SSH_DIR_MODE,
+                        self.tree.uid, self.tree.gid)
 
     def _load_existing(self, private):
         """(loader, encrypted, PublicKey) of the existing private key; ``KeyLoadError`` if unreadable."""
@@ -429,47 +427,29 @@ class SshKeyPair:
         Sets ``self.key`` to the existing key when it is kept.
         """
         spec = self.spec
-        if private is None or not private.exists:
-            return 'missing'
-        if spec.regenerate == 'always':
-            return 'regenerate is always'
-        try:
+        existing = []
+
+        def compare():
             loader, encrypted, key = self._load_existing(private)
-        except KeyLoadError as exc:
-            if spec.regenerate == 'full_idempotence':
-                return 'the existing key cannot be read: %s' % exc.msg
-            raise Conflict('%s cannot be read: %s. It is left untouched; set regenerate: full_idempotence '
-                           'to replace it with a new key' % (spec.path, exc.msg), path=spec.path)
-        drift = []
-        if key.family != spec.key_type:
-            drift.append('type is %s, not %s' % (key.family, spec.key_type))
-        elif key.size != spec.bits:
-            drift.append('size is %d, not %d' % (key.size, spec.bits))
-        if bool(spec.passphrase) != encrypted:
-            drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
-        if spec.private_key_format != 'auto':
-            current_format = loader.private_format(private.data)
-            if current_format != spec.private_key_format:
-                drift.append('format is %s, not %s' % (current_format, spec.private_key_format))
-        if not drift:
-            self.key = key
-            return None
-        summary = '; '.join(drift)
-        if spec.regenerate == 'never':
-            plan.warn('%s does not match the task (%s) but regenerate is never: keeping it' % (spec.path, summary))
-            self.key = key
-            return None
-        if spec.regenerate == 'fail':
-            raise Conflict('%s does not match the task: %s. Set regenerate to partial_idempotence or '
-                           'full_idempotence to replace it' % (spec.path, summary), path=spec.path)
-        if spec.regenerate == 'partial_idempotence' and bool(spec.passphrase) and not encrypted \
-                and len(drift) == 1:
-            # community.crypto's rule: partial idempotence does not replace a
-            # readable key only because a passphrase was added to the task.
-            raise Conflict('%s is not protected by a passphrase but the task gives one. It is left '
-                           'untouched; set regenerate: full_idempotence to replace it with a new, '
-                           'protected key' % spec.path, path=spec.path)
-        return summary
+            existing.append(key)
+            drift = []
+            if key.family != spec.key_type:
+                drift.append('type is %s, not %s' % (key.family, spec.key_type))
+            elif key.size != spec.bits:
+                drift.append('size is %d, not %d' % (key.size, spec.bits))
+            if bool(spec.passphrase) != encrypted:
+                drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
+            if spec.private_key_format != 'auto':
+                current_format = loader.private_format(private.data)
+                if current_format != spec.private_key_format:
+                    drift.append('format is %s, not %s' % (current_format, spec.private_key_format))
+            return drift, bool(spec.passphrase) and not encrypted
+
+        reason = replacement_reason(plan, spec.path, spec.regenerate, private is not None and private.exists,
+                                    compare)
+        if reason is None:
+            self.key = existing[0]
+        return reason
 
     def _import_reason(self, plan, private):
         """Why the given private key must be installed, or None to keep the existing one.
@@ -481,42 +461,33 @@ class SshKeyPair:
         """
         spec = self.spec
         new = spec.import_key
-        if private is None or not private.exists:
-            return 'missing'
-        try:
+        existing = []
+
+        def compare():
             loader, encrypted, key = self._load_existing(private)
-        except KeyLoadError as exc:
-            if spec.regenerate in ('full_idempotence', 'always'):
-                return 'the existing key cannot be read: %s' % exc.msg
-            raise Conflict('%s cannot be read: %s. It is left untouched; set regenerate: full_idempotence '
-                           'to replace it with the given key (%s)'
-                           % (spec.path, exc.msg, new.fingerprint_sha256), path=spec.path)
-        drift = []
-        if not key.same_key(new):
-            drift.append('it is another key (%s), not the given one (%s)'
-                         % (key.fingerprint_sha256, new.fingerprint_sha256))
-        else:
-            if encrypted != spec.import_encrypted:
-                drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
-            current_format = loader.private_format(private.data)
-            if current_format != spec.import_format:
-                drift.append('format is %s, not %s' % (current_format, spec.import_format))
-        if not drift:
-            self.key = key
-            return None
-        summary = '; '.join(drift)
-        if not key.same_key(new) and spec.regenerate not in ('never', 'fail'):
+            existing.append(key)
+            drift = []
+            if not key.same_key(new):
+                drift.append('it is another key (%s), not the given one (%s)'
+                             % (key.fingerprint_sha256, new.fingerprint_sha256))
+            else:
+                if encrypted != spec.import_encrypted:
+                    drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
+                current_format = loader.private_format(private.data)
+                if current_format != spec.import_format:
+                    drift.append('format is %s, not %s' % (current_format, spec.import_format))
+            return drift, False
+
+        reason = replacement_reason(plan, spec.path, spec.regenerate, private is not None and private.exists,
+                                    compare, replacement='the given key (%s)' % new.fingerprint_sha256,
+                                    wanted='the given key', importing=True)
+        if reason is None:
+            self.key = existing[0]
+        elif existing and not existing[0].same_key(new):
             plan.warn('%s holds another key (%s); it is replaced by the given key (%s). The old private key '
-                      'is gone unless you have a copy' % (spec.path, key.fingerprint_sha256, new.fingerprint_sha256))
-        if spec.regenerate == 'never':
-            plan.warn('%s does not match the given key (%s) but regenerate is never: keeping it'
-                      % (spec.path, summary))
-            self.key = key
-            return None
-        if spec.regenerate == 'fail':
-            raise Conflict('%s does not match the given key: %s. Set regenerate to partial_idempotence or '
-                           'full_idempotence to replace it' % (spec.path, summary), path=spec.path)
-        return summary
+                      'is gone unless you have a copy' % (spec.path, existing[0].fingerprint_sha256,
+                                                          new.fingerprint_sha256))
+        return reason
 
     def _plan_public_import(self, plan, private, public, ssh_dir):
         """``public_key`` alone: install just the .pub.
@@ -557,9 +528,9 @@ class SshKeyPair:
         comment = self.comment = self._wanted_comment(public)
         self.key = PublicKey.from_blob(new.key_type, new.blob, comment)
         self._plan_public_file(plan, public, comment)
-        if keep_private and private.attrs_differ(PRIVATE_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.path, self._attr_setter(self.name, PRIVATE_MODE), private, PRIVATE_MODE,
-                           self.tree.uid, self.tree.gid)
+        if keep_private:
+            plan.ensure_attrs(spec.path, private, self._attr_setter(self.name, PRIVATE_MODE), PRIVATE_MODE,
+                              self.tree.uid, self.tree.gid)
         plan.after = self._key_view(self.key)
 
     def _public_of_private(self, private):
@@ -587,9 +558,9 @@ class SshKeyPair:
         why = ppk_format.check_ppk(ppk.data, key_object, self.comment, spec.passphrase)
         if why is not None:
             plan.add('export', spec.ppk_path, self._ppk_exporter, 'PuTTY format 3, %s' % why)
-        elif ppk.attrs_differ(PPK_MODE, self.tree.uid, self.tree.gid):
-            plan.add_attrs(spec.ppk_path, self._attr_setter(self.name + ppk_format.PPK_SUFFIX, PPK_MODE), ppk,
-                           PPK_MODE, self.tree.uid, self.tree.gid)
+        else:
+            plan.ensure_attrs(spec.ppk_path, ppk, self._attr_setter(self.name + ppk_format.PPK_SUFFIX, PPK_MODE),
+                              PPK_MODE, self.tree.uid, self.tree.gid)
 
     def _crypto_private(self, data):
         """The ``cryptography`` key object of private key bytes."""
@@ -695,6 +666,10 @@ class SshKeyPair:
         data = ppk_format.export_key(self._crypto_private(current.data), self.comment, self.spec.passphrase)
         self.tree.write(self.parts, self.name + ppk_format.PPK_SUFFIX, data, PPK_MODE)
 
+    def after_apply(self):
+        # The plan could only announce a new key; the diff shows the real one.
+        return self._key_view(self.key) if self.generated else None
+
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
@@ -708,9 +683,6 @@ class SshKeyPair:
         if spec.ppk and spec.state == 'present':
             result['ppk_path'] = spec.ppk_path
         key = self.key if spec.state == 'present' else None
-        if self.generated:
-            # The plan could only announce a new key; the diff shows the real one.
-            plan.after = self._key_view(key)
         if key is not None:
             result.update({
                 'public_key': key.to_line(),

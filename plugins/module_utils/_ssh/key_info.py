@@ -20,10 +20,11 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     InvalidInput,
     KeyLoadError,
+    NotRegularFile,
     UnsafePath,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import account_tree
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import AuthorizedKeys
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import KeyBackend, select_backend
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import RESERVED_NAMES, validate_key_name
@@ -41,13 +42,8 @@ _KEY_FILE_LIMIT = 256 * 1024
 
 def _tree_for(account, path, follow):
     """(Tree, parts) of directory ``path`` (walked from the home when inside it)."""
-    base, parts, last = split_under(account.home, path)
-    return Tree(base, uid=account.uid, gid=account.gid, follow=follow), list(parts) + [last]
-
-
-def _tree_for_file(account, path, follow):
-    base, parts, name = split_under(account.home, path)
-    return Tree(base, uid=account.uid, gid=account.gid, follow=follow), parts, name
+    tree, parts, last = account_tree(account, path, follow)
+    return tree, list(parts) + [last]
 
 
 class KeyInfoSpec:
@@ -65,7 +61,7 @@ class KeyInfoSpec:
         self.follow = follow
 
 
-class SshKeyInfo:
+class SshKeyInfo(Operation):
     """List the keys (``plan`` reads, there is never anything to apply)."""
 
     def __init__(self, spec, check_mode=False):
@@ -94,9 +90,10 @@ class SshKeyInfo:
                 continue
             try:
                 state = tree.read(parts, entry, limit=_KEY_FILE_LIMIT)
+            except NotRegularFile:
+                continue  # directories, sockets, fifos: not keys
             except UnsafePath as exc:
-                if 'not a regular file' not in exc.msg:  # directories, sockets, fifos: not keys
-                    self._skip(plan, entry, exc.msg)
+                self._skip(plan, entry, exc.msg)
                 continue
             if state.exists:
                 files[entry] = state
@@ -120,7 +117,7 @@ class SshKeyInfo:
 
     def _authorized(self, plan):
         spec = self.spec
-        tree, parts, name = _tree_for_file(spec.account, spec.authorized_keys_path, spec.follow)
+        tree, parts, name = account_tree(spec.account, spec.authorized_keys_path, spec.follow)
         try:
             state = tree.read(parts, name)
         except UnsafePath as exc:

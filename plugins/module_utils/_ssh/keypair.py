@@ -13,9 +13,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import os
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
+from ansible_collections.keysmith.accounts.plugins.module_utils._constants import DEFAULT_KEY_TYPE
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     Conflict,
     InvalidInput,
@@ -23,7 +25,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     UnsafePath,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._registry import (
     DEFAULT_REGISTRY,
     REGISTRY_MODE,
@@ -41,7 +43,6 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import
 KEYPAIR_TYPES = ('rsa', 'ecdsa', 'ed25519')
 # openssh: as ssh-keygen writes it; pkcs1: Tencent Cloud's "BEGIN RSA PRIVATE KEY" PEM; pkcs8: "BEGIN PRIVATE KEY".
 KEYPAIR_PRIVATE_KEY_FORMATS = ('openssh', 'pkcs1', 'pkcs8')
-DEFAULT_TYPE = 'rsa'
 DEFAULT_COMMENT = 'generated-by-keysmith'
 PRIVATE_KEY_MODE = 0o600
 
@@ -105,7 +106,7 @@ class KeypairSpec:
             self._import(public_key, key_type, size, comment)
         else:
             if key_type is None:
-                key_type = DEFAULT_TYPE
+                key_type = DEFAULT_KEY_TYPE
             if key_type not in KEYPAIR_TYPES:
                 raise InvalidInput('type must be one of %s, got %r' % (', '.join(KEYPAIR_TYPES), key_type))
             if private_key_format == 'pkcs1' and key_type == 'ed25519':
@@ -151,12 +152,13 @@ def _diff_view(view):
     return dict((key, value) for key, value in view.items() if value is not None)
 
 
-class Keypair:
+class Keypair(Operation):
     """Plan and apply one ``keypair`` task.
 
-    Outside check mode the registry lock is taken in ``plan()`` and held until
-    ``result()`` (or the end of the process), so what the plan saw is what
-    the actions change: no other run can slip in between.
+    Outside check mode the registry lock is held by ``session()``, which
+    ``run_operation`` enters before ``plan()`` and leaves after ``result()``,
+    so what the plan saw is what the actions change: no other run can slip in
+    between. ``plan()`` itself writes nothing and takes no lock.
     """
 
     def __init__(self, spec, check_mode=False):
@@ -170,6 +172,7 @@ class Keypair:
         self._private_bytes = None
         self._key = None
         self._generator = None
+        self._registry_before = None  # (exists, mode) when the session took the lock
         self.msg = ''
 
     def _select_generator(self):
@@ -181,36 +184,57 @@ class Keypair:
     def close(self):
         self.registry.release()
 
+    @contextlib.contextmanager
+    def session(self):
+        """Outside check mode: the registry lock, from before ``plan()`` to
+        after ``result()``. Taking it creates the registry (0700) when missing
+        and sets its mode, so what can fail before anything is written is
+        checked first."""
+        try:
+            if not self.check_mode:
+                mode = self.registry.mode()
+                self._check_before_writing(mode is not None)
+                if self.spec.state == 'present' or mode is not None:
+                    created = self.registry.hold()
+                    # Another run may create the registry in between: the
+                    # plan reports what this run does.
+                    self._registry_before = (not created, REGISTRY_MODE if mode is None and not created else mode)
+            yield
+        finally:
+            self.close()
+
+    def _check_before_writing(self, exists):
+        spec = self.spec
+        if spec.state != 'present':
+            return
+        if spec.private_key_path is not None:
+            # The trust walk (the owner's ~/.ssh may be a link to /etc/...):
+            # refused here, before anything is written.
+            tree, dummy, name = self._private_tree()
+            if not tree.base_exists():
+                raise NotFound('the directory of private_key_path, %s, does not exist' % tree.base,
+                               path=tree.base)
+        if not exists and not spec.imported:
+            self._select_generator()
+
     # ---------------------------------------------------------------- plan
     def plan(self):
         spec = self.spec
         plan = Plan(self.registry.path)
         for text in spec.warnings:
             plan.warn(text)
-        mode = self.registry.mode()
-        exists = mode is not None
-        if spec.state == 'present':
-            # What can fail before anything is written fails before the
-            # registry is created.
-            if spec.private_key_path is not None:
-                # The trust walk (the owner's ~/.ssh may be a link to /etc/...):
-                # refused here, before anything is written.
-                tree, dummy, name = self._private_tree()
-                if not tree.base_exists():
-                    raise NotFound('the directory of private_key_path, %s, does not exist' % tree.base,
-                                   path=tree.base)
-            if not exists and not spec.imported:
-                self._select_generator()
+        if self._registry_before is not None and self.registry.held:
+            # As it was before the session's lock created it or set its mode.
+            exists, mode = self._registry_before
+        else:
+            mode = self.registry.mode()
+            exists = mode is not None
+        self._check_before_writing(exists)
         if spec.state == 'present' or exists:
-            created = not exists
-            if not self.check_mode:
-                # Another run may create the registry in between: report
-                # what this run did.
-                created = self.registry.hold()
-            if created:
-                plan.add('create directory', self.registry.path, _done, '%04o' % REGISTRY_MODE)
-            elif exists and mode != REGISTRY_MODE:
-                plan.add('set mode of', self.registry.path, _done, '%04o' % REGISTRY_MODE)
+            if not exists:
+                plan.add('create directory', self.registry.path, self._ensure_registry, '%04o' % REGISTRY_MODE)
+            elif mode != REGISTRY_MODE:
+                plan.add('set mode of', self.registry.path, self._ensure_registry, '%04o' % REGISTRY_MODE)
         if spec.state == 'absent':
             self._plan_absent(plan)
         else:
@@ -347,6 +371,23 @@ class Keypair:
             self.msg = 'Key pair %s %s (%s %d).' % (spec.name, past, spec.key_type, spec.size)
 
     # ---------------------------------------------------------------- apply
+    def _ensure_registry(self):
+        """Create the registry (0700) or set its mode: taking the lock does
+        both (already done when the session holds it)."""
+        with self.registry.locked():
+            pass
+
+    def apply(self, plan):
+        done = plan.apply()
+        warnings = []
+        if self.generated and self.spec.private_key_path is None and not self.spec.task_no_log:
+            warnings.append(PRIVATE_KEY_WARNING % self.spec.name)
+        after = None
+        if self.spec.state == 'present' and self.entry is not None:
+            # The entry as written: its id is known now.
+            after = _diff_view(public_view(self.entry))
+        return Outcome(done=done, after=after, warnings=warnings)
+
     def _generate(self):
         spec = self.spec
         private_bytes, key = self._select_generator().generate(spec.key_type, spec.size, None, spec.comment,
@@ -383,15 +424,9 @@ class Keypair:
 
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
-        self.close()
         spec = self.spec
-        if applied and spec.state == 'present' and self.entry is not None and plan.changed:
-            # The entry as written: its id is known now.
-            plan.after = _diff_view(public_view(self.entry))
         if applied and self.generated and spec.private_key_path is None:
             self.private_key = self._private_bytes.decode('ascii')
-            if not spec.task_no_log:
-                plan.warn(PRIVATE_KEY_WARNING % spec.name)
         self._private_bytes = None
         if applied and spec.state == 'present' and self.entry is not None and self.entry.id \
                 and self.entry.id not in self.msg:
@@ -410,12 +445,7 @@ class Keypair:
         return result
 
 
-def _done():
-    """An action done while planning (under the lock): it is only reported."""
-    return None
-
-
-class KeypairInfo:
+class KeypairInfo(Operation):
     """The ``keypair_info`` lookup: all entries, or the one of ``name`` or ``key_id``."""
 
     def __init__(self, registry=DEFAULT_REGISTRY, name=None, key_id=None):

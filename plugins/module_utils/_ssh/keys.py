@@ -59,9 +59,6 @@ _ECDSA_TYPE_CURVE = {
     'sk-ecdsa-sha2-nistp256@openssh.com': 'nistp256',
 }
 
-# Module option ``type`` values that name a key family.
-FAMILIES = ('rsa', 'ecdsa', 'ed25519', 'dsa', 'sk-ecdsa', 'sk-ed25519')
-
 
 def cert_type_for(plain_type):
     """The certificate wire type of a plain key type (``ssh-rsa`` -> ``ssh-rsa-cert-v01@openssh.com``)."""
@@ -80,11 +77,6 @@ def plain_type_of(key_type):
 
 def is_known_type(key_type):
     return key_type in _PLAIN_TYPES or key_type in _CERT_TYPES
-
-
-def known_types():
-    """All wire types this module parses fully (plain and certificate)."""
-    return tuple(sorted(_PLAIN_TYPES)) + tuple(sorted(_CERT_TYPES))
 
 
 # ---------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
     HAS_CRYPTOGRAPHY,
     Cipher,
+    _to_bytes,
     algorithms,
     dsa,
     ec,
@@ -114,14 +115,6 @@ def _argon2id(secret, salt, memory, passes, parallelism, length):
         return kdf.derive(secret)
     return _argon2_hash_secret_raw(secret, salt, time_cost=passes, memory_cost=memory,
                                    parallelism=parallelism, hash_len=length, type=_Argon2Type.ID)
-
-
-def _to_bytes(value):
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value
-    return value.encode('utf-8')
 
 
 # ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeyLoadError
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import backend_kwargs as _backend_kwargs
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.keys import (
     describe,
     fingerprint,
@@ -101,14 +102,6 @@ def build(key, fields, sans, digest, password):
     except ValueError as exc:
         raise InvalidInput('cannot build the CSR: %s' % exc)
     return csr.public_bytes(serialization.Encoding.PEM)
-
-
-def _backend_kwargs():
-    try:
-        from cryptography.hazmat.backends import default_backend
-    except ImportError:  # pragma: no cover
-        return {}
-    return {'backend': default_backend()}
 
 
 class CsrInfo:

@@ -11,7 +11,7 @@ __metaclass__ = type
 import difflib
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeyLoadError, NotFound
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import csr as tls_csr
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.layout import (
@@ -94,7 +94,7 @@ class CsrSpec:
         self.mode = CSR_MODE_WITH_PASSWORD if self.password else CSR_MODE
 
 
-class CertificateSigningRequest:
+class CertificateSigningRequest(Operation):
     """Plan and apply one CSR."""
 
     def __init__(self, spec, check_mode=False, key_pending=False):
@@ -122,8 +122,7 @@ class CertificateSigningRequest:
             return self._plan_absent(plan)
         tls_keys.require_cryptography('certificate signing requests')
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it '
-                      'and a key for %s' % (spec.account.name, spec.host))
+            plan.warn_missing_user(spec.account, 'a key for %s' % spec.host)
             return self._plan_new(plan, None, 'missing')
         self.key = None if self.key_pending else self._load_key(plan)
         if self.key is not None:
@@ -145,16 +144,15 @@ class CertificateSigningRequest:
         if differences:
             self.info = None
             return self._plan_new(plan, current, 'differs: ' + ', '.join(differences))
-        if current.attrs_differ(spec.mode, self.location.tree.uid, self.location.tree.gid):
-            plan.add_attrs(spec.path, lambda: self.location.set_attrs(spec.mode), current, spec.mode,
-                           self.location.tree.uid, self.location.tree.gid)
+        plan.ensure_attrs(spec.path, current, lambda: self.location.set_attrs(spec.mode), spec.mode,
+                          self.location.tree.uid, self.location.tree.gid)
         plan.after = self.info.view()
         return plan
 
     def _plan_absent(self, plan):
         spec = self.spec
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it' % spec.account.name)
+            plan.warn_missing_user(spec.account)
             return plan
         current = self.location.read()
         if current.exists:
@@ -215,6 +213,9 @@ class CertificateSigningRequest:
         self.info = tls_csr.load(pem, spec.path)
         self.generated = True
 
+    def after_apply(self):
+        return self.info.view() if self.generated else None
+
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
@@ -233,7 +234,6 @@ class CertificateSigningRequest:
                                 if plan.changed else 'No Certificate Signing Request to remove.')
             return result
         if self.generated:
-            plan.after = self.info.view()
             result['output'] = OUTPUT_GENERATED
         elif plan.changed and not applied:
             result['output'] = OUTPUT_CHECK

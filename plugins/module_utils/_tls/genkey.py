@@ -8,13 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
-    Conflict,
-    InvalidInput,
-    KeyLoadError,
-)
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import REGENERATE_CHOICES
+from ansible_collections.keysmith.accounts.plugins.module_utils._constants import REGENERATE_CHOICES
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._regenerate import replacement_reason
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.layout import (
     KEY_MODE,
@@ -46,7 +43,7 @@ class TlsKeySpec:
         self.follow = follow
 
 
-class TlsKey:
+class TlsKey(Operation):
     """Plan and apply one TLS private key."""
 
     def __init__(self, spec, check_mode=False):
@@ -64,8 +61,7 @@ class TlsKey:
         if spec.state == 'present':
             tls_keys.require_cryptography('TLS keys')
         if not spec.account.exists:
-            plan.warn('user %s does not exist yet; check mode assumes an earlier task creates it'
-                      % spec.account.name)
+            plan.warn_missing_user(spec.account)
             current = None
         else:
             current = self.location.read(require_base=spec.state == 'present')
@@ -87,9 +83,8 @@ class TlsKey:
             plan.after = {'type': spec.key_type, 'size': spec.size, 'encrypted': bool(spec.passphrase),
                           'fingerprint': '(new key)'}
             return plan
-        if current.attrs_differ(KEY_MODE, self.location.tree.uid, self.location.tree.gid):
-            plan.add_attrs(spec.path, lambda: self.location.set_attrs(KEY_MODE), current, KEY_MODE,
-                           self.location.tree.uid, self.location.tree.gid)
+        plan.ensure_attrs(spec.path, current, lambda: self.location.set_attrs(KEY_MODE), KEY_MODE,
+                          self.location.tree.uid, self.location.tree.gid)
         plan.after = self._view()
         return plan
 
@@ -99,41 +94,26 @@ class TlsKey:
         The meanings of ``regenerate`` are those of ``ssh_genkey`` (community.crypto's).
         """
         spec = self.spec
-        if current is None or not current.exists:
-            return 'missing'
-        if spec.regenerate == 'always':
-            return 'regenerate is always'
-        try:
+        existing = []
+
+        def compare():
             key, encrypted = tls_keys.load_private(current.data, spec.passphrase, spec.path)
-        except KeyLoadError as exc:
-            if spec.regenerate == 'full_idempotence':
-                return 'the existing key cannot be read: %s' % exc.msg
-            raise Conflict('%s cannot be read: %s. It is left untouched; set regenerate: full_idempotence '
-                           'to replace it with a new key' % (spec.path, exc.msg), path=spec.path)
-        key_type, size = tls_keys.describe(key)
-        drift = []
-        if key_type != spec.key_type:
-            drift.append('type is %s, not %s' % (key_type, spec.key_type))
-        elif size != spec.size:
-            drift.append('size is %d, not %d' % (size, spec.size))
-        if bool(spec.passphrase) != encrypted:
-            drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
-        if not drift:
-            self.key, self.encrypted = key, encrypted
-            return None
-        summary = '; '.join(drift)
-        if spec.regenerate == 'never':
-            plan.warn('%s does not match the task (%s) but regenerate is never: keeping it' % (spec.path, summary))
-            self.key, self.encrypted = key, encrypted
-            return None
-        if spec.regenerate == 'fail':
-            raise Conflict('%s does not match the task: %s. Set regenerate to partial_idempotence or '
-                           'full_idempotence to replace it' % (spec.path, summary), path=spec.path)
-        if spec.regenerate == 'partial_idempotence' and spec.passphrase and not encrypted and len(drift) == 1:
-            raise Conflict('%s is not protected by a passphrase but the task gives one. It is left '
-                           'untouched; set regenerate: full_idempotence to replace it with a new, '
-                           'protected key' % spec.path, path=spec.path)
-        return summary
+            existing.append((key, encrypted))
+            key_type, size = tls_keys.describe(key)
+            drift = []
+            if key_type != spec.key_type:
+                drift.append('type is %s, not %s' % (key_type, spec.key_type))
+            elif size != spec.size:
+                drift.append('size is %d, not %d' % (size, spec.size))
+            if bool(spec.passphrase) != encrypted:
+                drift.append('it is %s a passphrase' % ('protected by' if encrypted else 'not protected by'))
+            return drift, bool(spec.passphrase) and not encrypted
+
+        reason = replacement_reason(plan, spec.path, spec.regenerate, current is not None and current.exists,
+                                    compare)
+        if reason is None:
+            self.key, self.encrypted = existing[0]
+        return reason
 
     # ---------------------------------------------------------------- views
     def _view(self):
@@ -155,6 +135,9 @@ class TlsKey:
         self.key, self.encrypted = key, bool(spec.passphrase)
         self.generated = True
 
+    def after_apply(self):
+        return self._view() if self.generated else None
+
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
@@ -166,8 +149,6 @@ class TlsKey:
             'actions': plan.describe(),
         }
         if spec.state == 'present' and self.key is not None:
-            if self.generated:
-                plan.after = self._view()
             view = self._view()
             result.update({
                 'type': view['type'],

@@ -12,7 +12,7 @@ import os
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import csr as tls_csr
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.layout import (
@@ -41,7 +41,7 @@ class InfoSpec:
         self.follow = follow
 
 
-class SslInfo:
+class SslInfo(Operation):
     """Reads ``~/ssl/keys`` and ``~/ssl/csrs``; changes nothing."""
 
     def __init__(self, spec, check_mode=False):

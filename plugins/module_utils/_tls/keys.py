@@ -21,7 +21,10 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeyLoadError,
     WrongPassphrase,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import check_kdf_cost
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
+    backend_kwargs as _backend_kwargs,
+    check_kdf_cost,
+)
 
 try:
     from cryptography.hazmat.primitives import serialization
@@ -46,15 +49,6 @@ def require_cryptography(what='TLS keys and CSRs'):
         raise BackendUnavailable(
             '%s need the Python cryptography library on the target (%s); install python3-cryptography '
             '(or pip install cryptography) for the Python that runs the module' % (what, CRYPTOGRAPHY_IMPORT_ERROR))
-
-
-def _backend_kwargs():
-    # cryptography < 3.1 needs the backend argument; later ones ignore it.
-    try:
-        from cryptography.hazmat.backends import default_backend
-    except ImportError:  # pragma: no cover
-        return {}
-    return {'backend': default_backend()}
 
 
 def resolve_size(key_type, size):

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import DirState, account_tree, split_under
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.validate import host_file_stem
 
 SSL_DIR = 'ssl'
@@ -41,9 +41,7 @@ class Location:
 
     def __init__(self, account, path, follow=False):
         self.path = path
-        base, self.parts, self.name = split_under(account.home, path)
-        self.tree = Tree(base, uid=account.uid, gid=account.gid, follow=follow,
-                         create_base=account.home_overridden)
+        self.tree, self.parts, self.name = account_tree(account, path, follow)
         # Directories below the home are created when missing; outside it the
         # parent of the path must exist (the task named it).
         self.managed_dirs = bool(self.parts)
@@ -72,8 +70,7 @@ class Location:
             state = self.tree.dir_state(self.parts[:depth])
             if not state.exists:
                 parts = list(self.parts)
-                plan.add('create directory', self.tree.path(parts),
-                         lambda: self.tree.ensure_dir(parts, DIR_MODE), '%04o' % DIR_MODE)
+                plan.ensure_dir(DirState(self.tree.path(parts)), lambda: self.tree.ensure_dir(parts, DIR_MODE), DIR_MODE)
                 return
 
 

@@ -69,3 +69,12 @@ def test_fields_match_the_provision_module():
             assert mine.get('choices') == spec.get('choices'), (field, sub)
             assert mine.get('default') == spec.get('default'), (field, sub)
             assert mine.get('required', False) == spec.get('required', False), (field, sub)
+
+
+@pytest.mark.parametrize('role', ('access_report', 'key_rotation'))
+def test_defaults_match_the_spec_of_the_access_roles(role):
+    test_defaults_match_the_spec(role)
+    test_every_tasks_file_is_an_entry_point(role)
+    options = load_specs(role)['main']['options']
+    # the collection's role variable convention: prefixed with the role name
+    assert all(name.startswith(role + '_') for name in options)

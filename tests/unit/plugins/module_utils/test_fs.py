@@ -7,14 +7,24 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fcntl
 import os
 import stat
 import threading
 
 import pytest
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import NotFound, UnsafePath
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import LockTimeout, NotFound, UnsafePath
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import (
+    Tree,
+    open_trusted_dir,
+    read_fd,
+    read_named_file,
+    split_under,
+)
+
+NOBODY = 65534  # an unprivileged uid and gid for the account of these tests (they run as root)
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason='gives files to another account')
 
 
 def mode_of(path):
@@ -176,3 +186,104 @@ def test_lock_serialises_read_modify_write(tmp_path):
     for thread in threads:
         thread.join()
     assert (tmp_path / 'counter').read_bytes() == b'200'
+
+
+# ------------------------------------------------------------------ the trust rule, one check at a time
+# (the attack suite, tests/reliability/test_attacks.py, races whole modules;
+# these pin each check so that a mutation run over _fs.py notices its loss)
+
+def test_symlinked_file_refusal_names_the_follow_option(tmp_path):
+    (tmp_path / 'target').write_bytes(b'x')
+    os.symlink(str(tmp_path / 'target'), str(tmp_path / 'f'))
+    with pytest.raises(UnsafePath, match=r'symbolic link; refusing to follow it \(set follow: true'):
+        Tree(str(tmp_path)).read([], 'f')
+
+
+@needs_root
+def test_a_file_of_another_account_is_refused_in_a_trusted_directory(tmp_path):
+    (tmp_path / 'f').write_bytes(b'x')
+    os.chown(str(tmp_path / 'f'), NOBODY, NOBODY)
+    with pytest.raises(UnsafePath, match='f is owned by uid %d' % NOBODY):
+        Tree(str(tmp_path)).read([], 'f')
+    assert Tree(str(tmp_path), uid=NOBODY, gid=NOBODY).read([], 'f').data == b'x'
+
+
+@needs_root
+def test_a_group_writable_directory_above_the_account_is_not_trusted(tmp_path):
+    shared = tmp_path / 'shared'
+    (shared / 'home').mkdir(parents=True)
+    os.chown(str(shared), 0, NOBODY)
+    os.chmod(str(shared), 0o775)
+    with pytest.raises(UnsafePath, match='writable by other users'):
+        open_trusted_dir(str(shared / 'home'))
+    os.chown(str(shared), 0, 0)  # root's group: only root could have arranged it
+    os.close(open_trusted_dir(str(shared / 'home')))
+
+
+@needs_root
+def test_no_link_is_followed_inside_an_account_tree_even_a_root_owned_one(tmp_path):
+    home = tmp_path / 'home'
+    home.mkdir()
+    os.chown(str(home), NOBODY, NOBODY)
+    (tmp_path / 'elsewhere').mkdir()
+    os.symlink(str(tmp_path / 'elsewhere'), str(home / 'sub'))  # made by root: owned by root
+    with pytest.raises(UnsafePath, match='an account could have planted'):
+        open_trusted_dir(str(home / 'sub'), owners=[NOBODY])
+
+
+def test_lock_timeout_of_the_tree_is_honoured(tmp_path):
+    holder = os.open(str(tmp_path), os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    outcome = []
+
+    def take():
+        try:
+            with Tree(str(tmp_path), lock_timeout=0.2).locked([]):
+                outcome.append('locked')
+        except LockTimeout as exc:
+            outcome.append(exc.msg)
+
+    worker = threading.Thread(target=take)
+    try:
+        worker.start()
+        worker.join(10)
+        finished = not worker.is_alive()
+    finally:
+        os.close(holder)  # lets a worker that ignored the timeout finish
+        worker.join(70)
+    assert finished and len(outcome) == 1 and outcome[0].startswith('timed out after 0.2 seconds')
+
+
+@needs_root
+def test_a_file_named_by_path_must_be_readable_by_the_account_of_its_directory(tmp_path):
+    directory = tmp_path / 'account_dir'
+    directory.mkdir()
+    os.chown(str(directory), NOBODY, NOBODY)
+    secret = directory / 'planted'
+    secret.write_bytes(b'root only')
+    os.chown(str(secret), NOBODY, NOBODY)
+    os.chmod(str(secret), 0o000)
+    with pytest.raises(UnsafePath, match='who cannot read it'):
+        read_named_file(str(secret))
+    os.chmod(str(secret), 0o400)
+    assert read_named_file(str(secret)) == b'root only'
+
+
+@needs_root
+def test_set_attrs_gives_the_file_to_the_account(tmp_path):
+    (tmp_path / 'f').write_bytes(b'x')
+    Tree(str(tmp_path), uid=NOBODY, gid=NOBODY).set_attrs([], 'f', 0o600)
+    st = os.lstat(str(tmp_path / 'f'))
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (NOBODY, NOBODY, 0o600)
+
+
+def test_read_fd_stops_at_the_limit_while_reading(tmp_path):
+    (tmp_path / 'f').write_bytes(b'x' * 15)
+    fd = os.open(str(tmp_path / 'f'), os.O_RDONLY)
+    try:
+        with pytest.raises(UnsafePath, match='larger than 10 bytes'):
+            read_fd(fd, limit=10)
+        os.lseek(fd, 0, os.SEEK_SET)
+        assert read_fd(fd, limit=15) == b'x' * 15
+    finally:
+        os.close(fd)

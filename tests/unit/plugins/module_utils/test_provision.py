@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeysmithError
 from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
+from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op
 
 ME = pwd.getpwuid(os.geteuid()).pw_name
 
@@ -41,13 +42,8 @@ def accounts(tmp_path, count=3, extra=None):
 
 
 def run(entries, check_mode=False, atomic=False):
-    provision = Provision(entries, atomic=atomic, check_mode=check_mode)
-    plan = provision.plan()
-    applied = False
-    if plan.changed and not check_mode:
-        plan.apply()
-        applied = True
-    return plan, provision.result(plan, applied)
+    """Plan and (unless check mode) apply, by run_operation."""
+    return run_op(Provision(entries, atomic=atomic, check_mode=check_mode), check_mode)
 
 
 def test_names_must_be_unique(tmp_path):
@@ -72,7 +68,7 @@ def test_check_mode_then_apply_then_unchanged(tmp_path):
     assert authorized.startswith('no-pty ssh-ed25519 ') and authorized.endswith(' bob\n')
     plan, result = run(entries)
     assert not plan.changed and not result['accounts'][0]['changed']
-    assert 'failed_msg' not in result
+    assert 'failed' not in result and 'msg' not in result
 
 
 def test_diff_is_one_per_changed_item_and_has_no_secrets(tmp_path):
@@ -94,7 +90,7 @@ def test_bad_item_non_atomic_other_accounts_still_applied(tmp_path):
     assert not (tmp_path / 'bad').exists()
     failed = [a for a in result['accounts'] if a.get('failed')]
     assert len(failed) == 1 and 'ssh_keys[0] (config)' in failed[0]['msg']
-    assert result['failed_msg'].startswith('1 of 2 accounts failed')
+    assert result['failed'] and result['msg'].startswith('1 of 2 accounts failed') and result['changed']
 
 
 def test_bad_item_atomic_writes_nothing(tmp_path):
@@ -182,6 +178,32 @@ def test_authorized_keys_options_with_a_newline_are_an_error(tmp_path):
     # before, the newline made the text after it an extra authorized line
     with pytest.raises(KeysmithError, match='single line'):
         run(entries, atomic=True)
+
+
+def test_a_bad_first_account_does_not_stop_the_next_one(tmp_path):
+    bad = [{'name': 'nobody', 'home': str(tmp_path / 'bad'), 'ssh_keys': [{'name': 'config'}]}]
+    dummy_plan, result = run(bad + accounts(tmp_path, 1))
+    assert (tmp_path / 'home0' / '.ssh' / 'id_ed25519').exists()
+    assert [a['name'] for a in result['accounts'] if a.get('failed')] == ['nobody'] and result['failed']
+
+
+def test_atomic_stops_at_the_first_account_that_fails_while_applying(tmp_path, monkeypatch):
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
+    generate = SshKeyPair._generate
+    calls = []
+
+    def failing_once(self):
+        calls.append(self.spec.path)
+        if len(calls) == 1:
+            raise KeysmithError('disk full')
+        return generate(self)
+
+    monkeypatch.setattr(SshKeyPair, '_generate', failing_once)
+    entries = accounts(tmp_path, 1) + [{'name': 'nobody', 'home': str(tmp_path / 'home1'),
+                                        'ssh_keys': [{'name': 'id_ed25519', 'type': 'ed25519'}]}]
+    with pytest.raises(KeysmithError, match='account %s, ssh_keys.0. .id_ed25519.: .*disk full' % ME):
+        run(entries, atomic=True)
+    assert len(calls) == 1 and not (tmp_path / 'home1' / '.ssh' / 'id_ed25519').exists()
 
 
 def count_key_loads(monkeypatch):

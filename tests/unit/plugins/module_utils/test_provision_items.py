@@ -22,6 +22,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import genk
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import csr as csr_code
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys_code
 from ansible_collections.keysmith.accounts.plugins.modules import provision
+from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op
 
 ME = pwd.getpwuid(os.geteuid()).pw_name
 
@@ -35,11 +36,8 @@ def keygen(tmp_path, name):
 
 
 def run(entries, check_mode=False):
-    operation = Provision(entries, atomic=True, check_mode=check_mode)
-    plan = operation.plan()
-    if plan.changed and not check_mode:
-        plan.apply()
-    return plan, operation.result(plan, plan.changed and not check_mode)
+    """Plan and (unless check mode) apply, by run_operation."""
+    return run_op(Provision(entries, atomic=True, check_mode=check_mode), check_mode)
 
 
 def authorized_keys(home):

@@ -351,3 +351,22 @@ def test_group_verdicts_follow_sshd():
     assert access._group_verdicts(['wheel'], lists) == ((False, False), (False, True))
     found = []
     assert access.match_criteria('/nonexistent', group_lists=found) == set()
+
+
+def test_managed_keys_by_user(tmp_path, monkeypatch, keyset):
+    # What access_cleanup.yml enforces: each account judged by its own list.
+    alice_home, bob_home = make_home(tmp_path), make_home(tmp_path, 'bob')
+    alice_key, bob_key, other = keyset.make('ed25519'), keyset.make('ed25519'), keyset.make('ed25519')
+    write(alice_home / '.ssh' / 'authorized_keys', '%s\n%s\n' % (alice_key, bob_key))
+    write(bob_home / '.ssh' / 'authorized_keys', '%s\n%s\n' % (bob_key, other))
+    fp = PublicKey.from_line(other).fingerprint_sha256
+    plan, result = audit(monkeypatch, [entry('alice', alice_home), entry('bob', bob_home)],
+                         fake_sshd('.ssh/authorized_keys'), managed_keys=[fp],
+                         managed_keys_by_user={'alice': [alice_key], 'carol': [keyset.make('ed25519')]})
+    alice, bob = result['accounts']
+    assert [k['managed'] for k in alice['keys']] == [True, False]   # bob's key is not alice's
+    assert [k['managed'] for k in bob['keys']] == [False, True]     # bob: managed_keys
+    assert result['summary']['unmanaged'] == 2
+    assert len(result['managed_missing']) == 1                      # carol's key is nowhere
+    with pytest.raises(InvalidInput, match='managed_keys_by_user\\[alice\\]'):
+        access.AccessSpec(managed_keys_by_user={'alice': 'ssh-ed25519 AAAA'})

@@ -27,6 +27,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey imp
     SshAuthKey,
     resolve_state,
 )
+from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op
 
 
 def home(tmp_path):
@@ -38,15 +39,9 @@ def akfile(tmp_path):
 
 
 def run(tmp_path, check_mode=False, user=None, **options):
-    """Plan and (unless check mode) apply, as run_operation does."""
+    """Plan and (unless check mode) apply, by run_operation."""
     account = Account.resolve(user, str(home(tmp_path)), check_mode=check_mode)
-    operation = SshAuthKey(AuthKeySpec(account, **options), check_mode=check_mode)
-    plan = operation.plan()
-    applied = False
-    if plan.changed and not check_mode:
-        plan.apply()
-        applied = True
-    return plan, operation.result(plan, applied)
+    return run_op(SshAuthKey(AuthKeySpec(account, **options), check_mode=check_mode), check_mode)
 
 
 def mode_of(path):

@@ -25,6 +25,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey impo
     SshKeyPair,
     validate_key_name,
 )
+from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op
 
 
 def account(tmp_path):
@@ -32,13 +33,9 @@ def account(tmp_path):
 
 
 def run(tmp_path, check_mode=False, **options):
-    """Plan and (unless check mode) apply, as run_operation does."""
+    """Plan and (unless check mode) apply, by run_operation."""
     options.setdefault('name', 'id_test')
-    operation = SshKeyPair(KeyPairSpec(account(tmp_path), **options), check_mode=check_mode)
-    plan = operation.plan()
-    if plan.changed and not check_mode:
-        plan.apply()
-    return plan, operation.result(plan, not check_mode)
+    return run_op(SshKeyPair(KeyPairSpec(account(tmp_path), **options), check_mode=check_mode), check_mode)
 
 
 def security_risk(plan):

@@ -30,6 +30,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair imp
     KeypairSpec,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
+from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op
 
 needs_ssh_keygen = pytest.mark.skipif(not shutil.which('ssh-keygen'), reason='ssh-keygen is not installed')
 
@@ -39,21 +40,11 @@ def mode_of(path):
 
 
 def run(tmp_path, check_mode=False, **options):
-    """Plan and (unless check mode) apply, as run_operation does."""
+    """Plan and (unless check mode) apply, by run_operation."""
     options.setdefault('registry', str(tmp_path / 'reg'))
     operation = Keypair(KeypairSpec(**options), check_mode=check_mode)
-    try:
-        plan = operation.plan()
-        applied = False
-        if plan.changed and not check_mode:
-            plan.apply()
-            applied = True
-        result = operation.result(plan, applied)
-    finally:
-        operation.close()
-    result['changed'] = plan.changed
-    result['warnings'] = list(plan.warnings)
-    result['diff'] = plan.diff()
+    result = run_op(operation, check_mode)[1]
+    assert not operation.registry.held
     return result
 
 
@@ -361,10 +352,7 @@ def test_info_skips_a_broken_entry_with_a_warning(tmp_path):
 def _operation_worker(registry, name, start, queue):
     try:
         start.wait(10)
-        operation = Keypair(KeypairSpec(name=name, key_type='ed25519', registry=registry))
-        plan = operation.plan()
-        plan.apply()
-        result = operation.result(plan, True)
+        result = run_op(Keypair(KeypairSpec(name=name, key_type='ed25519', registry=registry)))[1]
         queue.put(('ok', name, result['keypair']['id'], result['private_key']))
     except Exception as exc:  # pylint: disable=broad-except
         queue.put(('error', name, repr(exc), None))
@@ -395,19 +383,38 @@ def test_eight_parallel_module_runs_lose_none(tmp_path):
     assert 'PRIVATE KEY' not in registry_text(tmp_path)
 
 
-def test_the_lock_is_held_from_plan_to_result(tmp_path):
+def test_the_lock_is_held_by_the_session_from_plan_to_result(tmp_path):
     run(tmp_path, name='a', key_type='ed25519')
     operation = Keypair(KeypairSpec(name='b', key_type='ed25519', registry=str(tmp_path / 'reg')))
-    plan = operation.plan()
-    assert operation.registry.held
+    # plan() alone takes no lock (it writes nothing); run_operation's session does.
+    operation.plan()
+    assert not operation.registry.held
     other = Registry(str(tmp_path / 'reg'))
     fd = os.open(other.path, os.O_RDONLY)
     try:
-        with pytest.raises(OSError):
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        plan.apply()
-        operation.result(plan, True)
+        with operation.session():
+            plan = operation.plan()
+            assert operation.registry.held
+            with pytest.raises(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            operation.apply(plan)
+            operation.result(plan, True)
+            assert operation.registry.held
         assert not operation.registry.held
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     finally:
         os.close(fd)
+
+
+def test_the_session_creates_the_registry_and_the_plan_reports_it(tmp_path):
+    result = run(tmp_path, name='a', key_type='ed25519')
+    assert result['actions'][0] == 'create directory %s (0700)' % (tmp_path / 'reg')
+    os.chmod(str(tmp_path / 'reg'), 0o755)
+    result = run(tmp_path, name='a', key_type='ed25519')
+    assert result['changed'] and result['actions'] == ['set mode of %s (0700)' % (tmp_path / 'reg')]
+    assert mode_of(tmp_path / 'reg') == 0o700
+    # Without the session (plan and apply alone) the action does the work itself.
+    os.chmod(str(tmp_path / 'reg'), 0o755)
+    operation = Keypair(KeypairSpec(name='a', key_type='ed25519', registry=str(tmp_path / 'reg')))
+    operation.apply(operation.plan())
+    assert mode_of(tmp_path / 'reg') == 0o700 and not operation.registry.held

@@ -15,6 +15,7 @@ import subprocess
 import pytest
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
+from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils import operation_runner
 
 
 @pytest.fixture
@@ -23,12 +24,9 @@ def account(tmp_path):
 
 
 def run_op(operation, check_mode=False):
-    """Plan and (unless check mode) apply; returns (plan, result)."""
+    """Plan and (unless check mode) apply by run_operation; returns (plan, result)."""
     operation.check_mode = check_mode
-    plan = operation.plan()
-    if plan.changed and not check_mode:
-        plan.apply()
-    return plan, operation.result(plan, plan.changed and not check_mode)
+    return operation_runner.run_op(operation, check_mode)
 
 
 def snapshot(directory):

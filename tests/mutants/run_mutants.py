@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``make mutants``: apply each curated mutation (tests/mutants/mutations.py)
+to a placed copy of the collection, run the unit tests that should notice it,
+and report which mutants survive. Not part of ``make test``.
+
+Usage: run_mutants.py [-k SUBSTRING] [--list] [--report FILE]
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+from mutations import MUTATIONS  # noqa: E402 pylint: disable=wrong-import-position
+
+SKIP = ('.git', '.venv', 'output', '__pycache__', '.pytest_cache', '.hypothesis', 'demo-output')
+TIMEOUT = 600
+
+
+def place(root):
+    """Copy the collection to ``root``/ansible_collections/keysmith/accounts."""
+    target = os.path.join(root, 'ansible_collections', 'keysmith', 'accounts')
+    shutil.copytree(ROOT, target, ignore=lambda directory, names: [n for n in names if n in SKIP or
+                                                                   n.endswith('.tar.gz')])
+    return target
+
+
+def run_tests(root, collection, tests):
+    env = dict(os.environ, PYTHONPATH=root, PYTHONDONTWRITEBYTECODE='1')
+    command = [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '--import-mode=importlib', '-x', '-q',
+               '-p', 'no:randomly'] + tests
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(command, cwd=collection, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=TIMEOUT, check=False)
+        status = 'passed' if proc.returncode == 0 else 'failed'
+        tail = proc.stdout.decode('utf-8', 'replace').strip().splitlines()[-1:]
+    except subprocess.TimeoutExpired:
+        status, tail = 'timeout', ['timed out after %d s' % TIMEOUT]
+    return status, time.monotonic() - started, tail[0] if tail else ''
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    parser.add_argument('-k', dest='only', help='only mutations whose file or reason contains this')
+    parser.add_argument('--list', action='store_true', help='list the mutations and exit')
+    parser.add_argument('--report', default=os.path.join(ROOT, 'tests', 'output', 'mutants.md'),
+                        help='where to write the report (Markdown)')
+    args = parser.parse_args()
+    chosen = [m for m in MUTATIONS if not args.only or args.only in m['file'] or args.only in m['why']]
+    if args.list:
+        for number, item in enumerate(chosen, 1):
+            print('%2d %-26s %s' % (number, item['file'], item['why']))
+        return 0
+    root = tempfile.mkdtemp(prefix='keysmith-mutants-')
+    rows = []
+    try:
+        collection = place(root)
+        utils = os.path.join(collection, 'plugins', 'module_utils')
+        baseline = sorted(set(t for m in chosen for t in m['tests']))
+        status, seconds, tail = run_tests(root, collection, baseline)
+        print('baseline (%d test paths): %s in %.0f s: %s' % (len(baseline), status, seconds, tail))
+        if status != 'passed':
+            print('the unmutated collection fails its tests: fix that first')
+            return 2
+        for number, item in enumerate(chosen, 1):
+            path = os.path.join(utils, item['file'])
+            with open(path) as stream:
+                original = stream.read()
+            count = original.count(item['find'])
+            if count != 1:
+                rows.append((item, 'invalid', 0.0, 'the text to change occurs %d times' % count))
+                print('%2d INVALID  %s: %s (occurs %d times)' % (number, item['file'], item['why'], count))
+                continue
+            with open(path, 'w') as stream:
+                stream.write(original.replace(item['find'], item['replace']))
+            try:
+                status, seconds, tail = run_tests(root, collection, item['tests'])
+            finally:
+                with open(path, 'w') as stream:
+                    stream.write(original)
+            verdict = 'survived' if status == 'passed' else 'killed'
+            rows.append((item, verdict, seconds, tail))
+            print('%2d %-8s %5.1f s  %s: %s' % (number, verdict.upper(), seconds, item['file'], item['why']))
+            sys.stdout.flush()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return report(rows, args.report)
+
+
+def report(rows, path):
+    valid = [row for row in rows if row[1] != 'invalid']
+    survivors = [row for row in valid if row[1] == 'survived']
+    rate = 100.0 * len(survivors) / len(valid) if valid else 0.0
+    lines = ['# Mutation run', '',
+             '%d mutants, %d killed, %d survived (survival rate %.1f%%), %d invalid; %.0f s of tests.'
+             % (len(valid), len(valid) - len(survivors), len(survivors), rate, len(rows) - len(valid),
+                sum(row[2] for row in rows)), '',
+             '| file | mutant | verdict | seconds |', '| --- | --- | --- | --- |']
+    for item, verdict, seconds, dummy in rows:
+        lines.append('| %s | %s | %s | %.1f |' % (item['file'], item['why'], verdict, seconds))
+    text = '\n'.join(lines) + '\n'
+    directory = os.path.dirname(path)
+    if directory and not os.path.isdir(directory):
+        os.makedirs(directory)
+    with open(path, 'w') as stream:
+        stream.write(text)
+    print(lines[2])
+    print('report: %s' % path)
+    return 1 if survivors or len(rows) != len(valid) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,197 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The operation contract, for every operation: ``plan()`` writes nothing (the
+tree is the same before and after it, also inside the operation's session),
+and neither ``apply`` nor ``result`` changes the plan afterwards (what only
+applying learns comes back as an ``Outcome``)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+import subprocess
+
+import pytest
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome
+from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import access
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.access_report import AccessReport
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.key_info import KeyInfoSpec, SshKeyInfo
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import Keypair, KeypairInfo, KeypairSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._tls.info import InfoSpec, SslInfo
+from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op
+
+SUBJECT = dict(city='Houston', company='Example', country='US', province='Texas')
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A home, a registry and a report directory below ``tree``; key material outside it."""
+    tree = tmp_path / 'tree'
+    tree.mkdir()
+    material = tmp_path / 'material'
+    material.mkdir()
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'given', '-f', str(material / 'id')],
+                   check=True)
+    return {
+        'tree': tree,
+        'account': Account.resolve(None, str(tree / 'home')),
+        'registry': str(tree / 'registry'),
+        'public': (material / 'id.pub').read_text().strip(),
+    }
+
+
+def genkey(w, **options):
+    options.setdefault('name', 'id_test')
+    options.setdefault('key_type', 'ed25519')
+    return SshKeyPair(KeyPairSpec(w['account'], **options))
+
+
+def tls_key(w, **options):
+    options.setdefault('key_type', 'ecdsa')
+    return TlsKey(TlsKeySpec(w['account'], host='www.example.com', **options))
+
+
+def csr(w, **options):
+    return CertificateSigningRequest(CsrSpec(w['account'], 'www.example.com', **dict(SUBJECT, **options)))
+
+
+def authkey(w, **options):
+    return SshAuthKey(AuthKeySpec(w['account'], key=w['public'], **options))
+
+
+def keypair(w, **options):
+    options.setdefault('key_type', 'ed25519')
+    return Keypair(KeypairSpec(name='kp', registry=w['registry'], **options))
+
+
+def provision(w, **options):
+    return Provision([{'name': w['account'].name, 'home': w['account'].home,
+                       'ssh_keys': [{'name': 'id_prov', 'type': 'ed25519', 'comment': 'prov'}],
+                       'authorized_keys': [{'key': w['public'], 'options': 'no-pty'}],
+                       'ssl': [dict(SUBJECT, host='www.example.com', key_type='ecdsa')]}], **options)
+
+
+def audit(w, monkeypatch):
+    home = w['tree'] / 'home'
+    monkeypatch.setattr(access, 'list_accounts', lambda spec, warnings: [
+        access.AccountEntry('auditee', os.geteuid(), os.getegid(), str(home), '/bin/sh', [])])
+    settings = ('port 22\nstrictmodes no\npubkeyauthentication yes\nauthorizedkeysfile .ssh/authorized_keys\n'
+                'authorizedkeyscommand none\n')
+    return access.AuthorizedKeysInfo(access.AccessSpec(sshd_config='/nonexistent/sshd_config',
+                                                       sshd_path='/usr/sbin/sshd', sshd_flavor='openssh'),
+                                     lambda argv: (0, settings, ''))
+
+
+# (name, what to run first, the operation under test); each is run fresh and,
+# where it can change something, again on the state the first run left.
+CASES = [
+    ('ssh_genkey generate', [], lambda w, mp: genkey(w)),
+    ('ssh_genkey with ppk', [], lambda w, mp: genkey(w, ppk=True, comment='c')),
+    ('ssh_genkey regenerate', [genkey], lambda w, mp: genkey(w, key_type='ecdsa')),
+    ('ssh_genkey comment', [genkey], lambda w, mp: genkey(w, comment='new comment')),
+    ('ssh_genkey import public', [], lambda w, mp: genkey(w, key_type=None, public_key=w['public'])),
+    ('ssh_genkey absent', [genkey], lambda w, mp: genkey(w, state='absent')),
+    ('ssh_authkey present', [], lambda w, mp: authkey(w)),
+    ('ssh_authkey absent', [authkey], lambda w, mp: authkey(w, state='absent')),
+    ('ssh_key_info', [genkey], lambda w, mp: SshKeyInfo(KeyInfoSpec(w['account']))),
+    ('ssl_genkey generate', [], lambda w, mp: tls_key(w)),
+    ('ssl_genkey regenerate', [tls_key], lambda w, mp: tls_key(w, key_type='ed25519')),
+    ('ssl_genkey absent', [tls_key], lambda w, mp: tls_key(w, state='absent')),
+    ('ssl_gencsr generate', [tls_key], lambda w, mp: csr(w)),
+    ('ssl_gencsr regenerate', [tls_key, csr], lambda w, mp: csr(w, city='Dallas')),
+    ('ssl_gencsr absent', [tls_key, csr], lambda w, mp: csr(w, state='absent')),
+    ('ssl_csr_info', [tls_key, csr], lambda w, mp: SslInfo(InfoSpec(w['account']))),
+    ('keypair generate', [], lambda w, mp: keypair(w)),
+    ('keypair import', [], lambda w, mp: keypair(w, key_type=None, public_key=w['public'])),
+    ('keypair comment', [keypair], lambda w, mp: keypair(w, comment='new comment')),
+    ('keypair regenerate', [keypair], lambda w, mp: keypair(w, force=True)),
+    ('keypair absent', [keypair], lambda w, mp: Keypair(KeypairSpec(
+        name='kp', state='absent', registry=w['registry']))),
+    ('keypair_info', [keypair], lambda w, mp: KeypairInfo(registry=w['registry'])),
+    ('provision', [], lambda w, mp: provision(w)),
+    ('provision atomic', [], lambda w, mp: provision(w, atomic=True)),
+    ('authorized_keys_info', [authkey], audit),
+    ('access_report', [], lambda w, mp: AccessReport({}, str(w['tree'] / 'report'), generated_at='fixed')),
+]
+
+
+def snapshot(top):
+    """Every entry below ``top``: type, mode, owner and content."""
+    found = {}
+    for directory, dirs, files in os.walk(str(top)):
+        for name in dirs + files:
+            path = os.path.join(directory, name)
+            st = os.lstat(path)
+            data = None
+            if name in files and not os.path.islink(path):
+                with open(path, 'rb') as stream:
+                    data = stream.read()
+            found[os.path.relpath(path, str(top))] = (st.st_mode, st.st_uid, st.st_gid, st.st_ino, data)
+    return found
+
+
+def plan_view(plan):
+    """Everything a plan holds and shows, deep-copied."""
+    view = {
+        'path': plan.path,
+        'actions': [(a.kind, a.path, a.detail, a._run) for a in plan.actions],
+        'before': copy.deepcopy(plan.before),
+        'after': copy.deepcopy(plan.after),
+        'warnings': list(plan.warnings),
+        'deprecations': list(plan.deprecations),
+        'attr_changes': copy.deepcopy(plan.attr_changes),
+        'diff': plan.diff(),
+        'vars': sorted(vars(plan)),
+    }
+    provision = getattr(plan, 'provision', None)
+    if provision is not None:
+        view['items'] = [plan_view(item.plan) for run in provision.runs for item in run.items]
+    return view
+
+
+@pytest.mark.parametrize('name, setup, build', CASES, ids=[case[0] for case in CASES])
+def test_plan_writes_nothing_and_stays_as_planned(world, monkeypatch, name, setup, build):
+    for make in setup:
+        run_op(make(world))
+    for attempt in ('first', 'again'):
+        operation = build(world, monkeypatch)
+        assert isinstance(operation, Operation)
+        with operation.session():
+            before = snapshot(world['tree'])
+            plan = operation.plan()
+            assert snapshot(world['tree']) == before, '%s: plan() wrote' % name
+            planned = plan_view(plan)
+            applied = plan.changed
+            outcome = operation.apply(plan) if applied else None
+            assert outcome is None or isinstance(outcome, Outcome)
+            assert plan_view(plan) == planned, '%s: apply changed the plan' % name
+            operation.result(plan, applied)
+            assert plan_view(plan) == planned, '%s: result changed the plan' % name
+        if not applied:
+            break
+
+
+def test_every_operation_is_covered(world, monkeypatch):
+    """Every class that declares itself an Operation has a case above."""
+    from ansible_collections.keysmith.accounts.plugins import module_utils as package
+    declared = set()
+    for root in package.__path__:
+        for directory, dummy, files in os.walk(root):
+            for file_name in files:
+                if file_name.endswith('.py'):
+                    with open(os.path.join(directory, file_name)) as stream:
+                        declared.update(line.split('class ')[1].split('(')[0] for line in stream
+                                        if line.startswith('class ') and '(Operation)' in line)
+    covered = set(type(build(world, monkeypatch)).__name__ for dummy, dummy_setup, build in CASES)
+    assert len(declared) >= 11 and declared == covered
