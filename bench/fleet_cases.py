@@ -142,10 +142,13 @@ def scale_curve(log, vpy, modules, place, env, out, sizes, prefix, client_keys, 
                     if phase == 'rerun' and result.get('changed'):
                         raise RuntimeError('scale %d: the rerun changed something' % size)
                     key = phase if mode == 'full' else '%s_%s' % (phase, mode)
+                    # the module echoes its arguments (invocation); the result proper is the rest
+                    proper = len(json.dumps(dict((k, v) for k, v in result.items() if k != 'invocation')))
                     row[key] = {'seconds': round(seconds, 3), 'peak_rss_mib': round(rss, 1),
-                                'result_bytes': size_bytes}
-                    log('scale %5d accounts, %s (%s result): %.2f s, peak RSS %.0f MiB, result %.1f KiB'
-                        % (size, phase, mode, seconds, rss, size_bytes / 1024.0))
+                                'result_bytes': size_bytes, 'result_bytes_without_invocation': proper}
+                    log('scale %5d accounts, %s (%s result): %.2f s, peak RSS %.0f MiB, result %.1f KiB '
+                        '(%.1f KiB without the invocation)'
+                        % (size, phase, mode, seconds, rss, size_bytes / 1024.0, proper / 1024.0))
             res['runs'].append(row)
     finally:
         log('scale: removing %d users' % len(names))

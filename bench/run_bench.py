@@ -36,11 +36,15 @@ import tempfile
 import time
 import zipfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fleet_cases  # noqa: E402  (bench/fleet_cases.py: the fleet-scale cases of issue 18)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, 'bench')
 OUT = os.path.join(BENCH, 'output')
 PLAYBOOKS = os.path.join(BENCH, 'playbooks')
 RESULTS = os.path.join(BENCH, 'results.json')
+PLOT = os.path.join(ROOT, 'docs', 'benchmark-fleet.svg')
 VPY = os.path.join(ROOT, '.venv', 'bin', 'python')
 VBIN = os.path.dirname(VPY)
 ANSIBLE_VERSION = '12.3.0'          # the `ansible` package on PyPI that ships the comparison collections
@@ -52,8 +56,13 @@ PLACED_PREFIX = os.path.join(tempfile.gettempdir(), 'keysmith-bench-%s' % hashli
                              'ansible_collections', 'keysmith', 'accounts') + '/'
 
 TARGETS = {
-    'fleet_first': 10.0,     # (b) at least 10x faster than (a) on the first run
-    'fleet_rerun': 20.0,     # ... and 20x on the unchanged rerun
+    'fleet_first': 40.0,     # (b) at least 40x faster than (a) on the first run (issue 18; was 10x)
+    'fleet_rerun': 80.0,     # ... and 80x on the unchanged rerun (issue 18; was 20x)
+    'create_first': 30.0,    # with user creation on both sides
+    'ssh_first': 20.0,       # 10 hosts over SSH, first run
+    'ssh_rerun': 20.0,       # ... and rerun
+    'scale_5000_vs_100': 55.0,  # 5,000 accounts cost at most 55x 100 accounts (linear)
+    'scale_rerun_rss_mib': 300.0,  # a 5,000-account rerun within a few hundred MiB
     'authkey_seconds': 0.5,  # ssh_authkey on 10,000 lines, module time
 }
 
@@ -256,11 +265,13 @@ def detect_b(runner):
 
 # --------------------------------------------------------------------------- fleet
 
-def fleet_vars(names, client_keys, with_tls):
+def fleet_vars(names, client_keys, with_tls, create=False):
+    """``create``: the users do not exist yet (homes /home/NAME, made by the run)."""
     accounts, role_users = [], []
     for name in names:
         host = '%s.bench.example.com' % name
-        account = {'name': name, 'home': pwd.getpwnam(name).pw_dir, 'host': host, 'sans': ['www.' + host],
+        home = os.path.join('/home', name) if create else pwd.getpwnam(name).pw_dir
+        account = {'name': name, 'home': home, 'host': host, 'sans': ['www.' + host],
                    'country': 'US', 'province': 'California', 'city': 'San Francisco', 'company': 'Example Inc'}
         accounts.append(account)
         user = {'name': name,
@@ -269,6 +280,8 @@ def fleet_vars(names, client_keys, with_tls):
         if with_tls:
             user['ssl'] = [{'host': host, 'country': 'US', 'province': 'California', 'city': 'San Francisco',
                             'company': 'Example Inc', 'subject_alt_names': ['www.' + host]}]
+        if create:
+            user['shell'] = '/bin/sh'
         role_users.append(user)
     return {'bench_accounts': accounts, 'bench_client_keys': client_keys, 'bench_role_users': role_users}
 
@@ -276,11 +289,15 @@ def fleet_vars(names, client_keys, with_tls):
 class FleetSide:
     """One side of the fleet comparison, on its own set of users."""
 
-    def __init__(self, key, playbook, varsfile, accounts, with_tls, tags=None):
+    def __init__(self, key, playbook, varsfile, accounts, with_tls, tags=None, extra=None, env=None):
         self.key = key
         self.accounts = accounts
         self.with_tls = with_tls
-        self.cmd = [os.path.join(VBIN, 'ansible-playbook'), os.path.join(PLAYBOOKS, playbook), '-e', '@' + varsfile]
+        self.env = env
+        self.cmd = [os.path.join(VBIN, 'ansible-playbook'), os.path.join(PLAYBOOKS, playbook)]
+        if varsfile:
+            self.cmd += ['-e', '@' + varsfile]
+        self.cmd += list(extra or [])
         if tags:
             self.cmd += ['--tags', tags]
         self.result = {'playbook': playbook, 'tags': tags, 'accounts': '%s..%s' % (accounts[0]['name'], accounts[-1]['name']),
@@ -290,8 +307,8 @@ class FleetSide:
         clean_homes(self.accounts)
         log('%s: first run (%s, %d accounts)' % (self.key, ' '.join(self.cmd[1:]), len(self.accounts)))
         load = os.getloadavg()[0]
-        elapsed, proc = runner.timed(self.key + '-first', self.cmd)
-        self.result.update({'first': round(elapsed, 3), 'first_changed': recap_changed(proc.stdout)})
+        elapsed, proc = runner.timed(self.key + '-first', self.cmd, env=self.env)
+        self.result.update({'first': round(elapsed, 3), 'first_changed': fleet_cases.recap_changed_total(proc.stdout)})
         self.result['loadavg_1min'].append(round(load, 2))
         problems = check_fleet(self.accounts, self.with_tls)
         if problems:
@@ -300,9 +317,9 @@ class FleetSide:
 
     def rerun(self, runner, index):
         load = os.getloadavg()[0]
-        elapsed, proc = runner.timed('%s-rerun%d' % (self.key, index + 1), self.cmd)
+        elapsed, proc = runner.timed('%s-rerun%d' % (self.key, index + 1), self.cmd, env=self.env)
         self.result['reruns'].append(round(elapsed, 3))
-        self.result['rerun_changed'].append(recap_changed(proc.stdout))
+        self.result['rerun_changed'].append(fleet_cases.recap_changed_total(proc.stdout))
         self.result['loadavg_1min'].append(round(load, 2))
         log('%s: rerun %d %.1f s (changed=%s, load %.1f)' % (self.key, index + 1, elapsed, self.result['rerun_changed'][-1], load))
 
@@ -482,6 +499,69 @@ def authkey_large(runner, place, repeats, lines_count=10000):
     return res
 
 
+# --------------------------------------------------------------------------- issue 18: user creation, SSH hosts
+
+def create_case(runner, count, reruns, client_keys):
+    """The fleet with user creation on both sides: (a) ansible.builtin.user loop + the loops,
+    (b) the account role with account_create (one provision call)."""
+    names = ['%sc%04d' % (USER_PREFIX, i) for i in range(1, 2 * count + 1)]
+    delete_users([name for name in names if name in existing_users()])
+    sides, all_accounts = [], []
+    try:
+        for key, playbook, chunk in (('a-user-loop', 'fleet_loop_create.yml', names[:count]),
+                                     ('b-role-create', 'fleet_role.yml', names[count:])):
+            data = fleet_vars(chunk, client_keys, True, create=True)
+            data['bench_create'] = True
+            varsfile = os.path.join(OUT, 'create_vars_%s.json' % key)
+            with open(varsfile, 'w') as handle:
+                json.dump(data, handle)
+            all_accounts += data['bench_accounts']
+            sides.append(FleetSide(key, playbook, varsfile, data['bench_accounts'], True))
+        res = dict(zip(('a', 'b'), run_fleet(runner, sides, reruns)))
+    finally:
+        delete_users([name for name in names if name in existing_users()])
+    res['accounts'] = count
+    return res
+
+
+def existing_users():
+    return set(entry.pw_name for entry in pwd.getpwall())
+
+
+def ssh_case(runner, hosts, count, reruns, client_keys, port_base):
+    """N sshd on 127.0.0.1 ports as N hosts, over SSH, forks 10, pipelining on; each host
+    its own accounts (the hosts share this machine's /etc/passwd)."""
+    names = ['%sh%02d%04d' % (USER_PREFIX, h, i) for h in range(1, hosts + 1) for i in range(1, 2 * count + 1)]
+    servers = fleet_cases.SshdHosts('/tmp/%s-sshd' % USER_PREFIX, port_base, hosts)
+    res = {'hosts': hosts, 'accounts_per_host': count, 'forks': 10, 'pipelining': True,
+           'ports': '%d..%d' % (port_base, port_base + hosts - 1)}
+    home_base = '/tmp/%s-ssh-homes' % USER_PREFIX
+    fleet_cases.delete_users_bulk(sorted(set(names) & existing_users()))
+    try:
+        log('ssh: creating %d users, starting %d sshd' % (len(names), hosts))
+        fleet_cases.create_users_bulk(names, home_base)
+        servers.start()
+        env = dict(runner.env, ANSIBLE_FORKS='10', ANSIBLE_PIPELINING='True', ANSIBLE_SSH_PIPELINING='True')
+        sides = []
+        for side, offset, playbook in (('a', 0, 'fleet_loop.yml'), ('b', count, 'fleet_role.yml')):
+            host_vars, accounts = [], []
+            for h in range(1, hosts + 1):
+                chunk = ['%sh%02d%04d' % (USER_PREFIX, h, i) for i in range(offset + 1, offset + count + 1)]
+                data = fleet_vars(chunk, client_keys, True)
+                host_vars.append({'bench_accounts': data['bench_accounts'], 'bench_role_users': data['bench_role_users']})
+                accounts += data['bench_accounts']
+            inventory = os.path.join(OUT, 'ssh_inventory_%s.json' % side)
+            servers.inventory(inventory, VPY, host_vars, {'bench_client_keys': client_keys})
+            sides.append(FleetSide('%s-ssh' % side, playbook, None, accounts, True, env=env,
+                                   extra=['-i', inventory, '-e', 'bench_hosts=all', '-e', 'bench_connection=ssh']))
+        res.update(dict(zip(('a', 'b'), run_fleet(runner, sides, reruns))))
+    finally:
+        servers.stop()
+        fleet_cases.delete_users_bulk(sorted(set(names) & existing_users()))
+        shutil.rmtree(home_base, ignore_errors=True)
+    return res
+
+
 # --------------------------------------------------------------------------- report
 
 def ratio(a, b):
@@ -507,6 +587,39 @@ def build_table(results):
                 rows.append(['fleet %s, SSH PART ONLY (key pair + 3 authorized keys): loop --tags ssh vs %s'
                              % (phase, mode['label']), a_ssh[key], b[key], r, '(>= %gx)' % target,
                              'partial: %s' % ('yes' if r and r >= target else 'NO')])
+    for case, label, goals in (('create', 'fleet with user creation, %s accounts: user loop + loop (a) vs account '
+                                        'role with account_create (b)', ('create_first', 'create_first')),
+                               ('ssh', 'over SSH, %s: loop (a) vs account role (b), forks 10, pipelining',
+                                ('ssh_first', 'ssh_rerun'))):
+        data = results.get(case)
+        if not data or 'a' not in data:
+            continue
+        size = data.get('accounts') or '%d hosts x %d accounts' % (data['hosts'], data['accounts_per_host'])
+        for (phase, key), goal in zip((('first run', 'first'), ('rerun (median)', 'rerun_median')), goals):
+            r = ratio(data['a'][key], data['b'][key])
+            target = TARGETS[goal] if not (case == 'create' and key == 'rerun_median') else None
+            rows.append([(label % size) + ', ' + phase, data['a'][key], data['b'][key], r,
+                         '>= %gx' % target if target else 'info',
+                         ('yes' if r and r >= target else 'NO') if target else 'info'])
+    scale = results.get('scale')
+    if scale:
+        for row in scale['runs']:
+            for phase in ('first', 'rerun', 'rerun_summary'):
+                if phase in row:
+                    rows.append(['provision module process, %d accounts, %s: peak RSS %.0f MiB, result %.1f KiB '
+                                 '(%.1f KiB without invocation)'
+                                 % (row['accounts'], phase.replace('_', ' (') + (')' if '_' in phase else ''),
+                                    row[phase]['peak_rss_mib'], row[phase]['result_bytes'] / 1024.0,
+                                    row[phase]['result_bytes_without_invocation'] / 1024.0),
+                                 None, row[phase]['seconds'], None, 'info', 'info'])
+        top = max(scale['sizes'])
+        for phase in ('first', 'rerun'):
+            value = scale.get('ratio_%d_vs_100_%s' % (top, phase))
+            fit = scale.get('fit_%s' % phase, {})
+            goal = TARGETS['scale_5000_vs_100'] * top / 5000.0
+            rows.append(['scale %s: %d accounts / 100 accounts (fit: %s ms/account + %s s)'
+                         % (phase, top, fit.get('per_account_ms'), fit.get('fixed_seconds')), None, None, value,
+                         '<= %gx' % goal, ('yes' if value and value <= goal else 'NO') if value else 'n/a'])
     single = results.get('single', {})
     if single:
         ping = single['ping']['median']
@@ -552,13 +665,29 @@ def print_table(rows, results):
 # --------------------------------------------------------------------------- main
 
 def main():
+    global USER_PREFIX
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--accounts', type=int, default=100)
     parser.add_argument('--reruns', type=int, default=2, help='unchanged fleet reruns per side (median)')
     parser.add_argument('--repeats', type=int, default=5, help='runs of each single-module / authkey case')
-    parser.add_argument('--only', default='fleet,single,authkey', help='comma list of: fleet, single, authkey')
+    parser.add_argument('--only', default='fleet,create,ssh,scale,single,authkey',
+                        help='comma list of: fleet, create, ssh, scale, single, authkey')
+    parser.add_argument('--quick', action='store_true',
+                        help='small sizes: 10 accounts, 1 rerun, 3 repeats, 3 hosts x 10 accounts, scale 10,100,1000')
+    parser.add_argument('--user-prefix', default='kbench', help='prefix of the users the bench creates')
+    parser.add_argument('--ssh-hosts', type=int, default=10)
+    parser.add_argument('--ssh-accounts', type=int, default=50, help='accounts per host of the SSH case')
+    parser.add_argument('--ssh-port-base', type=int, default=23200, help='first 127.0.0.1 port of the sshd hosts')
+    parser.add_argument('--scale-sizes', default='10,100,1000,5000')
+    parser.add_argument('--scale-tls', action='store_true', help='scale accounts also get a TLS key and a CSR')
+    parser.add_argument('--plot', default=PLOT, help='where to write the SVG plot')
     parser.add_argument('--results', default=RESULTS, help='where to write the JSON results')
     opts = parser.parse_args()
+    USER_PREFIX = opts.user_prefix
+    if opts.quick:
+        opts.accounts, opts.reruns, opts.repeats = min(opts.accounts, 10), min(opts.reruns, 1), min(opts.repeats, 3)
+        opts.ssh_hosts, opts.ssh_accounts = min(opts.ssh_hosts, 3), min(opts.ssh_accounts, 10)
+        opts.scale_sizes = '10,100,1000'
     only = set(opts.only.split(','))
     if os.geteuid() != 0 and 'fleet' in only:
         sys.exit('the fleet benchmark creates system users: run it as root (or --only single,authkey)')
@@ -643,6 +772,16 @@ def main():
             fleet['b_operation'] = {'first_seconds': first, 'rerun_seconds': rerun,
                                     'profile_top_tottime_first': top_first, 'profile_top_tottime_rerun': top_rerun}
             log('provision in-process (no controller): first %.2f s, rerun %.2f s' % (first, rerun))
+        client_keys = [ed25519_line('client%d@bench' % i) for i in range(1, 4)]
+        if 'create' in only:
+            results['create'] = create_case(runner, opts.accounts, opts.reruns, client_keys)
+        if 'ssh' in only:
+            results['ssh'] = ssh_case(runner, opts.ssh_hosts, opts.ssh_accounts, opts.reruns, client_keys,
+                                      opts.ssh_port_base)
+        if 'scale' in only:
+            results['scale'] = fleet_cases.scale_curve(
+                log, VPY, MODULES, place, runner.env, OUT, [int(x) for x in opts.scale_sizes.split(',')],
+                USER_PREFIX, client_keys, with_tls=opts.scale_tls)
         if 'single' in only:
             results['single'] = single_module(runner, place, opts.repeats)
         if 'authkey' in only:
@@ -659,6 +798,17 @@ def main():
         json.dump(results, handle, indent=2, sort_keys=False)
         handle.write('\n')
     print_table(rows, results)
+    ratios = []
+    fleet = results.get('fleet', {})
+    for name, data, goals in (('100 accounts', fleet, ('fleet_first', 'fleet_rerun')),
+                              ('with user creation', results.get('create'), ('create_first', None)),
+                              ('over SSH', results.get('ssh'), ('ssh_first', 'ssh_rerun'))):
+        if data and data.get('a') and data.get('b'):
+            for phase, key, goal in (('first', 'first', goals[0]), ('rerun', 'rerun_median', goals[1])):
+                ratios.append(('%s, %s' % (name, phase), ratio(data['a'][key], data['b'][key]),
+                               TARGETS[goal] if goal else None))
+    fleet_cases.plot_svg(opts.plot, results.get('scale'), ratios)
+    log('plot written to %s' % os.path.relpath(opts.plot, ROOT))
     log('results written to %s; logs and profiles in %s' % (os.path.relpath(opts.results, ROOT), os.path.relpath(OUT, ROOT)))
 
 
