@@ -773,15 +773,15 @@ def main():
                                     'profile_top_tottime_first': top_first, 'profile_top_tottime_rerun': top_rerun}
             log('provision in-process (no controller): first %.2f s, rerun %.2f s' % (first, rerun))
         client_keys = [ed25519_line('client%d@bench' % i) for i in range(1, 4)]
+        if 'scale' in only:
+            results['scale'] = fleet_cases.scale_curve(
+                log, VPY, MODULES, place, runner.env, OUT, [int(x) for x in opts.scale_sizes.split(',')],
+                USER_PREFIX, client_keys, with_tls=opts.scale_tls)
         if 'create' in only:
             results['create'] = create_case(runner, opts.accounts, opts.reruns, client_keys)
         if 'ssh' in only:
             results['ssh'] = ssh_case(runner, opts.ssh_hosts, opts.ssh_accounts, opts.reruns, client_keys,
                                       opts.ssh_port_base)
-        if 'scale' in only:
-            results['scale'] = fleet_cases.scale_curve(
-                log, VPY, MODULES, place, runner.env, OUT, [int(x) for x in opts.scale_sizes.split(',')],
-                USER_PREFIX, client_keys, with_tls=opts.scale_tls)
         if 'single' in only:
             results['single'] = single_module(runner, place, opts.repeats)
         if 'authkey' in only:
