@@ -106,6 +106,10 @@ class UserCreation(Operation):
         plan = Plan('user %s' % spec.name)
         if self.user_exists(spec.name):
             plan.before = plan.after = {'user': spec.name, 'state': 'present'}
+            differences = self._differences(pwd.getpwnam(spec.name))
+            if differences:
+                plan.warn('user %s exists with %s: left as it is (provision only creates missing users; '
+                          'change existing ones with ansible.builtin.user)' % (spec.name, ', '.join(differences)))
             return plan
         for tool in ['useradd'] + (['groupadd'] if self.missing_groups() else []):
             if find_executable(tool) is None:
@@ -117,6 +121,28 @@ class UserCreation(Operation):
         plan.before = {'user': spec.name, 'state': 'absent'}
         plan.after = dict(self._view(), state='present')
         return plan
+
+    def _differences(self, entry):
+        """What the task asks for that the existing user does not have (the password is not compared)."""
+        spec = self.spec
+        found = []
+        if spec.uid is not None and entry.pw_uid != spec.uid:
+            found.append('uid %d, not %d' % (entry.pw_uid, spec.uid))
+        if spec.shell and entry.pw_shell != spec.shell:
+            found.append('shell %s, not %s' % (entry.pw_shell, spec.shell))
+        if spec.comment is not None and entry.pw_gecos != spec.comment:
+            found.append('another comment')
+        try:
+            primary = grp.getgrgid(entry.pw_gid).gr_name
+        except KeyError:
+            primary = str(entry.pw_gid)
+        if spec.group and primary != spec.group:
+            found.append('primary group %s, not %s' % (primary, spec.group))
+        missing = [name for name in spec.groups if name != primary and (
+            not _group_exists(name) or entry.pw_name not in grp.getgrnam(name).gr_mem)]
+        if missing:
+            found.append('not in group%s %s' % ('s' if len(missing) > 1 else '', ', '.join(missing)))
+        return found
 
     def _view(self):
         spec = self.spec

@@ -58,7 +58,8 @@ options:
         description:
           - Create the user when it is missing (C(useradd --create-home)), with the missing groups of
             O(accounts[].group) and O(accounts[].groups) (C(groupadd)), in the same call, before its keys.
-          - An existing user is left as it is - its uid, groups, shell, comment and password are not changed.
+          - An existing user is left as it is - its uid, groups, shell, comment and password are not changed; a warning
+            names what differs from the task.
           - In check mode the creation is predicted and nothing is written. A failed creation fails the account
             like any other item (see O(atomic)).
         type: bool

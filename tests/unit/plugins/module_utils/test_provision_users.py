@@ -109,8 +109,11 @@ def test_creates_user_groups_and_keys_in_one_call_then_unchanged(names, tmp_path
 def test_existing_user_is_left_as_it_is(names, tmp_path):
     user = names['users'][0]
     subprocess.check_call(['useradd', '-M', '-s', '/bin/false', user])
-    plan, _result = run([entry(user, str(tmp_path / 'h'), shell='/bin/sh', uid=None)], check_mode=True)
+    plan, result = run([entry(user, str(tmp_path / 'h'), shell='/bin/sh', uid=None)], check_mode=True)
     assert not any(a.startswith('create user') for a in plan.describe())
+    assert ['account %s, user: user %s exists with shell /bin/false, not /bin/sh: left as it is (provision only '
+            'creates missing users; change existing ones with ansible.builtin.user)' % (user, user)] == [
+        text for text in result['warnings'] if 'exists with' in text]
     run([entry(user, str(tmp_path / 'h'))])
     assert pwd.getpwnam(user).pw_shell == '/bin/false'
 
