@@ -728,6 +728,12 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     try:
+        client_keys = [ed25519_line('client%d@bench' % i) for i in range(1, 4)]
+        if 'scale' in only:
+            results['scale'] = fleet_cases.scale_curve(
+                log, VPY, MODULES, place, runner.env, OUT, [int(x) for x in opts.scale_sizes.split(',')],
+                USER_PREFIX, client_keys, with_tls=opts.scale_tls)
+            save(results, opts)
         if 'fleet' in only:
             stale = existing_bench_users()
             if stale:
@@ -772,16 +778,14 @@ def main():
             fleet['b_operation'] = {'first_seconds': first, 'rerun_seconds': rerun,
                                     'profile_top_tottime_first': top_first, 'profile_top_tottime_rerun': top_rerun}
             log('provision in-process (no controller): first %.2f s, rerun %.2f s' % (first, rerun))
-        client_keys = [ed25519_line('client%d@bench' % i) for i in range(1, 4)]
-        if 'scale' in only:
-            results['scale'] = fleet_cases.scale_curve(
-                log, VPY, MODULES, place, runner.env, OUT, [int(x) for x in opts.scale_sizes.split(',')],
-                USER_PREFIX, client_keys, with_tls=opts.scale_tls)
+            save(results, opts)
         if 'create' in only:
             results['create'] = create_case(runner, opts.accounts, opts.reruns, client_keys)
+            save(results, opts)
         if 'ssh' in only:
             results['ssh'] = ssh_case(runner, opts.ssh_hosts, opts.ssh_accounts, opts.reruns, client_keys,
                                       opts.ssh_port_base)
+            save(results, opts)
         if 'single' in only:
             results['single'] = single_module(runner, place, opts.repeats)
         if 'authkey' in only:
@@ -790,6 +794,12 @@ def main():
         if users:
             log('removing the %d bench users' % len(users))
             delete_users(users)
+    save(results, opts, final=True)
+
+
+def save(results, opts, final=False):
+    """Write results.json, the table and the plot; called after each case too, so an
+    interrupted run keeps the cases it finished."""
     results['machine']['loadavg_end'] = [round(x, 2) for x in os.getloadavg()]
     rows = build_table(results)
     results['table'] = [dict(zip(['case', 'a_seconds', 'b_seconds', 'ratio_a_b', 'target', 'met'], row)) for row in rows]
@@ -797,7 +807,8 @@ def main():
     with open(opts.results, 'w') as handle:
         json.dump(results, handle, indent=2, sort_keys=False)
         handle.write('\n')
-    print_table(rows, results)
+    if final:
+        print_table(rows, results)
     ratios = []
     fleet = results.get('fleet', {})
     for name, data, goals in (('100 accounts', fleet, ('fleet_first', 'fleet_rerun')),
@@ -808,8 +819,11 @@ def main():
                 ratios.append(('%s, %s' % (name, phase), ratio(data['a'][key], data['b'][key]),
                                TARGETS[goal] if goal else None))
     fleet_cases.plot_svg(opts.plot, results.get('scale'), ratios)
-    log('plot written to %s' % os.path.relpath(opts.plot, ROOT))
-    log('results written to %s; logs and profiles in %s' % (os.path.relpath(opts.results, ROOT), os.path.relpath(OUT, ROOT)))
+    if final:
+        log('plot written to %s' % os.path.relpath(opts.plot, ROOT))
+    if final:
+        log('results written to %s; logs and profiles in %s' % (os.path.relpath(opts.results, ROOT),
+                                                                 os.path.relpath(OUT, ROOT)))
 
 
 if __name__ == '__main__':
