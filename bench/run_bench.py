@@ -587,8 +587,8 @@ def build_table(results):
                 rows.append(['fleet %s, SSH PART ONLY (key pair + 3 authorized keys): loop --tags ssh vs %s'
                              % (phase, mode['label']), a_ssh[key], b[key], r, '(>= %gx)' % target,
                              'partial: %s' % ('yes' if r and r >= target else 'NO')])
-    for case, label, goals in (('create', 'fleet with user creation, %s accounts: user loop + loop (a) vs account '
-                                        'role with account_create (b)', ('create_first', 'create_first')),
+    create_label = 'fleet with user creation, %s accounts: user loop + loop (a) vs account role with account_create (b)'
+    for case, label, goals in (('create', create_label, ('create_first', 'create_first')),
                                ('ssh', 'over SSH, %s: loop (a) vs account role (b), forks 10, pipelining',
                                 ('ssh_first', 'ssh_rerun'))):
         data = results.get(case)
@@ -681,6 +681,8 @@ def main():
     parser.add_argument('--scale-sizes', default='10,100,1000,5000')
     parser.add_argument('--scale-tls', action='store_true', help='scale accounts also get a TLS key and a CSR')
     parser.add_argument('--plot', default=PLOT, help='where to write the SVG plot')
+    parser.add_argument('--merge', action='store_true',
+                        help='keep the cases of the existing results file that this run does not measure')
     parser.add_argument('--results', default=RESULTS, help='where to write the JSON results')
     opts = parser.parse_args()
     USER_PREFIX = opts.user_prefix
@@ -719,6 +721,12 @@ def main():
                             'connection': 'local', 'interpreter': VPY, 'strategy': 'linear (default)',
                             'config': 'bench/ansible.cfg'},
                'targets': TARGETS}
+    if opts.merge and os.path.exists(opts.results):
+        with open(opts.results) as handle:
+            earlier = json.load(handle)
+        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey'):
+            if case in earlier and case not in only:
+                results[case] = earlier[case]
     log('machine: %s' % json.dumps(results['machine']))
 
     users = []
@@ -811,13 +819,13 @@ def save(results, opts, final=False):
         print_table(rows, results)
     ratios = []
     fleet = results.get('fleet', {})
-    for name, data, goals in (('100 accounts', fleet, ('fleet_first', 'fleet_rerun')),
+    for name, data, goals in (('%s accounts' % fleet.get('accounts'), fleet, ('fleet_first', 'fleet_rerun')),
                               ('with user creation', results.get('create'), ('create_first', None)),
                               ('over SSH', results.get('ssh'), ('ssh_first', 'ssh_rerun'))):
         if data and data.get('a') and data.get('b'):
             for phase, key, goal in (('first', 'first', goals[0]), ('rerun', 'rerun_median', goals[1])):
-                ratios.append(('%s, %s' % (name, phase), ratio(data['a'][key], data['b'][key]),
-                               TARGETS[goal] if goal else None))
+                target = TARGETS[goal] if goal else None
+                ratios.append(('%s, %s' % (name, phase), ratio(data['a'][key], data['b'][key]), target))
     fleet_cases.plot_svg(opts.plot, results.get('scale'), ratios)
     if final:
         log('plot written to %s' % os.path.relpath(opts.plot, ROOT))
