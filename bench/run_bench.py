@@ -829,9 +829,8 @@ def save(results, opts, final=False):
     fleet_cases.plot_svg(opts.plot, results.get('scale'), ratios)
     if final:
         log('plot written to %s' % os.path.relpath(opts.plot, ROOT))
-    if final:
-        log('results written to %s; logs and profiles in %s' % (os.path.relpath(opts.results, ROOT),
-                                                                 os.path.relpath(OUT, ROOT)))
+        log('results written to %s; logs and profiles in %s'
+            % (os.path.relpath(opts.results, ROOT), os.path.relpath(OUT, ROOT)))
 
 
 if __name__ == '__main__':
