@@ -152,6 +152,17 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: The accounts' ~/.ssh directories must exist (keypair and copy write into them, they do not make them)
+  ansible.builtin.file:
+    path: "{{ item.path }}"
+    state: directory
+    owner: "{{ item.owner }}"
+    mode: "0700"
+  loop:
+    - {path: /home/deploy/.ssh, owner: deploy}
+    - {path: /home/backup/.ssh, owner: backup}
+  become: true
+
 - name: Create a key pair; the private key is returned once, so keep it out of the logs
   keysmith.accounts.keypair:
     name: deploy_key

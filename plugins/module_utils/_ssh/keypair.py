@@ -197,8 +197,13 @@ class Keypair:
                 # refused here, before anything is written.
                 tree, dummy, name = self._private_tree()
                 if not tree.base_exists():
-                    raise NotFound('the directory of private_key_path, %s, does not exist' % tree.base,
-                                   path=tree.base)
+                    if not self.check_mode:
+                        raise NotFound('the directory of private_key_path, %s, does not exist' % tree.base,
+                                       path=tree.base)
+                    # check mode: an earlier task of the play (ansible.builtin.file) makes it in a
+                    # real run, as an account that does not exist yet is predicted (_account.py)
+                    plan.warn('the directory of private_key_path, %s, does not exist: check mode assumes an '
+                              'earlier task makes it (a real run fails without it)' % tree.base)
             if not exists and not spec.imported:
                 self._select_generator()
         if spec.state == 'present' or exists:
