@@ -171,6 +171,12 @@ EXAMPLES = r'''
     key: "{{ lookup('ansible.builtin.file', 'keys/alice_laptop.pub') }}"
   become: true
 
+- name: A key pair of alice whose public key the next task authorizes
+  keysmith.accounts.ssh_genkey:
+    user: alice
+    name: deploy
+    type: ed25519
+
 - name: The seed API call - authorize a public key file on the target, with options
   keysmith.accounts.ssh_authkey:
     user: alice
