@@ -66,7 +66,7 @@ TRY = {
     - name: A key file where our own sshd_config says keys are
       ansible.builtin.copy:
         dest: "{{ docs_home }}/keys/{{ lookup('ansible.builtin.env', 'USER') | default('root', true) }}"
-        content: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 bob@laptop\\n"
+        content: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ bob@laptop\\n"
         mode: "0600"
 
     - name: The sshd configuration to evaluate
@@ -116,7 +116,7 @@ TRY = {
     'ssh_authkey': '''    - name: Authorize a public key, with options
       keysmith.accounts.ssh_authkey:
         home: "{{ docs_home }}/alice"
-        key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 bob@laptop
+        key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ bob@laptop
         options: from="10.0.0.0/8",no-pty
       register: auth
 
@@ -243,7 +243,7 @@ TRY = {
             ssh_keys:
               - {name: id_ed25519, type: ed25519, comment: me@example.com}
             authorized_keys:
-              - key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 bob@laptop
+              - key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ bob@laptop
                 options: no-pty
         atomic: true
       register: provisioned
