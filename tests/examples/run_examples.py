@@ -14,13 +14,13 @@ as a play on localhost; a block that is a list of plays runs as written (its
 ``hosts`` groups are inventory groups holding localhost); any other block (a vars
 file, an execution environment) is not an example and is listed as such.
 
-One playbook per document, tasks in document order; all documents in one
-``ansible-playbook`` run, first with ``--check --diff``, then normally; both must
-succeed.  What the examples need is made at test time and stated below:
+One play (or the document's plays) per document, tasks in document order; all
+documents in one playbook, run with ``--check --diff`` and with ``--diff``; both
+must succeed.  What the examples need is made at test time and stated below:
 
 * **accounts**: each name of ``ACCOUNTS`` used in an example (``user: alice``, an
-  item ``name: alice``, ``/home/alice/...``) is renamed to ``<prefix><NN><name>``
-  (``ksex03alice``, NN the document's number: each document has its own accounts)
+  item ``name: alice``, ``/home/alice/...``) is renamed to ``<prefix><c|n><NN><name>``
+  (``ksexn03alice``, NN the document's number: each document has its own accounts)
   in every string value of the document - whole words only, keys are never renamed
   - and that throwaway account is created before the runs and removed (with its
   home) after.  An account name that is not in ``ACCOUNTS`` is an
@@ -33,7 +33,11 @@ succeed.  What the examples need is made at test time and stated below:
 * **hosts**: other hosts an example names (``delegate_to: git.example.com``, the
   group ``registry``) are inventory aliases of localhost.
 
-Examples that cannot run here are listed in ``NOT_RUNNABLE`` with the reason.
+Check mode and the real run use their own accounts (``<prefix>c..``, ``<prefix>n..``)
+and directories and run at once; every file of the check-mode accounts and
+directories is compared before and after: check mode must write nothing (except
+``CHECK_MODE_WRITES``, each with its reason).  Examples that cannot run here are
+listed in ``NOT_RUNNABLE`` with the reason.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -47,6 +51,7 @@ import json
 import os
 import pwd
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -67,6 +72,11 @@ DOC_GLOBS = ('docs/quickstart.md', 'docs/migration.md', 'docs/roles/*.md', 'docs
              'roles/*/README.md')
 # (document, task or play name) -> why it cannot run here.  Keep this tiny.
 NOT_RUNNABLE = {
+}
+# What check mode may write (as the path an example names -> why); anything else it writes fails.
+CHECK_MODE_WRITES = {
+    '/srv/reports/': 'the access_report role writes its report on the controller in --check too '
+                     '(check_mode: false: the report is the point of a dry run)',
 }
 # Options whose value is an account name (checked after renaming).
 ACCOUNT_OPTIONS = ('user', 'owner', 'group', 'become_user')
@@ -262,6 +272,65 @@ def remove_accounts(names):
         subprocess.run(['groupdel', name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
+def prepare(mode, args, variables):
+    """The playbook, inventory and fixture files of one mode, in its own directory
+    and with its own accounts (<prefix><c|n><NN><name>), so both modes can run at once."""
+    base = os.path.join(args.scratch, mode)
+    playdir = os.path.join(base, 'playbook')
+    os.makedirs(playdir)
+    registry = os.path.join(base, 'registry')
+    module_defaults = {'keysmith.accounts.keypair': {'registry': registry},
+                       'keysmith.accounts.keypair_info': {'registry': registry}}
+    plays, skipped, ran, accounts = [], [], [], set()
+    for number, (doc, blocks) in enumerate(documents()):
+        if args.only and not any(part in doc for part in args.only):
+            continue
+        # each document has its own accounts: what one leaves behind cannot break another
+        renamer = Renamer('%s%s%02d' % (args.prefix, mode[0], number), base)
+        doc_plays = plays_of(doc, blocks, renamer, module_defaults, skipped)
+        accounts |= renamer.used
+        if doc_plays:
+            ran.append(doc)
+        plays.extend(doc_plays)
+    playbook = os.path.join(playdir, 'examples.yml')
+    with open(playbook, 'w') as handle:
+        yaml.safe_dump(plays, handle, sort_keys=False, width=1000)
+    groups = sorted(host_groups(plays) | {'registry'})
+    inventory = os.path.join(base, 'inventory')
+    with open(inventory, 'w') as handle:
+        handle.write('localhost ansible_connection=local ansible_python_interpreter=%s\n' % args.python)
+        # hosts the examples delegate to are this host too
+        handle.write('git.example.com ansible_connection=local ansible_python_interpreter=%s\n' % args.python)
+        for group in groups:
+            handle.write('[%s]\nlocalhost\n' % group)
+    os.makedirs(os.path.join(base, 'keys'))
+    files = fixture_files(json.dumps(plays), playdir, os.path.join(base, 'keys'))
+    for prefix in PATH_PREFIXES:
+        os.makedirs(os.path.join(base, prefix.strip('/')), exist_ok=True)
+    print('examples, %s mode: %d documents, %d plays; accounts %s; files %s; groups %s'
+          % (mode, len(ran), len(plays), ', '.join(sorted(accounts)), ', '.join(files) or '-', ', '.join(groups)))
+    for line in skipped:
+        print('  not runnable here: %s' % line)
+    cmd = ['ansible-playbook', '-i', inventory, '-e', '@' + variables,
+           '-e', 'docs_home=%s' % os.path.join(base, 'docs-home'),
+           '-e', 'keys_home=%s' % os.path.join(base, 'keys-home'), playbook, '--diff']
+    if mode == 'check':
+        cmd.append('--check')
+    return {'mode': mode, 'dir': base, 'playdir': playdir, 'cmd': cmd, 'accounts': sorted(accounts),
+            'documents': ran}
+
+
+def snapshot(paths):
+    """Every file and directory below paths, with its metadata: check mode must change none."""
+    state = {}
+    for top in paths:
+        for dirpath, dirnames, filenames in os.walk(top):
+            for path in ([top] if dirpath == top else []) + [os.path.join(dirpath, n) for n in dirnames + filenames]:
+                info = os.lstat(path)
+                state[path] = (info.st_mode, info.st_uid, info.st_gid, info.st_size, info.st_mtime_ns)
+    return state
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--collections-path', required=True,
@@ -275,85 +344,67 @@ def main():
     if os.geteuid() != 0:
         parser.error('needs root: the examples run for throwaway accounts it creates')
     start = time.time()
-    scratch = tempfile.mkdtemp(prefix='%s-examples-' % args.prefix, dir='/tmp')
-    os.chmod(scratch, 0o755)
-    playdir = os.path.join(scratch, 'playbook')
-    keydir = os.path.join(scratch, 'keys')
-    os.makedirs(playdir)
+    args.scratch = tempfile.mkdtemp(prefix='%s-examples-' % args.prefix, dir='/tmp')
+    os.chmod(args.scratch, 0o755)
+    keydir = os.path.join(args.scratch, 'keys')
     os.makedirs(keydir)
-    registry = os.path.join(scratch, 'registry')
-    module_defaults = {'keysmith.accounts.keypair': {'registry': registry},
-                       'keysmith.accounts.keypair_info': {'registry': registry}}
-    plays, skipped, ran, accounts = [], [], [], set()
-    for number, (doc, blocks) in enumerate(documents()):
-        if args.only and not any(part in doc for part in args.only):
-            continue
-        # each document has its own accounts: what one leaves behind cannot break another
-        renamer = Renamer('%s%02d' % (args.prefix, number), scratch)
-        doc_plays = plays_of(doc, blocks, renamer, module_defaults, skipped)
-        accounts |= renamer.used
-        if doc_plays:
-            ran.append(doc)
-        plays.extend(doc_plays)
-    playbook = os.path.join(playdir, 'examples.yml')
-    text = yaml.safe_dump(plays, sort_keys=False, width=1000)
-    with open(playbook, 'w') as handle:
-        handle.write(text)
-    groups = sorted(host_groups(plays) | {'registry'})
-    with open(os.path.join(scratch, 'inventory'), 'w') as handle:
-        handle.write('localhost ansible_connection=local ansible_python_interpreter=%s\n' % args.python)
-        # hosts the examples delegate to are this host too
-        handle.write('git.example.com ansible_connection=local ansible_python_interpreter=%s\n' % args.python)
-        for group in groups:
-            handle.write('[%s]\nlocalhost\n' % group)
-    with open(os.path.join(scratch, 'vars.yml'), 'w') as handle:
+    variables = os.path.join(args.scratch, 'vars.yml')
+    with open(variables, 'w') as handle:
         yaml.safe_dump(example_vars(keydir), handle)
-    files = fixture_files(json.dumps(plays), playdir, keydir)
-    for prefix in PATH_PREFIXES:
-        os.makedirs(os.path.join(scratch, prefix.strip('/')), exist_ok=True)
-    accounts = sorted(accounts)
-    print('examples: %d documents, %d plays; accounts %s; files %s; groups %s'
-          % (len(ran), len(plays), ', '.join(accounts), ', '.join(files) or '-', ', '.join(groups)))
-    for line in skipped:
-        print('  not runnable here: %s' % line)
+    runs = [prepare(mode, args, variables) for mode in ('check', 'normal')]
     failures = []
     created = []
     try:
-        created = create_accounts(accounts)
+        for run_ in runs:
+            created.extend(create_accounts(run_['accounts']))
+        check = runs[0]
+        watched = [check['dir']] + [pwd.getpwnam(name).pw_dir for name in check['accounts']]
+        before = snapshot(watched)
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.abspath(args.collections_path),
                    ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='0',
-                   ANSIBLE_DEPRECATION_WARNINGS='0', ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_PIPELINING='1')
+                   ANSIBLE_DEPRECATION_WARNINGS='0', ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_PIPELINING='1',
+                   # facts are gathered once per run, not once per play that asks for them
+                   ANSIBLE_GATHERING='smart')
         env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
-        base = ['ansible-playbook', '-i', os.path.join(scratch, 'inventory'), '-e', '@' + os.path.join(scratch, 'vars.yml'),
-                '-e', 'docs_home=%s' % os.path.join(scratch, 'docs-home'),
-                '-e', 'keys_home=%s' % os.path.join(scratch, 'keys-home'), playbook]
-        for mode, extra in (('check', ['--check', '--diff']), ('normal', ['--diff'])):
-            began = time.time()
+        # check mode and the real run have their own accounts and directories: they run at
+        # once (the snapshot below proves that check mode wrote nothing)
+        for run_ in runs:
+            run_['log'] = os.path.join(args.scratch, '%s.log' % run_['mode'])
             # ANSIBLE_LOG_PATH: the same output with a time stamp per line (where the time goes)
-            env['ANSIBLE_LOG_PATH'] = os.path.join(scratch, '%s-timed.log' % mode)
-            proc = subprocess.run(base + extra, cwd=playdir, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-            log = os.path.join(scratch, '%s.log' % mode)
-            with open(log, 'w') as handle:
-                handle.write(proc.stdout)
-            recap = [line for line in proc.stdout.splitlines() if re.match(r'^\S+\s+: ok=', line)]
-            print('examples: %s mode: rc %d in %.1f s; %s' % (mode, proc.returncode, time.time() - began,
+            env['ANSIBLE_LOG_PATH'] = os.path.join(args.scratch, '%s-timed.log' % run_['mode'])
+            run_['began'] = time.time()
+            run_['proc'] = subprocess.Popen(run_['cmd'], cwd=run_['playdir'], env=dict(env),
+                                            stdout=open(run_['log'], 'w'), stderr=subprocess.STDOUT)
+        for run_ in runs:
+            rc = run_['proc'].wait()
+            output = open(run_['log']).read()
+            recap = [line for line in output.splitlines() if re.match(r'^\S+\s+: ok=', line)]
+            print('examples: %s mode: rc %d in %.1f s; %s' % (run_['mode'], rc, time.time() - run_['began'],
                                                                '; '.join(' '.join(r.split()) for r in recap)))
-            if proc.returncode != 0:
-                print(proc.stdout[-6000:])
-                failures.append('%s mode failed (rc %d), log %s' % (mode, proc.returncode, log))
-                break
+            if rc != 0:
+                print(output[-6000:])
+                failures.append('%s mode failed (rc %d), log %s' % (run_['mode'], rc, run_['log']))
+        after = snapshot(watched)
+        allowed = tuple(Renamer('', check['dir']).text(path) for path in CHECK_MODE_WRITES)
+        changed = sorted(path for path in set(before) | set(after) if before.get(path) != after.get(path)
+                         and not (path + '/').startswith(allowed)
+                         and not any(path + '/' == prefix[:len(path) + 1] for prefix in allowed))
+        print('examples: check mode left %d files of its accounts and directories unchanged%s'
+              % (len(before), (', but changed: ' + ', '.join(changed[:20])) if changed else ''))
+        if changed:
+            failures.append('check mode wrote %d files (listed above)' % len(changed))
     finally:
         remove_accounts(created)
         if args.keep or failures:
-            print('temporary directory kept: %s' % scratch)
+            print('temporary directory kept: %s' % args.scratch)
         else:
-            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(args.scratch, ignore_errors=True)
     if failures:
         print('examples: FAILED: %s' % '; '.join(failures))
         return 1
-    print('examples: every example of %d documents ran in check mode and normally (%.1f s)'
-          % (len(ran), time.time() - start))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print('examples: every example of %d documents ran in check mode and for real (%.1f s, %.1f s CPU)'
+          % (len(runs[0]['documents']), time.time() - start, usage.ru_utime + usage.ru_stime))
     return 0
 
 
