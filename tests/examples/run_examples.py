@@ -7,9 +7,10 @@ Used by ``tests/scripts/run-tests.sh examples`` (``make examples``, part of ``ma
     python tests/examples/run_examples.py --collections-path DIR [--only NAME] [--keep]
 
 Sources, in this order: ``plugins/modules/*.py`` (EXAMPLES), then the YAML blocks
-(```yaml) of ``docs/quickstart.md``, ``docs/migration.md``, ``docs/roles/*.md``,
-``docs/guides/*.md`` and ``roles/*/README.md`` - globs, so new modules, roles and
-guides are picked up without a change here.  A block that is a list of tasks runs
+(```yaml) of ``README.md``, ``docs/**/*.md``, ``roles/*/README.md`` and
+``playbooks/README.md`` (``DOC_GLOBS``, so new modules, roles and guides are picked
+up without a change here; ``EXCLUDED_DOCS`` says why docs/modules and docs/awx.md
+are not).  A block that is a list of tasks runs
 as a play on localhost; a block that is a list of plays runs as written (its
 ``hosts`` groups are inventory groups holding localhost); any other block (a vars
 file, an execution environment) is not an example and is listed as such.
@@ -68,8 +69,13 @@ ACCOUNTS = ('alice', 'bob', 'deploy', 'backup', 'ci', 'ops', 'shop')
 # Absolute paths outside the accounts' homes: moved below the temporary directory.
 PATH_PREFIXES = ('/srv/', '/root/', '/tmp/')
 # Task-list documents; a module's EXAMPLES is "plugins/modules/NAME.py".
-DOC_GLOBS = ('docs/quickstart.md', 'docs/migration.md', 'docs/roles/*.md', 'docs/guides/*.md',
-             'roles/*/README.md')
+DOC_GLOBS = ('README.md', 'docs/**/*.md', 'roles/*/README.md', 'playbooks/README.md')
+# Documents whose YAML blocks do not run here (path prefix -> why).
+EXCLUDED_DOCS = {
+    'docs/modules/': 'generated from the modules\' EXAMPLES, which run from plugins/modules/',
+    'docs/awx.md': 'AWX project and execution environment files; its job-template playbook runs '
+                   'through ansible-runner in tests/awx/run_awx_job.py (the release step)',
+}
 # (document, task or play name) -> why it cannot run here.  Keep this tiny.
 NOT_RUNNABLE = {
 }
@@ -104,7 +110,9 @@ def documents():
         if os.path.basename(path) != '__init__.py':
             docs.append((os.path.relpath(path, ROOT), [module_examples(path)]))
     for pattern in DOC_GLOBS:
-        for path in sorted(glob.glob(os.path.join(ROOT, pattern))):
+        for path in sorted(glob.glob(os.path.join(ROOT, pattern), recursive=True)):
+            if os.path.relpath(path, ROOT).startswith(tuple(EXCLUDED_DOCS)):
+                continue
             blocks = doc_blocks(path)
             if blocks:
                 docs.append((os.path.relpath(path, ROOT), blocks))
