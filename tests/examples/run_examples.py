@@ -9,8 +9,8 @@ Used by ``tests/scripts/run-tests.sh examples`` (``make examples``, part of ``ma
 Sources, in this order: ``plugins/modules/*.py`` (EXAMPLES), then the YAML blocks
 (```yaml) of ``README.md``, ``docs/**/*.md``, ``roles/*/README.md`` and
 ``playbooks/README.md`` (``DOC_GLOBS``, so new modules, roles and guides are picked
-up without a change here; ``EXCLUDED_DOCS`` says why docs/modules and docs/awx.md
-are not).  A block that is a list of tasks runs
+up without a change here; ``EXCLUDED_DOCS`` says why docs/awx.md is not, and of the
+generated docs/modules pages only the "try it" playbook runs, ``TRY_IT_ONLY``).  A block that is a list of tasks runs
 as a play on localhost; a block that is a list of plays runs as written (its
 ``hosts`` groups are inventory groups holding localhost); any other block (a vars
 file, an execution environment) is not an example and is listed as such.
@@ -72,7 +72,6 @@ PATH_PREFIXES = ('/srv/', '/root/', '/tmp/')
 DOC_GLOBS = ('README.md', 'docs/**/*.md', 'roles/*/README.md', 'playbooks/README.md')
 # Documents whose YAML blocks do not run here (path prefix -> why).
 EXCLUDED_DOCS = {
-    'docs/modules/': 'generated from the modules\' EXAMPLES, which run from plugins/modules/',
     'docs/awx.md': 'AWX project and execution environment files; its job-template playbook runs '
                    'through ansible-runner in tests/awx/run_awx_job.py (the release step)',
 }
@@ -99,8 +98,17 @@ def module_examples(path):
     raise SystemExit('%s has no EXAMPLES' % path)
 
 
+# Documents of which only the "try it" playbook (after <!-- runnable-example -->) runs here.
+TRY_IT_ONLY = {
+    'docs/modules/': 'generated pages: their EXAMPLES section is the module\'s, run from plugins/modules/',
+}
+
+
 def doc_blocks(path):
-    return re.findall(r'^```yaml\n(.*?)^```', open(path).read(), re.S | re.M)
+    text = open(path).read()
+    if os.path.relpath(path, ROOT).startswith(tuple(TRY_IT_ONLY)):
+        return re.findall(r'<!-- runnable-example -->\s*```yaml\n(.*?)^```', text, re.S | re.M)
+    return re.findall(r'^```yaml\n(.*?)^```', text, re.S | re.M)
 
 
 def documents():

@@ -111,7 +111,7 @@ TRY = {
 
     - name: Show its fingerprint and randomart
       ansible.builtin.debug:
-        msg: "{{ key.fingerprint }}\\n{{ key.randomart }}"
+        msg: "{{ key.fingerprint | default('(check mode: no key yet)') }}\\n{{ key.randomart | default('') }}"
 ''',
     'ssh_authkey': '''    - name: Authorize a public key, with options
       keysmith.accounts.ssh_authkey:
@@ -149,7 +149,7 @@ TRY = {
 
     - name: Show where it is and its fingerprint
       ansible.builtin.debug:
-        msg: "{{ tls_key.path }} {{ tls_key.fingerprint }}"
+        msg: "{{ tls_key.path }} {{ tls_key.fingerprint | default('(check mode: no key yet)') }}"
 ''',
     'ssl_gencsr': '''    - name: The host's key first
       keysmith.accounts.ssl_genkey:
@@ -170,7 +170,7 @@ TRY = {
 
     - name: Show the CSR to send to the certificate authority
       ansible.builtin.debug:
-        msg: "{{ csr.output }}\\n{{ csr.csr }}"
+        msg: "{{ csr.output }}\\n{{ csr.csr | default('(check mode: the CSR is not generated)') }}"
 ''',
     'ssl_csr_info': '''    - name: A key and a CSR to list
       keysmith.accounts.ssl_genkey:
