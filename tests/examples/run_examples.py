@@ -154,6 +154,26 @@ class Renamer:
         return data
 
 
+def account_names(data, prefix):
+    """The throwaway accounts an example uses as accounts (options, account items, homes);
+    a renamed word elsewhere (a key comment, bob@laptop) needs no account."""
+    found = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in ACCOUNT_OPTIONS and isinstance(value, str) and value.startswith(prefix):
+                found.add(value)
+            if key in ACCOUNT_LISTS and isinstance(value, list):
+                found |= set(item['name'] for item in value if isinstance(item, dict)
+                             and str(item.get('name', '')).startswith(prefix))
+            found |= account_names(value, prefix)
+    elif isinstance(data, list):
+        for item in data:
+            found |= account_names(item, prefix)
+    elif isinstance(data, str):
+        found |= set(re.findall(r'/home/(%s\w+)' % re.escape(prefix), data))
+    return found
+
+
 def check_accounts(doc, data, prefix, where=''):
     """Every account an example names is a throwaway one."""
     if isinstance(data, dict):
@@ -265,20 +285,23 @@ def example_vars(keydir):
     }
 
 
-def create_accounts(names):
-    created = []
+def create_accounts(names, created):
+    """Create the accounts; each is added to created at once (so a failure removes it too)."""
     for name in names:
-        try:
-            pwd.getpwnam(name)
+        if known(name):
             raise SystemExit('account %s exists already: remove it (userdel -r %s) or use another --prefix'
                              % (name, name))
-        except KeyError:
-            pass
-        run(['useradd', '-m', '-s', '/bin/bash', name])
+        # password '*': sshd refuses accounts with a locked one; no ~/.ssh: a fresh account has none
+        run(['useradd', '-m', '-p', '*', '-s', '/bin/bash', name])
         created.append(name)
-        # sshd refuses accounts with a locked password; no ~/.ssh: a fresh account has none
-        run(['usermod', '-p', '*', name])
-    return created
+
+
+def known(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
 
 
 def remove_accounts(names):
@@ -297,14 +320,15 @@ def prepare(mode, args, variables):
     registry = os.path.join(base, 'registry')
     module_defaults = {'keysmith.accounts.keypair': {'registry': registry},
                        'keysmith.accounts.keypair_info': {'registry': registry}}
-    plays, skipped, ran, accounts = [], [], [], set()
+    plays, skipped, ran, accounts, renamed = [], [], [], set(), set()
     for number, (doc, blocks) in enumerate(documents()):
         if args.only and not any(part in doc for part in args.only):
             continue
         # each document has its own accounts: what one leaves behind cannot break another
         renamer = Renamer('%s%s%02d' % (args.prefix, mode[0], number), base)
         doc_plays = plays_of(doc, blocks, renamer, module_defaults, skipped)
-        accounts |= renamer.used
+        accounts |= account_names(doc_plays, renamer.prefix)
+        renamed |= renamer.used
         if doc_plays:
             ran.append(doc)
         plays.extend(doc_plays)
@@ -333,6 +357,7 @@ def prepare(mode, args, variables):
     if mode == 'check':
         cmd.append('--check')
     return {'mode': mode, 'dir': base, 'playdir': playdir, 'cmd': cmd, 'accounts': sorted(accounts),
+            'renamed': sorted(renamed),
             'documents': ran}
 
 
@@ -372,7 +397,7 @@ def main():
     created = []
     try:
         for run_ in runs:
-            created.extend(create_accounts(run_['accounts']))
+            create_accounts(run_['accounts'], created)
         check = runs[0]
         watched = [check['dir']] + [pwd.getpwnam(name).pw_dir for name in check['accounts']]
         before = snapshot(watched)
@@ -410,7 +435,9 @@ def main():
         if changed:
             failures.append('check mode wrote %d files (listed above)' % len(changed))
     finally:
-        remove_accounts(created)
+        # and those an example made itself (the account role's account_create)
+        remove_accounts(sorted(set(created) | set(name for run_ in runs for name in run_['renamed']
+                                                   if name not in created and known(name))))
         if args.keep or failures:
             print('temporary directory kept: %s' % args.scratch)
         else:
