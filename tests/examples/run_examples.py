@@ -12,8 +12,9 @@ Sources, in this order: ``plugins/modules/*.py`` (EXAMPLES), then the YAML block
 up without a change here; ``EXCLUDED_DOCS`` says why docs/awx.md is not, and of the
 generated docs/modules pages only the "try it" playbook runs, ``TRY_IT_ONLY``).  A block that is a list of tasks runs
 as a play on localhost; a block that is a list of plays runs as written (its
-``hosts`` groups are inventory groups holding localhost); any other block (a vars
-file, an execution environment) is not an example and is listed as such.
+``hosts`` groups are inventory groups holding localhost); a vars file of
+``VARS_FILES`` runs as the collection playbook it is for; any other block is not an
+example and is listed as such.
 
 One play (or the document's plays) per document, tasks in document order; all
 documents in one playbook, run with ``--check --diff`` and with ``--diff``; both
@@ -98,6 +99,11 @@ def module_examples(path):
     raise SystemExit('%s has no EXAMPLES' % path)
 
 
+# Vars files in the docs (a YAML mapping) and the collection playbook they are for: they run
+# as that playbook with these vars, on localhost.
+VARS_FILES = {
+    'playbooks/README.md': 'keysmith.accounts.provision_accounts',
+}
 # Documents of which only the "try it" playbook (after <!-- runnable-example -->) runs here.
 TRY_IT_ONLY = {
     'docs/modules/': 'generated pages: their EXAMPLES section is the module\'s, run from plugins/modules/',
@@ -204,6 +210,10 @@ def plays_of(doc, blocks, renamer, module_defaults, skipped):
     plays = []
     for index, text in enumerate(blocks):
         data = yaml.safe_load(text)
+        if isinstance(data, dict) and doc in VARS_FILES:
+            data = [{'name': 'block %d, vars for %s' % (index + 1, VARS_FILES[doc]),
+                     'ansible.builtin.import_playbook': VARS_FILES[doc],
+                     'vars': dict(data, target_hosts='localhost')}]
         if not isinstance(data, list) or not data or not all(isinstance(item, dict) for item in data):
             print('  %s block %d: not a playbook or task list, not an example' % (doc, index + 1))
             continue
@@ -221,7 +231,8 @@ def plays_of(doc, blocks, renamer, module_defaults, skipped):
         if all(is_play(item) for item in kept):
             for play in kept:
                 play['name'] = '%s: %s' % (doc, play.get('name', 'play'))
-                play.setdefault('module_defaults', {}).update(module_defaults)
+                if 'hosts' in play:
+                    play.setdefault('module_defaults', {}).update(module_defaults)
             plays.extend(kept)
         else:
             plays.append({'name': '%s block %d' % (doc, index + 1), 'hosts': 'localhost', 'gather_facts': False,

@@ -45,6 +45,16 @@ def test_accounts_and_paths_are_renamed_in_values_only():
     assert renamed['vars'] == {'dest': '/tmp/scratch/srv/kx01deploy', 'other': '/tmp/scratch/root/x.pem',
                                'keep': '/etc/ssh/sshd_config'}
     assert renamer.used == {'kx01alice', 'kx01bob', 'kx01deploy'}
+    # accounts are made only for names used as accounts, not for kx01bob@laptop
+    assert run_examples.account_names(renamed, 'kx01') == {'kx01alice'}
+
+
+def test_a_vars_file_runs_as_its_playbook():
+    renamer = run_examples.Renamer('kx03', '/tmp/scratch')
+    plays = run_examples.plays_of('playbooks/README.md', ['accounts:\n  - name: deploy\n'], renamer, {}, [])
+    assert plays == [{'name': 'playbooks/README.md: block 1, vars for keysmith.accounts.provision_accounts',
+                      'ansible.builtin.import_playbook': 'keysmith.accounts.provision_accounts',
+                      'vars': {'accounts': [{'name': 'kx03deploy'}], 'target_hosts': 'localhost'}}]
 
 
 @pytest.mark.parametrize('task', [
