@@ -90,9 +90,14 @@ ACCOUNT_LISTS = ('accounts', 'account_users', 'ssh_account_users', 'ssl_account_
 PASSPHRASE = 'examples-passphrase-%d' % os.getpid()
 
 
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
 def module_examples(path):
     """The EXAMPLES string of a module, without importing it."""
-    tree = ast.parse(open(path).read())
+    tree = ast.parse(read(path))
     for node in tree.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'EXAMPLES':
             return ast.literal_eval(node.value)
@@ -111,7 +116,7 @@ TRY_IT_ONLY = {
 
 
 def doc_blocks(path):
-    text = open(path).read()
+    text = read(path)
     if os.path.relpath(path, ROOT).startswith(tuple(TRY_IT_ONLY)):
         return re.findall(r'<!-- runnable-example -->\s*```yaml\n(.*?)^```', text, re.S | re.M)
     return re.findall(r'^```yaml\n(.*?)^```', text, re.S | re.M)
@@ -257,7 +262,7 @@ def run(cmd, **kwargs):
 
 def make_key(path, comment, passphrase=''):
     run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', passphrase, '-C', comment, '-f', path])
-    return open(path).read(), open(path + '.pub').read().strip()
+    return read(path), read(path + '.pub').strip()
 
 
 def fixture_files(plays_text, playdir, keydir):
@@ -425,11 +430,12 @@ def main():
             # ANSIBLE_LOG_PATH: the same output with a time stamp per line (where the time goes)
             env['ANSIBLE_LOG_PATH'] = os.path.join(args.scratch, '%s-timed.log' % run_['mode'])
             run_['began'] = time.time()
-            run_['proc'] = subprocess.Popen(run_['cmd'], cwd=run_['playdir'], env=dict(env),
-                                            stdout=open(run_['log'], 'w'), stderr=subprocess.STDOUT)
+            with open(run_['log'], 'w') as log:   # the child keeps its own descriptor
+                run_['proc'] = subprocess.Popen(run_['cmd'], cwd=run_['playdir'], env=dict(env),  # pylint: disable=consider-using-with
+                                                stdout=log, stderr=subprocess.STDOUT)
         for run_ in runs:
             rc = run_['proc'].wait()
-            output = open(run_['log']).read()
+            output = read(run_['log'])
             recap = [line for line in output.splitlines() if re.match(r'^\S+\s+: ok=', line)]
             print('examples: %s mode: rc %d in %.1f s; %s' % (run_['mode'], rc, time.time() - run_['began'],
                                                                '; '.join(' '.join(r.split()) for r in recap)))

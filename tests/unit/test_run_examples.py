@@ -83,7 +83,7 @@ def test_every_module_and_documentation_page_with_yaml_is_run():
     pages = [os.path.relpath(path, ROOT) for path in
              glob.glob(os.path.join(ROOT, 'docs', '**', '*.md'), recursive=True)
              + glob.glob(os.path.join(ROOT, 'roles', '*', 'README.md')) + [os.path.join(ROOT, 'README.md')]]
-    with_yaml = [page for page in pages if '```yaml' in open(os.path.join(ROOT, page)).read()
+    with_yaml = [page for page in pages if '```yaml' in run_examples.read(os.path.join(ROOT, page))
                  and not page.startswith(tuple(run_examples.EXCLUDED_DOCS))]
     assert with_yaml and set(with_yaml) <= set(docs)
     # generated module pages: only the "try it" playbook, the EXAMPLES run from the module
