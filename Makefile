@@ -50,7 +50,7 @@ integration: $(VENV_STAMP)
 reliability: $(VENV_STAMP)
 	$(RUN) reliability
 
-# every module's EXAMPLES and the docs' YAML blocks, in check mode and for real (root; ~3 min)
+# every module's EXAMPLES and the docs' YAML blocks, in check mode and for real (root; ~2.5 min)
 examples: $(VENV_STAMP)
 	$(RUN) examples
 

@@ -32,6 +32,8 @@ must succeed.  What the examples need is made at test time and stated below:
   registry is set there with ``module_defaults``.
 * **files** read with ``lookup('ansible.builtin.file', ...)`` and **variables**
   (vault passphrases, keys) are generated: real keys from ``ssh-keygen``.
+* **audits**: ``authorized_keys_info`` (``module_defaults``) and the ``access_report``
+  role (``access_report_users``) audit the throwaway accounts only.
 * **hosts**: other hosts an example names (``delegate_to: git.example.com``, the
   group ``registry``) are inventory aliases of localhost.
 
@@ -348,6 +350,9 @@ def prepare(mode, args, variables):
         if doc_plays:
             ran.append(doc)
         plays.extend(doc_plays)
+    # the access audits look at the throwaway accounts only (not at every account of the host:
+    # that is slow and none of the test's business); the plays share this dict
+    module_defaults['keysmith.accounts.authorized_keys_info'] = {'users': sorted(accounts)}
     playbook = os.path.join(playdir, 'examples.yml')
     with open(playbook, 'w') as handle:
         yaml.safe_dump(plays, handle, sort_keys=False, width=1000)
@@ -369,7 +374,8 @@ def prepare(mode, args, variables):
         print('  not runnable here: %s' % line)
     cmd = ['ansible-playbook', '-i', inventory, '-e', '@' + variables,
            '-e', 'docs_home=%s' % os.path.join(base, 'docs-home'),
-           '-e', 'keys_home=%s' % os.path.join(base, 'keys-home'), playbook, '--diff']
+           '-e', 'keys_home=%s' % os.path.join(base, 'keys-home'),
+           '-e', json.dumps({'access_report_users': sorted(accounts)}), playbook, '--diff']
     if mode == 'check':
         cmd.append('--check')
     return {'mode': mode, 'dir': base, 'playdir': playdir, 'cmd': cmd, 'accounts': sorted(accounts),

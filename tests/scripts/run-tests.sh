@@ -23,7 +23,7 @@
 #                (real accounts, root only), secrets in -vvv/--diff output, parameter rules
 #   examples     tests/examples/run_examples.py: every module's EXAMPLES and the docs' YAML blocks,
 #                in check mode (must write nothing) and for real, side by side, against throw-away accounts
-#                (root only; 33 documents, ~170 s CPU: 181 s wall at load 5 on 2 cores)
+#                (root only; 33 documents, ~140 s CPU: 145 s wall at load 6 on 2 cores)
 #   e2e          tests/e2e/*.sh and molecule scenarios, when present
 #   demo         ansible-playbook playbooks/demo.yml twice (when present)
 #   test         venv deps changelog build release sanity units parity integration reliability examples e2e demo,
