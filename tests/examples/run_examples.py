@@ -443,8 +443,8 @@ def main():
             rc = run_['proc'].wait()
             output = read(run_['log'])
             recap = [line for line in output.splitlines() if re.match(r'^\S+\s+: ok=', line)]
-            print('examples: %s mode: rc %d in %.1f s; %s' % (run_['mode'], rc, time.time() - run_['began'],
-                                                               '; '.join(' '.join(r.split()) for r in recap)))
+            summary = '; '.join(' '.join(line.split()) for line in recap)
+            print('examples: %s mode: rc %d in %.1f s; %s' % (run_['mode'], rc, time.time() - run_['began'], summary))
             if rc != 0:
                 print(output[-6000:])
                 failures.append('%s mode failed (rc %d), log %s' % (run_['mode'], rc, run_['log']))
@@ -459,8 +459,8 @@ def main():
             failures.append('check mode wrote %d files (listed above)' % len(changed))
     finally:
         # and those an example made itself (the account role's account_create)
-        remove_accounts(sorted(set(created) | set(name for run_ in runs for name in run_['renamed']
-                                                   if name not in created and known(name))))
+        made_by_examples = [name for run_ in runs for name in run_['renamed'] if name not in created and known(name)]
+        remove_accounts(sorted(set(created) | set(made_by_examples)))
         if args.keep or failures:
             print('temporary directory kept: %s' % args.scratch)
         else:
