@@ -4,7 +4,7 @@ SHELL := /bin/bash
 RUN := bash tests/scripts/run-tests.sh
 VENV_STAMP := .venv/.keysmith-requirements.sha256
 
-.PHONY: test venv deps build release docs sanity units parity integration reliability e2e changelog demo clean bench mutants
+.PHONY: test venv deps build release docs sanity units parity integration reliability examples e2e changelog demo clean bench mutants
 
 test:
 	$(RUN) test
@@ -49,6 +49,10 @@ integration: $(VENV_STAMP)
 
 reliability: $(VENV_STAMP)
 	$(RUN) reliability
+
+# every module's EXAMPLES and the docs' YAML blocks, in check mode and for real (root; ~2.5 min)
+examples: $(VENV_STAMP)
+	$(RUN) examples
 
 e2e: $(VENV_STAMP)
 	$(RUN) e2e

@@ -113,7 +113,7 @@ EXAMPLES = r'''
     uid_min: 1000
     managed_keys:
       - "{{ lookup('ansible.builtin.file', 'keys/alice.pub') }}"
-      - SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk
+      - SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
   become: true
   register: access
 
@@ -203,7 +203,7 @@ accounts:
         fingerprint:
           description: The SHA256 fingerprint, as C(ssh-keygen -l) prints it.
           type: str
-          sample: SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk
+          sample: SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
         type:
           description: The key family (C(rsa), C(ed25519), C(ecdsa), C(dsa), ...).
           type: str

@@ -152,6 +152,17 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: The accounts' ~/.ssh directories must exist (keypair and copy write into them, they do not make them)
+  ansible.builtin.file:
+    path: "{{ item.path }}"
+    state: directory
+    owner: "{{ item.owner }}"
+    mode: "0700"
+  loop:
+    - {path: /home/deploy/.ssh, owner: deploy}
+    - {path: /home/backup/.ssh, owner: backup}
+  become: true
+
 - name: Create a key pair; the private key is returned once, so keep it out of the logs
   keysmith.accounts.keypair:
     name: deploy_key
@@ -248,11 +259,11 @@ keypair:
     public_key:
       description: The public key line.
       type: str
-      sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 generated-by-keysmith
+      sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ generated-by-keysmith
     fingerprint:
       description: The SHA256 fingerprint, as C(ssh-keygen -l) prints it.
       type: str
-      sample: SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk
+      sample: SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
     type:
       description: The key type.
       type: str

@@ -92,11 +92,11 @@ keypairs:
     public_key:
       description: The public key line.
       type: str
-      sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 generated-by-keysmith
+      sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ generated-by-keysmith
     fingerprint:
       description: The SHA256 fingerprint, as C(ssh-keygen -l) prints it.
       type: str
-      sample: SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk
+      sample: SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
     type:
       description: The key type.
       type: str

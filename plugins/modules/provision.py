@@ -292,7 +292,7 @@ EXAMPLES = r'''
         ssh_keys:
           - {name: id_ed25519, type: ed25519, comment: alice@example.com}
         authorized_keys:
-          - key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 bob@laptop"
+          - key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ bob@laptop"
             options: no-pty
       - name: deploy
         home: /srv/deploy

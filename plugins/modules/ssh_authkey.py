@@ -193,6 +193,12 @@ EXAMPLES = r'''
     key: "{{ lookup('ansible.builtin.file', 'keys/alice_laptop.pub') }}"
   become: true
 
+- name: A key pair of alice whose public key the next task authorizes
+  keysmith.accounts.ssh_genkey:
+    user: alice
+    name: deploy
+    type: ed25519
+
 - name: The seed API call - authorize a public key file on the target, with options
   keysmith.accounts.ssh_authkey:
     user: alice
@@ -204,7 +210,7 @@ EXAMPLES = r'''
   keysmith.accounts.ssh_authkey:
     user: backup
     key:
-      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 backup1
+      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ backup1
       - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA7Oj56Za+q/c2ufaJKkQqqEgxZXq0OucUdPb5J1UCGF backup2
     options: restrict,command="/usr/local/bin/backup-receive"
     comment: managed by ansible
@@ -219,7 +225,7 @@ EXAMPLES = r'''
 - name: Revoke a key (the WHM way, authorize false)
   keysmith.accounts.ssh_authkey:
     user: alice
-    key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8
+    key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ
     authorize: false
   register: revoked
 
@@ -285,7 +291,7 @@ keys:
     fingerprint:
       description: The SHA256 fingerprint, as C(ssh-keygen -l) prints it (of the certified key for a certificate).
       type: str
-      sample: SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk
+      sample: SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
     type:
       description: The key type.
       type: str
@@ -325,7 +331,7 @@ duplicates:
     action:
       description: V(removed duplicates) (first kept, later removed), V(removed) (all removed) or V(kept).
       type: str
-  sample: [{"fingerprint": "SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk", "type": "ssh-ed25519",
+  sample: [{"fingerprint": "SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc", "type": "ssh-ed25519",
             "lines": [2, 7], "action": "removed duplicates"}]
 expire_at:
   description: The O(expire_at) given.

@@ -224,7 +224,7 @@ EXAMPLES = r'''
   keysmith.accounts.ssh_genkey:
     user: alice
     name: yubikey
-    public_key: "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIEi4DUbHZ5rtQxxOPshYs+X8kFXRdAYQGd8SwOJuyWMfAAAABHNzaDo= alice@token"
+    public_key: "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIDc6Ja/Pe3dFT2mQOfgOb2bMPBpMjeTRxKIhn59OEPsGAAAABHNzaDo= alice@token"
 
 - name: Remove a key pair (and its .ppk)
   keysmith.accounts.ssh_genkey:
@@ -269,12 +269,12 @@ public_key:
   description: The public key, as in the C(.pub) file.
   returned: when O(state=present) and the key exists (not for a key that check mode would create)
   type: str
-  sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 alice@example.com
+  sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ alice@example.com
 fingerprint:
   description: The SHA256 fingerprint, as C(ssh-keygen -l) prints it.
   returned: when RV(public_key) is returned
   type: str
-  sample: SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk
+  sample: SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
 fingerprint_md5:
   description: The MD5 fingerprint in colon-separated hex, as cPanel's genkey reports it.
   returned: when RV(public_key) is returned

@@ -103,7 +103,7 @@ keys:
         - The public key line, from C(NAME.pub), else derived from the private key (possible for
           OpenSSH format keys, and PEM keys without a passphrase). V(null) when unknown.
       type: str
-      sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 alice@example.com
+      sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ alice@example.com
     type:
       description: The key type (V(null) when the public key is unknown).
       type: str
@@ -119,7 +119,7 @@ keys:
     fingerprint:
       description: The SHA256 fingerprint, as C(ssh-keygen -l) prints it.
       type: str
-      sample: SHA256:KSF4qB6C7BTNy6Bw5v6P0Zb5yCczqEYGe8J2Cz4c2Wk
+      sample: SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
     fingerprint_md5:
       description: The MD5 fingerprint in colon-separated hex.
       type: str
@@ -144,7 +144,7 @@ public_key:
   description: The public key line of the key O(name).
   returned: when O(name) is set and the key exists
   type: str
-  sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 alice@example.com
+  sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ alice@example.com
 path:
   description: The directory listed.
   returned: always

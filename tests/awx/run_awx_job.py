@@ -12,10 +12,17 @@ with the playbook, ``inventory/hosts``, ``env/extravars`` (the survey answers,
 JSON), ``env/envvars`` and ``env/settings``; then ``ansible-runner run PDD -p
 PLAYBOOK --ident IDENT`` runs it and the artifacts are checked:
 
-* a valid job: ``status`` is ``successful``, ``rc`` is 0, the job events hold
-  the ssh_genkey result (fingerprint and public key of the files on disk), a
-  second job changes nothing, and neither the private key nor the passphrase
-  appears in any artifact (job events, stdout) or in ansible-runner's output;
+* the extra vars are the survey answers as AWX sends them: the survey of
+  docs/awx.md (its ``survey_spec``), each unanswered question with its default,
+  each answer checked against its question (required, choices, integer);
+* a job of type *Check* with *Show Changes* (``env/cmdline``: ``--check --diff``,
+  docs/awx.md step 5) is successful, reports the key it would make and writes
+  nothing;
+* a valid job (with *Show Changes*): ``status`` is ``successful``, ``rc`` is 0, the
+  job events hold the ssh_genkey result (fingerprint and public key of the files
+  on disk), a second job has ``changed=0`` in its host summary, and neither the
+  private key nor the passphrase appears in any artifact (job events, stdout) or
+  in ansible-runner's output, in any of these jobs;
 * a job with a bad extra var fails in the validation task with its clear
   message, and no key is written.
 """
@@ -66,8 +73,46 @@ def project_playbook():
     return '\n'.join(lines) + '\n'
 
 
-def make_private_data_dir(base, ident, extravars, collections_path, python):
-    """Lay out a private data directory as AWX does for a job."""
+def survey_spec():
+    """The survey of the job template as docs/awx.md gives it (after <!-- awx-survey-spec -->)."""
+    with open(os.path.join(ROOT, 'docs', 'awx.md')) as handle:
+        text = handle.read()
+    start = text.index('<!-- awx-survey-spec -->')
+    block = text[text.index('```json\n', start) + len('```json\n'):]
+    return json.loads(block[:block.index('```')])
+
+
+def survey_answers(answers):
+    """The extra vars AWX sends for these answers: every question of the survey
+    with its answer or its default (a question without either is left out), each
+    answer checked as AWX checks it before it launches the job."""
+    extravars = {}
+    questions = survey_spec()['spec']
+    unknown = set(answers) - set(q['variable'] for q in questions)
+    if unknown:
+        raise SystemExit('answers to questions the survey of docs/awx.md does not ask: %s' % sorted(unknown))
+    for question in questions:
+        name = question['variable']
+        if name in answers:
+            value = answers[name]
+        elif 'default' in question:
+            value = question['default']
+        else:
+            continue
+        if question.get('required') and value in ('', None):
+            raise SystemExit('survey question %s is required' % name)
+        if question['type'] == 'multiplechoice' and value not in question['choices']:
+            raise SystemExit('survey answer %s=%r is not one of %s' % (name, value, question['choices']))
+        if question['type'] == 'integer' and not isinstance(value, int):
+            raise SystemExit('survey answer %s=%r is not an integer' % (name, value))
+        extravars[name] = value
+    return extravars
+
+
+def make_private_data_dir(base, ident, extravars, collections_path, python, cmdline=''):
+    """Lay out a private data directory as AWX does for a job; cmdline holds
+    what the job template adds (``--check`` for the Check job type, ``--diff``
+    for Show Changes)."""
     pdd = os.path.join(base, ident)
     write(os.path.join(_mkdir(pdd, 'project'), PLAYBOOK), project_playbook())
     write(os.path.join(pdd, 'inventory', 'hosts'),
@@ -80,6 +125,8 @@ def make_private_data_dir(base, ident, extravars, collections_path, python):
         'ANSIBLE_RETRY_FILES_ENABLED': 'False',
     }) + '\n')
     write(os.path.join(pdd, 'env', 'settings'), json.dumps({'job_timeout': 300, 'idle_timeout': 300}) + '\n')
+    if cmdline:
+        write(os.path.join(pdd, 'env', 'cmdline'), cmdline + '\n')
     return pdd
 
 
@@ -139,6 +186,12 @@ def genkey_results(events):
             and event.get('event_data', {}).get('task_action') in GENKEY_ACTIONS]
 
 
+def host_summary(events):
+    """The PLAY RECAP of the job (the playbook_on_stats event): {'changed': {host: n}, ...}."""
+    stats = [event['event_data'] for event in events if event.get('event') == 'playbook_on_stats']
+    return stats[-1] if stats else {}
+
+
 def private_key_lines(path):
     """The base64 body lines of a PEM/OpenSSH private key file."""
     return [line.strip() for line in read(path).splitlines()
@@ -146,21 +199,33 @@ def private_key_lines(path):
 
 
 def good_job(base, collections_path, python):
-    print('\n== AWX-style job with valid survey answers')
     home = os.path.join(base, 'home', 'awx')
     passphrase = 'awx-' + secrets.token_hex(12)
-    extravars = {
+    # the other questions keep the survey's defaults (key_user: the connecting user)
+    extravars = survey_answers({
         'target_hosts': 'localhost',
-        'key_user': '',
         'key_name': 'id_awx',
-        'key_type': 'ed25519',
-        'key_bits': '',
         'key_passphrase': passphrase,
         'key_comment': 'awx@keysmith-test',
         'key_home': home,
-        'key_state': 'present',
-    }
-    pdd = make_private_data_dir(base, 'job-ok', extravars, collections_path, python)
+    })
+    key_path = os.path.join(home, '.ssh', 'id_awx')
+
+    print('\n== AWX-style job of type Check, with Show Changes (--check --diff)')
+    pdd = make_private_data_dir(base, 'job-check', extravars, collections_path, python, '--check --diff')
+    rc, output, artifacts = run_job(pdd, 'job-check')
+    check(rc == 0 and read(os.path.join(artifacts, 'status')).strip() == 'successful',
+          'the check job is successful (rc %s)' % rc)
+    results = genkey_results(load_events(artifacts))
+    check(len(results) == 1 and results[0].get('changed') is True,
+          'the check job reports the key it would generate')
+    check(not os.path.exists(key_path), 'the check job wrote no key')
+    check('+++ after: %s' % key_path in read(os.path.join(artifacts, 'stdout')),
+          'the check job shows the changes (the diff of %s)' % key_path)
+    check(passphrase not in all_artifact_text(artifacts) + output, 'the passphrase is not in the check job')
+
+    print('\n== AWX-style job with valid survey answers, with Show Changes (--diff)')
+    pdd = make_private_data_dir(base, 'job-ok', extravars, collections_path, python, '--diff')
     rc, output, artifacts = run_job(pdd, 'job-ok')
     check(rc == 0, 'ansible-runner exit code is 0 (got %s)' % rc)
     check(read(os.path.join(artifacts, 'status')).strip() == 'successful',
@@ -170,7 +235,6 @@ def good_job(base, collections_path, python):
     events = load_events(artifacts)
     check(len(events) > 0, 'job events were written (%d)' % len(events))
     results = genkey_results(events)
-    key_path = os.path.join(home, '.ssh', 'id_awx')
     pub = read(key_path + '.pub').strip()
     if check(len(results) == 1, 'the job events hold one ssh_genkey result (got %d)' % len(results)):
         res = results[0]
@@ -193,8 +257,12 @@ def good_job(base, collections_path, python):
     rc, output, artifacts = run_job(pdd, 'job-again')
     check(rc == 0 and read(os.path.join(artifacts, 'status')).strip() == 'successful',
           'the second job is successful (rc %s)' % rc)
-    results = genkey_results(load_events(artifacts))
+    events = load_events(artifacts)
+    results = genkey_results(events)
     check(len(results) == 1 and results[0].get('changed') is False, 'the second job changes nothing')
+    summary = host_summary(events)
+    check(bool(summary.get('ok')) and not any(summary.get('changed', {}).values()),
+          'the second job\'s host summary has changed=0 (got %s)' % summary.get('changed'))
     text = all_artifact_text(artifacts) + '\n' + output
     check(passphrase not in text and not [line for line in secret_lines if line in text],
           'no secret in the second job either')
@@ -203,6 +271,8 @@ def good_job(base, collections_path, python):
 def bad_job(base, collections_path, python):
     print('\n== AWX-style job with a bad survey answer')
     home = os.path.join(base, 'home', 'bad')
+    # not through the survey (AWX refuses a choice the survey does not offer): extra vars
+    # given with the launch (prompt on launch, the API), which only the playbook checks
     extravars = {
         'key_name': 'id_bad',
         'key_type': 'dsa-512',

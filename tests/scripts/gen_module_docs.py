@@ -66,7 +66,7 @@ TRY = {
     - name: A key file where our own sshd_config says keys are
       ansible.builtin.copy:
         dest: "{{ docs_home }}/keys/{{ lookup('ansible.builtin.env', 'USER') | default('root', true) }}"
-        content: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 bob@laptop\\n"
+        content: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ bob@laptop\\n"
         mode: "0600"
 
     - name: The sshd configuration to evaluate
@@ -111,12 +111,12 @@ TRY = {
 
     - name: Show its fingerprint and randomart
       ansible.builtin.debug:
-        msg: "{{ key.fingerprint }}\\n{{ key.randomart }}"
+        msg: "{{ key.fingerprint | default('(check mode: no key yet)') }}\\n{{ key.randomart | default('') }}"
 ''',
     'ssh_authkey': '''    - name: Authorize a public key, with options
       keysmith.accounts.ssh_authkey:
         home: "{{ docs_home }}/alice"
-        key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 bob@laptop
+        key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ bob@laptop
         options: from="10.0.0.0/8",no-pty
       register: auth
 
@@ -149,7 +149,7 @@ TRY = {
 
     - name: Show where it is and its fingerprint
       ansible.builtin.debug:
-        msg: "{{ tls_key.path }} {{ tls_key.fingerprint }}"
+        msg: "{{ tls_key.path }} {{ tls_key.fingerprint | default('(check mode: no key yet)') }}"
 ''',
     'ssl_gencsr': '''    - name: The host's key first
       keysmith.accounts.ssl_genkey:
@@ -170,7 +170,7 @@ TRY = {
 
     - name: Show the CSR to send to the certificate authority
       ansible.builtin.debug:
-        msg: "{{ csr.output }}\\n{{ csr.csr }}"
+        msg: "{{ csr.output }}\\n{{ csr.csr | default('(check mode: the CSR is not generated)') }}"
 ''',
     'ssl_csr_info': '''    - name: A key and a CSR to list
       keysmith.accounts.ssl_genkey:
@@ -243,7 +243,7 @@ TRY = {
             ssh_keys:
               - {name: id_ed25519, type: ed25519, comment: me@example.com}
             authorized_keys:
-              - key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 bob@laptop
+              - key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ bob@laptop
                 options: no-pty
         atomic: true
       register: provisioned

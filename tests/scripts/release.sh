@@ -258,7 +258,7 @@ EOF
 check_awx() {
     say "tests/awx/run_awx_job.py: playbooks/awx_ssh_key.yml through ansible-runner"
     if "$VPY" tests/awx/run_awx_job.py --collections-path "$INSTALL" --python "$VPY"; then
-        ok "AWX-style ansible-runner jobs (valid, rerun, bad extra var) behave"
+        ok "AWX-style ansible-runner jobs (check, valid, rerun changed=0, bad extra var) behave"
     else
         bad "AWX-style ansible-runner jobs (see above)"
     fi

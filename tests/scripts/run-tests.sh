@@ -21,9 +21,12 @@
 #   integration  ansible-test integration --local --python 3.11 --allow-destructive
 #   reliability  tests/reliability: SIGKILL at write points, concurrency, hostile homes
 #                (real accounts, root only), secrets in -vvv/--diff output, parameter rules
+#   examples     tests/examples/run_examples.py: every module's EXAMPLES and the docs' YAML blocks,
+#                in check mode (must write nothing) and for real, side by side, against throw-away accounts
+#                (root only; 33 documents, ~140 s CPU: 145 s wall at load 6 on 2 cores)
 #   e2e          tests/e2e/*.sh and molecule scenarios, when present
 #   demo         ansible-playbook playbooks/demo.yml twice (when present)
-#   test         venv deps changelog build release sanity units parity integration reliability e2e demo,
+#   test         venv deps changelog build release sanity units parity integration reliability examples e2e demo,
 #                in order, fail fast
 #   clean        remove .venv, tests/output, demo-output and the placed copy
 #
@@ -38,6 +41,7 @@
 #   RELIABILITY_ARGS="..."    extra args for the reliability pytest run (e.g. "-k kill")
 #   PARITY_ARGS="..."         extra args for tests/parity/run_parity.py (e.g. "--seed 7 --no-curated")
 #   PARITY_USER_PREFIX=k14p   account names of the parity step (<prefix>00..07); PARITY_PORTS=22400-22499
+#   EXAMPLES_USER_PREFIX=ks17e account names of the examples step (<prefix><NN><name>, NN: the document)
 #   DEMO_IDEMPOTENT=1         fail `demo` if the second run reports changed > 0
 set -euo pipefail
 
@@ -476,6 +480,17 @@ step_reliability() {
     return $rc
 }
 
+step_examples() {
+    need_venv; step_deps; step_place
+    [ "$(id -u)" -eq 0 ] || die "examples: needs root (it creates throw-away accounts)"
+    log "examples: tests/examples/run_examples.py (every documented example, check mode and real)"
+    local rc=0
+    PATH="$VENV/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 "$VPY" "$ROOT/tests/examples/run_examples.py" \
+        --collections-path "$PLACE_ROOT" --python "$VPY" --prefix "${EXAMPLES_USER_PREFIX:-ks17e}" || rc=$?
+    if [ $rc -eq 0 ]; then record_counts examples 1 0 0; else record_counts examples 0 1 0; fi
+    return $rc
+}
+
 step_e2e() {
     need_venv
     local ran=0 f s
@@ -561,6 +576,7 @@ step_test() {
     timed parity step_parity
     timed integration step_integration
     timed reliability step_reliability
+    timed examples step_examples
     timed e2e step_e2e
     # In the full run a second demo run that changes anything is a failure.
     DEMO_IDEMPOTENT="${DEMO_IDEMPOTENT:-1}" timed demo step_demo
@@ -572,7 +588,7 @@ step_test() {
 [ $# -gt 0 ] || set -- test
 for step in "$@"; do
     case "$step" in
-        venv|deps|place|changelog|build|release|sanity|units|parity|integration|reliability|e2e|demo|clean|test) ;;
+        venv|deps|place|changelog|build|release|sanity|units|parity|integration|reliability|examples|e2e|demo|clean|test) ;;
         *) die "unknown step '$step' (see the header of $0)" ;;
     esac
     if [ "$step" = test ] || [ "$step" = clean ]; then

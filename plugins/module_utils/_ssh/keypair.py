@@ -203,7 +203,7 @@ class Keypair(Operation):
         finally:
             self.close()
 
-    def _check_before_writing(self, exists):
+    def _check_before_writing(self, exists, plan=None):
         spec = self.spec
         if spec.state != 'present':
             return
@@ -212,8 +212,14 @@ class Keypair(Operation):
             # refused here, before anything is written.
             tree, dummy, name = self._private_tree()
             if not tree.base_exists():
-                raise NotFound('the directory of private_key_path, %s, does not exist' % tree.base,
-                               path=tree.base)
+                if not self.check_mode:
+                    raise NotFound('the directory of private_key_path, %s, does not exist' % tree.base,
+                                   path=tree.base)
+                if plan is not None:
+                    # check mode: an earlier task of the play (ansible.builtin.file) makes it in a
+                    # real run, as an account that does not exist yet is predicted (_account.py)
+                    plan.warn('the directory of private_key_path, %s, does not exist: check mode assumes an '
+                              'earlier task makes it (a real run fails without it)' % tree.base)
         if not exists and not spec.imported:
             self._select_generator()
 
@@ -229,7 +235,7 @@ class Keypair(Operation):
         else:
             mode = self.registry.mode()
             exists = mode is not None
-        self._check_before_writing(exists)
+        self._check_before_writing(exists, plan)
         if spec.state == 'present' or exists:
             if not exists:
                 plan.add('create directory', self.registry.path, self._ensure_registry, '%04o' % REGISTRY_MODE)

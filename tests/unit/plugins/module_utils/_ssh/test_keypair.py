@@ -237,6 +237,16 @@ def test_private_key_path_needs_an_existing_directory(tmp_path):
     assert not (tmp_path / 'reg').exists()
 
 
+def test_private_key_path_directory_may_be_made_by_an_earlier_task_in_check_mode(tmp_path):
+    """In --check an earlier task (ansible.builtin.file) has not made ~/.ssh yet: the task
+    says what a real run would do, with a warning, instead of failing the whole check run."""
+    result = run(tmp_path, check_mode=True, name='k', key_type='ed25519',
+                 private_key_path=str(tmp_path / 'no' / 'key'))
+    assert result['changed']
+    assert any('does not exist' in text and 'check mode' in text for text in result['warnings'])
+    assert not (tmp_path / 'reg').exists() and not (tmp_path / 'no').exists()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason='needs root to give the key to another user')
 def test_private_key_path_owner(tmp_path):
     nobody = Account.resolve('nobody')
