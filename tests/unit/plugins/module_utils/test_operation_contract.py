@@ -12,7 +12,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import grp
 import os
+import pwd
 import subprocess
 
 import pytest
@@ -29,6 +31,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair imp
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.info import InfoSpec, SslInfo
+from ansible_collections.keysmith.accounts.plugins.module_utils._users import UserCreation, UserSpec
 from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op
 
 SUBJECT = dict(city='Houston', company='Example', country='US', province='Texas')
@@ -43,12 +46,26 @@ def world(tmp_path):
     material.mkdir()
     subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'given', '-f', str(material / 'id')],
                    check=True)
-    return {
+    made = {
         'tree': tree,
         'account': Account.resolve(None, str(tree / 'home')),
         'registry': str(tree / 'registry'),
         'public': (material / 'id.pub').read_text().strip(),
+        'user': 'ks16c%d%s' % (os.getpid() % 100000, tmp_path.name[-4:].replace('_', '')),
     }
+    yield made
+    # what the user creation case made (user, its group and the group it asked for)
+    try:
+        pwd.getpwnam(made['user'])
+        subprocess.call(['userdel', made['user']], stderr=subprocess.DEVNULL)
+    except KeyError:
+        pass
+    for group in (made['user'], made['user'] + 'g'):
+        try:
+            grp.getgrnam(group)
+            subprocess.call(['groupdel', group], stderr=subprocess.DEVNULL)
+        except KeyError:
+            pass
 
 
 def genkey(w, **options):
@@ -80,6 +97,13 @@ def provision(w, **options):
                        'ssh_keys': [{'name': 'id_prov', 'type': 'ed25519', 'comment': 'prov'}],
                        'authorized_keys': [{'key': w['public'], 'options': 'no-pty'}],
                        'ssl': [dict(SUBJECT, host='www.example.com', key_type='ecdsa')]}], **options)
+
+
+def user_creation(w, monkeypatch):
+    if os.geteuid() != 0:
+        pytest.skip('useradd needs root')
+    return UserCreation(UserSpec(w['user'], home=str(w['tree'] / 'newhome'), groups=[w['user'] + 'g'],
+                                 shell='/bin/sh'))
 
 
 def audit(w, monkeypatch):
@@ -121,6 +145,7 @@ CASES = [
     ('keypair_info', [keypair], lambda w, mp: KeypairInfo(registry=w['registry'])),
     ('provision', [], lambda w, mp: provision(w)),
     ('provision atomic', [], lambda w, mp: provision(w, atomic=True)),
+    ('provision user creation', [], user_creation),
     ('authorized_keys_info', [authkey], audit),
     ('access_report', [], lambda w, mp: AccessReport({}, str(w['tree'] / 'report'), generated_at='fixed')),
 ]

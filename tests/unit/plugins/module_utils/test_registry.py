@@ -35,7 +35,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._registry import
     validate_name,
 )
 
-PUBLIC = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Xzi0ZJ6bq0kT5b9Y3l2R8f4nDJx4bS3kY5o2rNvJ8 test'
+PUBLIC = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILpjyorKTsao66qkf7QPGrC9r3hwJigHyx6833IErZHw test'
 
 
 def mode_of(path):
