@@ -248,8 +248,31 @@ class Operation:
         ``after`` in what only applying can know; None otherwise."""
         return None
 
+    def key_generation(self, plan):
+        """The new key ``apply(plan)`` will make, as a callable that computes it
+        without touching a file (so a caller applying many plans can run it
+        ahead, in a worker thread: ``provision``); None when the plan makes no
+        key. ``apply`` uses the result handed in ``ahead`` (see
+        ``generated_ahead``), else computes it itself."""
+        return None
+
     def result(self, plan, applied):
         raise NotImplementedError
+
+
+def plan_generates(plan):
+    return any(action.kind in ('generate', 'regenerate') for action in plan.actions)
+
+
+def generated_ahead(operation, compute):
+    """``compute()``, or the value of the future a caller put in
+    ``operation.ahead`` when it ran that same computation ahead (its
+    exception, if it raised, is raised here, where ``compute()`` would have)."""
+    future = getattr(operation, 'ahead', None)
+    if future is None:
+        return compute()
+    operation.ahead = None
+    return future.result()
 
 
 @contextlib.contextmanager

@@ -14,18 +14,77 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import concurrent.futures
+import os
+
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     InvalidInput,
     KeysmithError,
     PartialFailure,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
+    Operation,
+    Outcome,
+    Plan,
+    plan_generates,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
-from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import (
+    CertificateSigningRequest,
+    CsrSpec,
+    validate_csr_state,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._users import UserCreation, UserSpec
+
+
+def usable_cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class KeysAhead:
+    """Computes the new keys of many operations' plans ahead, in worker threads.
+
+    Each operation that will make a key (``Operation.key_generation``) gets
+    the future of that computation in ``ahead``; its ``apply`` takes the key
+    from it (``generated_ahead``), so files are still written by the applying
+    thread, in plan order. Key generation releases the GIL (OpenSSL, bcrypt,
+    ssh-keygen processes), so on N CPUs N keys are made at once. Nothing is
+    started for fewer than two keys or on one CPU. On exit the computations not
+    started yet are cancelled (an atomic run that failed) and the running ones
+    awaited."""
+
+    def __init__(self, planned, workers=None):
+        """``planned``: (operation, its plan) pairs, in the order they are applied."""
+        self.jobs = []
+        for operation, plan in planned:
+            compute = operation.key_generation(plan)
+            if compute is not None:
+                self.jobs.append((operation, compute))
+        self.workers = min(len(self.jobs), workers or usable_cpus())
+        self.executor = None
+
+    def __enter__(self):
+        if self.workers >= 2:
+            self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=self.workers)
+            for operation, compute in self.jobs:
+                operation.ahead = self.executor.submit(compute)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.executor is not None:
+            for operation, dummy in self.jobs:
+                future = getattr(operation, 'ahead', None)
+                if future is not None:
+                    future.cancel()
+                    operation.ahead = None
+            self.executor.shutdown(wait=True)
+        return False
 
 
 class ItemError(KeysmithError):
@@ -62,8 +121,7 @@ class Item:
             operation.key_source = key_item.operation
 
     def make_plan(self):
-        if self.key_item is not None and any(
-                action.kind in ('generate', 'regenerate') for action in self.key_item.plan.actions):
+        if self.key_item is not None and plan_generates(self.key_item.plan):
             self.operation.key_pending = True
         self.plan = self.operation.plan()
         return self.plan
@@ -138,6 +196,8 @@ def ssl_items(account, entries, defaults, check_mode):
     items = []
     for index, entry in enumerate(entries or []):
         where = 'ssl[%d] (%s)' % (index, entry.get('host'))
+        # ssl_gencsr's reading of state first: a province given as state is named as such
+        named(where, lambda entry=entry: validate_csr_state(entry.get('state') or 'present'))
         key_spec = named(where, lambda entry=entry: TlsKeySpec(
             account, host=entry.get('host'), key_type=entry.get('key_type') or 'rsa', size=entry.get('key_size'),
             passphrase=entry.get('key_passphrase'), regenerate=entry.get('regenerate') or 'partial_idempotence',
@@ -315,36 +375,47 @@ class Provision(Operation):
         run.items = run.items[:1] + items
 
     def apply(self, plan):
-        """Apply each account's plans in order; stop an account at its first error."""
+        """Apply each account's plans in order; stop an account at its first error.
+
+        The users to create come first (each account's other items are then
+        planned for its new user), and the new keys of every plan are computed
+        ahead on the host's CPUs (``KeysAhead``) while the plans are applied
+        one after the other, in order: key generation is nearly all of a first
+        run's time."""
         outcomes = {}
-        for run in self.runs:
-            if run.error is not None or not run.changed:
-                continue
-            index = 0
-            while index < len(run.items):
-                item = run.items[index]
-                try:
-                    item.outcome = outcomes[id(item)] = item.operation.apply(item.plan)
-                    item.done = item.outcome.done
-                    if item.kind == 'user' and run.creating:
-                        # the user exists now: its items are planned for it
-                        item = None
-                        self._plan_created_account(run)
-                except KeysmithError as exc:
-                    if item is not None:
-                        item.done = exc.details.get('done', [])
-                    error = run.fail(item, exc)
-                    if self.atomic:
-                        raise error
-                    break
-                index += 1
-            run.applied = run.error is None
+        runs = [run for run in self.runs if run.error is None and run.changed]
+        for run in runs:
+            if run.creating:
+                self._apply_items(run, run.items[:1], outcomes)
+        with KeysAhead((item.operation, item.plan) for run in runs if run.error is None
+                       for item in run.items if item.plan is not None):
+            for run in runs:
+                if run.error is None:
+                    self._apply_items(run, run.items[1:] if run.creating else run.items, outcomes)
+                run.applied = run.error is None
         outcome = ProvisionOutcome([text for run in self.runs for item in run.items for text in item.done],
                                    outcomes)
         outcome.warnings = ['account %s, %s: %s' % (run.name, item.label(), text)
                             for run in self.runs for item in run.items if item.outcome is not None
                             for text in item.outcome.warnings]
         return outcome
+
+    def _apply_items(self, run, items, outcomes):
+        for item in items:
+            try:
+                item.outcome = outcomes[id(item)] = item.operation.apply(item.plan)
+                item.done = item.outcome.done
+                if item.kind == 'user' and run.creating:
+                    # the user exists now: its items are planned for it
+                    item = None
+                    self._plan_created_account(run)
+            except KeysmithError as exc:
+                if item is not None:
+                    item.done = exc.details.get('done', [])
+                error = run.fail(item, exc)
+                if self.atomic:
+                    raise error
+                return
 
     def result(self, plan, applied):
         accounts = []

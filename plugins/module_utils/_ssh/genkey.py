@@ -35,7 +35,13 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeyLoadError,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import account_tree
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, private_key_values
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
+    Operation,
+    Plan,
+    generated_ahead,
+    plan_generates,
+    private_key_values,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._regenerate import replacement_reason
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk as ppk_format
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
@@ -640,10 +646,20 @@ class SshKeyPair(Operation):
     def _attr_setter(self, name, mode):
         return lambda: self.tree.set_attrs(self.parts, name, mode)
 
-    def _generate(self):
+    def _key_computation(self):
         spec = self.spec
-        private_bytes, key = self.generator.generate(spec.key_type, spec.bits, spec.passphrase,
-                                                     self.comment, spec.private_key_format)
+        # the backend is chosen here, in the calling thread
+        generate = self.generator.generate
+        comment = self.comment
+        return lambda: generate(spec.key_type, spec.bits, spec.passphrase, comment, spec.private_key_format)
+
+    def key_generation(self, plan):
+        if not plan_generates(plan):
+            return None
+        return self._key_computation()
+
+    def _generate(self):
+        private_bytes, key = generated_ahead(self, self._key_computation())
         self.key = PublicKey.from_blob(key.key_type, key.blob, self.comment)
         # Private key first: if the run dies between the two writes, the next
         # run sees a .pub that does not match and restores it.

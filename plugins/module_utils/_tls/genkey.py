@@ -10,7 +10,12 @@ __metaclass__ = type
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._constants import REGENERATE_CHOICES
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
+    Operation,
+    Plan,
+    generated_ahead,
+    plan_generates,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._regenerate import replacement_reason
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.layout import (
@@ -128,9 +133,15 @@ class TlsKey(Operation):
         return {'fingerprint': '(existing key, not readable with the task\'s passphrase)'}
 
     # ---------------------------------------------------------------- apply
+    def key_generation(self, plan):
+        if not plan_generates(plan):
+            return None
+        spec = self.spec
+        return lambda: tls_keys.generate(spec.key_type, spec.size)
+
     def _generate(self):
         spec = self.spec
-        key = tls_keys.generate(spec.key_type, spec.size)
+        key = generated_ahead(self, lambda: tls_keys.generate(spec.key_type, spec.size))
         self.location.write(tls_keys.serialize(key, spec.passphrase), KEY_MODE)
         self.key, self.encrypted = key, bool(spec.passphrase)
         self.generated = True

@@ -282,3 +282,156 @@ def check_summary(tmp_path, other):
     assert result['actions'] == plan.describe() and len(plan.diff()) == 1
     with pytest.raises(InvalidInput, match='report must be one of'):
         Provision(entries, report='short')
+
+
+# ---------------------------------------------------------------- keys computed ahead (KeysAhead)
+
+def spy_key_threads(monkeypatch, fail_type=None):
+    """Record the thread each TLS and SSH key is generated in; fail TLS keys of ``fail_type``."""
+    import threading
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backends
+    from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
+    seen = {'tls': [], 'ssh': []}
+    real_tls, real_ssh = tls_keys.generate, backends.CryptographyBackend.generate
+
+    def tls_generate(key_type, size):
+        seen['tls'].append(threading.current_thread().name)
+        if key_type == fail_type:
+            raise KeysmithError('entropy ran out')
+        return real_tls(key_type, size)
+
+    def ssh_generate(self, *args, **kwargs):
+        seen['ssh'].append(threading.current_thread().name)
+        return real_ssh(self, *args, **kwargs)
+
+    monkeypatch.setattr(tls_keys, 'generate', tls_generate)
+    monkeypatch.setattr(backends.CryptographyBackend, 'generate', ssh_generate)
+    return seen
+
+
+def key_matches_files(home, host):
+    """The CSR and the SSH .pub are those of the keys written beside them (real openssl / ssh-keygen)."""
+    key = str(home / 'ssl' / 'keys' / (host + '.key'))
+    csr = str(home / 'ssl' / 'csrs' / (host + '.csr'))
+    from_key = subprocess.check_output(['openssl', 'pkey', '-in', key, '-pubout'])
+    from_csr = subprocess.check_output(['openssl', 'req', '-in', csr, '-noout', '-pubkey', '-verify'],
+                                       stderr=subprocess.DEVNULL)
+    ssh_public = subprocess.check_output(['ssh-keygen', '-y', '-f', str(home / '.ssh' / 'id_ecdsa')]).split()[:2]
+    with open(str(home / '.ssh' / 'id_ecdsa.pub'), 'rb') as handle:
+        assert handle.read().split()[:2] == ssh_public
+    return from_key == from_csr
+
+
+@pytest.fixture
+def fleet_users():
+    """Throw-away users (root only), removed afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip('needs root (useradd)')
+    made = []
+
+    def make(count):
+        for index in range(count):
+            name = 'ks18k%d%d' % (os.getpid() % 10000, index)
+            subprocess.check_call(['useradd', '-M', '-s', '/bin/sh', name])
+            made.append(name)
+        return list(made)
+    yield make
+    for name in made:
+        subprocess.call(['userdel', name], stderr=subprocess.DEVNULL)
+
+
+def tls_fleet(tmp_path, names, key_types=None):
+    entries = []
+    for index, name in enumerate(names):
+        entries.append({
+            'name': name,
+            'home': str(tmp_path / name),
+            'ssh_keys': [{'name': 'id_ecdsa', 'type': 'ecdsa', 'comment': name}],
+            'ssl': [{'host': '%s.example.com' % name, 'country': 'US', 'province': 'Texas', 'city': 'Houston',
+                     'company': 'Example', 'key_type': (key_types or ['rsa'] * len(names))[index]}],
+        })
+    return entries
+
+
+def test_new_keys_are_computed_ahead_in_worker_threads(tmp_path, monkeypatch, fleet_users):
+    from ansible_collections.keysmith.accounts.plugins.module_utils import _provision
+    monkeypatch.setattr(_provision, 'usable_cpus', lambda: 2)
+    seen = spy_key_threads(monkeypatch)
+    names = fleet_users(4)
+    entries = tls_fleet(tmp_path, names, ['rsa', 'ecdsa', 'ed25519', 'rsa'])
+    plan, result = run(entries)
+    assert not result.get('failed')
+    assert len(seen['tls']) == 4 and len(seen['ssh']) == 4
+    assert 'MainThread' not in seen['tls'] + seen['ssh']
+    for name in names:
+        assert key_matches_files(tmp_path / name, '%s.example.com' % name)
+    # nothing is computed ahead when nothing is to be made
+    plan, result = run(entries)
+    assert not plan.changed and len(seen['tls']) == 4
+
+
+def test_on_one_cpu_keys_are_made_by_the_applying_thread(tmp_path, monkeypatch, fleet_users):
+    from ansible_collections.keysmith.accounts.plugins.module_utils import _provision
+    monkeypatch.setattr(_provision, 'usable_cpus', lambda: 1)
+    seen = spy_key_threads(monkeypatch)
+    names = fleet_users(2)
+    run(tls_fleet(tmp_path, names))
+    assert seen['tls'] == ['MainThread'] * 2 and seen['ssh'] == ['MainThread'] * 2
+    for name in names:
+        assert key_matches_files(tmp_path / name, '%s.example.com' % name)
+
+
+def test_a_key_that_fails_ahead_fails_its_own_account_only(tmp_path, monkeypatch, fleet_users):
+    from ansible_collections.keysmith.accounts.plugins.module_utils import _provision
+    monkeypatch.setattr(_provision, 'usable_cpus', lambda: 2)
+    spy_key_threads(monkeypatch, fail_type='ecdsa')
+    names = fleet_users(3)
+    plan, result = run(tls_fleet(tmp_path, names, ['rsa', 'ecdsa', 'rsa']))
+    failed = [account for account in result['accounts'] if account.get('failed')]
+    assert [account['name'] for account in failed] == [names[1]]
+    assert 'ssl[0] (%s.example.com) key: entropy ran out' % names[1] in failed[0]['msg']
+    for name in (names[0], names[2]):
+        assert key_matches_files(tmp_path / name, '%s.example.com' % name)
+    # the failed account's SSH key (applied before its TLS key) is there; its TLS files are not
+    assert (tmp_path / names[1] / '.ssh' / 'id_ecdsa').exists()
+    assert not (tmp_path / names[1] / 'ssl' / 'keys' / ('%s.example.com.key' % names[1])).exists()
+
+
+def test_atomic_failure_cancels_the_keys_not_started_and_leaves_no_thread(tmp_path, monkeypatch, fleet_users):
+    import threading
+    from ansible_collections.keysmith.accounts.plugins.module_utils import _provision
+    monkeypatch.setattr(_provision, 'usable_cpus', lambda: 2)
+    seen = spy_key_threads(monkeypatch, fail_type='ecdsa')
+    names = fleet_users(6)
+    before = threading.active_count()
+    with pytest.raises(KeysmithError, match='account %s, ssl.0. .*entropy ran out' % names[0]):
+        run(tls_fleet(tmp_path, names, ['ecdsa'] + ['rsa'] * 5), atomic=True)
+    assert threading.active_count() == before
+    # the first account failed; the keys of the later ones were never written
+    for name in names[1:]:
+        assert not (tmp_path / name / 'ssl').exists() and not (tmp_path / name / '.ssh').exists()
+    assert 'MainThread' not in seen['tls']
+
+
+def test_ssh_keygen_processes_run_ahead_too(tmp_path, monkeypatch, fleet_users):
+    # the ssh-keygen backend: one process per key, each with its own private temporary directory
+    from ansible_collections.keysmith.accounts.plugins.module_utils import _provision
+    monkeypatch.setattr(_provision, 'usable_cpus', lambda: 2)
+    names = fleet_users(3)
+    entries = [{'name': name, 'home': str(tmp_path / name),
+                'ssh_keys': [{'name': 'id_ed25519', 'type': 'ed25519', 'passphrase': 'pass %s' % name,
+                              'comment': name}]} for name in names]
+    plan, result = run_op(Provision(entries, backend='ssh-keygen'), False)
+    assert not result.get('failed')
+    for name in names:
+        key = str(tmp_path / name / '.ssh' / 'id_ed25519')
+        public = subprocess.check_output(['ssh-keygen', '-y', '-P', 'pass %s' % name, '-f', key]).split()[:2]
+        with open(key + '.pub', 'rb') as handle:
+            assert handle.read().split() == public + [name.encode()]
+
+
+def test_ssl_item_with_a_province_as_state_names_the_province_option(tmp_path):
+    entries = ssl_entry(tmp_path)
+    entries[0]['ssl'][0]['state'] = 'California'
+    with pytest.raises(KeysmithError, match=r'ssl\[0\] \(alice.example.com\).*use province: California'):
+        run(entries, atomic=True)
