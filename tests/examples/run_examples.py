@@ -68,7 +68,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 # Account names the examples use; each becomes PREFIX + name, a throwaway account.
-ACCOUNTS = ('alice', 'bob', 'deploy', 'backup', 'ci', 'ops', 'shop')
+ACCOUNTS = ('alice', 'bob', 'deploy', 'backup', 'ci', 'ops', 'shop', 'app')
 # Absolute paths outside the accounts' homes: moved below the temporary directory.
 PATH_PREFIXES = ('/srv/', '/root/', '/tmp/')
 # Task-list documents; a module's EXAMPLES is "plugins/modules/NAME.py".
@@ -87,7 +87,7 @@ CHECK_MODE_WRITES = {
                      '(check_mode: false: the report is the point of a dry run)',
 }
 # Options whose value is an account name (checked after renaming).
-ACCOUNT_OPTIONS = ('user', 'owner', 'group', 'become_user')
+ACCOUNT_OPTIONS = ('user', 'owner', 'group', 'become_user', 'key_rotation_user')
 ACCOUNT_LISTS = ('accounts', 'account_users', 'ssh_account_users', 'ssl_account_users')
 PASSPHRASE = 'examples-passphrase-%d' % os.getpid()
 
@@ -147,7 +147,9 @@ class Renamer:
         self.prefix = prefix
         self.scratch = scratch
         self.used = set()   # the throwaway account names
-        self.words = re.compile(r'(?<![\w.-])(%s)(?![\w-])' % '|'.join(ACCOUNTS))
+        # not the first label of a host name (ci.example.com is a host, not the account ci);
+        # deploy.pub and {{ deploy.public_key }} are renamed
+        self.words = re.compile(r'(?<![\w.-])(%s)(?![\w-]|\.example\.)' % '|'.join(ACCOUNTS))
         self.paths = re.compile(r'(?<![\w/.~-])(%s)' % '|'.join(re.escape(p) for p in PATH_PREFIXES))
 
     def text(self, value):
@@ -205,6 +207,21 @@ def check_accounts(doc, data, prefix, where=''):
     elif isinstance(data, list):
         for item in data:
             check_accounts(doc, item, prefix, where)
+
+
+def delegated_hosts(data):
+    """Host names given as ``delegate_to`` or as a ``*_host`` variable."""
+    found = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if (key == 'delegate_to' or key.endswith('_host')) and isinstance(value, str) \
+                    and re.match(r'^[a-z0-9-]+(\.[a-z0-9-]+)+$', value):
+                found.add(value)
+            found |= delegated_hosts(value)
+    elif isinstance(data, list):
+        for item in data:
+            found |= delegated_hosts(item)
+    return found
 
 
 def is_play(item):
@@ -360,8 +377,9 @@ def prepare(mode, args, variables):
     inventory = os.path.join(base, 'inventory')
     with open(inventory, 'w') as handle:
         handle.write('localhost ansible_connection=local ansible_python_interpreter=%s\n' % args.python)
-        # hosts the examples delegate to are this host too
-        handle.write('git.example.com ansible_connection=local ansible_python_interpreter=%s\n' % args.python)
+        # hosts the examples delegate to (delegate_to, a role's *_host variable) are this host too
+        for host in sorted(delegated_hosts(plays) | {'git.example.com'}):
+            handle.write('%s ansible_connection=local ansible_python_interpreter=%s\n' % (host, args.python))
         for group in groups:
             handle.write('[%s]\nlocalhost\n' % group)
     os.makedirs(os.path.join(base, 'keys'))

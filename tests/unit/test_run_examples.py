@@ -49,6 +49,22 @@ def test_accounts_and_paths_are_renamed_in_values_only():
     assert run_examples.account_names(renamed, 'kx01') == {'kx01alice'}
 
 
+def test_host_names_are_not_renamed_and_become_inventory_aliases():
+    renamer = run_examples.Renamer('kx01', '/tmp/scratch')
+    play = {'hosts': 'webservers', 'roles': [{'role': 'keysmith.accounts.key_rotation', 'vars': {
+        'key_rotation_user': 'deploy', 'key_rotation_key_host': 'ci.example.com'}}],
+        'tasks': [{'ansible.builtin.debug': {'msg': '{{ deploy.public_key }}'}, 'delegate_to': 'git.example.com'}]}
+    renamed = renamer(play)
+    role_vars = renamed['roles'][0]['vars']
+    assert role_vars == {'key_rotation_user': 'kx01deploy', 'key_rotation_key_host': 'ci.example.com'}
+    assert renamed['tasks'][0]['ansible.builtin.debug']['msg'] == '{{ kx01deploy.public_key }}'
+    assert run_examples.delegated_hosts([renamed]) == {'ci.example.com', 'git.example.com'}
+    # an account option of a role is an account: checked and created
+    assert run_examples.account_names(renamed, 'kx01') == {'kx01deploy'}
+    with pytest.raises(SystemExit, match="add 'mallory' to ACCOUNTS"):
+        run_examples.check_accounts('doc', {'key_rotation_user': 'mallory'}, 'kx01')
+
+
 def test_a_vars_file_runs_as_its_playbook():
     renamer = run_examples.Renamer('kx03', '/tmp/scratch')
     plays = run_examples.plays_of('playbooks/README.md', ['accounts:\n  - name: deploy\n'], renamer, {}, [])
