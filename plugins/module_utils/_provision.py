@@ -63,26 +63,30 @@ class KeysAhead:
         """``planned``: (operation, its plan) pairs, in the order they are applied."""
         self.jobs = []
         for operation, plan in planned:
-            compute = operation.key_generation(plan)
+            try:
+                compute = operation.key_generation(plan)
+            except KeysmithError:
+                continue  # (no backend, ...) raised again by its apply, where it fails its own account
             if compute is not None:
                 self.jobs.append((operation, compute))
         self.workers = min(len(self.jobs), workers or usable_cpus())
         self.executor = None
+        self.futures = []
 
     def __enter__(self):
         if self.workers >= 2:
             self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=self.workers)
             for operation, compute in self.jobs:
                 operation.ahead = self.executor.submit(compute)
+                self.futures.append(operation.ahead)
         return self
 
     def __exit__(self, *exc_info):
         if self.executor is not None:
+            for future in self.futures:
+                future.cancel()
             for operation, dummy in self.jobs:
-                future = getattr(operation, 'ahead', None)
-                if future is not None:
-                    future.cancel()
-                    operation.ahead = None
+                operation.ahead = None
             self.executor.shutdown(wait=True)
         return False
 
@@ -372,23 +376,30 @@ class Provision(Operation):
         items = build_items(account, run.entry, self.defaults, self.check_mode)
         for item in items:
             item.make_plan()
+        for predicted, item in zip(run.items[1:], items):
+            # the same entry, so the same key: the one computed ahead for the
+            # predicted plan is this plan's (if this plan makes a key at all)
+            future = getattr(predicted.operation, 'ahead', None)
+            if future is not None and predicted.kind == item.kind and plan_generates(item.plan):
+                item.operation.ahead, predicted.operation.ahead = future, None
         run.items = run.items[:1] + items
 
     def apply(self, plan):
         """Apply each account's plans in order; stop an account at its first error.
 
-        The users to create come first (each account's other items are then
-        planned for its new user), and the new keys of every plan are computed
-        ahead on the host's CPUs (``KeysAhead``) while the plans are applied
-        one after the other, in order: key generation is nearly all of a first
-        run's time."""
+        The new keys of every plan are computed ahead on the host's CPUs
+        (``KeysAhead``; key generation is nearly all of a first run's time)
+        while the plans are applied one after the other, in order. The users
+        to create come first: each account's other items are then planned
+        again for its new user, and take over the keys computed for the
+        predicted plan."""
         outcomes = {}
         runs = [run for run in self.runs if run.error is None and run.changed]
-        for run in runs:
-            if run.creating:
-                self._apply_items(run, run.items[:1], outcomes)
-        with KeysAhead((item.operation, item.plan) for run in runs if run.error is None
+        with KeysAhead((item.operation, item.plan) for run in runs
                        for item in run.items if item.plan is not None):
+            for run in runs:
+                if run.creating:
+                    self._apply_items(run, run.items[:1], outcomes)
             for run in runs:
                 if run.error is None:
                     self._apply_items(run, run.items[1:] if run.creating else run.items, outcomes)

@@ -435,3 +435,17 @@ def test_ssl_item_with_a_province_as_state_names_the_province_option(tmp_path):
     entries[0]['ssl'][0]['state'] = 'California'
     with pytest.raises(KeysmithError, match=r'ssl\[0\] \(alice.example.com\).*use province: California'):
         run(entries, atomic=True)
+
+
+def test_a_backend_missing_when_keys_are_computed_ahead_fails_each_account_with_its_message(
+        tmp_path, monkeypatch, fleet_users):
+    from ansible_collections.keysmith.accounts.plugins.module_utils import _provision
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backends
+    monkeypatch.setattr(_provision, 'usable_cpus', lambda: 2)
+    monkeypatch.setattr(backends, 'find_executable', lambda *args, **kwargs: None)
+    names = fleet_users(2)
+    entries = [{'name': name, 'home': str(tmp_path / name),
+                'ssh_keys': [{'name': 'id_ed25519', 'type': 'ed25519'}]} for name in names]
+    plan, result = run_op(Provision(entries, backend='ssh-keygen'), False)
+    assert [account.get('failed') for account in result['accounts']] == [True, True]
+    assert all('ssh-keygen program is not installed' in account['msg'] for account in result['accounts'])

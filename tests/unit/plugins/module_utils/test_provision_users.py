@@ -136,3 +136,35 @@ def test_failed_creation_fails_the_account_and_others_go_on(names, tmp_path):
     assert not exists(pwd.getpwnam, first) and not os.path.exists(str(tmp_path / first))
     assert done['changed'] and os.path.exists(os.path.join(str(tmp_path / second), '.ssh', 'id_ed25519'))
     assert result['failed'] and result['msg'].startswith('1 of 2 accounts failed')
+
+
+def test_keys_of_users_being_created_are_computed_ahead_while_they_are_created(names, tmp_path, monkeypatch):
+    import threading
+    from ansible_collections.keysmith.accounts.plugins.module_utils import _provision
+    from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
+    monkeypatch.setattr(_provision, 'usable_cpus', lambda: 2)
+    threads, real = [], tls_keys.generate
+
+    def generate(key_type, size):
+        threads.append(threading.current_thread().name)
+        return real(key_type, size)
+    monkeypatch.setattr(tls_keys, 'generate', generate)
+    entries = []
+    for user in names['users']:
+        item = entry(user, str(tmp_path / user))
+        item['ssl'] = [{'host': '%s.example.com' % user, 'country': 'US', 'province': 'Texas', 'city': 'Houston',
+                        'company': 'Example', 'key_type': 'rsa', 'key_size': 2048}]
+        entries.append(item)
+    plan, result = run(entries)
+    assert not result.get('failed')
+    # one key per account, computed for the predicted plan and taken over by the plan made for the new user
+    assert len(threads) == 2 and 'MainThread' not in threads
+    for user in names['users']:
+        home = tmp_path / user
+        key = str(home / 'ssl' / 'keys' / ('%s.example.com.key' % user))
+        assert os.stat(key).st_uid == pwd.getpwnam(user).pw_uid
+        from_key = subprocess.check_output(['openssl', 'pkey', '-in', key, '-pubout'])
+        from_csr = subprocess.check_output(['openssl', 'req', '-noout', '-pubkey', '-verify', '-in',
+                                            str(home / 'ssl' / 'csrs' / ('%s.example.com.csr' % user))],
+                                           stderr=subprocess.DEVNULL)
+        assert from_key == from_csr
