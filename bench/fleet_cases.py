@@ -27,6 +27,11 @@ import time
 
 # --------------------------------------------------------------------------- users in bulk
 
+# Bench users get no /etc/subuid, /etc/subgid ranges: useradd gives each user 65,536 of them by
+# default, and the default space (100,000..600,100,000) holds 9,155 users, which a few 5,000-user
+# runs use up ("Can't get unique subordinate UID range") when a run is killed before its cleanup.
+NO_SUBORDINATE_IDS = ['-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0']
+
 def create_users_bulk(names, home_base):
     """The users of ``names`` that are missing (``useradd``; ``newusers`` is not used: through
     PAM it rewrites /etc/shadow once per user, quadratic, holding the passwd lock for minutes
@@ -35,7 +40,8 @@ def create_users_bulk(names, home_base):
     existing = set(entry.pw_name for entry in pwd.getpwall())
     for name in names:
         if name not in existing:
-            subprocess.run(['useradd', '-M', '-d', os.path.join(home_base, name), '-s', '/bin/sh', '-p', '*', name],
+            subprocess.run(['useradd', '-M', '-d', os.path.join(home_base, name), '-s', '/bin/sh', '-p', '*']
+                           + NO_SUBORDINATE_IDS + [name],
                            check=True, capture_output=True)
     for entry in pwd.getpwall():
         if entry.pw_name in names:

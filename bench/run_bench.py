@@ -195,7 +195,7 @@ def existing_bench_users():
 
 def create_users(names):
     for name in names:
-        subprocess.run(['useradd', '-m', '-s', '/bin/bash', name], check=True)
+        subprocess.run(['useradd', '-m', '-s', '/bin/bash'] + fleet_cases.NO_SUBORDINATE_IDS + [name], check=True)
 
 
 def delete_users(names):
