@@ -596,6 +596,10 @@ def build_table(results):
             continue
         size = data.get('accounts') or '%d hosts x %d accounts' % (data['hosts'], data['accounts_per_host'])
         for (phase, key), goal in zip((('first run', 'first'), ('rerun (median)', 'rerun_median')), goals):
+            if data['a'].get(key) is None:
+                # a run stopped before this phase (data['note'] says why)
+                rows.append([(label % size) + ', ' + phase, None, None, None, 'not measured', 'not measured'])
+                continue
             r = ratio(data['a'][key], data['b'][key])
             target = TARGETS[goal] if not (case == 'create' and key == 'rerun_median') else None
             rows.append([(label % size) + ', ' + phase, data['a'][key], data['b'][key], r,
@@ -825,7 +829,8 @@ def save(results, opts, final=False):
         if data and data.get('a') and data.get('b'):
             for phase, key, goal in (('first', 'first', goals[0]), ('rerun', 'rerun_median', goals[1])):
                 target = TARGETS[goal] if goal else None
-                ratios.append(('%s, %s' % (name, phase), ratio(data['a'][key], data['b'][key]), target))
+                if data['a'].get(key) is not None:
+                    ratios.append(('%s, %s' % (name, phase), ratio(data['a'][key], data['b'][key]), target))
     fleet_cases.plot_svg(opts.plot, results.get('scale'), ratios)
     if final:
         log('plot written to %s' % os.path.relpath(opts.plot, ROOT))
