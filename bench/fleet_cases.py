@@ -32,6 +32,7 @@ import time
 # runs use up ("Can't get unique subordinate UID range") when a run is killed before its cleanup.
 NO_SUBORDINATE_IDS = ['-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0']
 
+
 def create_users_bulk(names, home_base):
     """The users of ``names`` that are missing (``useradd``; ``newusers`` is not used: through
     PAM it rewrites /etc/shadow once per user, quadratic, holding the passwd lock for minutes
