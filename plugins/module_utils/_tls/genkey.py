@@ -133,15 +133,16 @@ class TlsKey(Operation):
         return {'fingerprint': '(existing key, not readable with the task\'s passphrase)'}
 
     # ---------------------------------------------------------------- apply
-    def key_generation(self, plan):
-        if not plan_generates(plan):
-            return None
+    def _key_computation(self):
         spec = self.spec
         return lambda: tls_keys.generate(spec.key_type, spec.size)
 
+    def key_generation(self, plan):
+        return self._key_computation() if plan_generates(plan) else None
+
     def _generate(self):
         spec = self.spec
-        key = generated_ahead(self, lambda: tls_keys.generate(spec.key_type, spec.size))
+        key = generated_ahead(self, self._key_computation())
         self.location.write(tls_keys.serialize(key, spec.passphrase), KEY_MODE)
         self.key, self.encrypted = key, bool(spec.passphrase)
         self.generated = True
