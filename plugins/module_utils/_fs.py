@@ -230,6 +230,13 @@ def _writable_by_others(st):
     return bool(st.st_mode & stat.S_IWOTH or (st.st_mode & stat.S_IWGRP and st.st_gid != 0))
 
 
+def _restart_at_root(fd):
+    """Close ``fd`` and start a walk again at /: (fd, path, in_account_tree, stat)."""
+    os.close(fd)
+    fd = os.open('/', os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    return fd, '/', False, os.fstat(fd)
+
+
 def open_trusted_dir(path, owners=None, create=False, create_mode=0o700, final_link=True, any_owner=False):
     """Open directory ``path`` walking from ``/`` with a descriptor per level.
 
@@ -269,11 +276,7 @@ def open_trusted_dir(path, owners=None, create=False, create_mode=0o700, final_l
                 # the trusted walk, re-walking from the root.
                 parent = os.path.dirname(current.rstrip('/')) or '/'
                 pending.extend(reversed([p for p in parent.split('/') if p]))
-                os.close(fd)
-                fd = os.open('/', os.O_RDONLY | _DIRECTORY | _CLOEXEC)
-                current = '/'
-                in_account_tree = False
-                st = os.fstat(fd)
+                fd, current, in_account_tree, st = _restart_at_root(fd)
                 continue
             if part == '.':
                 continue
@@ -320,11 +323,7 @@ def open_trusted_dir(path, owners=None, create=False, create_mode=0o700, final_l
                 target_parts = [p for p in target.split('/') if p]
                 pending.extend(reversed(target_parts))
                 if target.startswith('/'):
-                    os.close(fd)
-                    fd = os.open('/', os.O_RDONLY | _DIRECTORY | _CLOEXEC)
-                    current = '/'
-                    in_account_tree = False
-                    st = os.fstat(fd)
+                    fd, current, in_account_tree, st = _restart_at_root(fd)
                 continue
             child_st = os.fstat(child)
             refusal = None

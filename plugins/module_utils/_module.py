@@ -259,6 +259,26 @@ class Operation:
     def result(self, plan, applied):
         raise NotImplementedError
 
+    def file_result(self, plan, **fields):
+        """What every operation on one of an account's files returns first:
+        ``path``, ``user``, ``state`` and the planned ``actions``, then ``fields``."""
+        spec = self.spec
+        result = {'path': spec.path, 'user': spec.account.name, 'state': spec.state, 'actions': plan.describe()}
+        result.update(fields)
+        return result
+
+
+def missing_prerequisite(error, predicted, plan=None):
+    """A file or directory the task needs is missing: ``error`` (a
+    ``NotFound``) names it. A real run fails with it. A check mode run
+    (``predicted``: the task's inputs were resolved for check mode) cannot
+    see what an earlier task of the play makes: its plan says what it assumes
+    and goes on, as it does for an account that does not exist yet."""
+    if not predicted:
+        raise error
+    if plan is not None:
+        plan.warn('%s; check mode assumes an earlier task creates it (a real run fails without it)' % error.msg)
+
 
 def plan_generates(plan):
     return any(action.kind in ('generate', 'regenerate') for action in plan.actions)

@@ -30,7 +30,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
     plan_generates,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import KeyPairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import (
     CertificateSigningRequest,
     CsrSpec,
@@ -112,21 +113,15 @@ def named(where, build):
 class Item:
     """One operation of an account, with the words that name it in messages."""
 
-    def __init__(self, kind, name, operation, key_item=None):
+    def __init__(self, kind, name, operation):
         self.kind = kind
         self.name = name
         self.operation = operation
         self.plan = None
         self.outcome = None      # the Outcome of applying its plan
         self.done = []           # the actions done, also when it failed half-way
-        # A CSR's key item: when its plan makes a key, the CSR is for that new key.
-        self.key_item = key_item
-        if key_item is not None:
-            operation.key_source = key_item.operation
 
     def make_plan(self):
-        if self.key_item is not None and plan_generates(self.key_item.plan):
-            self.operation.key_pending = True
         self.plan = self.operation.plan()
         return self.plan
 
@@ -213,10 +208,10 @@ def ssl_items(account, entries, defaults, check_mode):
             password=entry.get('password') or '', subject_alt_names=entry.get('subject_alt_names'),
             digest=entry.get('digest') or 'sha256', key_passphrase=entry.get('key_passphrase'),
             follow=defaults['follow'], state=entry.get('state') or 'present'))
-        key_item = Item('ssl_key', where + ' key', TlsKey(key_spec, check_mode=check_mode))
-        items.append(key_item)
-        items.append(Item('ssl_csr', where + ' csr', CertificateSigningRequest(csr_spec, check_mode=check_mode),
-                          key_item=key_item))
+        key = TlsKey(key_spec, check_mode=check_mode)
+        items.append(Item('ssl_key', where + ' key', key))
+        items.append(Item('ssl_csr', where + ' csr', CertificateSigningRequest(csr_spec, check_mode=check_mode,
+                                                                               key_source=key)))
     return items
 
 

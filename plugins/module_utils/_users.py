@@ -26,7 +26,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     InvalidInput,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import find_executable
+from ansible_collections.keysmith.accounts.plugins.module_utils._executables import find_executable
 
 # shadow-utils' rule for user and group names (NAME_REGEX without the final $ for machine accounts).
 _NAME = re.compile(r'^[a-z_][a-z0-9_.-]{0,31}$')

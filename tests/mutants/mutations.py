@@ -126,12 +126,12 @@ MUTATIONS = [
              "    if '\\0' in text:\n", AUTHKEYS, 'options with a newline inject a second line'),
     mutation('_ssh/authorized_keys.py', '        if pieces[-1] != \'\':\n', '        if False:\n', AUTHKEYS,
              'the last line of a file without a final newline is dropped'),
-    # ------------------------------------------------------------ _ssh/backends.py (ssh-keygen)
-    mutation('_ssh/backends.py', "        if key_type != 'ed25519':\n            args += ['-b', str(size)]\n", '',
+    # ------------------------------------------------------------ _ssh/backend_sshkeygen.py
+    mutation('_ssh/backend_sshkeygen.py', "        if key_type != 'ed25519':\n            args += ['-b', str(size)]\n", '',
              BACKENDS, 'ssh-keygen makes keys of its default size, not the one asked for'),
-    mutation('_ssh/backends.py', "            args += ['-m', 'PKCS8']\n", "            args += ['-m', 'PEM']\n",
+    mutation('_ssh/backend_sshkeygen.py', "            args += ['-m', 'PKCS8']\n", "            args += ['-m', 'PEM']\n",
              BACKENDS, 'ssh-keygen writes PKCS#1 when PKCS#8 is asked for'),
-    mutation('_ssh/backends.py', "        check_kdf_cost(data)\n        with _PrivateDir() as work:\n            path = "
+    mutation('_ssh/backend_sshkeygen.py', "        check_kdf_cost(data)\n        with _PrivateDir() as work:\n            path = "
              "work.write('key', data, 0o600)\n            args = ['-y', '-f', path]\n",
              "        with _PrivateDir() as work:\n            path = work.write('key', data, 0o600)\n"
              "            args = ['-y', '-f', path]\n", BACKENDS,
@@ -142,9 +142,9 @@ MUTATIONS = [
              'a generated private key is world-readable'),
     mutation('_ssh/genkey.py', "                drift.append('size is %d, not %d' % (key.size, spec.bits))\n",
              '                pass\n', GENKEY, 'a key of another size is kept'),
-    mutation('_ssh/genkey.py', '        data = ppk_format.export_key(self._crypto_private(current.data), self.comment, '
+    mutation('_ssh/genkey_ppk.py', '            data = ppk_format.export_key(self.key_object(current.data), comment, '
              'self.spec.passphrase)\n',
-             '        data = ppk_format.export_key(self._crypto_private(current.data), self.comment, None)\n',
+             '            data = ppk_format.export_key(self.key_object(current.data), comment, None)\n',
              GENKEY, 'the .ppk of a protected key is written unprotected'),
     mutation('_regenerate.py', "    if regenerate == 'partial_idempotence' and passphrase_added and len(drift) == 1:\n",
              "    if regenerate == 'partial_idempotence' and passphrase_added and len(drift) == 0:\n", REGENERATE,
@@ -168,11 +168,14 @@ MUTATIONS = [
              'a TLS private key is world-readable'),
     mutation('_tls/gencsr.py', '        self.mode = CSR_MODE_WITH_PASSWORD if self.password else CSR_MODE\n',
              '        self.mode = CSR_MODE\n', TLS, 'a CSR with a challenge password is world-readable'),
-    mutation('_provision.py', '                    if self.atomic:\n                        raise error\n', '',
-             PROVISION, 'atomic provision carries on after a failed account'),
-    mutation('_provision.py', '            if run.error is not None or not run.changed:\n                continue\n',
-             '            if run.error is not None:\n                break\n', PROVISION,
+    mutation('_provision.py', '                if self.atomic:\n                    raise error\n                return\n',
+             '                return\n', PROVISION, 'atomic provision carries on after a failed account'),
+    mutation('_provision.py', '            for run in runs:\n                if run.error is None:\n',
+             '            for run in runs:\n                if any(other.error is not None for other in runs):\n'
+             '                    break\n                if run.error is None:\n', PROVISION,
              'one failed account stops the others'),
+    mutation('_tls/genkey.py', '            self.plans_new_key = True\n', '', PROVISION,
+             'a CSR planned with the key its TLS key item replaces in the same run'),
     mutation('_ssh/authkey.py', '        self.managed_dir = spec.manage_dir and bool(self.parts)\n',
              '        self.managed_dir = bool(self.parts)\n', AUTHKEYS, 'manage_dir: false still creates ~/.ssh'),
 ]

@@ -23,7 +23,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     UnsafePath,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import DirState, account_tree, read_named_file
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, missing_prerequisite
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
@@ -180,12 +180,16 @@ class AuthKeySpec:
                             source += ' (line %d)' % line_number
                 else:
                     source = '%s line %d' % (what, line_number)
-                key, line_options = parse_key_text(line, source)
-                options = self.options if self.options is not None else line_options
                 try:
-                    validate_option_values(options)
+                    key, line_options = parse_key_text(line, source)
+                    options = self.options if self.options is not None else line_options
+                    try:
+                        validate_option_values(options)
+                    except InvalidInput as exc:
+                        raise InvalidInput('%s: %s' % (source, exc.msg))
                 except InvalidInput as exc:
-                    raise InvalidInput('%s: %s' % (source, exc.msg))
+                    exc.line_number = line_number  # for a caller that must not quote the line
+                    raise
                 comment = self.comment if self.comment is not None else key.comment
                 wanted.append(WantedKey(key, options, comment, source))
         return self._dedupe(wanted)
@@ -248,12 +252,10 @@ class SshAuthKey(Operation):
         spec = self.spec
         data = read_key_file(spec.key_file)
         if data is None:
-            if self.check_mode:
-                plan.warn('public key file %s does not exist; check mode assumes an earlier task creates it'
-                          % spec.key_file)
-                self.keys_unknown = True
-                return
-            raise NotFound('public key file %s does not exist' % spec.key_file, path=spec.key_file)
+            missing_prerequisite(NotFound('public key file %s does not exist' % spec.key_file, path=spec.key_file),
+                                 self.check_mode, plan)
+            self.keys_unknown = True
+            return
         if b'\0' in data:
             raise InvalidInput('file %s is not a public key file (binary data)' % spec.key_file,
                                path=spec.key_file)
@@ -266,10 +268,9 @@ class SshAuthKey(Operation):
         except InvalidInput as exc:
             # The parser's message quotes the line; the file may hold what the
             # task's output must not show (another file's secrets).
-            source = 'file %s line ' % spec.key_file
-            number = exc.msg[len(source):].split(' ', 1)[0].rstrip(':') if exc.msg.startswith(source) else ''
+            number = getattr(exc, 'line_number', None)
             raise InvalidInput('file %s%s is not a valid public key line (its content is not shown)'
-                               % (spec.key_file, ' line %s' % number if number.isdigit() else ''),
+                               % (spec.key_file, ' line %d' % number if number is not None else ''),
                                path=spec.key_file)
         if not self.wanted:
             raise InvalidInput('file %s holds no public key' % spec.key_file, path=spec.key_file)
@@ -398,16 +399,13 @@ class SshAuthKey(Operation):
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
-        result = {
-            'path': spec.path,
-            'file': spec.key_file,
-            'user': spec.account.name,
-            'state': spec.state,
-            'authorized': spec.state == 'present',
-            'exclusive': spec.exclusive,
-            'actions': plan.describe(),
-            'duplicates': list(self.duplicates),
-        }
+        result = self.file_result(
+            plan,
+            file=spec.key_file,
+            authorized=spec.state == 'present',
+            exclusive=spec.exclusive,
+            duplicates=list(self.duplicates),
+        )
         if self.edits is not None:
             result['keys'] = [change.as_dict() for change in self.edits.changes]
         else:

@@ -14,24 +14,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import socket
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._constants import (
-    DEFAULT_BITS,
-    DEFAULT_KEY_TYPE,
-    DSA_BITS,
-    ECDSA_SIZES,
-    PRIVATE_KEY_FORMATS,
-    REGENERATE_CHOICES,
-    RSA_MAX_BITS,
-    RSA_MIN_BITS,
-    RSA_WARN_BITS,
-    SSH_KEY_TYPES as KEY_TYPES,
-)
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     Conflict,
-    InvalidInput,
     KeyLoadError,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import account_tree
@@ -40,225 +26,20 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
     Plan,
     generated_ahead,
     plan_generates,
-    private_key_values,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._regenerate import replacement_reason
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk as ppk_format
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
-    CryptographyBackend,
-    KeyBackend,
-    select_backend,
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backend_base import KeyBackend
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import select_backend
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_ppk import PpkCompanion
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_report import key_view, parse_public, public_view, reason_text
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import (
+    EMPTY_PASSPHRASE_WARNING,
+    PRIVATE_MODE,
+    PUBLIC_MODE,
+    SSH_DIR_MODE,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
-
-# cPanel's SSH::genkey refuses these names; the *2 variants are read by sshd
-# and ssh as well, so a key must not overwrite them either.
-RESERVED_NAMES = frozenset([
-    'config', 'known_hosts', 'authorized_keys', 'environment', 'rc', 'identity',
-    'authorized_keys2', 'known_hosts2', 'known_hosts.old',
-])
-PASSPHRASE_MIN_LENGTH = 4
-PRIVATE_MODE = 0o600
-PUBLIC_MODE = 0o644
-PPK_MODE = 0o600
-SSH_DIR_MODE = 0o700
-
-EMPTY_PASSPHRASE_WARNING = (
-    'SECURITY RISK: The passphrase is empty. This is allowed but STRONGLY discouraged. '
-    'Please consider deleting the generated key pair and creating a new one with a strong passphrase.')
-
-
-def validate_key_name(name):
-    """The rules of cPanel's ``name``: a plain file name in ``~/.ssh``."""
-    if name is None or name == '':
-        raise InvalidInput('name must not be empty')
-    for bad, why in (('\0', 'a NUL byte'), ('\n', 'a newline'), ('\r', 'a carriage return'),
-                     ('/', 'a slash')):
-        if bad in name:
-            raise InvalidInput('name %r is not allowed: it contains %s' % (name, why))
-    if name.startswith('..') or name == '.':
-        raise InvalidInput('name %r is not allowed: it must not start with ".."' % name)
-    if name.startswith('-'):
-        raise InvalidInput('name %r is not allowed: it must not start with "-"' % name)
-    if name in RESERVED_NAMES:
-        raise InvalidInput('name %r is reserved: it is not allowed to use the names %s'
-                           % (name, ', '.join(sorted(RESERVED_NAMES))))
-    return name
-
-
-def resolve_bits(key_type, bits):
-    """The key size for ``key_type``; returns (bits, warnings)."""
-    warnings = []
-    if key_type == 'rsa':
-        if bits is None:
-            bits = DEFAULT_BITS['rsa']
-        if bits < RSA_MIN_BITS:
-            raise InvalidInput('bits must be a positive integer of %d or more for rsa keys, got %d'
-                               % (RSA_MIN_BITS, bits))
-        if bits > RSA_MAX_BITS:
-            raise InvalidInput('bits must be at most %d for rsa keys, got %d' % (RSA_MAX_BITS, bits))
-        if bits < RSA_WARN_BITS:
-            warnings.append('rsa keys of %d bits are weak; use %d bits or more' % (bits, RSA_WARN_BITS))
-    elif key_type == 'ecdsa':
-        if bits is None:
-            bits = DEFAULT_BITS['ecdsa']
-        if bits not in ECDSA_SIZES:
-            raise InvalidInput('bits must be one of %s for ecdsa keys, got %d'
-                               % (', '.join(str(s) for s in ECDSA_SIZES), bits))
-    elif key_type == 'ed25519':
-        if bits not in (None, 256):
-            raise InvalidInput('ed25519 keys have a fixed size of 256 bits, got bits=%d' % bits)
-        bits = 256
-    elif key_type == 'dsa':
-        if bits not in (None, DSA_BITS):
-            raise InvalidInput('dsa keys are %d bits, got bits=%d' % (DSA_BITS, bits))
-        bits = DSA_BITS
-    else:
-        raise InvalidInput('type must be one of %s, got %r' % (', '.join(KEY_TYPES), key_type))
-    return bits, warnings
-
-
-def validate_passphrase(passphrase):
-    if passphrase and len(passphrase) < PASSPHRASE_MIN_LENGTH:
-        # Never echo the passphrase itself.
-        raise InvalidInput('passphrase must be %d characters or more (or empty for no passphrase)'
-                           % PASSPHRASE_MIN_LENGTH)
-    return passphrase or None
-
-
-class KeyPairSpec:
-    """The validated, typed form of the task's options.
-
-    ``private_key`` / ``public_key`` (keyword only) import an existing key
-    instead of generating one; ``ppk`` also writes ``<path>.ppk`` (PuTTY).
-    ``key_type`` None means rsa when generating and "whatever the imported
-    key is" when importing.
-    """
-
-    def __init__(self, account, name=None, path=None, key_type=None, bits=None, passphrase=None,
-                 comment=None, state='present', regenerate='partial_idempotence',
-                 private_key_format='auto', backend='auto', follow=False, *,
-                 private_key=None, public_key=None, ppk=False):
-        self.account = account
-        if (name is None) == (path is None):
-            raise InvalidInput('exactly one of name and path is required')
-        if path is not None:
-            if not os.path.isabs(path):
-                raise InvalidInput('path must be an absolute path, got %r' % path)
-            if '\n' in path or '\0' in path:
-                raise InvalidInput('path must not contain a newline or NUL byte')
-            self.path = os.path.normpath(path)
-            self.managed_ssh_dir = False
-        else:
-            validate_key_name(name)
-            self.path = os.path.join(account.home, '.ssh', name)
-            self.managed_ssh_dir = True
-        if key_type is not None and key_type not in KEY_TYPES:
-            raise InvalidInput('type must be one of %s, got %r' % (', '.join(KEY_TYPES), key_type))
-        if regenerate not in REGENERATE_CHOICES:
-            raise InvalidInput('regenerate must be one of %s' % ', '.join(REGENERATE_CHOICES))
-        if private_key_format not in PRIVATE_KEY_FORMATS:
-            raise InvalidInput('private_key_format must be one of %s' % ', '.join(PRIVATE_KEY_FORMATS))
-        if comment is not None and ('\n' in comment or '\r' in comment or '\0' in comment):
-            raise InvalidInput('comment must be a single line')
-        self.passphrase = validate_passphrase(passphrase)
-        self.comment = comment
-        self.state = state
-        self.regenerate = regenerate
-        self.private_key_format = private_key_format
-        self.backend_name = backend
-        self.follow = follow
-        self.public_path = self.path + '.pub'
-        self.ppk = bool(ppk)
-        self.ppk_path = self.path + ppk_format.PPK_SUFFIX
-        # Import: the key (PublicKey, with the comment it brings), the private
-        # key bytes to install (None for a public key alone), their format and
-        # whether they are encrypted.
-        self.import_key = None
-        self.import_private = None
-        self.import_private_comment = None
-        self.import_format = None
-        self.import_encrypted = False
-        self.warnings = []
-        if state == 'present' and (private_key is not None or public_key is not None):
-            self._prepare_import(private_key, public_key, key_type, bits)
-        else:
-            key_type = key_type or DEFAULT_KEY_TYPE
-            if private_key_format == 'pkcs1' and key_type == 'ed25519':
-                raise InvalidInput('ed25519 keys cannot be written in the pkcs1 format; use openssh or pkcs8')
-            self.key_type = key_type
-            self.bits, self.warnings = resolve_bits(key_type, bits)
-        if self.ppk and state == 'present':
-            if self.importing and self.import_private is None:
-                raise InvalidInput('ppk needs a private key, but public_key alone installs none; '
-                                   'give private_key as well')
-            if self.passphrase:
-                ppk_format.require_argon2()  # fail before anything is written
-
-    @property
-    def importing(self):
-        return self.import_key is not None
-
-    def _prepare_import(self, private_key, public_key, key_type, bits):
-        """Check the given key(s) as a generated key would be checked."""
-        key = None
-        if private_key is not None:
-            data = private_key.encode('utf-8') if not isinstance(private_key, bytes) else private_key
-            data = data.strip().replace(b'\r\n', b'\n') + b'\n'
-            if data == b'\n':
-                raise InvalidInput('private_key is empty')
-            try:
-                fmt = KeyBackend.private_format(data)
-                encrypted = KeyBackend.is_encrypted(data)
-            except KeyLoadError as exc:
-                raise InvalidInput('private_key cannot be read: %s' % exc.msg)
-            if encrypted and not self.passphrase:
-                raise InvalidInput('private_key is protected by a passphrase; give it as passphrase')
-            if not encrypted and self.passphrase:
-                raise InvalidInput('private_key is not protected by a passphrase, but passphrase is set; '
-                                   'omit passphrase (the key is installed as it is given)')
-            if self.private_key_format not in ('auto', fmt):
-                raise InvalidInput('private_key is in the %s format, not %s as private_key_format asks; '
-                                   'the key is installed as it is given' % (fmt, self.private_key_format))
-            loader = select_backend(self.backend_name, private_bytes=data)
-            try:
-                key = loader.load_private(data, self.passphrase if encrypted else None)
-            except KeyLoadError as exc:
-                raise InvalidInput('private_key cannot be read: %s' % exc.msg)
-            self.import_private = data
-            self.import_private_comment = key.comment
-            self.import_format = fmt
-            self.import_encrypted = encrypted
-        if public_key is not None:
-            if private_key_values(public_key):
-                raise InvalidInput('public_key holds a private key; give it as private_key (its public key '
-                                   'is derived from it), or give the public key (the .pub file) as public_key')
-            line = PublicKey.from_line(public_key)
-            if line.is_certificate:
-                raise InvalidInput('public_key is a certificate (%s), not a public key' % line.key_type)
-            if key is not None and not line.same_key(key):
-                raise InvalidInput('public_key (%s) is not the public key of private_key (%s)'
-                                   % (line.fingerprint_sha256, key.fingerprint_sha256))
-            if key is None or (line.comment and not key.comment):
-                key = line
-        family = key.family
-        allowed = KEY_TYPES if self.import_private is not None else KEY_TYPES + ('sk-ecdsa', 'sk-ed25519')
-        if family not in allowed:
-            raise InvalidInput('keys of type %s cannot be imported' % key.key_type)
-        what = 'private_key' if self.import_private is not None else 'public_key'
-        if key_type is not None and key_type != family:
-            raise InvalidInput('%s is of type %s, not %s as type says' % (what, family, key_type))
-        if bits is not None and bits != key.size:
-            raise InvalidInput('%s is a key of %d bits, not %d as bits says' % (what, key.size, bits))
-        if family in KEY_TYPES:
-            self.bits, self.warnings = resolve_bits(family, key.size)
-        else:
-            self.bits = key.size
-        self.key_type = family
-        self.import_key = key
-
-    def default_comment(self):
-        return '%s@%s' % (self.account.name, socket.gethostname())
 
 
 class SshKeyPair(Operation):
@@ -274,6 +55,7 @@ class SshKeyPair(Operation):
         self.comment = None      # the comment the pair ends with
         self.generated = False
         self.has_private = True  # False when only a public key is installed
+        self.ppk = PpkCompanion(spec, self.tree, self.parts, self.name)
 
     @property
     def generator(self):
@@ -316,35 +98,18 @@ class SshKeyPair(Operation):
         else:
             self._plan_present(plan, private, public, ssh_dir)
             if spec.ppk:
-                self._plan_ppk(plan, private, ppk)
+                new_key = any(a.kind in ('generate', 'regenerate', 'import') for a in plan.actions)
+                self.ppk.plan_export(plan, private, ppk, self.comment, new_key)
         return plan
 
     def _plan_absent(self, plan, private, public, ppk=None):
-        plan.before = self._public_view(public) if private is not None and private.exists else None
+        plan.before = public_view(public) if private is not None and private.exists else None
         for state in (private, public):
             if state is not None and state.exists:
                 plan.add('remove', state.path, self._remover(state.path))
         if ppk is not None and ppk.exists:
-            self._plan_ppk_removal(plan, private, public, ppk)
+            self.ppk.plan_removal(plan, private, parse_public(public), ppk)
         plan.after = None
-
-    def _plan_ppk_removal(self, plan, private, public, ppk):
-        """The .ppk goes with the pair when it holds the pair's key (or no pair
-        is left to tell); a .ppk of another key, or no PuTTY file, stays."""
-        blob = ppk_format.public_blob_of(ppk.data)
-        if blob is None:
-            plan.warn('%s is not a PuTTY key file; it is left in place' % ppk.path)
-            return
-        known = self._parse_public(public)
-        if known is None and private is not None and private.exists:
-            try:
-                known = KeyBackend.openssh_public_key(private.data)
-            except KeyLoadError:
-                known = None
-        if known is not None and known.blob != blob:
-            plan.warn('%s holds another key than %s; it is left in place' % (ppk.path, self.spec.path))
-            return
-        plan.add('remove', ppk.path, self._remover(ppk.path))
 
     def _remover(self, path):
         name = os.path.basename(path)
@@ -358,7 +123,7 @@ class SshKeyPair(Operation):
             reason = self._import_reason(plan, private)
         else:
             reason = self._regeneration_reason(plan, private)
-        plan.before = self._public_view(public) if private is not None and private.exists else None
+        plan.before = public_view(public) if private is not None and private.exists else None
         if reason is not None and spec.importing:
             self.key = spec.import_key
             self.comment = self._wanted_comment(public)
@@ -367,7 +132,7 @@ class SshKeyPair(Operation):
                 detail += ', ' + reason
             plan.add('import', spec.path, self._import, detail)
             self.key = PublicKey.from_blob(self.key.key_type, self.key.blob, self.comment)
-            plan.after = self._key_view(self.key)
+            plan.after = key_view(self.key)
             return
         if reason is not None:
             self.comment = self._wanted_comment(public)
@@ -396,7 +161,7 @@ class SshKeyPair(Operation):
         plan.ensure_attrs(spec.path, private, self._attr_setter(self.name, PRIVATE_MODE), PRIVATE_MODE,
                           self.tree.uid, self.tree.gid)
         self.key = PublicKey.from_blob(self.key.key_type, self.key.blob, comment)
-        plan.after = self._key_view(self.key)
+        plan.after = key_view(self.key)
 
     def _plan_public_file(self, plan, public, comment):
         """Write the .pub of ``self.key`` with ``comment`` when it differs; else fix its attributes."""
@@ -507,7 +272,7 @@ class SshKeyPair(Operation):
         new = spec.import_key
         if ssh_dir is not None:
             self._plan_ssh_dir(plan, ssh_dir)
-        plan.before = self._public_view(public) if (private is not None and private.exists) or (
+        plan.before = public_view(public) if (private is not None and private.exists) or (
             public is not None and public.exists) else None
         self.key = new
         keep_private = False
@@ -537,7 +302,7 @@ class SshKeyPair(Operation):
         if keep_private:
             plan.ensure_attrs(spec.path, private, self._attr_setter(self.name, PRIVATE_MODE), PRIVATE_MODE,
                               self.tree.uid, self.tree.gid)
-        plan.after = self._key_view(self.key)
+        plan.after = key_view(self.key)
 
     def _public_of_private(self, private):
         """(PublicKey, None) of an existing private key, read without the
@@ -549,44 +314,8 @@ class SshKeyPair(Operation):
         except (KeyLoadError, BackendUnavailable) as exc:
             return None, exc.msg
 
-    def _plan_ppk(self, plan, private, ppk):
-        """Export ``<path>.ppk`` when it is missing or does not hold the key as
-        asked (another key, comment or protection, or it does not open with the
-        passphrase); a correct file is kept (an encrypted one has a random
-        salt, so it is verified, never compared byte for byte)."""
-        spec = self.spec
-        new_key = any(a.kind in ('generate', 'regenerate', 'import') for a in plan.actions)
-        if ppk is None or not ppk.exists or new_key:
-            detail = 'PuTTY format 3%s' % (', protected by the passphrase' if spec.passphrase else '')
-            plan.add('export', spec.ppk_path, self._ppk_exporter, detail)
-            return
-        key_object = self._crypto_private(private.data)
-        why = ppk_format.check_ppk(ppk.data, key_object, self.comment, spec.passphrase)
-        if why is not None:
-            plan.add('export', spec.ppk_path, self._ppk_exporter, 'PuTTY format 3, %s' % why)
-        else:
-            plan.ensure_attrs(spec.ppk_path, ppk, self._attr_setter(self.name + ppk_format.PPK_SUFFIX, PPK_MODE),
-                              PPK_MODE, self.tree.uid, self.tree.gid)
-
-    def _crypto_private(self, data):
-        """The ``cryptography`` key object of private key bytes."""
-        backend = CryptographyBackend()
-        encrypted = backend.is_encrypted(data)
-        passphrase = self.spec.passphrase if encrypted else None
-        return backend._load(data, passphrase.encode('utf-8') if passphrase else None)
-
-    @staticmethod
-    def _parse_public(public):
-        """The key in a .pub file, or None when missing or unreadable."""
-        if public is None or not public.exists:
-            return None
-        try:
-            return PublicKey.from_line(public.data.decode('utf-8', 'replace').strip())
-        except InvalidInput:
-            return None
-
     def _pub_matches(self, public):
-        current = self._parse_public(public)
+        current = parse_public(public)
         return current is not None and current.same_key(self.key)
 
     def _explicit_comment(self):
@@ -604,32 +333,12 @@ class SshKeyPair(Operation):
         explicit = self._explicit_comment()
         if explicit is not None:
             return explicit
-        current = self._parse_public(public)
+        current = parse_public(public)
         if current is not None and current.comment and (self.key is None or current.same_key(self.key)):
             return current.comment
         if self.key is not None and self.key.comment:
             return self.key.comment
         return self.spec.default_comment()
-
-    # ---------------------------------------------------------------- views
-    def _public_view(self, public):
-        """What the diff shows of the current pair: public data only."""
-        key = self._parse_public(public)
-        if key is not None:
-            return self._key_view(key)
-        if public is not None and public.exists:
-            return {'public_key': '(unreadable public key file)'}
-        return {'public_key': '(no public key file)'}
-
-    @staticmethod
-    def _key_view(key):
-        return {
-            'type': key.family,
-            'size': key.size,
-            'comment': key.comment,
-            'fingerprint': key.fingerprint_sha256,
-            'public_key': key.to_line(),
-        }
 
     # ---------------------------------------------------------------- apply
     def _writer(self, name, data, mode):
@@ -676,26 +385,14 @@ class SshKeyPair(Operation):
         self.tree.write(self.parts, self.name, data, PRIVATE_MODE)
         self.tree.write(self.parts, self.name + '.pub', (self.key.to_line() + '\n').encode('utf-8'), PUBLIC_MODE)
 
-    def _ppk_exporter(self):
-        # Read the private key as it is now (generated, imported or kept).
-        current = self.tree.read(self.parts, self.name)
-        data = ppk_format.export_key(self._crypto_private(current.data), self.comment, self.spec.passphrase)
-        self.tree.write(self.parts, self.name + ppk_format.PPK_SUFFIX, data, PPK_MODE)
-
     def after_apply(self):
         # The plan could only announce a new key; the diff shows the real one.
-        return self._key_view(self.key) if self.generated else None
+        return key_view(self.key) if self.generated else None
 
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
-        result = {
-            'path': spec.path,
-            'public_key_path': spec.public_path,
-            'user': spec.account.name,
-            'state': spec.state,
-            'actions': plan.describe(),
-        }
+        result = self.file_result(plan, public_key_path=spec.public_path)
         if spec.ppk and spec.state == 'present':
             result['ppk_path'] = spec.ppk_path
         key = self.key if spec.state == 'present' else None
@@ -721,27 +418,13 @@ class SshKeyPair(Operation):
 
     def _reason(self, key, plan=None, applied=False):
         """A text like cPanel's genkey ``reason`` (ssh-keygen's own words)."""
-        spec = self.spec
         importing = plan is not None and any(a.kind == 'import' for a in plan.actions)
         if self.generated:
-            head = [
-                'Generating public/private %s key pair.' % spec.key_type,
-                'Your identification has been saved in %s' % spec.path,
-                'Your public key has been saved in %s' % spec.public_path,
-            ]
-        elif importing and self.imported_public_only:
-            verb = 'Installed' if applied else 'Would install'
-            head = ['%s the %s public key in %s.' % (verb, key.family, spec.public_path)]
+            event = 'generated'
         elif importing:
-            verb = 'Imported' if applied else 'Would import'
-            head = ['%s the %s key pair in %s.' % (verb, key.family, spec.path)]
+            event = 'installed' if self.imported_public_only else 'imported'
         elif self.imported_public_only and not self.has_private:
-            head = ['The %s public key in %s is up to date.' % (key.family, spec.public_path)]
+            event = 'public_kept'
         else:
-            head = ['The %s key pair in %s is up to date.' % (key.family, spec.path)]
-        return '\n'.join(head + [
-            'The key fingerprint is:',
-            '%s %s' % (key.fingerprint_sha256, key.comment),
-            "The key's randomart image is:",
-            key.randomart(),
-        ])
+            event = 'kept'
+        return reason_text(self.spec, key, event, applied)

@@ -26,8 +26,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import account_tree
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import AuthorizedKeys
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import KeyBackend, select_backend
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import RESERVED_NAMES, validate_key_name
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backend_base import KeyBackend
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import select_backend
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import RESERVED_NAMES, validate_key_name
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.ppk import PPK_SUFFIX
 

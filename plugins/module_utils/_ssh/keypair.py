@@ -25,7 +25,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     UnsafePath,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, split_under
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome, Plan, missing_prerequisite
 from ansible_collections.keysmith.accounts.plugins.module_utils._registry import (
     DEFAULT_REGISTRY,
     REGISTRY_MODE,
@@ -37,7 +37,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._registry import
     validate_name,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import select_backend
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import resolve_bits
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import resolve_bits
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
 
 KEYPAIR_TYPES = ('rsa', 'ecdsa', 'ed25519')
@@ -212,14 +212,9 @@ class Keypair(Operation):
             # refused here, before anything is written.
             tree, dummy, name = self._private_tree()
             if not tree.base_exists():
-                if not self.check_mode:
-                    raise NotFound('the directory of private_key_path, %s, does not exist' % tree.base,
-                                   path=tree.base)
-                if plan is not None:
-                    # check mode: an earlier task of the play (ansible.builtin.file) makes it in a
-                    # real run, as an account that does not exist yet is predicted (_account.py)
-                    plan.warn('the directory of private_key_path, %s, does not exist: check mode assumes an '
-                              'earlier task makes it (a real run fails without it)' % tree.base)
+                # (ansible.builtin.file makes it in a play)
+                missing_prerequisite(NotFound('the directory of private_key_path, %s, does not exist' % tree.base,
+                                              path=tree.base), self.check_mode, plan)
         if not exists and not spec.imported:
             self._select_generator()
 
@@ -272,7 +267,7 @@ class Keypair(Operation):
         name = self.current.name
         plan.add('remove', self.registry.entry_path(name), lambda: self.registry.delete(name),
                  'key pair %s, %s' % (name, self.current.id))
-        self.msg = '%s %s (%s).' % ('Would remove' if self.check_mode else 'Removed', name, self.current.id)
+        self.msg = ('Would remove %s (%s).' % (name, self.current.id), 'Removed %s (%s).' % (name, self.current.id))
 
     def _plan_present(self, plan):
         spec = self.spec
@@ -327,8 +322,8 @@ class Keypair(Operation):
         self.entry = current.copy(comment=spec.comment, public_key=key.to_line(spec.comment))
         plan.add('update comment of', entry_path, lambda: self.registry.save(self.entry),
                  'key pair %s' % spec.name)
-        self.msg = '%s the comment of key pair %s (%s).' % (
-            'Would update' if self.check_mode else 'Updated', spec.name, current.id)
+        self.msg = tuple('%s the comment of key pair %s (%s).' % (verb, spec.name, current.id)
+                         for verb in ('Would update', 'Updated'))
 
     def _new_entry(self, current, key, source):
         spec = self.spec
@@ -342,7 +337,7 @@ class Keypair(Operation):
             comment=spec.comment,
             source=source,
             generated_by=current_user(),
-            generated_at=None if self.check_mode else utc_now(),
+            generated_at=None,  # when it is stored
         )
 
     def _plan_import(self, plan, entry_path, current):
@@ -369,12 +364,10 @@ class Keypair(Operation):
 
     def _set_create_msg(self, verb, past):
         spec = self.spec
-        if self.check_mode:
-            self.msg = 'Would %s key pair %s (%s %d).' % (verb, spec.name, spec.key_type, spec.size)
-            if self.entry.id is None:
-                self.msg += ' Its id is not known yet: it is assigned when the key pair is created.'
-        else:
-            self.msg = 'Key pair %s %s (%s %d).' % (spec.name, past, spec.key_type, spec.size)
+        would = 'Would %s key pair %s (%s %d).' % (verb, spec.name, spec.key_type, spec.size)
+        if self.entry.id is None:
+            would += ' Its id is not known yet: it is assigned when the key pair is created.'
+        self.msg = (would, 'Key pair %s %s (%s %d).' % (spec.name, past, spec.key_type, spec.size))
 
     # ---------------------------------------------------------------- apply
     def _ensure_registry(self):
@@ -423,6 +416,8 @@ class Keypair(Operation):
         tree.write(parts, name, self._private_bytes, PRIVATE_KEY_MODE)
 
     def _store(self):
+        if self.entry.generated_at is None:
+            self.entry = self.entry.copy(generated_at=utc_now())
         if self.entry.id is None:
             self.entry = self.registry.create(self.entry)
         else:
@@ -434,15 +429,19 @@ class Keypair(Operation):
         if applied and self.generated and spec.private_key_path is None:
             self.private_key = self._private_bytes.decode('ascii')
         self._private_bytes = None
+        msg = self.msg
+        if isinstance(msg, tuple):
+            # (what check mode says, what a real run says): planned before it is known which
+            msg = msg[1] if applied else msg[0]
         if applied and spec.state == 'present' and self.entry is not None and self.entry.id \
-                and self.entry.id not in self.msg:
-            self.msg = '%s Its id is %s.' % (self.msg, self.entry.id)
+                and self.entry.id not in msg:
+            msg = '%s Its id is %s.' % (msg, self.entry.id)
         result = {
             'registry': self.registry.path,
             'state': spec.state,
             'actions': plan.describe(),
             'keypair': public_view(self.entry if spec.state == 'present' else self.current),
-            'msg': self.msg,
+            'msg': msg,
         }
         if spec.private_key_path is not None and spec.state == 'present':
             result['private_key_path'] = spec.private_key_path

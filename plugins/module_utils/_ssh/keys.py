@@ -20,9 +20,13 @@ __metaclass__ = type
 import base64
 import binascii
 import hashlib
-import struct
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.wire import (
+    Reader as _Reader,
+    WireError as _WireError,
+    ssh_string as _ssh_string,
+)
 
 CERT_SUFFIX = '-cert-v01@openssh.com'
 
@@ -77,58 +81,6 @@ def plain_type_of(key_type):
 
 def is_known_type(key_type):
     return key_type in _PLAIN_TYPES or key_type in _CERT_TYPES
-
-
-# ---------------------------------------------------------------------------
-# Wire format reading
-
-class _WireError(Exception):
-    pass
-
-
-class _Reader:
-    """Reads SSH wire format values (RFC 4251 section 5) from bytes."""
-
-    def __init__(self, data):
-        self.data = data
-        self.pos = 0
-
-    def remaining(self):
-        return len(self.data) - self.pos
-
-    def _take(self, n, what):
-        if n < 0 or self.pos + n > len(self.data):
-            raise _WireError('truncated %s' % what)
-        out = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return out
-
-    def uint32(self, what='uint32'):
-        return struct.unpack('>I', self._take(4, what))[0]
-
-    def uint64(self, what='uint64'):
-        return struct.unpack('>Q', self._take(8, what))[0]
-
-    def string(self, what='string'):
-        length = self.uint32(what)
-        return self._take(length, what)
-
-    def text(self, what='string'):
-        raw = self.string(what)
-        try:
-            return raw.decode('ascii')
-        except UnicodeDecodeError:
-            raise _WireError('non-ASCII %s' % what)
-
-    def mpint(self, what='mpint'):
-        raw = self.string(what)
-        return int(binascii.hexlify(raw), 16) if raw else 0
-
-
-def _ssh_string(data):
-    if not isinstance(data, bytes):
-        data = data.encode('ascii')
-    return struct.pack('>I', len(data)) + data
 
 
 def _read_key_fields(reader, plain_type):

@@ -37,7 +37,6 @@ import binascii
 import hashlib
 import hmac
 import os
-import struct
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
@@ -47,11 +46,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     WrongPassphrase,
 )
 
-# The guarded cryptography imports are the key backends' own.
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.crypto import (
     HAS_CRYPTOGRAPHY,
     Cipher,
-    _to_bytes,
     algorithms,
     dsa,
     ec,
@@ -60,6 +57,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends im
     rsa,
     serialization,
 )
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.openssh_private import to_bytes as _to_bytes
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.wire import mpint as _mpint, ssh_string as _string
 
 try:
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id as _CryptographyArgon2id
@@ -115,22 +114,6 @@ def _argon2id(secret, salt, memory, passes, parallelism, length):
         return kdf.derive(secret)
     return _argon2_hash_secret_raw(secret, salt, time_cost=passes, memory_cost=memory,
                                    parallelism=parallelism, hash_len=length, type=_Argon2Type.ID)
-
-
-# ---------------------------------------------------------------------------
-# SSH wire format helpers
-
-def _string(data):
-    return struct.pack('>I', len(data)) + data
-
-
-def _mpint(value):
-    if value == 0:
-        return _string(b'')
-    raw = value.to_bytes((value.bit_length() + 8) // 8, 'big')  # room for the sign bit
-    if len(raw) > 1 and raw[0] == 0 and not raw[1] & 0x80:
-        raw = raw[1:]
-    return _string(raw)
 
 
 # ---------------------------------------------------------------------------

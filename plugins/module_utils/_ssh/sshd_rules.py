@@ -27,7 +27,7 @@ import socket
 import struct
 import time
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.crypto import (
     HAS_CRYPTOGRAPHY,
     ec,
     ed25519,

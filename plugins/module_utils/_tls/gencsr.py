@@ -11,7 +11,7 @@ __metaclass__ = type
 import difflib
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeyLoadError, NotFound
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, missing_prerequisite
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import csr as tls_csr
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.layout import (
@@ -97,16 +97,14 @@ class CsrSpec:
 class CertificateSigningRequest(Operation):
     """Plan and apply one CSR."""
 
-    def __init__(self, spec, check_mode=False, key_pending=False):
+    def __init__(self, spec, check_mode=False, key_source=None):
         self.spec = spec
         self.check_mode = check_mode
-        # key_pending: an earlier step of the same run (provision) makes the
-        # key, so the CSR is planned for a key that is read when applying.
-        self.key_pending = key_pending
         # key_source: the TlsKey operation of the same run for key_path
-        # (provision); its key, loaded or generated, is used instead of reading
-        # the PEM again (each key is loaded at most once per run).
-        self.key_source = None
+        # (provision), planned first; its key, loaded or generated, is used
+        # instead of reading the PEM again (each key is loaded at most once
+        # per run). When its plan makes a new key, the CSR is planned for it.
+        self.key_source = key_source
         self.location = Location(spec.account, spec.path, spec.follow)
         self.key_location = Location(spec.account, spec.key_path, spec.follow) if spec.key_path else None
         self.key = None
@@ -124,7 +122,8 @@ class CertificateSigningRequest(Operation):
         if not spec.account.exists:
             plan.warn_missing_user(spec.account, 'a key for %s' % spec.host)
             return self._plan_new(plan, None, 'missing')
-        self.key = None if self.key_pending else self._load_key(plan)
+        key_pending = self.key_source is not None and self.key_source.plans_new_key
+        self.key = None if key_pending else self._load_key(plan)
         if self.key is not None:
             self.digest = tls_csr.effective_digest(self.key, spec.digest)
         current = self.location.read(require_base=True)
@@ -171,10 +170,8 @@ class CertificateSigningRequest(Operation):
             message = ('no private key for host %s at %s. You must install a key for the host before you '
                        'generate a CSR: create it first with keysmith.accounts.ssl_genkey (host: %s)'
                        % (spec.host, spec.key_path, spec.host))
-            if self.check_mode:
-                plan.warn(message + '; check mode assumes an earlier task creates it')
-                return None
-            raise NotFound(message, path=spec.key_path)
+            missing_prerequisite(NotFound(message, path=spec.key_path), self.check_mode, plan)
+            return None
         try:
             key, _encrypted = tls_keys.load_private(key_file.data, spec.key_passphrase, spec.key_path)
         except KeyLoadError as exc:
@@ -219,13 +216,7 @@ class CertificateSigningRequest(Operation):
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
-        result = {
-            'path': spec.path,
-            'host': spec.host,
-            'user': spec.account.name,
-            'state': spec.state,
-            'actions': plan.describe(),
-        }
+        result = self.file_result(plan, host=spec.host)
         if spec.state == 'present':
             result['key_path'] = spec.key_path
         else:

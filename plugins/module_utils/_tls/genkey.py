@@ -58,11 +58,13 @@ class TlsKey(Operation):
         self.key = None
         self.encrypted = False
         self.generated = False
+        self.plans_new_key = False  # what the last plan() decided (a CSR of the same run reads it)
 
     # ---------------------------------------------------------------- plan
     def plan(self):
         spec = self.spec
         plan = Plan(spec.path)
+        self.plans_new_key = False
         if spec.state == 'present':
             tls_keys.require_cryptography('TLS keys')
         if not spec.account.exists:
@@ -85,6 +87,7 @@ class TlsKey(Operation):
                 detail += ', ' + reason
             plan.add('regenerate' if current is not None and current.exists else 'generate',
                      spec.path, self._generate, detail)
+            self.plans_new_key = True
             plan.after = {'type': spec.key_type, 'size': spec.size, 'encrypted': bool(spec.passphrase),
                           'fingerprint': '(new key)'}
             return plan
@@ -153,13 +156,7 @@ class TlsKey(Operation):
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
         spec = self.spec
-        result = {
-            'path': spec.path,
-            'host': spec.host,
-            'user': spec.account.name,
-            'state': spec.state,
-            'actions': plan.describe(),
-        }
+        result = self.file_result(plan, host=spec.host)
         if spec.state == 'present' and self.key is not None:
             view = self._view()
             result.update({

@@ -21,10 +21,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeyLoadError,
     WrongPassphrase,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
-    backend_kwargs as _backend_kwargs,
-    check_kdf_cost,
-)
+from ansible_collections.keysmith.accounts.plugins.module_utils._kdf_limits import check_kdf_cost
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.crypto import backend_kwargs as _backend_kwargs
 
 try:
     from cryptography.hazmat.primitives import serialization

@@ -27,9 +27,10 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._account import 
 from ansible_collections.keysmith.accounts.plugins.module_utils._constants import DEFAULT_BITS, DEFAULT_KEY_TYPE
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import Conflict, KeysmithError, PartialFailure
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome, Plan, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backends
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backend_base
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import KeyPairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import KeypairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
@@ -355,6 +356,21 @@ def test_the_default_key_is_rsa_4096(tmp_path):
     assert (spec.key_type, spec.bits) == ('rsa', 4096)
     spec = KeypairSpec(name='default')
     assert (spec.key_type, spec.size) == ('rsa', 4096)
-    assert backends.validate_generate_args('rsa', None, 'auto') == 4096
-    assert [backends.validate_generate_args(t, None, 'auto') for t in ('ecdsa', 'ed25519')] == [256, 256]
+    assert backend_base.validate_generate_args('rsa', None, 'auto') == 4096
+    assert [backend_base.validate_generate_args(t, None, 'auto') for t in ('ecdsa', 'ed25519')] == [256, 256]
     assert sys.modules[KeyPairSpec.__module__].KEY_TYPES[0] == 'rsa'
+
+
+def test_a_missing_prerequisite_fails_a_real_run_and_is_assumed_by_check_mode():
+    from ansible_collections.keysmith.accounts.plugins.module_utils._errors import NotFound
+    from ansible_collections.keysmith.accounts.plugins.module_utils._module import missing_prerequisite
+    error = NotFound('public key file /k.pub does not exist', path='/k.pub')
+    with pytest.raises(NotFound) as info:
+        missing_prerequisite(error, False, Plan('/p'))
+    assert info.value is error
+    plan = Plan('/p')
+    missing_prerequisite(error, True, plan)
+    missing_prerequisite(error, True, None)  # no plan yet (a session's check): nothing to say
+    assert plan.warnings == ['public key file /k.pub does not exist; check mode assumes an earlier task creates it '
+                             '(a real run fails without it)']
+    assert plan.actions == [] and not plan.changed

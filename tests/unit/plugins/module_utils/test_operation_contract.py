@@ -25,7 +25,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._provision impor
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import access
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.access_report import AccessReport
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import KeyPairSpec, SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import KeyPairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.key_info import KeyInfoSpec, SshKeyInfo
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import Keypair, KeypairInfo, KeypairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec

@@ -289,10 +289,10 @@ def check_summary(tmp_path, other):
 def spy_key_threads(monkeypatch, fail_type=None):
     """Record the thread each TLS and SSH key is generated in; fail TLS keys of ``fail_type``."""
     import threading
-    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backends
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backend_cryptography
     from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
     seen = {'tls': [], 'ssh': []}
-    real_tls, real_ssh = tls_keys.generate, backends.CryptographyBackend.generate
+    real_tls, real_ssh = tls_keys.generate, backend_cryptography.CryptographyBackend.generate
 
     def tls_generate(key_type, size):
         seen['tls'].append(threading.current_thread().name)
@@ -305,7 +305,7 @@ def spy_key_threads(monkeypatch, fail_type=None):
         return real_ssh(self, *args, **kwargs)
 
     monkeypatch.setattr(tls_keys, 'generate', tls_generate)
-    monkeypatch.setattr(backends.CryptographyBackend, 'generate', ssh_generate)
+    monkeypatch.setattr(backend_cryptography.CryptographyBackend, 'generate', ssh_generate)
     return seen
 
 
@@ -438,9 +438,9 @@ def test_ssl_item_with_a_province_as_state_names_the_province_option(tmp_path):
 def test_a_backend_missing_when_keys_are_computed_ahead_fails_each_account_with_its_message(
         tmp_path, monkeypatch, fleet_users):
     from ansible_collections.keysmith.accounts.plugins.module_utils import _provision
-    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backends
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backend_sshkeygen
     monkeypatch.setattr(_provision, 'usable_cpus', lambda: 2)
-    monkeypatch.setattr(backends, 'find_executable', lambda *args, **kwargs: None)
+    monkeypatch.setattr(backend_sshkeygen, 'find_executable', lambda *args, **kwargs: None)
     names = fleet_users(2)
     entries = [{'name': name, 'home': str(tmp_path / name),
                 'ssh_keys': [{'name': 'id_ed25519', 'type': 'ed25519'}]} for name in names]

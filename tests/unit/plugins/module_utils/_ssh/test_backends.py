@@ -21,16 +21,13 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeyLoadError,
     WrongPassphrase,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backends
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
-    BACKEND_CHOICES,
-    HAS_BCRYPT,
-    HAS_CRYPTOGRAPHY,
-    CryptographyBackend,
-    KeyBackend,
-    SshKeygenBackend,
-    select_backend,
-)
+from ansible_collections.keysmith.accounts.plugins.module_utils import _executables
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backend_cryptography, backends
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backend_base import KeyBackend
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backend_cryptography import CryptographyBackend
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backend_sshkeygen import SshKeygenBackend
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import BACKEND_CHOICES, select_backend
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.crypto import HAS_BCRYPT, HAS_CRYPTOGRAPHY
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
 
 SSH_KEYGEN = shutil.which('ssh-keygen')
@@ -310,8 +307,9 @@ def test_select_backend():
 
 def test_select_backend_without_anything(monkeypatch, tmp_path):
     monkeypatch.setattr(backends, 'HAS_CRYPTOGRAPHY', False)
+    monkeypatch.setattr(backend_cryptography, 'HAS_CRYPTOGRAPHY', False)
     monkeypatch.setenv('PATH', str(tmp_path))
-    monkeypatch.setattr(backends, '_DEFAULT_SEARCH', ())
+    monkeypatch.setattr(_executables, '_DEFAULT_SEARCH', ())
     with pytest.raises(BackendUnavailable) as info:
         select_backend('auto', key_type='rsa')
     assert 'cryptography' in info.value.msg and 'OpenSSH' in info.value.msg

@@ -19,10 +19,10 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     InvalidInput,
     KeysmithError,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import (
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import (
     EMPTY_PASSPHRASE_WARNING,
     KeyPairSpec,
-    SshKeyPair,
     validate_key_name,
 )
 from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op

@@ -16,10 +16,8 @@ import struct
 import pytest
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import TooExpensive
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import (
-    MAX_BCRYPT_ROUNDS,
-    SshKeygenBackend,
-)
+from ansible_collections.keysmith.accounts.plugins.module_utils._kdf_limits import MAX_BCRYPT_ROUNDS
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backend_sshkeygen import SshKeygenBackend
 
 pytestmark = pytest.mark.skipif(not shutil.which('ssh-keygen'), reason='ssh-keygen is not installed')
 
