@@ -9,6 +9,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# What the SSH models and backends take from here (they are names of this module on purpose).
+__all__ = ['HAS_BCRYPT', 'HAS_CRYPTOGRAPHY', 'CRYPTOGRAPHY_IMPORT_ERROR', 'CRYPTOGRAPHY_VERSION', 'Cipher', 'algorithms',
+           'backend_kwargs', 'bcrypt', 'dsa', 'ec', 'ed25519', 'modes', 'rsa', 'serialization']
+
 try:
     import cryptography
     from cryptography.hazmat.primitives import serialization
