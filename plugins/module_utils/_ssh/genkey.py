@@ -2,11 +2,13 @@
 # Copyright (c) keysmith.accounts contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""An SSH key pair in an account's ``~/.ssh``: spec, plan, apply.
+"""An SSH key pair in an account's ``~/.ssh``: plan and apply (``SshKeyPair``).
 
 Shared by the ``ssh_genkey`` module and the bulk ``provision`` module. A pair
 is generated, or imported from a given private key (or a public key alone),
 and optionally exported in PuTTY's ``.ppk`` format next to the private key.
+Its options are validated in genkey_spec.py, the ``.ppk`` is planned by
+genkey_ppk.py, and what the diff and ``reason`` show comes from genkey_report.py.
 """
 
 from __future__ import absolute_import, division, print_function
