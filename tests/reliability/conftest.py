@@ -106,9 +106,23 @@ def _args_file(tmpdir, args, check=False, diff=False):
     return path
 
 
+# Directories start_module made for runs the test itself waits for (races):
+# removed after the test (they hold the module's arguments, passphrases too).
+_STARTED_TMPDIRS = []
+
+
+@pytest.fixture(autouse=True)
+def _remove_started_tmpdirs():
+    yield
+    while _STARTED_TMPDIRS:
+        shutil.rmtree(_STARTED_TMPDIRS.pop(), ignore_errors=True)
+
+
 def start_module(name, args, fault=None, check=False, diff=False, tmpdir=None):
     """Popen of one module run (stdout/stderr piped)."""
-    tmpdir = tmpdir or tempfile.mkdtemp(prefix='keysmith-rel-')
+    if tmpdir is None:
+        tmpdir = tempfile.mkdtemp(prefix='keysmith-rel-')
+        _STARTED_TMPDIRS.append(tmpdir)
     argfile = _args_file(tmpdir, args, check, diff)
     env = module_env({'KEYSMITH_FAULT': fault} if fault else None)
     cmd = [PYTHON, FAULTS, module_path(name), argfile]

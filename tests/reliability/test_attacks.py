@@ -170,7 +170,21 @@ class Accounts:
                             os.unlink(path)
             elif os.path.islink(home):
                 os.unlink(home)
-            subprocess.run(['userdel', '-r', name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+            self._userdel(name)
+
+    @staticmethod
+    def _userdel(name):
+        # userdel fails while another test's useradd holds the passwd lock (the
+        # suite runs on two workers) or a raced module run still runs as the
+        # account: retry, and fail the test rather than leave the account behind.
+        for dummy in range(40):
+            proc = subprocess.run(['userdel', '-r', name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                return
+            time.sleep(0.25)
+        raise AssertionError('could not remove the test account %s: %s' % (name, proc.stderr.decode(errors='replace')))
 
 
 @pytest.fixture
@@ -497,7 +511,10 @@ def test_ppk_argon2_cost_patched(tmp_path):
 
 def _hold_lock(user, path):
     """``flock PATH sleep 60`` as the account; returns once the lock is held."""
+    # Its own process group: killing it must end the sleep too (flock's child), or
+    # the account stays in use and cannot be removed after the test.
     proc = subprocess.Popen(['flock', path, 'sh', '-c', 'echo held; exec sleep 60'], stdout=subprocess.PIPE,
+                            start_new_session=True,
                             preexec_fn=lambda: (os.setgid(user.pw_gid), os.setuid(user.pw_uid)))
     assert proc.stdout.readline().strip() == b'held'
     return proc
@@ -519,7 +536,7 @@ def test_hostile_flock_bounded(accounts, keys):
         with open(os.path.join(neighbour.pw_dir, '.ssh', 'authorized_keys')) as handle:
             assert keys['lines'][1].split()[1] in handle.read()
     finally:
-        holder.kill()
+        os.killpg(holder.pid, signal.SIGKILL)
         holder.wait()
         holder.stdout.close()
 

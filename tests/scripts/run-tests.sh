@@ -90,22 +90,22 @@ timed_beside() {  # timed_beside BG FG: step BG in the background while step FG 
     # For two steps that share nothing (files, users, ports) and use about one
     # core each, so on 2 cores the pair takes the time of the longer one. BG's
     # output is shown after FG's, in one piece.
-    local bg="$1" fg="$2" out start end rc=0 pid
-    out="$(mktemp "${TMPDIR:-/tmp}/keysmith-$bg.XXXXXX")"
+    local bg="$1" fg="$2" start end rc=0
+    BESIDE_OUT="$(mktemp "${TMPDIR:-/tmp}/keysmith-$bg.XXXXXX")"
     start=$(date +%s)
     set +e
-    (set -e; "step_$bg") >"$out" 2>&1 &
-    pid=$!
+    (set -e; "step_$bg") >"$BESIDE_OUT" 2>&1 &
+    BESIDE_PID=$!
     set -e
-    # A failing FG stops the run (timed dies): BG must not outlive it.
-    trap 'kill -- "$pid" 2>/dev/null || true' EXIT
+    # A failing FG stops the run (timed dies): on_exit ends BG and its processes.
     timed "$fg" "step_$fg"
-    wait "$pid" || rc=$?
-    trap - EXIT
+    wait "$BESIDE_PID" || rc=$?
+    BESIDE_PID=''
     end=$(date +%s)
     log "$bg (ran beside $fg): its output"
-    cat "$out"
-    rm -f "$out"
+    cat "$BESIDE_OUT"
+    rm -f "$BESIDE_OUT"
+    BESIDE_OUT=''
     TIMINGS+=("$(printf '%-12s %5ss  %s' "$bg" "$((end - start))" "$([ $rc -eq 0 ] && echo "ok (beside $fg)" || echo "FAILED (rc=$rc)")")")
     if [ $rc -ne 0 ]; then
         print_timings
@@ -317,7 +317,19 @@ ansible_test() { (cd "$PLACED" && "$VENV/bin/ansible-test" "$@" --color no); }
 # Per-suite "passed failed skipped" counts, printed at the end of `make test`.
 # Kept in a file because every step runs in a subshell.
 COUNTS_FILE="$(mktemp "${TMPDIR:-/tmp}/keysmith-counts.XXXXXX")"
-trap 'rm -f "$COUNTS_FILE"' EXIT
+BESIDE_PID='' BESIDE_OUT=''
+
+kill_tree() {  # kill_tree PID: the process and all its descendants
+    local child
+    for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
+    kill "$1" 2>/dev/null || true
+}
+
+on_exit() {
+    if [ -n "$BESIDE_PID" ]; then kill_tree "$BESIDE_PID"; fi
+    rm -f "$COUNTS_FILE" ${BESIDE_OUT:+"$BESIDE_OUT"}
+}
+trap on_exit EXIT
 record_counts() {  # record_counts SUITE PASSED FAILED SKIPPED
     echo "$1 $2 $3 $4" >> "$COUNTS_FILE"
     printf '%s: %s passed, %s failed, %s skipped\n' "$1" "$2" "$3" "$4"
