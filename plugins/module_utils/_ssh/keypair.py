@@ -173,7 +173,8 @@ class Keypair(Operation):
         self._key = None
         self._generator = None
         self._registry_before = None  # (exists, mode) when the session took the lock
-        self.msg = ''
+        # (what check mode says, what a real run says): planned before it is known which
+        self.msg = ('', '')
 
     def _select_generator(self):
         if self._generator is None:
@@ -262,7 +263,7 @@ class Keypair(Operation):
                 plan.warn(text)
             what = 'key pair with id %s' % spec.key_id
         if self.current is None:
-            self.msg = 'No %s in %s.' % (what, self.registry.path)
+            self.msg = ('No %s in %s.' % (what, self.registry.path),) * 2
             return
         name = self.current.name
         plan.add('remove', self.registry.entry_path(name), lambda: self.registry.delete(name),
@@ -317,7 +318,7 @@ class Keypair(Operation):
         key = self._current_key(current)
         if current.comment == spec.comment or key is None:
             self.entry = current
-            self.msg = 'Key pair %s (%s) is up to date.' % (spec.name, current.id)
+            self.msg = ('Key pair %s (%s) is up to date.' % (spec.name, current.id),) * 2
             return
         self.entry = current.copy(comment=spec.comment, public_key=key.to_line(spec.comment))
         plan.add('update comment of', entry_path, lambda: self.registry.save(self.entry),
@@ -429,10 +430,7 @@ class Keypair(Operation):
         if applied and self.generated and spec.private_key_path is None:
             self.private_key = self._private_bytes.decode('ascii')
         self._private_bytes = None
-        msg = self.msg
-        if isinstance(msg, tuple):
-            # (what check mode says, what a real run says): planned before it is known which
-            msg = msg[1] if applied else msg[0]
+        msg = self.msg[1] if applied else self.msg[0]
         if applied and spec.state == 'present' and self.entry is not None and self.entry.id \
                 and self.entry.id not in msg:
             msg = '%s Its id is %s.' % (msg, self.entry.id)
