@@ -120,7 +120,7 @@ msg:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.access_report import AccessReport
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.access_report import AccessReport
 
 
 def build(module):

@@ -316,7 +316,7 @@ msg:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.access import AccessSpec, AuthorizedKeysInfo
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.authorized_keys_info import AccessSpec, AuthorizedKeysInfo
 
 
 def build(module):

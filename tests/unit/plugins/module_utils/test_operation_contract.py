@@ -22,8 +22,9 @@ import pytest
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome
 from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import access
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.access_report import AccessReport
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import authorized_keys_info as access
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import accounts
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.access_report import AccessReport
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import KeyPairSpec
@@ -108,7 +109,7 @@ def user_creation(w, monkeypatch):
 def audit(w, monkeypatch):
     home = w['tree'] / 'home'
     monkeypatch.setattr(access, 'list_accounts', lambda spec, warnings: [
-        access.AccountEntry('auditee', os.geteuid(), os.getegid(), str(home), '/bin/sh', [])])
+        accounts.AccountEntry('auditee', os.geteuid(), os.getegid(), str(home), '/bin/sh', [])])
     settings = ('port 22\nstrictmodes no\npubkeyauthentication yes\nauthorizedkeysfile .ssh/authorized_keys\n'
                 'authorizedkeyscommand none\n')
     return access.AuthorizedKeysInfo(access.AccessSpec(sshd_config='/nonexistent/sshd_config',

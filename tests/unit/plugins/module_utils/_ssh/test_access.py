@@ -15,7 +15,10 @@ import pytest
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import access
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import authorized_keys_info as access
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import settings as sshd_settings
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import strict_modes
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import accounts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
 
 SSHD_T = """port 22
@@ -40,7 +43,7 @@ def fake_sshd(files, rc=0, calls=None):
 
 def entry(name, home, uid=None):
     uid = os.geteuid() if uid is None else uid
-    return access.AccountEntry(name, uid, os.getegid(), str(home), '/bin/sh', [])
+    return accounts.AccountEntry(name, uid, os.getegid(), str(home), '/bin/sh', [])
 
 
 def audit(monkeypatch, accounts, run, config='/nonexistent/sshd_config', **options):
@@ -71,11 +74,11 @@ def write(path, text, mode=0o600):
 
 def test_expand_tokens():
     account = entry('bob', '/home/bob', uid=1234)
-    assert access.expand_tokens('.ssh/authorized_keys', account) == '/home/bob/.ssh/authorized_keys'
-    assert access.expand_tokens('/etc/ssh/keys/%u', account) == '/etc/ssh/keys/bob'
-    assert access.expand_tokens('%h/k_%U_%%', account) == '/home/bob/k_1234_%'
+    assert sshd_settings.expand_tokens('.ssh/authorized_keys', account) == '/home/bob/.ssh/authorized_keys'
+    assert sshd_settings.expand_tokens('/etc/ssh/keys/%u', account) == '/etc/ssh/keys/bob'
+    assert sshd_settings.expand_tokens('%h/k_%U_%%', account) == '/home/bob/k_1234_%'
     with pytest.raises(InvalidInput, match='unknown token'):
-        access.expand_tokens('/k/%x', account)
+        sshd_settings.expand_tokens('/k/%x', account)
 
 
 def test_parse_expiry_local_and_utc():
@@ -90,19 +93,19 @@ def test_secure_path_walks_to_home():
         '/home': _fake(0o755, 0), '/home/a': _fake(0o755, 5), '/home/a/.ssh': _fake(0o700, 5), '/': _fake(0o755, 0),
     }
     ok = _fake(0o600, 5, is_file=True)
-    assert access.secure_path_problem('/home/a/.ssh/ak', ok, '/home/a', 5, stats.get) is None
-    assert access.secure_path_problem('/home/a/.ssh/ak', _fake(0o620, 5, True), '/home/a', 5, stats.get) == \
+    assert strict_modes.secure_path_problem('/home/a/.ssh/ak', ok, '/home/a', 5, stats.get) is None
+    assert strict_modes.secure_path_problem('/home/a/.ssh/ak', _fake(0o620, 5, True), '/home/a', 5, stats.get) == \
         'bad ownership or modes for file /home/a/.ssh/ak'
-    assert access.secure_path_problem('/home/a/.ssh/ak', _fake(0o600, 7, True), '/home/a', 5, stats.get) == \
+    assert strict_modes.secure_path_problem('/home/a/.ssh/ak', _fake(0o600, 7, True), '/home/a', 5, stats.get) == \
         'bad ownership or modes for file /home/a/.ssh/ak'
     stats['/home/a'] = _fake(0o775, 5)
-    assert access.secure_path_problem('/home/a/.ssh/ak', ok, '/home/a', 5, stats.get) == \
+    assert strict_modes.secure_path_problem('/home/a/.ssh/ak', ok, '/home/a', 5, stats.get) == \
         'bad ownership or modes for directory /home/a'
     # Above the home nothing is looked at; outside it every directory up to / is.
     stats['/home'] = _fake(0o777, 0)
     stats['/home/a'] = _fake(0o755, 5)
-    assert access.secure_path_problem('/home/a/.ssh/ak', ok, '/home/a', 5, stats.get) is None
-    assert access.secure_path_problem('/home/a/.ssh/ak', ok, None, 5, stats.get) == \
+    assert strict_modes.secure_path_problem('/home/a/.ssh/ak', ok, '/home/a', 5, stats.get) is None
+    assert strict_modes.secure_path_problem('/home/a/.ssh/ak', ok, None, 5, stats.get) == \
         'bad ownership or modes for directory /home'
 
 
@@ -128,7 +131,7 @@ class _Gr:
 def test_debian_group_writable_rule():
     passwd = [_Pw('root', 0, 0), _Pw('alice', 5, 5), _Pw('bob', 6, 100), _Pw('carol', 7, 100), _Pw('dave', 8, 8)]
     groups = [_Gr(0), _Gr(5), _Gr(100), _Gr(8, ['dave']), _Gr(9, ['alice']), _Gr(10)]
-    rule = access.UserGroups(passwd, groups).single_member_rule(5)
+    rule = strict_modes.UserGroups(passwd, groups).single_member_rule(5)
     assert rule(_fake(0o770, 5, gid=5))            # alice's user private group
     assert not rule(_fake(0o770, 5, gid=100))      # bob and carol are in it
     assert not rule(_fake(0o770, 5, gid=0))        # root's
@@ -137,25 +140,25 @@ def test_debian_group_writable_rule():
     assert not rule(_fake(0o770, 5, gid=77))       # unknown group
     stats = {'/home': _fake(0o755, 0), '/home/a': _fake(0o775, 5), '/': _fake(0o755, 0)}
     ok = _fake(0o660, 5, True)
-    assert access.secure_path_problem('/home/a/ak', ok, '/home/a', 5, stats.get, rule) is None
-    assert access.secure_path_problem('/home/a/ak', ok, '/home/a', 5, stats.get) == \
+    assert strict_modes.secure_path_problem('/home/a/ak', ok, '/home/a', 5, stats.get, rule) is None
+    assert strict_modes.secure_path_problem('/home/a/ak', ok, '/home/a', 5, stats.get) == \
         'bad ownership or modes for file /home/a/ak'
-    assert access.secure_path_problem('/home/a/ak', _fake(0o662, 5, True), '/home/a', 5, stats.get, rule) == \
+    assert strict_modes.secure_path_problem('/home/a/ak', _fake(0o662, 5, True), '/home/a', 5, stats.get, rule) == \
         'bad ownership or modes for file /home/a/ak'
     with pytest.raises(InvalidInput, match='sshd_flavor'):
         access.AccessSpec(sshd_flavor='bsd')
 
 
 def test_settings_from_values():
-    values = access.parse_sshd_t(SSHD_T.format(files='/etc/keys/%u .ssh/authorized_keys'))
-    settings = access.settings_from_values(values, 'sshd -T')
+    values = sshd_settings.parse_sshd_t(SSHD_T.format(files='/etc/keys/%u .ssh/authorized_keys'))
+    settings = sshd_settings.settings_from_values(values, 'sshd -T')
     assert settings.authorized_keys_file == ['/etc/keys/%u', '.ssh/authorized_keys']
     assert settings.algorithm_allowed('ssh-rsa')
     assert not settings.algorithm_allowed('ssh-dss')
-    assert access.settings_from_values({'authorizedkeysfile': 'none'}, 'x').authorized_keys_file == []
-    assert access.settings_from_values({}, 'x').authorized_keys_file == list(access.DEFAULT_AUTHORIZED_KEYS_FILE)
+    assert sshd_settings.settings_from_values({'authorizedkeysfile': 'none'}, 'x').authorized_keys_file == []
+    assert sshd_settings.settings_from_values({}, 'x').authorized_keys_file == list(sshd_settings.DEFAULT_AUTHORIZED_KEYS_FILE)
     # A +list modifies defaults we do not know: not checked.
-    assert access.settings_from_values({'pubkeyacceptedalgorithms': '+ssh-dss'}, 'x').algorithm_allowed('x')
+    assert sshd_settings.settings_from_values({'pubkeyacceptedalgorithms': '+ssh-dss'}, 'x').algorithm_allowed('x')
 
 
 def test_read_sshd_config_includes_and_match(tmp_path):
@@ -165,13 +168,13 @@ def test_read_sshd_config_includes_and_match(tmp_path):
     write(tmp_path / 'conf.d' / 'skip.txt', 'PubkeyAuthentication no\n')
     write(tmp_path / 'sshd_config', '# comment\nInclude %s/conf.d/*.conf\nStrictModes=yes\n'
           'Match User x\n  PubkeyAuthentication no\n' % tmp_path)
-    values, has_match = access.read_sshd_config(str(tmp_path / 'sshd_config'))
+    values, has_match = sshd_settings.read_sshd_config(str(tmp_path / 'sshd_config'))
     assert has_match
     assert values['authorizedkeysfile'] == '/srv/keys/%u'
     assert values['strictmodes'] == 'no'  # the first value wins: the include came first
     assert 'pubkeyauthentication' not in values
     with pytest.raises(InvalidInput):
-        access.read_sshd_config(str(tmp_path / 'missing'))
+        sshd_settings.read_sshd_config(str(tmp_path / 'missing'))
 
 
 def test_weak_and_managed(keyset):
@@ -314,10 +317,10 @@ def test_relative_include_is_below_sshdir(tmp_path, monkeypatch):
     sshdir = tmp_path / 'etc-ssh'
     (sshdir / 'conf.d').mkdir(parents=True)
     write(sshdir / 'conf.d' / 'keys.conf', 'AuthorizedKeysFile /srv/%u\n')
-    monkeypatch.setattr(access, 'DEFAULT_SSHD_CONFIG', str(sshdir / 'sshd_config'))
+    monkeypatch.setattr(sshd_settings, 'DEFAULT_SSHD_CONFIG', str(sshdir / 'sshd_config'))
     (tmp_path / 'elsewhere').mkdir()
     write(tmp_path / 'elsewhere' / 'sshd_config', 'Include conf.d/*.conf\n')
-    values, dummy = access.read_sshd_config(str(tmp_path / 'elsewhere' / 'sshd_config'))
+    values, dummy = sshd_settings.read_sshd_config(str(tmp_path / 'elsewhere' / 'sshd_config'))
     assert values['authorizedkeysfile'] == '/srv/%u'
 
 
@@ -345,12 +348,12 @@ def test_match_without_user_runs_sshd_once_per_group_set(tmp_path, monkeypatch):
 
 def test_group_verdicts_follow_sshd():
     lists = [['adm*', '!admin-old'], ['wheel']]
-    assert access._group_verdicts(['users'], lists) == ((False, False), (False, False))
-    assert access._group_verdicts(['users', 'admins'], lists) == ((False, True), (False, False))
-    assert access._group_verdicts(['admins', 'admin-old'], lists) == ((True, True), (False, False))
-    assert access._group_verdicts(['wheel'], lists) == ((False, False), (False, True))
+    assert sshd_settings._group_verdicts(['users'], lists) == ((False, False), (False, False))
+    assert sshd_settings._group_verdicts(['users', 'admins'], lists) == ((False, True), (False, False))
+    assert sshd_settings._group_verdicts(['admins', 'admin-old'], lists) == ((True, True), (False, False))
+    assert sshd_settings._group_verdicts(['wheel'], lists) == ((False, False), (False, True))
     found = []
-    assert access.match_criteria('/nonexistent', group_lists=found) == set()
+    assert sshd_settings.match_criteria('/nonexistent', group_lists=found) == set()
 
 
 def test_managed_keys_by_user(tmp_path, monkeypatch, keyset):

@@ -15,7 +15,7 @@ import os
 import pytest
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import access_report
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import access_report
 
 
 def key(fp, line=1, accepted=True, weak=False, managed=None, expired=False, comment='c', file='/h/.ssh/ak'):
