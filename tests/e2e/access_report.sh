@@ -234,6 +234,27 @@ check(all(r['fingerprint'] in report['fingerprints'] for r in rows), 'csv finger
 print('report ok: %s' % s)
 PY
 
+# ------------------------------------------------------------------ where the report goes, rerun, what is said
+# At default verbosity the play says what the audit found and where the files are.
+grep -q "16 keys.*$WORK/report/access_report.html" "$WORK/play.log" \
+    || { cat "$WORK/play.log" >&2; fail "the play does not say what it found and where the report is"; }
+# Run by name, without access_report_dest and without a fixed generation time, from
+# a working directory: the report goes there (never into the installed collection),
+# and a second run changes nothing.
+mkdir -p "$WORK/cwd"
+grep -v 'access_report_dest\|access_report_generated_at' "$WORK/inventory.yml" > "$WORK/inventory_cwd.yml"
+for run in first second; do
+    (cd "$WORK/cwd" && "${PLAYBOOK_CMD[@]}" -i "$WORK/inventory_cwd.yml" keysmith.accounts.access_report \
+        > "$WORK/play_$run.log" 2>&1) || { cat "$WORK/play_$run.log" >&2; fail "playbook by name ($run run) failed"; }
+done
+[ -s "$WORK/cwd/access_report/access_report.html" ] || fail "run by name: the report is not in the working directory"
+[ ! -e "$ROOT/playbooks/access_report" ] || fail "run by name: the report was written into the collection"
+if grep -E '^[a-z0-9]+ +:.*changed=[1-9]' "$WORK/play_second.log"; then
+    cat "$WORK/play_second.log" >&2; fail "a second report run with nothing new is changed"
+fi
+grep -q "$WORK/cwd/access_report/access_report.json" "$WORK/play_second.log" \
+    || fail "the second run does not say where the report is"
+
 # ------------------------------------------------------------------ the page, in a real browser
 start=$EPOCHREALTIME
 "$PYTHON" "$HERE/html_check.py" --chromium "$CHROMIUM" "$WORK/report/access_report.html" "$WORK/report/access_report.json"

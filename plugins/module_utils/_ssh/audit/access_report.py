@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import os
+import re
 import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
@@ -33,6 +34,10 @@ CSV_COLUMNS = ('host', 'user', 'uid', 'file', 'line', 'fingerprint', 'type', 'bi
                'accepted', 'refused_reasons', 'weak', 'weak_reasons', 'expiry_time', 'expired', 'managed',
                'also_on', 'hosts_with_key')
 FORMATS = ('json', 'csv', 'html')
+# Stands for the generation time while comparing a new report with the file on
+# disk: a report that differs only in when it was made is not rewritten.
+_STAMP_MARK = 'KEYSMITH-GENERATED-AT-MARK'
+_STAMP_RE = b'[0-9A-Za-z:+.-]{1,64}'
 
 
 def esc(value):
@@ -315,14 +320,31 @@ class AccessReport(Operation):
         self.formats = list(formats)
         self.mode = mode
         self.report = build_report(results, title=title, generated_at=generated_at)
+        self.stamp_given = generated_at is not None
         self.paths = {}
 
-    def _content(self, fmt):
+    @staticmethod
+    def _render(fmt, report):
         if fmt == 'json':
-            return render_json(self.report)
+            return render_json(report)
         if fmt == 'csv':
-            return render_csv(self.report)
-        return render_html(self.report)
+            return render_csv(report)
+        return render_html(report)
+
+    def _content(self, fmt):
+        return self._render(fmt, self.report)
+
+    def _same_but_generated_at(self, fmt, existing):
+        """``existing`` is this report but for its generation time (a time this
+        module wrote, when ``generated_at`` was not given)."""
+        if existing is None or self.stamp_given:
+            return False
+        marked = self._render(fmt, dict(self.report, generated_at=_STAMP_MARK))
+        parts = marked.split(_STAMP_MARK.encode('ascii'))
+        if len(parts) == 1:
+            return False
+        pattern = _STAMP_RE.join(re.escape(part) for part in parts)
+        return re.fullmatch(pattern, existing, re.S) is not None
 
     def plan(self):
         plan = Plan(self.dest)
@@ -332,7 +354,8 @@ class AccessReport(Operation):
             path = tree.path([], file_name)
             self.paths[fmt] = path
             data = self._content(fmt)
-            if tree.read([], file_name).data == data:
+            existing = tree.read([], file_name).data
+            if existing == data or self._same_but_generated_at(fmt, existing):
                 continue
             plan.add('write', path, lambda d=data, f=file_name: tree.write([], f, d, self.mode),
                      detail='%d bytes' % len(data))

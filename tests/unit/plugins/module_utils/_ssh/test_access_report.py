@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import time
 
 import pytest
 
@@ -96,6 +97,24 @@ def test_operation_writes_only_changed_files(tmp_path):
     again = access_report.AccessReport(RESULTS, dest, generated_at='fixed').plan()
     assert not again.changed
     assert access_report.AccessReport(RESULTS, dest, generated_at='later', formats=['csv']).plan().actions == []
+
+
+def test_rerun_that_differs_only_in_generation_time_writes_nothing(tmp_path, monkeypatch):
+    dest = str(tmp_path / 'out')
+    monkeypatch.setattr(access_report.time, 'gmtime', lambda *a: time.struct_time((2026, 1, 2, 3, 4, 5, 4, 2, 0)))
+    first = access_report.AccessReport(RESULTS, dest).plan()
+    first.apply()
+    assert b'2026-01-02T03:04:05Z' in open(dest + '/access_report.html', 'rb').read()
+    monkeypatch.setattr(access_report.time, 'gmtime', lambda *a: time.struct_time((2026, 2, 3, 4, 5, 6, 1, 34, 0)))
+    assert not access_report.AccessReport(RESULTS, dest).plan().changed
+    # a real difference is written, with the new time
+    changed = dict(RESULTS, web2=host_result([]))
+    plan = access_report.AccessReport(changed, dest).plan()
+    assert sorted(a.path.rsplit('.', 1)[1] for a in plan.actions) == ['html', 'json']
+    plan.apply()
+    assert json.load(open(dest + '/access_report.json'))['generated_at'] == '2026-02-03T04:05:06Z'
+    # an explicit generated_at is content: a new one is written
+    assert access_report.AccessReport(changed, dest, generated_at='x').plan().changed
 
 
 @pytest.mark.parametrize('kwargs, message', [
