@@ -23,7 +23,7 @@ description:
   - A file is rewritten only when its content differs; the report carries its generation time, so a
     new run normally reports a change.
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

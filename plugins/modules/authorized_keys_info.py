@@ -33,7 +33,7 @@ description:
   - The module only reads. It returns public data only; lines that are not keys are reported by
     line number, never by content.
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.attributes

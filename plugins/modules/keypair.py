@@ -30,7 +30,7 @@ description:
     V(0700) owned by the user running the module. Changes are made under an exclusive C(flock) on the
     registry directory and files are replaced atomically, so concurrent runs lose nothing.
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account.backend

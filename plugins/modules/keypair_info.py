@@ -20,7 +20,7 @@ description:
     saying so; it is not an error.
   - The registry holds public data only; no private key is ever returned.
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.attributes

@@ -25,7 +25,7 @@ description:
     keys takes about half the time on two CPUs.
   - Results are given per account and per item, with the single modules' return values.
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account.backend

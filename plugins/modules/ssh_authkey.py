@@ -38,7 +38,7 @@ description:
     it atomically, so concurrent tasks adding different keys to the same file all land.
   - The file gets mode V(0600) and the account as owner; the directory C(~/.ssh) mode V(0700) (see O(manage_dir)).
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account

@@ -28,7 +28,7 @@ description:
   - Files are written atomically (a temporary file in the same directory, fsync, rename).
   - Private keys and passphrases never appear in the results, the diff or the logs.
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account

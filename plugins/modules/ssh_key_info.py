@@ -24,7 +24,7 @@ description:
   - The module only reads. It never returns private key material and never follows symbolic
     links unless O(follow=true); a symbolic link in the directory is skipped with a warning.
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account

@@ -21,7 +21,7 @@ description:
     link) is listed with an RV(keys[].error) or RV(csrs[].error) text instead of failing the task.
   - Changes nothing. Private keys and challenge passwords are never returned.
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account

@@ -30,7 +30,7 @@ description:
     (and a valid signature) is left alone; any difference generates a new one.
   - The challenge password and the private key never appear in the results, the diff or the logs.
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account

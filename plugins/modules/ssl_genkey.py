@@ -24,7 +24,7 @@ description:
   - This key is what M(keysmith.accounts.ssl_gencsr) signs a CSR for the host with.
   - Private keys and passphrases never appear in the results, the diff or the logs.
 author:
-  - keysmith.accounts contributors (!UNKNOWN)
+  - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.account
