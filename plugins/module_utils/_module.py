@@ -108,6 +108,8 @@ class Plan:
         self.path = path
         self.actions = []
         self.warnings = []
+        # {text: (what, [items])}: one warning per text, naming every item (warn_grouped)
+        self.grouped_warnings = {}
         self.deprecations = []
         self.before = None
         self.after = None
@@ -159,6 +161,24 @@ class Plan:
     def warn(self, text):
         if text not in self.warnings:
             self.warnings.append(text)
+
+    def warn_grouped(self, text, item, what):
+        """A warning said once however many items it is about: ``text`` then
+        ``(<what>: item, item, ...)``; a plan of many operations (provision)
+        merges its items' groups with ``merge_grouped``."""
+        items = self.grouped_warnings.setdefault(text, (what, []))[1]
+        if item not in items:
+            items.append(item)
+
+    def merge_grouped(self, other):
+        for text, (what, items) in other.grouped_warnings.items():
+            for item in items:
+                self.warn_grouped(text, item, what)
+
+    def all_warnings(self):
+        """The warnings, each group as one."""
+        return self.warnings + ['%s (%s: %s)' % (text, what, ', '.join(items))
+                                for text, (what, items) in self.grouped_warnings.items()]
 
     def deprecate(self, text, version):
         self.deprecations.append((text, version))
@@ -382,7 +402,7 @@ def _emit_warnings(module, plan, outcome, warned):
     if plan is None or warned:
         return
     warned.append(True)
-    for text in plan.warnings + (outcome.warnings if outcome is not None else []):
+    for text in plan.all_warnings() + (outcome.warnings if outcome is not None else []):
         module.warn(text)
     for text, version in plan.deprecations:
         module.deprecate(text, version=version, collection_name='keysmith.accounts')

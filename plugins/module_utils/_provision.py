@@ -334,6 +334,7 @@ class Provision(Operation):
                     if run.creating and text.startswith(missing_user):
                         continue  # this call creates it
                     plan.warn('account %s, %s: %s' % (run.name, item.label(), text))
+                plan.merge_grouped(item.plan)
                 plan.deprecations.extend(item.plan.deprecations)
                 plan.actions.extend(item.plan.actions)
         return plan

@@ -78,8 +78,9 @@ options:
   passphrase:
     description:
       - The passphrase that protects the private key; at least 4 characters.
-      - Empty or omitted means no passphrase, which is allowed but gives a C(SECURITY RISK) warning
-        when a key is generated.
+      - Omitted means no passphrase, which is allowed but gives a C(SECURITY RISK) warning when a key
+        is generated (one warning a run, naming every such key, also in M(keysmith.accounts.provision)).
+      - An explicit empty string says "no passphrase" on purpose and gives no warning.
       - With O(private_key), the passphrase of the given key. It is required when that key is
         protected and an error when it is not (the key is installed as it is given).
       - With O(ppk=true), the C(.ppk) file is protected by this passphrase too.

@@ -146,9 +146,9 @@ class SshKeyPair(Operation):
             plan.after = {'type': spec.key_type, 'size': spec.bits,
                           'comment': self.comment,
                           'fingerprint': '(new key)', 'public_key': '(new key)'}
-            if not spec.passphrase:
-                # Named: in a loop or a fleet run, which key is the one without a passphrase.
-                plan.warn('%s (key %s)' % (EMPTY_PASSPHRASE_WARNING, spec.path))
+            if not spec.passphrase and not spec.empty_passphrase_acknowledged:
+                # One warning a run naming every such key, however many a fleet run makes.
+                plan.warn_grouped(EMPTY_PASSPHRASE_WARNING, spec.path, 'keys')
             return
         # The existing private key stays: fix its comment, restore the public
         # key and fix attributes. The comment inside an OpenSSH private key

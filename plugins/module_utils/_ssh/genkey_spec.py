@@ -46,7 +46,8 @@ SSH_DIR_MODE = 0o700
 
 EMPTY_PASSPHRASE_WARNING = (
     'SECURITY RISK: The passphrase is empty. This is allowed but STRONGLY discouraged. '
-    'Please consider deleting the generated key pair and creating a new one with a strong passphrase.')
+    'Please consider deleting the generated key pair and creating a new one with a strong passphrase. '
+    'Give passphrase: "" to say no passphrase on purpose.')
 
 
 def validate_key_name(name):
@@ -143,6 +144,8 @@ class KeyPairSpec:
         if comment is not None and ('\n' in comment or '\r' in comment or '\0' in comment):
             raise InvalidInput('comment must be a single line')
         self.passphrase = validate_passphrase(passphrase)
+        # passphrase: "" is said on purpose; an omitted one gets the SECURITY RISK warning
+        self.empty_passphrase_acknowledged = passphrase == ''
         self.comment = comment
         self.state = state
         self.regenerate = regenerate

@@ -173,7 +173,7 @@ def plan_view(plan):
         'actions': [(a.kind, a.path, a.detail, a._run) for a in plan.actions],
         'before': copy.deepcopy(plan.before),
         'after': copy.deepcopy(plan.after),
-        'warnings': list(plan.warnings),
+        'warnings': plan.all_warnings(),
         'deprecations': list(plan.deprecations),
         'attr_changes': copy.deepcopy(plan.attr_changes),
         'diff': plan.diff(),

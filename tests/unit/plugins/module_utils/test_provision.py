@@ -71,6 +71,19 @@ def test_check_mode_then_apply_then_unchanged(tmp_path):
     assert 'failed' not in result and 'msg' not in result
 
 
+def test_keys_without_a_passphrase_are_one_warning_per_run(tmp_path):
+    entries = accounts(tmp_path, 1)
+    entries[0]['ssh_keys'] = [{'name': 'id_a', 'type': 'ed25519'}, {'name': 'id_b', 'type': 'ed25519'},
+                              # said on purpose: not warned about
+                              {'name': 'id_c', 'type': 'ed25519', 'passphrase': ''}]
+    ssh = tmp_path / 'home0' / '.ssh'
+    for check_mode in (True, False):
+        dummy, result = run(entries, check_mode=check_mode)
+        risks = [text for text in result['warnings'] if 'SECURITY RISK' in text]
+        assert len(risks) == 1, result['warnings']
+        assert risks[0].endswith('(keys: %s, %s)' % (ssh / 'id_a', ssh / 'id_b'))
+
+
 def test_diff_is_one_per_changed_item_and_has_no_secrets(tmp_path):
     entries = accounts(tmp_path, 1)
     entries[0]['ssh_keys'][0]['passphrase'] = 'provision secret'

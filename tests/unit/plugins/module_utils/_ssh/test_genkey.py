@@ -39,7 +39,7 @@ def run(tmp_path, check_mode=False, **options):
 
 
 def security_risk(plan):
-    return [text for text in plan.warnings if text.startswith('SECURITY RISK')]
+    return [text for text in plan.all_warnings() if text.startswith('SECURITY RISK')]
 
 
 def ssh_dir(tmp_path):
@@ -110,9 +110,16 @@ def test_generate_check_mode_then_real_then_idempotent(tmp_path):
 def test_empty_passphrase_warns_only_when_generating(tmp_path):
     plan, _result = run(tmp_path, key_type='ed25519')
     # cPanel's text, naming the key
-    assert security_risk(plan) == ['%s (key %s)' % (EMPTY_PASSPHRASE_WARNING, ssh_dir(tmp_path) / 'id_test')]
+    assert security_risk(plan) == ['%s (keys: %s)' % (EMPTY_PASSPHRASE_WARNING, ssh_dir(tmp_path) / 'id_test')]
     plan2, _result = run(tmp_path, key_type='ed25519')
     assert not plan2.changed and not security_risk(plan2)
+
+
+def test_explicit_empty_passphrase_is_acknowledged(tmp_path):
+    plan, _result = run(tmp_path, key_type='ed25519', passphrase='')
+    assert plan.changed and not security_risk(plan)
+    plan, _result = run(tmp_path, key_type='ed25519', name='id_check', passphrase='', check_mode=True)
+    assert plan.changed and not security_risk(plan)
 
 
 def test_drift_policies(tmp_path):
