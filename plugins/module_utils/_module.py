@@ -379,13 +379,13 @@ def run_operation(module, build):
         partial = exc
     except KeysmithError as exc:
         _emit_warnings(module, plan, outcome, warned)
-        module.fail_json(msg=exc.msg, **exc.details)
+        module.fail_json(msg=_with_become_hint(exc.msg), **exc.details)
     except EnvironmentError as exc:
         # Unexpected I/O errors still fail cleanly, naming the file.
         _emit_warnings(module, plan, outcome, warned)
         where = getattr(exc, 'filename', None)
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        module.fail_json(msg='%s%s' % ('%s: ' % where if where else '', reason),
+        module.fail_json(msg=_with_become_hint('%s%s' % ('%s: ' % where if where else '', reason)),
                          errno=errno.errorcode.get(exc.errno, exc.errno))
     _emit_warnings(module, plan, outcome, warned)
     if partial is not None:
@@ -394,6 +394,19 @@ def run_operation(module, build):
     if module._diff:
         result['diff'] = plan.diff(outcome)
     module.exit_json(**result)
+
+
+BECOME_HINT = ' (the task runs as uid %d, not root: run it with become: true)'
+_DENIED = (os.strerror(errno.EACCES), os.strerror(errno.EPERM))
+
+
+def _with_become_hint(msg):
+    """``msg``, and when a permission was refused to a task not running as
+    root, what to do about it: most such failures are a missing ``become``."""
+    euid = os.geteuid()
+    if euid == 0 or not any(text in (msg or '') for text in _DENIED):
+        return msg
+    return msg + BECOME_HINT % euid
 
 
 def _emit_warnings(module, plan, outcome, warned):

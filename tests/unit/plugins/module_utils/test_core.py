@@ -154,6 +154,21 @@ def test_run_operation_turns_errors_into_fail_json():
     assert calls[-1] == ('fail_json', {'msg': 'late', 'where': 'w'})
 
 
+def test_a_permission_refused_without_root_says_to_use_become(monkeypatch):
+    from ansible_collections.keysmith.accounts.plugins.module_utils import _module
+    error = OSError(13, 'Permission denied')
+    error.filename = '/home/bob/.ssh'
+    denied = [Scripted(fail=error), Scripted(fail=KeysmithError('cannot open directory /home/bob/.ssh: Permission denied')),
+              Scripted(fail=KeysmithError('useradd: Operation not permitted'))]
+    monkeypatch.setattr(_module.os, 'geteuid', lambda: 1000)
+    for operation in denied:
+        msg = Recorder().run(operation)[-1][1]['msg']
+        assert msg.endswith('(the task runs as uid 1000, not root: run it with become: true)'), msg
+    assert 'become' not in Recorder().run(Scripted(fail=Conflict('it conflicts')))[-1][1]['msg']
+    monkeypatch.setattr(_module.os, 'geteuid', lambda: 0)
+    assert 'become' not in Recorder().run(Scripted(fail=KeysmithError('x: Permission denied')))[-1][1]['msg']
+
+
 def test_run_operation_unexpected_io_error_names_the_file():
     class Broken(Scripted):
         def result(self, plan, applied):
