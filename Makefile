@@ -57,7 +57,8 @@ examples: $(VENV_STAMP)
 e2e: $(VENV_STAMP)
 	$(RUN) e2e
 
-demo: $(VENV_STAMP)
+# ansible-core and requirements.txt only (.venv-demo), unless .venv is already there
+demo:
 	$(RUN) demo
 
 # Benchmark against community.crypto / ansible.posix (root: creates kbench* users);

@@ -196,7 +196,7 @@ step_deps() {
 # checkout (ansible-test would otherwise list files with git from /work/main/.git).
 step_place() {
     mkdir -p "$PLACED"
-    local -a excludes=(--exclude=/.venv --exclude=/.git --exclude=/tests/output --exclude=/demo-output
+    local -a excludes=(--exclude=/.venv --exclude=/.venv-demo --exclude=/.git --exclude=/tests/output --exclude=/demo-output
                        --exclude=/bench/output --exclude=__pycache__ --exclude='*.pyc' --exclude=.pytest_cache
                        --exclude=.hypothesis --exclude='/*.tar.gz')
     if command -v rsync >/dev/null 2>&1; then
@@ -209,7 +209,7 @@ step_place() {
         if [ -d "$PLACED/tests" ]; then
             find "$PLACED/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
         fi
-        tar -C "$ROOT" --exclude=./.venv --exclude=./.git --exclude=./tests/output --exclude=./demo-output \
+        tar -C "$ROOT" --exclude=./.venv --exclude=./.venv-demo --exclude=./.git --exclude=./tests/output --exclude=./demo-output \
             --exclude=./bench/output --exclude=__pycache__ --exclude='*.pyc' --exclude=.pytest_cache \
             --exclude=.hypothesis --exclude='./*.tar.gz' -cf - . | tar -C "$PLACED" -xf -
     fi
@@ -393,7 +393,7 @@ step_build() {
     local tarball
     tarball="$(ls "$OUTPUT"/build/keysmith-accounts-*.tar.gz)"
     # the artifact must not carry local state
-    if tar -tzf "$tarball" | grep -E '(^|/)(\.venv|\.git|tests/output|demo-output|__pycache__)(/|$)'; then
+    if tar -tzf "$tarball" | grep -E '(^|/)(\.venv|\.venv-demo|\.git|tests/output|demo-output|__pycache__)(/|$)'; then
         die "build: $tarball contains files that build_ignore should exclude (listed above)"
     fi
     echo "build: $tarball ($(tar -tzf "$tarball" | wc -l) entries)"
@@ -563,25 +563,46 @@ step_e2e() {
     fi
 }
 
+# The demo needs what a user of the collection needs, nothing of the test tooling:
+# ansible-core and requirements.txt (the test venv when it is already there).
+demo_venv() {
+    if [ "${DEMO_OWN_VENV:-0}" != 1 ] && [ -x "$VPY" ] && [ -f "$STAMP" ]; then echo "$VENV"; return 0; fi
+    local demo="$ROOT/.venv-demo" want py
+    want="$(cat requirements.txt tests/constraints.txt | sha256sum | cut -d' ' -f1)"
+    if [ -x "$demo/bin/python" ] && [ "$(cat "$demo/.stamp" 2>/dev/null)" = "$want" ]; then echo "$demo"; return 0; fi
+    py="$(find_python)" || die "the demo needs Python >= 3.11 (ansible-core's controller) with venv: set PYTHON=/path/to/python3.11"
+    log "demo: creating $demo (ansible-core and requirements.txt only) with $py" >&2
+    rm -rf "$demo"
+    "$py" -m venv "$demo"
+    "$demo/bin/python" -m pip install --quiet -c tests/constraints.txt -r requirements.txt ansible-core >&2
+    echo "$want" > "$demo/.stamp"
+    echo "$demo"
+}
+
 step_demo() {
-    need_venv
     if [ ! -f playbooks/demo.yml ]; then
         log "demo: playbooks/demo.yml does not exist yet: skipped"
         return 0
     fi
-    step_deps; step_place
+    local venv
+    venv="$(demo_venv)"
+    step_place
     mkdir -p "$ROOT/demo-output"
     local run out changed
     for run in 1 2; do
         log "demo: ansible-playbook playbooks/demo.yml (run $run of 2)"
         out="$ROOT/demo-output/run$run.log"
         set +e
-        PATH="$VENV/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" \
-            ANSIBLE_PYTHON_INTERPRETER="$VPY" ansible-playbook -i localhost, -c local playbooks/demo.yml 2>&1 | tee "$out"
+        PATH="$venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" \
+            ANSIBLE_PYTHON_INTERPRETER="$venv/bin/python" ansible-playbook -i localhost, -c local playbooks/demo.yml 2>&1 | tee "$out"
         local rc=${PIPESTATUS[0]}
         set -e
         [ "$rc" -eq 0 ] || die "demo run $run failed (rc=$rc), log: $out"
     done
+    # what a newcomer reads: no warning, the randomart as a picture (lines), not an escaped string
+    ! grep -h '\[WARNING\]' "$ROOT/demo-output/run1.log" "$ROOT/demo-output/run2.log" \
+        || die "demo: ansible-playbook warns (above)"
+    grep -q '^        "+---\[' "$ROOT/demo-output/run1.log" || die "demo: the randomart is not printed as lines"
     changed=$(sed -n '/PLAY RECAP/,$p' "$ROOT/demo-output/run2.log" | grep -o 'changed=[0-9]*' | cut -d= -f2 | awk '{s+=$1} END {print s+0}')
     log "demo: second run changed=$changed"
     record_counts demo 2 0 0
@@ -600,7 +621,7 @@ step_release() {
 
 step_clean() {
     log "clean"
-    rm -rf "$VENV" "$OUTPUT" "$ROOT/demo-output" "$PLACE_ROOT"
+    rm -rf "$VENV" "$ROOT/.venv-demo" "$OUTPUT" "$ROOT/demo-output" "$PLACE_ROOT"
     find "$ROOT" -path "$ROOT/.git" -prune -o -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
 }
 
@@ -618,8 +639,9 @@ step_test() {
     timed reliability step_reliability
     timed examples step_examples
     timed e2e step_e2e
-    # In the full run a second demo run that changes anything is a failure.
-    DEMO_IDEMPOTENT="${DEMO_IDEMPOTENT:-1}" timed demo step_demo
+    # In the full run a second demo run that changes anything is a failure, and the
+    # demo runs in its own venv (ansible-core and requirements.txt only), as a newcomer's.
+    DEMO_IDEMPOTENT="${DEMO_IDEMPOTENT:-1}" DEMO_OWN_VENV=1 timed demo step_demo
     print_timings
     log "make test: all steps passed"
     print_counts
