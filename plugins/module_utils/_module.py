@@ -68,8 +68,10 @@ class KeysmithModule(AnsibleModule):
             # repr()) and each line of the key body, wherever it turns up.
             self.no_log_values.add(value)
             self.no_log_values.add(repr(value)[1:-1])
-            self.no_log_values.update(line.strip() for line in value.splitlines()
-                                      if len(line.strip()) >= 16 and not line.strip().startswith('-----'))
+            # The armor lines too: not secret, but the older ansible-core (2.16)
+            # masks a list's log text one value at a time, in no set order, so a
+            # body line masked first leaves the armor of the whole value behind.
+            self.no_log_values.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 16)
 
     def _log_invocation(self):
         self._mask_private_keys()
