@@ -2,8 +2,9 @@
 # Copyright (c) keysmith.accounts contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The modules on the oldest target Python (3.8) without ``cryptography``:
-the ssh-keygen backend end to end, as a host without the library runs it.
+"""The modules on the oldest target Python (3.8, or the oldest the installed
+ansible-core supports: 3.9 from 2.20 on) without ``cryptography``: the
+ssh-keygen backend end to end, as a host without the library runs it.
 
 Each module runs as Ansible runs it on a target (``python3.8 module.py
 args.json``), with ``-S`` so that no site-packages (and no cryptography) are
@@ -27,9 +28,18 @@ import ansible
 from ansible_collections.keysmith.accounts.plugins import modules as modules_package
 
 
+def oldest_target():
+    """(3, 8), or the oldest target Python the installed ansible-core accepts when newer."""
+    from ansible.module_utils import basic
+    minimum = getattr(basic, '_PY_MIN', None)
+    return max((3, 8), tuple(minimum)) if isinstance(minimum, tuple) else (3, 8)
+
+
 def _python38():
-    found = sorted(glob.glob('/root/.pyenv/versions/3.8.*/bin/python3.8'))
-    for candidate in [os.environ.get('KEYSMITH_PYTHON38')] + found + [shutil.which('python3.8')]:
+    version = '%d.%d' % oldest_target()
+    found = sorted(glob.glob('/root/.pyenv/versions/%s.*/bin/python%s' % (version, version)))
+    override = os.environ.get('KEYSMITH_PYTHON38') if version == '3.8' else None
+    for candidate in [override] + found + [shutil.which('python' + version)]:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -71,7 +81,7 @@ def fingerprint(path):
 def test_the_interpreter_has_no_cryptography():
     proc = subprocess.run([PYTHON38, '-S', '-c', 'import sys; print(sys.version_info[:2]); import cryptography'],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
-    assert proc.stdout.decode().strip() == '(3, 8)' and b'No module named' in proc.stderr
+    assert proc.stdout.decode().strip() == str(oldest_target()) and b'No module named' in proc.stderr
 
 
 def test_ssh_modules_on_python38_use_ssh_keygen(target, tmp_path):

@@ -17,6 +17,7 @@ import sys
 
 import pytest
 
+from ansible.module_utils import basic
 from ansible_collections.keysmith.accounts.plugins.modules import provision as provision_module
 from ansible_collections.keysmith.accounts.plugins.modules import ssh_authkey as ssh_authkey_module
 from ansible_collections.keysmith.accounts.plugins.modules import ssh_genkey as ssh_genkey_module
@@ -47,6 +48,9 @@ def keys(tmp_path_factory):
 
 
 def run(module, tmp_path, args):
+    if 'inject_invocation' in open(basic.__file__).read():
+        # ansible-core 2.20+ returns the invocation only when asked (as -vvv does)
+        args = dict(args, _ansible_inject_invocation=True)
     args_file = tmp_path / 'args.json'
     args_file.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
     log_file = tmp_path / 'module.log'
