@@ -4,7 +4,7 @@ SHELL := /bin/bash
 RUN := bash tests/scripts/run-tests.sh
 VENV_STAMP := .venv/.keysmith-requirements.sha256
 
-.PHONY: test venv deps build release docs sanity units parity integration reliability examples e2e changelog demo clean bench mutants
+.PHONY: test venv deps build release docs sanity units cores parity integration reliability examples e2e changelog demo clean bench mutants
 
 test:
 	$(RUN) test
@@ -39,6 +39,10 @@ sanity: $(VENV_STAMP)
 
 units: $(VENV_STAMP)
 	$(RUN) units
+
+# sanity, units and a smoke playbook on the lowest and newest ansible-core of the range (CORE_VERSIONS)
+cores: $(VENV_STAMP)
+	$(RUN) cores
 
 # ssh_authkey's authorized_keys reading against a real sshd (root; ~90 s)
 parity: $(VENV_STAMP)

@@ -196,7 +196,7 @@ step_deps() {
 # checkout (ansible-test would otherwise list files with git from /work/main/.git).
 step_place() {
     mkdir -p "$PLACED"
-    local -a excludes=(--exclude=/.venv --exclude=/.venv-demo --exclude=/.git --exclude=/tests/output --exclude=/demo-output
+    local -a excludes=(--exclude=/.venv --exclude=/.venv-demo --exclude='/.venv-core*' --exclude=/.git --exclude=/tests/output --exclude=/demo-output
                        --exclude=/bench/output --exclude=__pycache__ --exclude='*.pyc' --exclude=.pytest_cache
                        --exclude=.hypothesis --exclude='/*.tar.gz')
     if command -v rsync >/dev/null 2>&1; then
@@ -209,7 +209,7 @@ step_place() {
         if [ -d "$PLACED/tests" ]; then
             find "$PLACED/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
         fi
-        tar -C "$ROOT" --exclude=./.venv --exclude=./.venv-demo --exclude=./.git --exclude=./tests/output --exclude=./demo-output \
+        tar -C "$ROOT" --exclude=./.venv --exclude=./.venv-demo --exclude='./.venv-core*' --exclude=./.git --exclude=./tests/output --exclude=./demo-output \
             --exclude=./bench/output --exclude=__pycache__ --exclude='*.pyc' --exclude=.pytest_cache \
             --exclude=.hypothesis --exclude='./*.tar.gz' -cf - . | tar -C "$PLACED" -xf -
     fi
@@ -393,7 +393,7 @@ step_build() {
     local tarball
     tarball="$(ls "$OUTPUT"/build/keysmith-accounts-*.tar.gz)"
     # the artifact must not carry local state
-    if tar -tzf "$tarball" | grep -E '(^|/)(\.venv|\.venv-demo|\.git|tests/output|demo-output|__pycache__)(/|$)'; then
+    if tar -tzf "$tarball" | grep -E '(^|/)(\.venv[^/]*|\.git|tests/output|demo-output|__pycache__)(/|$)'; then
         die "build: $tarball contains files that build_ignore should exclude (listed above)"
     fi
     echo "build: $tarball ($(tar -tzf "$tarball" | wc -l) entries)"
@@ -621,8 +621,79 @@ step_release() {
 
 step_clean() {
     log "clean"
-    rm -rf "$VENV" "$ROOT/.venv-demo" "$OUTPUT" "$ROOT/demo-output" "$PLACE_ROOT"
+    rm -rf "$VENV" "$ROOT/.venv-demo" "$ROOT"/.venv-core* "$OUTPUT" "$ROOT/demo-output" "$PLACE_ROOT" "$PLACE_ROOT"-core*
     find "$ROOT" -path "$ROOT/.git" -prune -o -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
+}
+
+# --------------------------------------------------------------------------- cores
+# meta/runtime.yml claims ansible-core >= 2.16; .venv pins one version (tests/constraints.txt).
+# The lowest and the newest of the range get their own venv (.venv-core<X.Y>, ansible-core X.Y.*
+# and the runtime and unit test requirements) and run: ansible-test sanity on their controller
+# Python, the unit tests, and tests/smoke/all_modules.yml (--check, run, rerun changed=0,
+# no warning or deprecation anywhere).
+CORE_VERSIONS="${CORE_VERSIONS-2.16 2.21}"
+
+core_python() {  # the controller Python of an ansible-core X.Y (2.16-2.17: 3.10-3.12; 2.18+: 3.11+, 2.20+: 3.12+)
+    local want c
+    case "$1" in 2.16|2.17|2.18|2.19) want=3.11 ;; *) want=3.12 ;; esac
+    for c in /root/.pyenv/versions/"$want".*/bin/python"$want" /usr/local/bin/python"$want" /usr/bin/python"$want"; do
+        if [ -x "$c" ] && "$c" -c 'import venv, ensurepip' >/dev/null 2>&1; then echo "$c"; return 0; fi
+    done
+    return 1
+}
+
+core_venv() {  # core_venv X.Y: the path of its venv, made or brought up to date
+    local ver="$1" venv="$ROOT/.venv-core$1" py want
+    want="$(printf 'ansible-core==%s.*\n' "$ver" | cat - requirements.txt tests/unit/requirements.txt | sha256sum | cut -c1-64)"
+    if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.stamp" 2>/dev/null)" = "$want" ]; then echo "$venv"; return 0; fi
+    py="$(core_python "$ver")" || die "cores: no Python for ansible-core $ver's controller"
+    log "cores: creating $venv (ansible-core $ver.*) with $py" >&2
+    rm -rf "$venv"
+    "$py" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet "ansible-core==$ver.*" -r requirements.txt -r tests/unit/requirements.txt \
+        pytest pytest-xdist >&2
+    echo "$want" > "$venv/.stamp"
+    echo "$venv"
+}
+
+step_cores() {
+    need_venv; step_deps
+    local ver
+    for ver in $CORE_VERSIONS; do
+        local venv
+        venv="$(core_venv "$ver")"
+        # Its own placed copy: ansible-test keeps version-specific state in tests/output.
+        ( VENV="$venv"; VPY="$venv/bin/python"; PLACE_ROOT="$PLACE_ROOT-core$ver"
+          PLACED="$PLACE_ROOT/$COLLECTION_SUBPATH"
+          local pyv rc=0 log_dir run
+          pyv="$(venv_pyver)"
+          log "cores: ansible-core $("$VENV/bin/ansible" --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p') on Python $pyv"
+          step_place; write_get_pip; SANITY_PYTHONS="$pyv" setup_pythons
+          rm -rf "$PLACED/tests/output/junit"
+          ansible_test sanity --venv --python "$pyv" --junit || rc=$?
+          junit_summary "sanity-core$ver" "$PLACED/tests/output/junit" 'ansible-test-sanity-*.xml'
+          [ $rc -eq 0 ] || die "cores: ansible-test sanity of ansible-core $ver failed"
+          (cd "$PLACED" && PYTHONPATH="$PLACE_ROOT" PYTHONDONTWRITEBYTECODE=1 "$VPY" -m pytest -p no:cacheprovider \
+              --import-mode=importlib -q -n auto --junitxml="$OUTPUT/junit/units-core$ver.xml" tests/unit) || rc=$?
+          junit_summary "units-core$ver" "$OUTPUT/junit" "units-core$ver.xml"
+          [ $rc -eq 0 ] || die "cores: unit tests on ansible-core $ver failed"
+          log_dir="$(mktemp -d "${TMPDIR:-/tmp}/keysmith-smoke.XXXXXX")"
+          for run in --check run rerun; do
+              local -a mode=()
+              [ "$run" = --check ] && mode=(--check)
+              (cd "$log_dir" && ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" ANSIBLE_NOCOLOR=1 \
+                  "$VENV/bin/ansible-playbook" -i localhost, "$PLACED/tests/smoke/all_modules.yml" \
+                  -e "smoke_dir=$log_dir/work" "${mode[@]}" >"$log_dir/$run.log" 2>&1) \
+                  || { cat "$log_dir/$run.log"; die "cores: smoke playbook ($run) failed on ansible-core $ver"; }
+          done
+          if grep -h -E '\[(WARNING|DEPRECATION WARNING)\]' "$log_dir"/*.log; then
+              die "cores: ansible-core $ver warns (above)"
+          fi
+          grep -qE 'changed=0 .*failed=0' "$log_dir/rerun.log" || { cat "$log_dir/rerun.log"; die "cores: smoke rerun changed"; }
+          rm -rf "$log_dir"
+          record_counts "smoke-core$ver" 3 0 0
+        ) || return 1
+    done
 }
 
 step_test() {
@@ -650,7 +721,7 @@ step_test() {
 [ $# -gt 0 ] || set -- test
 for step in "$@"; do
     case "$step" in
-        venv|deps|place|changelog|build|release|sanity|units|parity|integration|reliability|examples|e2e|demo|clean|test) ;;
+        venv|deps|place|changelog|build|release|sanity|units|cores|parity|integration|reliability|examples|e2e|demo|clean|test) ;;
         *) die "unknown step '$step' (see the header of $0)" ;;
     esac
     if [ "$step" = test ] || [ "$step" = clean ]; then
