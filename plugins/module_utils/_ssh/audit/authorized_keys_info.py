@@ -11,9 +11,17 @@ and judged the way sshd finds and judges them:
   with ``-C user=NAME,host=,addr=`` when the configuration has ``Match``
   blocks); when ``sshd -T`` fails, from ``sshd_config`` (its ``Include``
   files, global section only) and sshd's defaults, with a warning;
+  (``sshd -T`` joins the entries with spaces: quoted entries are read back
+  from the configuration's lines, ``settings.split_authorized_keys_file``);
 * tokens ``%%``, ``%h``, ``%u``, ``%U`` are expanded as ``percent_expand``
-  does, and a relative path is taken relative to the home directory;
-* a file is used only if sshd can open it as the account (permission bits),
+  does, and a relative path is taken relative to the home directory; the path
+  is not normalised (the kernel resolves ``..``); an unknown token is fatal in
+  sshd, so the search ends at that entry;
+* every file is opened with the account's rights, as sshd opens it
+  (``_fs_audit.AccountReader``); nothing of a file the account cannot read is
+  reported, and an account whose files could not be read that way (no root)
+  or only in part (the read cap) has ``status`` ``not audited`` / ``incomplete``;
+* a file is used only if sshd can open it as the account,
   it is a regular file and, with ``StrictModes``, it and every directory up to
   the home (or ``/``) are owned by root or the account and not writable by
   group or others: OpenSSH's ``auth_secure_path``, on the ``realpath``

@@ -118,6 +118,11 @@ def test_fifo_and_devices_are_not_opened(area, reader):
     got = reader.read(fifo, UID, GID, [])
     assert got.status == 'not a regular file' and got.data is None and time.time() - started < 5
     assert reader.read('/dev/null', UID, GID, []).status == 'not a regular file'
+    # never opened at all (a device can act on open): a FIFO the account could not open is refused by its type
+    closed_fifo = str(area / 'closed-fifo')
+    os.mkfifo(closed_fifo)
+    os.chmod(closed_fifo, 0)
+    assert reader.read(closed_fifo, UID, GID, []).status == 'not a regular file'
     assert reader.read(str(area), UID, GID, []).status == 'not a regular file'
 
 
