@@ -233,7 +233,7 @@ class Lab:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for letter, account in self.users.items():
+        for account in self.users.values():
             # links out of the home first: userdel -r must not follow them
             for path in (os.path.join(account.pw_dir, '.ssh', 'authorized_keys'), os.path.join(account.pw_dir, 'link')):
                 if os.path.islink(path):

@@ -419,9 +419,8 @@ class AuthorizedKeysInfo(Operation):
             names = [account['user'] for account in self.accounts if account['status'] == status]
             if names:
                 shown = ', '.join(names[:5]) + (', ...' if len(names) > 5 else '')
-                parts.append('%d %s %s (%s)' % (len(names), 'account' if len(names) == 1 else 'accounts', status,
-                                                 shown))
+                noun = 'account' if len(names) == 1 else 'accounts'
+                parts.append('%d %s %s (%s)' % (len(names), noun, status, shown))
         if not parts:
             return ''
         return '; ' + ', '.join(parts) + ': see accounts[].status_reasons'
-

@@ -86,7 +86,9 @@ def test_tilde_expand_as_servconf():
     expand = sshd_settings.tilde_expand
     homes = {'bob': '/home/bob', 'root/': None}
     of_user = homes.get
-    of_uid = lambda uid: '/root'  # noqa: E731
+
+    def of_uid(uid):
+        return '/root'
     assert expand('~/keys', of_uid, of_user) == '/root/keys'
     assert expand('~bob/keys', of_uid, of_user) == '/home/bob/keys'
     assert expand('~', of_uid, of_user) == '/root/'
