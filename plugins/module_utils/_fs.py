@@ -738,84 +738,14 @@ class Tree:
 
 
 # ---------------------------------------------------------------------------
-# Read-only inspection for audits (authorized_keys_info): paths are looked at
-# the way sshd looks at them (stat and realpath follow symlinks), but nothing
-# is ever written and reads are non-blocking, regular files only, bounded.
+# The audit's reads follow links as sshd does and read with the account's
+# rights: a different rule, in ``_fs_audit``. These names stay reachable here.
 
-class PathStat:
-    """``stat`` of a path, following symlinks as sshd's ``stat``/``fstat`` do."""
-
-    def __init__(self, path, st=None):
-        self.path = path
-        self.exists = st is not None
-        self.is_dir = bool(st is not None and stat.S_ISDIR(st.st_mode))
-        self.is_file = bool(st is not None and stat.S_ISREG(st.st_mode))
-        self.mode = stat.S_IMODE(st.st_mode) if st is not None else None
-        self.uid = st.st_uid if st is not None else None
-        self.gid = st.st_gid if st is not None else None
+_AUDIT_NAMES = ('PathStat', 'stat_path', 'real_path', 'read_for_audit', 'read_config_file', 'list_dir')
 
 
-def stat_path(path):
-    """PathStat of ``path`` (``exists`` False when it cannot be reached)."""
-    try:
-        return PathStat(path, os.stat(path))
-    except OSError:
-        return PathStat(path)
-
-
-def real_path(path):
-    """The canonical path sshd's ``realpath`` gives (symlinks resolved)."""
-    return os.path.realpath(path)
-
-
-def read_for_audit(path, max_bytes=MAX_READ_BYTES):
-    """Read ``path`` as sshd opens an ``authorized_keys`` file, for a report.
-
-    Returns (PathStat of the opened file or None, data or None, truncated).
-    A FIFO or device is not read (non-blocking open, regular files only), and
-    at most ``max_bytes`` are read.
-    """
-    flags = os.O_RDONLY | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
-    try:
-        before = os.stat(path)
-    except OSError:
-        return None, None, False
-    if not stat.S_ISREG(before.st_mode):
-        # Never opened: as root, opening a device can have side effects
-        # (a tape rewinds, a modem hangs up) that sshd, opening as the user, could not cause.
-        return PathStat(path, before), None, False
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return None, None, False
-    try:
-        st = os.fstat(fd)
-        info = PathStat(path, st)
-        if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino):
-            return info, None, False
-        chunks = []
-        left = max_bytes + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1024 * 1024))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        data = b''.join(chunks)
-        return info, data[:max_bytes], len(data) > max_bytes
-    finally:
-        os.close(fd)
-
-
-def read_config_file(path, max_bytes=1024 * 1024):
-    """Bytes of a small configuration file (sshd_config), or None when missing."""
-    dummy, data, dummy2 = read_for_audit(path, max_bytes)
-    return data
-
-
-def list_dir(path):
-    """Sorted entry names of directory ``path`` ([] when it cannot be listed)."""
-    try:
-        return sorted(os.listdir(path))
-    except OSError:
-        return []
+def __getattr__(name):
+    if name in _AUDIT_NAMES:
+        from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
+        return getattr(_fs_audit, name)
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))

@@ -21,8 +21,20 @@ description:
     C(-C user=NAME,host=,addr=) per account when the configuration has C(Match) blocks; when no C(Match)
     block names a user, once per distinct answer of the C(Match Group) lists). When
     C(sshd -T) fails the module reads O(sshd_config) (global section and its C(Include) files) and
-    sshd's defaults, and warns. Tokens C(%%), C(%h), C(%u), C(%U) are expanded; relative paths are
-    taken relative to the home directory.
+    sshd's defaults, and warns. C(sshd -T) prints the entries joined by spaces; an entry quoted in the
+    configuration because it holds a space (C("/etc/ssh/keys dir/%u")) is read back from the
+    configuration's C(AuthorizedKeysFile) lines. Tokens C(%%), C(%h), C(%u), C(%U) are expanded;
+    relative paths are taken relative to the home directory; the path is not normalised (C(..) after a
+    symbolic link to a directory is resolved by the kernel, as when sshd opens it). An unknown token
+    (C(%x)) is fatal in sshd; the search ends at that entry, its later entries never count (their keys
+    are reported as refused) and a client that offers another key first is disconnected; the module warns.
+  - The files are opened as sshd opens them, with the account's rights (effective uid, gid and groups of
+    the account, symbolic links followed, regular files only), so permission bits, ACLs, unsearchable
+    directories and links to files the account cannot read count exactly as for sshd; nothing of a file
+    the account cannot read is reported. This needs root; without root only the module's own account is
+    judged, and the other accounts whose files exist are reported as V(not audited), never as having
+    no keys. A file longer than 64 MiB is read up to that limit and its account is V(incomplete).
+    See RV(accounts[].status).
   - A file is used by sshd only when the account can open it, it is a regular file and, with
     C(StrictModes yes), the file and every directory up to the home directory (or C(/)) are owned
     by root or the account and not writable by group or others (OpenSSH C(auth_secure_path); see
@@ -149,13 +161,30 @@ accounts:
       description: The sshd settings that apply to the account (see RV(sshd)).
       type: dict
       sample: {authorized_keys_file: [.ssh/authorized_keys], strict_modes: true, source: sshd -T}
+    status:
+      description:
+        - V(audited) when everything sshd would read for the account was read with its rights.
+        - V(incomplete) when part of it could not be read (a file cut at the 64 MiB read limit, a file that
+          could not be read as the account); RV(accounts[].keys) may miss keys sshd accepts.
+        - V(not audited) when nothing of it could be read (the module runs without root, the reader failed);
+          the account's keys are unknown, which is not the same as having none.
+      type: str
+      choices: [audited, incomplete, not audited]
+      sample: audited
+    status_reasons:
+      description: Why the account is V(incomplete) or V(not audited) (empty when V(audited)).
+      type: list
+      elements: str
+      sample: ['not audited: not running as root: cannot open /home/bob/.ssh/authorized_keys with the rights of bob']
     files:
       description: The C(authorized_keys) files sshd looks at, in its order.
       type: list
       elements: dict
       contains:
         path:
-          description: The path with tokens expanded.
+          description:
+            - The path with tokens expanded, as sshd opens it (not normalised).
+            - V(null) for an entry with an unknown token (sshd stops there, see RV(accounts[].files[].reason)).
           type: str
           sample: /home/alice/.ssh/authorized_keys
         configured:
@@ -163,7 +192,14 @@ accounts:
           type: str
           sample: .ssh/authorized_keys
         exists:
-          description: Whether the file exists.
+          description:
+            - Whether the file exists (V(false) only when opening it as the account says it does not exist).
+            - V(null) when the file was not audited (RV(accounts[].files[].audited) is V(false)).
+          type: bool
+        audited:
+          description:
+            - The file was opened with the account's rights (or does not exist). V(false) when this run could
+              not do that (no root); then nothing of the file is reported and the account is not V(audited).
           type: bool
         used:
           description: Whether sshd reads keys from it.
@@ -173,10 +209,10 @@ accounts:
           type: str
           sample: bad ownership or modes for directory /home/alice/.ssh
         owner_uid:
-          description: The file's owner.
+          description: The file's owner (V(null) when the account cannot open the file).
           type: int
         mode:
-          description: The file's permission bits, octal.
+          description: The file's permission bits, octal (V(null) when the account cannot open the file).
           type: str
           sample: '0600'
         keys:
@@ -187,7 +223,9 @@ accounts:
           type: list
           elements: int
         truncated:
-          description: The file was larger than the read limit; only its start was read.
+          description:
+            - The file was larger than the read limit (64 MiB); only its start was read (up to its last complete
+              line) and the account is V(incomplete).
           type: bool
     keys:
       description: Every key line of the account's files.
@@ -273,6 +311,11 @@ summary:
   contains:
     accounts: {description: Accounts audited., type: int}
     accounts_with_keys: {description: Accounts with at least one key line., type: int}
+    accounts_without_keys:
+      description: Accounts fully audited (V(audited)) with no key line; not audited accounts are never counted here.
+      type: int
+    accounts_not_audited: {description: 'Accounts whose files could not be read (RV(accounts[].status)).', type: int}
+    accounts_incomplete: {description: 'Accounts whose files could be read only in part (RV(accounts[].status)).', type: int}
     accounts_that_can_log_in: {description: Accounts with at least one accepted key., type: int}
     files: {description: Existing authorized_keys files., type: int}
     files_ignored: {description: Existing files sshd does not use., type: int}
@@ -309,7 +352,7 @@ managed_missing:
   type: list
   elements: str
 msg:
-  description: What was found.
+  description: What was found, and which accounts are not audited or incomplete (when there are such accounts).
   returned: always
   type: str
   sample: 12 accounts, 5 keys (4 accepted by sshd, 1 weak, 2 unmanaged)

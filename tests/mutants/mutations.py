@@ -27,6 +27,7 @@ TLS = [U + '_tls/test_tls_genkey.py', U + '_tls/test_tls_gencsr.py', U + 'test_o
 PROVISION = [U + 'test_provision.py', U + 'test_provision_items.py', U + 'test_operation_contract.py']
 BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
+AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/test_audit_files.py', U + '_ssh/test_access.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -178,4 +179,41 @@ MUTATIONS = [
              'a CSR planned with the key its TLS key item replaces in the same run'),
     mutation('_ssh/authkey.py', '        self.managed_dir = spec.manage_dir and bool(self.parts)\n',
              '        self.managed_dir = bool(self.parts)\n', AUTHKEYS, 'manage_dir: false still creates ~/.ssh'),
+    # ------------------------------------------------------------ the audit's reads (issue 26, classes 5-7)
+    mutation('_fs_audit.py', '            os.setegid(gid)\n            os.seteuid(uid)\n',
+             '            os.setegid(gid)\n', AUDIT_FILES,
+             'the audit reads authorized_keys as root: a root-only file behind a link is reported with its keys'),
+    mutation('_fs_audit.py', '            os.setgroups(groups)\n            os.setegid(gid)\n',
+             '            os.setegid(gid)\n', AUDIT_FILES,
+             'the audit reads with root\'s supplementary groups instead of the account\'s'),
+    mutation('_fs_audit.py', "    if err in (errno.ENOENT, errno.ENOTDIR):\n        return AccountRead(path, 'missing'",
+             "    if err:\n        return AccountRead(path, 'missing'", AUDIT_FILES,
+             'a file the account cannot open (EACCES) is reported as missing'),
+    mutation('_fs_audit.py', "        if uid == os.geteuid() or err in (errno.ENOENT, errno.ENOTDIR):",
+             "        if True:", AUDIT_FILES,
+             'without root, another account\'s file is judged with the module\'s own rights'),
+    mutation('_fs_audit.py', "    if not stat.S_ISREG(before.st_mode):\n        # Never opened",
+             "    if False:\n        # Never opened", AUDIT_FILES, 'the audit opens FIFOs and devices'),
+    mutation('_fs_audit.py', '        if total > max_bytes:\n            chunk = chunk[:len(chunk) - (total - max_bytes)]\n',
+             '', AUDIT_FILES, 'the read cap is not enforced'),
+    mutation('_ssh/audit/authorized_keys_info.py', "        if stopped is not None:\n            report['reason'] = stopped\n",
+             '', AUDIT_FILES, 'keys after an unknown AuthorizedKeysFile token are accepted (sshd stops there)'),
+    mutation('_ssh/audit/authorized_keys_info.py',
+             "        return ('not audited' if unaudited and not read_any else 'incomplete'), reasons",
+             "        return 'audited', reasons", AUDIT_FILES,
+             'an account the audit could not read is reported as audited (0 keys)'),
+    mutation('_ssh/audit/authorized_keys_info.py', "            elif item['truncated']:",
+             "            elif False:", AUDIT_FILES, 'a file cut at the read cap leaves its account "audited"'),
+    mutation('_ssh/audit/authorized_keys_info.py',
+             "            if account['status'] == 'audited' and not account['keys']),",
+             "            if not account['keys']),", AUDIT_FILES, 'a not audited account is counted as having no keys'),
+    mutation('_ssh/audit/authorized_keys_info.py', "            data = data[:data.rfind(b'\\n') + 1]\n", '', AUDIT_FILES,
+             'the line cut at the read cap is judged as if complete'),
+    mutation('_ssh/sshd/settings.py', '    words = readings[0] if readings else text.split()\n',
+             '    words = text.split()\n', AUDIT_FILES, 'a quoted AuthorizedKeysFile entry with a space is split in two'),
+    mutation('_ssh/sshd/settings.py', "            elif quote is None and char in '\"\\'':\n                quote = char\n",
+             '', AUDIT_FILES, 'quotes in sshd_config are kept as part of the word'),
+    mutation('_ssh/sshd/settings.py', '        path = \'%s/%s\' % (account.home, path)\n    return path\n',
+             '        path = \'%s/%s\' % (account.home, path)\n    return os.path.normpath(path)\n', AUDIT_FILES,
+             '".." after a symlinked directory is normalised away instead of resolved by the kernel'),
 ]

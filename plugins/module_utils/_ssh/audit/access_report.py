@@ -28,7 +28,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._module import O
 from html import escape as _html_escape
 
 SUMMARY_FIELDS = ('hosts', 'accounts', 'keys', 'accepted', 'weak', 'unmanaged', 'ignored', 'expired',
-                  'duplicates', 'files_ignored')
+                  'duplicates', 'files_ignored', 'accounts_not_audited', 'accounts_incomplete')
 CHART_FIELDS = ('keys', 'weak', 'unmanaged', 'ignored', 'expired')
 CSV_COLUMNS = ('host', 'user', 'uid', 'file', 'line', 'fingerprint', 'type', 'bits', 'comment', 'options',
                'accepted', 'refused_reasons', 'weak', 'weak_reasons', 'expiry_time', 'expired', 'managed',
@@ -49,6 +49,8 @@ def build_report(results, title='SSH access report', generated_at=None):
     hosts = []
     rows = []
     ignored_files = []
+    # Accounts the audit could not (fully) read: never shown as "no keys".
+    not_audited = []
     index = {}
     for host in sorted(results):
         result = results[host] or {}
@@ -58,6 +60,9 @@ def build_report(results, title='SSH access report', generated_at=None):
                  'warnings': list(result.get('warnings') or [])}
         hosts.append(entry)
         for account in result.get('accounts') or []:
+            if account.get('status', 'audited') != 'audited':
+                not_audited.append({'host': host, 'user': account['user'], 'status': account['status'],
+                                    'reasons': list(account.get('status_reasons') or [])})
             for item in account.get('files') or []:
                 if item.get('exists') and not item.get('used'):
                     ignored_files.append({'host': host, 'user': account['user'], 'path': item['path'],
@@ -84,6 +89,8 @@ def build_report(results, title='SSH access report', generated_at=None):
         'duplicates': sum(1 for places in index.values() if len(places) > 1),
         'files_ignored': len(ignored_files),
         'distinct_keys': len(index),
+        'accounts_not_audited': sum(1 for item in not_audited if item['status'] == 'not audited'),
+        'accounts_incomplete': sum(1 for item in not_audited if item['status'] == 'incomplete'),
     }
     return {
         'title': title,
@@ -92,6 +99,7 @@ def build_report(results, title='SSH access report', generated_at=None):
         'hosts': hosts,
         'keys': rows,
         'files_ignored': ignored_files,
+        'accounts_not_audited': not_audited,
         'fingerprints': dict((fp, places) for fp, places in sorted(index.items())),
     }
 
@@ -288,6 +296,15 @@ def render_html(report):
             len(set(place['host'] for place in places)), '<br>'.join(esc(item) for item in opens)))
     out.append('</tbody></table>')
 
+    out.append('<h2>Accounts not fully audited</h2><p class="meta">The audit could not read everything sshd '
+               'would read for these accounts: their keys are unknown or incomplete (not "no keys").</p>'
+               '<table id="not-audited"><thead><tr><th>host</th><th>account</th><th>status</th><th>why</th>'
+               '</tr></thead><tbody>')
+    for item in report.get('accounts_not_audited') or []:
+        out.append('<tr><td>%s</td><td>%s</td><td class="failed">%s</td><td>%s</td></tr>' % (
+            esc(item['host']), esc(item['user']), esc(item['status']), esc('; '.join(item['reasons']))))
+    out.append('</tbody></table>')
+
     out.append('<h2>Files sshd ignores</h2><table id="ignored-files"><thead><tr><th>host</th><th>account</th>'
                '<th>file</th><th>mode</th><th>reason</th></tr></thead><tbody>')
     for item in report['files_ignored']:
@@ -367,7 +384,10 @@ class AccessReport(Operation):
             'summary': summary,
             'paths': self.paths,
             'failed_hosts': [host['host'] for host in self.report['hosts'] if host['failed']],
-            'msg': '%d hosts, %d accounts, %d keys (%d weak, %d unmanaged, %d ignored by sshd, %d expired)' % (
+            'msg': '%d hosts, %d accounts, %d keys (%d weak, %d unmanaged, %d ignored by sshd, %d expired)%s' % (
                 summary['hosts'], summary['accounts'], summary['keys'], summary['weak'], summary['unmanaged'],
-                summary['ignored'], summary['expired']),
+                summary['ignored'], summary['expired'],
+                '; %d accounts not audited, %d incomplete' % (summary['accounts_not_audited'],
+                                                              summary['accounts_incomplete'])
+                if summary['accounts_not_audited'] or summary['accounts_incomplete'] else ''),
         }

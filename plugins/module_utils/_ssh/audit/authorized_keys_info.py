@@ -11,9 +11,17 @@ and judged the way sshd finds and judges them:
   with ``-C user=NAME,host=,addr=`` when the configuration has ``Match``
   blocks); when ``sshd -T`` fails, from ``sshd_config`` (its ``Include``
   files, global section only) and sshd's defaults, with a warning;
+  (``sshd -T`` joins the entries with spaces: quoted entries are read back
+  from the configuration's lines, ``settings.split_authorized_keys_file``);
 * tokens ``%%``, ``%h``, ``%u``, ``%U`` are expanded as ``percent_expand``
-  does, and a relative path is taken relative to the home directory;
-* a file is used only if sshd can open it as the account (permission bits),
+  does, and a relative path is taken relative to the home directory; the path
+  is not normalised (the kernel resolves ``..``); an unknown token is fatal in
+  sshd, so the search ends at that entry;
+* every file is opened with the account's rights, as sshd opens it
+  (``_fs_audit.AccountReader``); nothing of a file the account cannot read is
+  reported, and an account whose files could not be read that way (no root)
+  or only in part (the read cap) has ``status`` ``not audited`` / ``incomplete``;
+* a file is used only if sshd can open it as the account,
   it is a regular file and, with ``StrictModes``, it and every directory up to
   the home (or ``/``) are owned by root or the account and not writable by
   group or others: OpenSSH's ``auth_secure_path``, on the ``realpath``
@@ -31,12 +39,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import calendar
+import errno
 import grp
 import os
 import re
 import time
 
-from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
+from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.accounts import list_accounts
@@ -51,11 +60,11 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settin
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.strict_modes import (
     UserGroups,
-    open_problem,
     secure_path_problem,
 )
 
 SSHD_FLAVORS = ('openssh', 'debian')
+MAX_AUDIT_BYTES = _fs_audit.MAX_READ_BYTES
 DEFAULT_WEAK_POLICY = {'rsa_min_bits': 2048, 'ecdsa_min_bits': 0, 'weak_types': ['dsa']}
 
 _EXPIRY_RE = re.compile(r'^([0-9]{8})([0-9]{4})?([0-9]{2})?(Z?)$')
@@ -142,7 +151,7 @@ class AccessSpec:
         self.sshd_path = sshd_path
         if sshd_flavor == 'auto':
             # Debian and its derivatives (Ubuntu, ...) build sshd with the patch.
-            sshd_flavor = 'debian' if _fs.stat_path('/etc/debian_version').exists else 'openssh'
+            sshd_flavor = 'debian' if _fs_audit.stat_path('/etc/debian_version').exists else 'openssh'
         if sshd_flavor not in SSHD_FLAVORS:
             raise InvalidInput('sshd_flavor must be one of auto, %s; got %r' % (', '.join(SSHD_FLAVORS), sshd_flavor))
         self.sshd_flavor = sshd_flavor
@@ -165,8 +174,13 @@ class AuthorizedKeysInfo(Operation):
         self.user_groups = UserGroups() if spec.sshd_flavor == 'debian' else None
         self.group_names = dict((group.gr_gid, group.gr_name) for group in grp.getgrall())
         warnings = list(self.sshd.warnings)
-        for entry in list_accounts(spec, warnings):
-            self.accounts.append(self._account(entry, warnings))
+        # sshd opens the files as the account: so does the audit (one reader process as root).
+        self.reader = _fs_audit.AccountReader(MAX_AUDIT_BYTES)
+        try:
+            for entry in list_accounts(spec, warnings):
+                self.accounts.append(self._account(entry, warnings))
+        finally:
+            self.reader.close()
         warnings.extend(w for w in self.sshd.warnings if w not in warnings)
         self._cross_reference()
         for text in warnings:
@@ -175,54 +189,101 @@ class AuthorizedKeysInfo(Operation):
 
     def _account(self, entry, warnings):
         settings = self.sshd.for_user(entry.name, [self.group_names.get(gid, str(gid)) for gid in entry.groups])
-        real_home = _fs.real_path(entry.home) if _fs.stat_path(entry.home).is_dir else None
+        real_home = _fs_audit.real_path(entry.home) if _fs_audit.stat_path(entry.home).is_dir else None
         files = []
         keys = []
         seen_paths = set()
+        # sshd's percent_expand is fatal on an unknown token: the search ends
+        # there (the connection is closed), later entries never count.
+        stopped = None
         for pattern in settings.authorized_keys_file:
             try:
                 path = expand_tokens(pattern, entry)
             except InvalidInput as exc:
-                warnings.append('%s: %s' % (entry.name, exc.msg))
+                if stopped is None:
+                    stopped = ('sshd stops at AuthorizedKeysFile entry %s (%s) and closes the connection: '
+                               'this entry and later ones are not searched, and a client that offers a key not '
+                               'found in the earlier entries is disconnected' % (pattern, exc.msg))
+                    warnings.append('%s: %s' % (entry.name, stopped))
+                files.append(self._blank_report(None, pattern, reason=stopped))
                 continue
             if path in seen_paths:
                 continue
             seen_paths.add(path)
-            file_report, file_keys = self._file(entry, path, pattern, settings, real_home)
+            file_report, file_keys = self._file(entry, path, pattern, settings, real_home, stopped)
             files.append(file_report)
             keys.extend(file_keys)
+        status, reasons = self._status(files)
         return {
             'user': entry.name,
             'uid': entry.uid,
             'home': entry.home,
             'shell': entry.shell,
             'sshd': settings.as_dict(),
+            'status': status,
+            'status_reasons': reasons,
             'files': files,
             'keys': keys,
         }
 
-    def _file(self, entry, path, pattern, settings, real_home):
-        report = {'path': path, 'configured': pattern, 'exists': False, 'used': False, 'reason': None,
-                  'owner_uid': None, 'mode': None, 'keys': 0, 'invalid_lines': [], 'truncated': False}
-        problem = open_problem(path, entry)
-        if problem == 'missing':
+    @staticmethod
+    def _status(files):
+        """'audited', 'incomplete' (part of what sshd would read is unknown) or
+        'not audited' (nothing sshd would read could be read), with the reasons."""
+        reasons = []
+        read_any = False
+        for item in files:
+            if not item['audited']:
+                reasons.append(item['reason'])
+            elif item['truncated']:
+                reasons.append('file %s cut at %d bytes: sshd reads the whole file' % (item['path'], MAX_AUDIT_BYTES))
+                read_any = True
+            elif item['owner_uid'] is not None:
+                read_any = True
+        if not reasons:
+            return 'audited', reasons
+        unaudited = any(not item['audited'] for item in files)
+        return ('not audited' if unaudited and not read_any else 'incomplete'), reasons
+
+    @staticmethod
+    def _blank_report(path, pattern, reason=None):
+        return {'path': path, 'configured': pattern, 'exists': False, 'used': False, 'reason': reason,
+                'owner_uid': None, 'mode': None, 'keys': 0, 'invalid_lines': [], 'truncated': False,
+                'audited': True}
+
+    def _file(self, entry, path, pattern, settings, real_home, stopped=None):
+        report = self._blank_report(path, pattern)
+        got = self.reader.read(path, entry.uid, entry.gid, entry.groups, entry.name)
+        if got.status == 'not audited':
+            # Nothing of it goes into the result: this process could not read it as the account.
+            report.update(audited=False, exists=None, reason='not audited: %s' % got.reason)
+            return report, []
+        if got.status == 'missing':
             report['reason'] = 'does not exist'
             return report, []
-        info, data, truncated = _fs.read_for_audit(path)
-        if info is None:
-            report['reason'] = problem or 'cannot be opened'
+        if got.status == 'denied':
+            # The account cannot open it, so sshd cannot: nothing from it is reported.
+            report['exists'] = _fs_audit.stat_path(path).exists
+            if got.errno == errno.EACCES:
+                report['reason'] = 'permission denied: %s cannot open %s' % (entry.name, path)
+            else:
+                report['reason'] = '%s cannot open %s: %s' % (entry.name, path, got.reason)
             return report, []
-        report.update(exists=True, owner_uid=info.uid, mode='%04o' % info.mode, truncated=truncated)
-        if problem is not None:
-            report['reason'] = problem
-        elif not info.is_file:
+        info, data = got.info, got.data
+        if got.truncated:
+            # sshd would read on: a line cut at the cap is not judged.
+            data = data[:data.rfind(b'\n') + 1]
+        report.update(exists=True, owner_uid=info.uid, mode='%04o' % info.mode, truncated=got.truncated)
+        if not info.is_file or data is None:
             report['reason'] = '%s is not a regular file' % path
         elif settings.strict_modes:
             rule = self.user_groups.single_member_rule(entry.uid) if self.user_groups else None
-            report['reason'] = secure_path_problem(_fs.real_path(path), info, real_home, entry.uid,
-                                                   _fs.stat_path, rule)
+            report['reason'] = secure_path_problem(_fs_audit.real_path(path), info, real_home, entry.uid,
+                                                   _fs_audit.stat_path, rule)
         if not settings.pubkey_authentication and report['reason'] is None:
             report['reason'] = 'PubkeyAuthentication is off'
+        if stopped is not None:
+            report['reason'] = stopped
         report['used'] = report['reason'] is None
         if data is None:
             return report, []
@@ -314,6 +375,10 @@ class AuthorizedKeysInfo(Operation):
             'accounts_with_keys': sum(1 for account in self.accounts if account['keys']),
             'accounts_that_can_log_in': sum(1 for account in self.accounts
                                             if any(key['accepted'] for key in account['keys'])),
+            'accounts_without_keys': sum(1 for account in self.accounts
+                                         if account['status'] == 'audited' and not account['keys']),
+            'accounts_not_audited': sum(1 for account in self.accounts if account['status'] == 'not audited'),
+            'accounts_incomplete': sum(1 for account in self.accounts if account['status'] == 'incomplete'),
             'files': sum(1 for item in files if item['exists']),
             'files_ignored': sum(1 for item in files if item['exists'] and not item['used']),
             'keys': len(keys),
@@ -342,7 +407,20 @@ class AuthorizedKeysInfo(Operation):
                          per_user=self.sshd.per_user, per_group_set=self.sshd.by_groups,
                          runs=self.sshd.sshd_runs, flavor=self.spec.sshd_flavor),
             'managed_missing': managed_missing,
-            'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)' % (
+            'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)%s' % (
                 summary['accounts'], summary['keys'], summary['accepted'], summary['weak'],
-                summary['unmanaged']),
+                summary['unmanaged'], self._not_audited_msg()),
         }
+
+    def _not_audited_msg(self):
+        """What the audit could not see, for ``msg`` (empty when it saw everything)."""
+        parts = []
+        for status in ('not audited', 'incomplete'):
+            names = [account['user'] for account in self.accounts if account['status'] == status]
+            if names:
+                shown = ', '.join(names[:5]) + (', ...' if len(names) > 5 else '')
+                noun = 'account' if len(names) == 1 else 'accounts'
+                parts.append('%d %s %s (%s)' % (len(names), noun, status, shown))
+        if not parts:
+            return ''
+        return '; ' + ', '.join(parts) + ': see accounts[].status_reasons'

@@ -13,9 +13,10 @@ __metaclass__ = type
 
 import fnmatch
 import os
+import pwd
 import re
 
-from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
+from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 
 DEFAULT_AUTHORIZED_KEYS_FILE = ('.ssh/authorized_keys', '.ssh/authorized_keys2')
@@ -65,13 +66,133 @@ def _yes(value):
     return value.lower() == 'yes'
 
 
-def settings_from_values(values, source):
-    """SshdSettings from a {lower-case keyword: argument string} mapping."""
+def argv_split(text):
+    """OpenSSH's ``argv_split(s, ..., terminate_on_comment=1)``: the words of a
+    configuration line's arguments, with its quotes and escapes; None when a
+    quote is not closed (sshd: "invalid quotes")."""
+    words = []
+    index = 0
+    length = len(text)
+    while index < length:
+        if text[index] in ' \t':
+            index += 1
+            continue
+        if text[index] == '#':
+            break
+        quote = None
+        word = []
+        while index < length:
+            char = text[index]
+            if char == '\\':
+                following = text[index + 1:index + 2]
+                if following in ('\'', '"', '\\') or (quote is None and following == ' '):
+                    index += 1
+                    word.append(following)
+                else:
+                    word.append(char)
+            elif quote is None and char in ' \t':
+                break
+            elif quote is None and char in '"\'':
+                quote = char
+            elif quote is not None and char == quote:
+                quote = None
+            else:
+                word.append(char)
+            index += 1
+        if quote is not None:
+            return None
+        words.append(''.join(word))
+    return words
+
+
+def tilde_expand(path, home_of_uid=None, home_of_user=None):
+    """servconf's ``tilde_expand_filename(arg, getuid())`` of an AuthorizedKeysFile
+    word: ``~/x`` is the home of the user sshd runs as (root), ``~name/x`` that
+    account's; None when sshd would stop (unknown user)."""
+    if not path.startswith('~'):
+        return path
+    rest = path[1:]
+    slash = rest.find('/')
+    if slash > 0:
+        home = (home_of_user or _home_of_user)(rest[:slash])
+    else:
+        home = (home_of_uid or _home_of_uid)(os.getuid())
+    if home is None:
+        return None
+    if slash >= 0:
+        rest = rest[slash + 1:]
+    return home + ('' if home.endswith('/') else '/') + rest
+
+
+def _home_of_user(name):
+    try:
+        return pwd.getpwnam(name).pw_dir
+    except KeyError:
+        return None
+
+
+def _home_of_uid(uid):
+    try:
+        return pwd.getpwuid(uid).pw_dir
+    except KeyError:
+        return None
+
+
+def split_authorized_keys_file(text, candidates=(), warnings=None):
+    """The entries of an ``authorizedkeysfile`` value as ``sshd -T`` prints it.
+
+    sshd -T joins the entries with spaces, so ``"/keys dir/%u"`` prints as two
+    words. ``candidates`` are the entries of every AuthorizedKeysFile line of
+    the configuration (:func:`authorized_keys_file_lines`): the one whose
+    joined form is exactly ``text`` gives the entries; without one, a plain
+    split is right (no entry has a space). Two different readings of the same
+    text are reported in ``warnings``.
+    """
+    readings = []
+    for words in candidates:
+        if words is not None and ' '.join(words) == text and words not in readings:
+            readings.append(words)
+    if len(readings) > 1 and warnings is not None:
+        message = ('AuthorizedKeysFile %s can be read as %s: the first is used'
+                   % (text, ' or '.join(repr(words) for words in readings)))
+        if message not in warnings:
+            warnings.append(message)
+    words = readings[0] if readings else text.split()
+    return [item for item in words if item.lower() != 'none']
+
+
+def authorized_keys_file_lines(path, depth=0):
+    """The entries (``argv_split``, ``~`` expanded as sshd does) of every
+    AuthorizedKeysFile line in ``path`` and its includes, Match blocks too."""
+    found = []
+    data = _fs_audit.read_config_file(path)
+    if data is None:
+        return found
+    for line in data.decode('utf-8', 'replace').splitlines():
+        match = re.match(r'^\s*([A-Za-z0-9]+)(?:\s*=\s*|\s+)(.*)$', line)
+        if not match:
+            continue
+        keyword, args = match.group(1).lower(), match.group(2).strip()
+        if keyword == 'authorizedkeysfile':
+            words = argv_split(args)
+            if words is not None:
+                words = [tilde_expand(word) for word in words]
+                found.append(None if None in words else words)
+        elif keyword == 'include' and depth < _MAX_INCLUDE_DEPTH:
+            for pattern in argv_split(args) or ():
+                for included in _include_paths(pattern, os.path.dirname(DEFAULT_SSHD_CONFIG)):
+                    found.extend(authorized_keys_file_lines(included, depth + 1))
+    return found
+
+
+def settings_from_values(values, source, candidates=(), warnings=None):
+    """SshdSettings from a {lower-case keyword: argument string} mapping;
+    ``candidates``: see :func:`split_authorized_keys_file`."""
     files = values.get('authorizedkeysfile')
     if files is None:
         files = DEFAULT_AUTHORIZED_KEYS_FILE
     else:
-        files = [item for item in files.split() if item.lower() != 'none']
+        files = split_authorized_keys_file(files, candidates, warnings)
     algorithms = values.get('pubkeyacceptedalgorithms') or values.get('pubkeyacceptedkeytypes')
     command = values.get('authorizedkeyscommand')
     try:
@@ -120,7 +241,7 @@ def _include_paths(pattern, config_dir):
     directory, name = os.path.split(pattern)
     if not any(ch in name for ch in '*?['):
         return [pattern]
-    return [os.path.join(directory, entry) for entry in _fs.list_dir(directory)
+    return [os.path.join(directory, entry) for entry in _fs_audit.list_dir(directory)
             if fnmatch.fnmatchcase(entry, name)]
 
 
@@ -131,7 +252,7 @@ def read_sshd_config(path, values=None, depth=0):
     """
     if values is None:
         values = {}
-    data = _fs.read_config_file(path)
+    data = _fs_audit.read_config_file(path)
     if data is None:
         if depth == 0:
             raise InvalidInput('cannot read %s' % path)
@@ -154,6 +275,11 @@ def read_sshd_config(path, values=None, depth=0):
                     if has_match:
                         return values, True
             continue
+        if keyword == 'authorizedkeysfile':
+            # As sshd -T would print it (quotes removed, ~ expanded): see split_authorized_keys_file.
+            words = argv_split(re.match(r'^\s*[A-Za-z0-9]+(?:\s*=\s*|\s+)(.*)$', line).group(1).strip())
+            words = [tilde_expand(word) for word in words or ()]
+            args = ' '.join(word for word in words if word is not None)
         values.setdefault(keyword, args)
     return values, False
 
@@ -164,7 +290,7 @@ _MATCH_CRITERIA = frozenset(('all', 'user', 'group', 'host', 'localaddress', 'lo
 def match_criteria(path, depth=0, group_lists=None):
     """The criteria the ``Match`` lines of ``path`` and its includes use (lower
     case); the pattern lists of their ``Group`` criteria are added to ``group_lists``."""
-    data = _fs.read_config_file(path)
+    data = _fs_audit.read_config_file(path)
     found = set()
     if data is None:
         return found
@@ -232,6 +358,9 @@ class SshdReader:
         self.group_lists = []
         self._cache = {}
         self.sshd_runs = 0
+        # The AuthorizedKeysFile lines of the configuration, to read sshd -T's
+        # space-joined entries back (a quoted entry may contain a space).
+        self.authorized_keys_lines = []
 
     def _sshd_t(self, connection=None):
         argv = [self.sshd_path, '-T', '-f', self.config_path]
@@ -250,9 +379,10 @@ class SshdReader:
             file_values, has_match = read_sshd_config(self.config_path)
         except InvalidInput:
             pass
+        self.authorized_keys_lines = authorized_keys_file_lines(self.config_path)
         values, error = (None, ['sshd not found']) if not self.sshd_path else self._sshd_t()
         if values is not None:
-            self.global_settings = settings_from_values(values, 'sshd -T')
+            self.global_settings = settings_from_values(values, 'sshd -T', self.authorized_keys_lines, self.warnings)
             self.per_user = has_match
             if has_match:
                 criteria = match_criteria(self.config_path, group_lists=self.group_lists)
@@ -269,7 +399,7 @@ class SshdReader:
                                  % (reason, self.config_path,
                                     '; Match blocks are not applied' if has_match else ''))
             source = 'sshd_config'
-        self.global_settings = settings_from_values(file_values, source)
+        self.global_settings = settings_from_values(file_values, source, self.authorized_keys_lines, self.warnings)
         return self
 
     def for_user(self, name, group_names=()):
@@ -284,13 +414,21 @@ class SshdReader:
                                  % (name, '; '.join(error or [])))
             settings = self.global_settings
         else:
-            settings = settings_from_values(values, 'sshd -T -C user=%s' % name)
+            settings = settings_from_values(values, 'sshd -T -C user=%s' % name, self.authorized_keys_lines,
+                                            self.warnings)
         self._cache[key] = settings
         return settings
 
 
 def expand_tokens(pattern, account):
-    """``percent_expand`` of an AuthorizedKeysFile entry, made absolute."""
+    """``expand_authorized_keys``: ``percent_expand`` of an AuthorizedKeysFile
+    entry (``%%``, ``%h``, ``%u``, ``%U``), made absolute by prefixing the home
+    as sshd does (``"%s/%s"``). The path is not normalised: the kernel resolves
+    ``..`` after a symlinked directory when sshd opens it, and so does the audit.
+
+    Raises InvalidInput for an unknown token or a ``%`` at the end: sshd's
+    ``percent_expand`` is fatal there (the connection is closed, no later
+    entry is searched)."""
     out = []
     index = 0
     while index < len(pattern):
@@ -302,10 +440,12 @@ def expand_tokens(pattern, account):
         token = pattern[index + 1:index + 2]
         replacement = {'%': '%', 'h': account.home, 'u': account.name, 'U': str(account.uid)}.get(token)
         if replacement is None:
+            if not token:
+                raise InvalidInput('AuthorizedKeysFile %s ends with %%: sshd fails on it (invalid format)' % pattern)
             raise InvalidInput('unknown token %%%s in AuthorizedKeysFile %s' % (token, pattern))
         out.append(replacement)
         index += 2
     path = ''.join(out)
     if not path.startswith('/'):
-        path = os.path.join(account.home, path)
-    return os.path.normpath(path)
+        path = '%s/%s' % (account.home, path)
+    return path
