@@ -443,6 +443,9 @@ def classify_followed(path, uid, is_dir=False, hard_linked=False):
     real, links, exists = _resolve_links(path)
     if not links and not hard_linked:
         return real, None
+    if uid is None or uid == os.geteuid():
+        # No account besides the running user: following gives it nothing it does not have.
+        return real, FOLLOWED_OWN
     trusted = all(links)
     if hard_linked:
         # A second name of a file: only root could have made it where only root
@@ -479,7 +482,7 @@ def classify_followed(path, uid, is_dir=False, hard_linked=False):
 def followed_fits(kind, st, uid, is_dir=False):
     """Whether the opened target ``st`` is still of ``kind`` (checked on the descriptor)."""
     if kind == FOLLOWED_OWN:
-        return _account_owns(st, uid, is_dir) or (not is_dir and st is None)
+        return uid is None or uid == os.geteuid() or _account_owns(st, uid, is_dir)
     return _root_only(st)
 
 

@@ -34,7 +34,7 @@ import uuid
 
 import pytest
 
-from conftest import run_module
+from conftest import run_module, run_playbook
 from test_attacks import Accounts, mkdir_as, write_as
 
 SECRET = 'KH6ROOTONLYSECRET'
@@ -262,3 +262,66 @@ def test_owner_group_mode_options(accounts, rootdir, key):
     assert not result.failed, result
     st = os.lstat(other)
     assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (user.pw_uid, 0o644)
+
+
+# --------------------------------------------------------------------------- key_rotation (item 3)
+
+def _rotation_play(deploy, victim, old_name, fingerprint):
+    return '''
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - role: keysmith.accounts.key_rotation
+      vars:
+        key_rotation_user: %s
+        key_rotation_key_name: %s
+        key_rotation_new_key_name: id_kh6_new
+        key_rotation_old_fingerprint: "%s"
+        key_rotation_targets: [{user: %s}]
+        key_rotation_expire_at: "20200101000000Z"
+''' % (deploy, old_name, fingerprint, victim)
+
+
+def _fingerprint(pub):
+    out = subprocess.run(['ssh-keygen', '-lf', pub], check=True, stdout=subprocess.PIPE).stdout.decode()
+    return out.split()[1]
+
+
+@pytest.mark.parametrize('attack', ['other_key_in_pub', 'old_key_moved_away'])
+def test_rotation_trusts_the_controller_not_the_owner(accounts, tmp_path, attack):
+    """Item 3: the owner of the rotated key edits ``id_old.pub`` (another account's key: the
+    rotation would expire and remove that innocent key and call the real old key retired) or
+    moves ``id_old*`` away (reported "retired" with no expiry set). The rotation must fail and
+    change nothing: it acts on the fingerprint the controller recorded, never on the owner's files."""
+    deploy = accounts.make()
+    victim = accounts.make()
+    ssh = ssh_dir(deploy)
+    old = os.path.join(ssh, 'id_old')
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'old', '-f', old], check=True)
+    for path in (old, old + '.pub'):
+        os.chown(path, deploy.pw_uid, deploy.pw_gid)
+    recorded = _fingerprint(old + '.pub')
+    innocent = os.path.join(str(tmp_path), 'innocent')
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'innocent', '-f', innocent], check=True)
+    with open(old + '.pub') as handle:
+        old_line = handle.read().strip()
+    with open(innocent + '.pub') as handle:
+        innocent_line = handle.read().strip()
+    victim_ak = write_as(os.path.join(ssh_dir(victim), 'authorized_keys'),
+                         ('%s\n%s\n' % (old_line, innocent_line)).encode(), victim)
+    # the owner's move
+    if attack == 'other_key_in_pub':
+        write_as(old + '.pub', (innocent_line + '\n').encode(), deploy, 0o644)
+        message = 'not %s (key_rotation_old_fingerprint)' % recorded
+    else:
+        os.rename(old, os.path.join(deploy.pw_dir, 'stash'))
+        os.rename(old + '.pub', os.path.join(deploy.pw_dir, 'stash.pub'))
+        message = 'id_old of %s does not exist' % deploy.pw_name
+    before = state(victim_ak)
+    listing = sorted(os.listdir(ssh))
+    done = run_playbook(_rotation_play(deploy.pw_name, victim.pw_name, 'id_old', recorded), tmp_path, verbosity=0)
+    assert done.rc != 0, done.output
+    assert message in done.output, done.output
+    assert 'retired' not in done.output.split('PLAY RECAP')[-1]
+    assert state(victim_ak) == before, 'the targets changed'
+    assert sorted(os.listdir(ssh)) == listing, 'the key files changed'
