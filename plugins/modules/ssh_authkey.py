@@ -36,7 +36,9 @@ description:
     O(state=absent) removes every copy. Copies of keys the task does not name are kept, unless O(exclusive=true).
   - The read-modify-write holds an C(flock) on the file's directory, re-reads the file under the lock and writes
     it atomically, so concurrent tasks adding different keys to the same file all land.
-  - The file gets mode V(0600) and the account as owner; the directory C(~/.ssh) mode V(0700) (see O(manage_dir)).
+  - A file in the home gets mode V(0600) and the account as owner; the directory C(~/.ssh) mode V(0700) (see
+    O(manage_dir)). A file outside the home (a central C(AuthorizedKeysFile)) keeps its owner and mode, a new one
+    there is C(root:root) V(0644); O(owner), O(group) and O(mode) set them.
 author:
   - keysmith.accounts contributors (!UNKNOWN)
 extends_documentation_fragment:
