@@ -33,6 +33,10 @@ options:
       - Follow symbolic links below the home directory (or below the parent of an explicit path).
       - By default a symlink, a hard-linked file, a non-regular file or a directory owned by
         another user (not the account, not root) is refused with an error and nothing is changed.
+      - With V(true) a link is followed only to the account's own file or directory (owned by it and writable
+        by it), or to a central, root-managed one (owned by root, writable by nobody else, on a path only root
+        can change, through links only root can change). Anything else, such as a link the account planted to
+        a root-only file, is refused before the target is read. What a link leads to keeps its owner and mode.
     type: bool
     default: false
 '''

@@ -352,6 +352,140 @@ def open_trusted_dir(path, owners=None, create=False, create_mode=0o700, final_l
             os.close(fd)
 
 
+# ---------------------------------------------------------------------------
+# follow: true. A link is followed only to a file the account could write
+# itself (its own file: owned by it, readable and writable by it) or to a
+# central, root-managed one (owned by root, writable by nobody else, on a path
+# of directories only root can change, through links only root could have
+# made). Anything else - /etc/shadow behind ~/.ssh/authorized_keys - is
+# refused before it is read. A followed target keeps its owner and mode.
+
+FOLLOWED_OWN = 'own'
+FOLLOWED_CENTRAL = 'central'
+
+
+def _root_only(st):
+    """Only root can change it: owned by root, no write bit for group or
+    others (with an ACL the group bits are its mask, which bounds every named
+    user and group, so this also holds for ACLs)."""
+    return st.st_uid == 0 and not st.st_mode & 0o022
+
+
+def _account_owns(st, uid, is_dir=False):
+    """The account's own file (readable and writable by it) or directory."""
+    need = 0o700 if is_dir else 0o600
+    return uid is not None and uid != 0 and st.st_uid == uid and (st.st_mode & need) == need
+
+
+def _root_only_path(directory):
+    """Whether ``directory`` and every directory above it only root can change."""
+    current = os.path.normpath(directory)
+    while True:
+        try:
+            st = os.stat(current)
+        except OSError:
+            return False
+        if not _root_only(st):
+            return False
+        if current == '/':
+            return True
+        current = os.path.dirname(current)
+
+
+def _resolve_links(path):
+    """(real path, [trusted, ...] per link followed, exists) of absolute ``path``,
+    resolved component by component as the kernel does. A link is trusted when
+    root owns it and only root can change the directory holding it; any other
+    link is one an account could have planted or changed."""
+    pending = [p for p in os.path.normpath(path).split('/') if p]
+    pending.reverse()
+    current = '/'
+    links = []
+    while pending:
+        part = pending.pop()
+        if part == '.':
+            continue
+        if part == '..':
+            current = os.path.dirname(current) or '/'
+            continue
+        child = os.path.join(current, part)
+        try:
+            lst = os.lstat(child)
+        except OSError:
+            rest = [child] + list(reversed(pending))
+            return os.path.normpath(os.path.join(*rest)), links, False
+        if not stat.S_ISLNK(lst.st_mode):
+            current = child
+            continue
+        if len(links) >= _MAX_SYMLINKS:
+            raise UnsafePath('too many symbolic links on the way to %s' % path, path=path)
+        try:
+            holder = os.stat(current)
+        except OSError:
+            holder = None
+        links.append(lst.st_uid == 0 and holder is not None and _root_only(holder))
+        target = os.readlink(child)
+        if target.startswith('/'):
+            current = '/'
+        pending.extend(reversed([p for p in target.split('/') if p]))
+    return current, links, True
+
+
+def classify_followed(path, uid, is_dir=False, hard_linked=False):
+    """(real path, kind) of ``path`` for account ``uid`` under ``follow: true``.
+
+    kind is None when nothing is followed (no link on the way, no hard link):
+    the ordinary rules apply. Otherwise ``FOLLOWED_OWN`` (the account's own
+    file or directory) or ``FOLLOWED_CENTRAL`` (root-managed, reached through
+    root's links only); anything else raises ``UnsafePath`` - before anything
+    of the target is read.
+    """
+    real, links, exists = _resolve_links(path)
+    if not links and not hard_linked:
+        return real, None
+    if uid is None or uid == os.geteuid():
+        # No account besides the running user: following gives it nothing it does not have.
+        return real, FOLLOWED_OWN
+    trusted = all(links)
+    if hard_linked:
+        # A second name of a file: only root could have made it where only root
+        # can change the directory.
+        trusted = trusted and _root_only_path(os.path.dirname(real))
+    if exists:
+        try:
+            st = os.stat(real)
+        except OSError as exc:
+            raise KeysmithError('cannot inspect %s (the target of %s): %s' % (real, path, exc.strerror), path=path)
+        if _account_owns(st, uid, is_dir):
+            return real, FOLLOWED_OWN
+        if trusted and _root_only(st) and _root_only_path(os.path.dirname(real)):
+            return real, FOLLOWED_CENTRAL
+        what = ('owned by uid %d, mode %04o' % (st.st_uid, stat.S_IMODE(st.st_mode)))
+    else:
+        parent = os.path.dirname(real)
+        try:
+            pst = os.stat(parent)
+        except OSError:
+            raise NotFound('%s leads to %s, whose directory %s does not exist' % (path, real, parent), path=path)
+        if _account_owns(pst, uid, True):
+            return real, FOLLOWED_OWN
+        if trusted and _root_only_path(parent):
+            return real, FOLLOWED_CENTRAL
+        what = 'a new file in %s (owned by uid %d, mode %04o)' % (parent, pst.st_uid, stat.S_IMODE(pst.st_mode))
+    raise UnsafePath(
+        '%s leads to %s (%s)%s: follow only reaches the account\'s own files or a central, root-managed file '
+        '(owned by root, writable by nobody else, on a path only root can change, through links only root can '
+        'change); refusing to read or write it' % (
+            path, real, what, '' if trusted else ', through a link the account controls'), path=path)
+
+
+def followed_fits(kind, st, uid, is_dir=False):
+    """Whether the opened target ``st`` is still of ``kind`` (checked on the descriptor)."""
+    if kind == FOLLOWED_OWN:
+        return uid is None or uid == os.geteuid() or _account_owns(st, uid, is_dir)
+    return _root_only(st)
+
+
 def split_under(base, path):
     """Split absolute ``path`` into (trusted base, [dir parts], file name).
 
@@ -368,13 +502,18 @@ def split_under(base, path):
     return os.path.dirname(path), [], os.path.basename(path)
 
 
-def account_tree(account, path, follow=False):
+def account_tree(account, path, follow=False, keep_outside_home=False, fixed_attrs=None):
     """(Tree, dir parts, file name) of ``path`` for ``account``: walked from
     its home when the path lies below it (the home is created when the task
     overrides it), else from the path's own directory. What is created belongs
-    to the account."""
+    to the account - except, with ``keep_outside_home``, a file outside the
+    home (a central ``AuthorizedKeysFile``): it keeps its owner and mode, and a
+    new one is root's. ``fixed_attrs``: (uid, gid, mode) the task gives (None
+    each: not given)."""
     base, parts, name = split_under(account.home, path)
-    tree = Tree(base, uid=account.uid, gid=account.gid, follow=follow, create_base=account.home_overridden)
+    outside = keep_outside_home and (not account.home or os.path.normpath(base) != os.path.normpath(account.home))
+    tree = Tree(base, uid=account.uid, gid=account.gid, follow=follow, create_base=account.home_overridden,
+                keep_attrs=outside, fixed_attrs=fixed_attrs)
     return tree, parts, name
 
 
@@ -388,7 +527,15 @@ class Tree:
     """
 
     def __init__(self, base, uid=None, gid=None, follow=False, allowed_owners=None,
-                 create_base=False, lock_timeout=None):
+                 create_base=False, lock_timeout=None, keep_attrs=False, fixed_attrs=None, new_owner=(0, 0)):
+        # keep_attrs: files keep their owner and mode (a central file outside
+        # a home); a new one gets new_owner. fixed_attrs: (uid, gid, mode) the
+        # task gives, each None when not given; never applied to a followed target.
+        self.keep_attrs = keep_attrs
+        self.fixed_attrs = tuple(fixed_attrs) if fixed_attrs is not None else (None, None, None)
+        self.new_owner = new_owner
+        # path -> (real path, kind) of what follow: true followed (classify_followed)
+        self.followed = {}
         if not os.path.isabs(base):
             raise UnsafePath('%r is not an absolute path' % base)
         self.base = os.path.normpath(base)
@@ -428,9 +575,9 @@ class Tree:
         if stat.S_ISLNK(st.st_mode) and not self.follow:
             raise UnsafePath('%s is a symbolic link; refusing to follow it '
                              '(set follow: true if this is intended)' % path, path=path)
-        flags = os.O_RDONLY | _DIRECTORY | _CLOEXEC
-        if not self.follow:
-            flags |= _NOFOLLOW
+        if stat.S_ISLNK(st.st_mode):
+            return self._open_followed_dir(path)
+        flags = os.O_RDONLY | _DIRECTORY | _CLOEXEC | _NOFOLLOW
         try:
             fd = os.open(name, flags, dir_fd=dir_fd)
         except OSError as exc:
@@ -441,6 +588,80 @@ class Tree:
             raise KeysmithError('cannot open directory %s: %s' % (path, exc.strerror))
         self._check_owner(os.fstat(fd), path, fd)
         return fd
+
+    def _open_followed_dir(self, path):
+        """``follow: true``: the directory a link at ``path`` leads to, when it
+        is the account's own or a central root-managed one (classify_followed),
+        opened by the trust walk of its real path."""
+        real, kind = classify_followed(path, self.uid, is_dir=True)
+        fd = open_trusted_dir(real, owners=self.allowed_owners, final_link=False)
+        if fd is None:
+            return None
+        st = os.fstat(fd)
+        if not stat.S_ISDIR(st.st_mode) or not followed_fits(kind, st, self.uid, is_dir=True):
+            os.close(fd)
+            raise UnsafePath('%s (the target of %s) changed while it was checked; refusing to use it'
+                             % (real, path), path=path)
+        self.followed[path] = (real, kind)
+        return fd
+
+    def followed_kind(self, path):
+        """``FOLLOWED_OWN``/``FOLLOWED_CENTRAL`` when ``path`` or a directory
+        above it was reached through a link (follow: true), else None."""
+        current = os.path.normpath(path)
+        while True:
+            entry = self.followed.get(current)
+            if entry is not None:
+                return entry[1]
+            if current in (self.base, '/'):
+                return None
+            current = os.path.dirname(current)
+
+    def attrs_for(self, path, current, mode):
+        """(uid, gid, mode) a file written at ``path`` gets; ``current`` is the
+        (uid, gid, mode) of the file there now, or None. uid None: not changed.
+
+        A followed target keeps its owner and mode (a new file behind a link:
+        the account's in its own directory, root's in a central one); a kept
+        file (``keep_attrs``, outside the home) keeps them too, a new one is
+        ``new_owner``'s; the task's ``fixed_attrs`` apply to files not followed.
+        """
+        kind = self.followed_kind(path)
+        if kind is not None:
+            if current is not None:
+                return current
+            if kind == FOLLOWED_OWN:
+                return self.uid, self.gid, mode
+            return 0, 0, mode
+        if self.keep_attrs:
+            uid, gid, mode = current if current is not None else (self.new_owner[0], self.new_owner[1], mode)
+        else:
+            uid, gid = self.uid, self.gid
+        fixed_uid, fixed_gid, fixed_mode = self.fixed_attrs
+        if fixed_uid is not None:
+            uid = fixed_uid
+        if fixed_gid is not None:
+            gid = fixed_gid
+        if fixed_mode is not None:
+            mode = fixed_mode
+        return uid, gid, mode
+
+    def _give(self, fd, path, attrs):
+        """Give open file ``fd`` the (uid, gid, mode) of ``attrs_for``."""
+        uid, gid, mode = attrs
+        if uid is not None:
+            st = os.fstat(fd)
+            gid = gid if gid is not None else st.st_gid
+            if (st.st_uid, st.st_gid) != (uid, gid):
+                try:
+                    os.fchown(fd, uid, gid)
+                except OSError as exc:
+                    if exc.errno == errno.EPERM:
+                        raise KeysmithError('cannot give %s to uid %d: permission denied '
+                                            '(run the task as root, for example with become: true)'
+                                            % (path, uid), path=path)
+                    raise
+        os.fchmod(fd, mode)
 
     def _check_owner(self, st, path, fd=None):
         if st.st_uid not in self.allowed_owners:
@@ -534,13 +755,13 @@ class Tree:
         if stat.S_ISLNK(lst.st_mode) and not self.follow:
             raise UnsafePath('%s is a symbolic link; refusing to follow it '
                              '(set follow: true if this is intended)' % path, path=path)
-        if not stat.S_ISLNK(lst.st_mode) and not stat.S_ISREG(lst.st_mode):
+        if stat.S_ISLNK(lst.st_mode):
+            return self._open_followed_file(path, limit)
+        if not stat.S_ISREG(lst.st_mode):
             # Sockets (an ssh ControlMaster socket), fifos and devices are
             # never opened: a fifo would block, a device could act on open.
             raise NotRegularFile('%s is not a regular file' % path, path=path)
-        flags = os.O_RDONLY | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
-        if not self.follow:
-            flags |= _NOFOLLOW
+        flags = os.O_RDONLY | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0) | _NOFOLLOW
         try:
             fd = os.open(name, flags, dir_fd=dir_fd)
         except OSError as exc:
@@ -559,12 +780,57 @@ class Tree:
                 # A hard link could expose another file's content (a diff of
                 # /etc/shadow) or make a write land in two places.
                 raise UnsafePath('%s has %d hard links; refusing to use it' % (path, st.st_nlink), path=path)
+            if st.st_nlink > 1:
+                # follow: true - a second name is followed like a link.
+                dummy, kind = classify_followed(path, self.uid, hard_linked=True)
+                if not followed_fits(kind, st, self.uid):
+                    raise UnsafePath('%s changed while it was checked; refusing to use it' % path, path=path)
+                self.followed[path] = (path, kind)
             self._check_owner(st, path)
             if st.st_size > limit:
                 raise UnsafePath('%s is larger than %d bytes' % (path, limit), path=path)
         except BaseException:
             os.close(fd)
             raise
+        return fd, st
+
+    def _open_followed_file(self, path, limit=MAX_READ_BYTES):
+        """``follow: true`` and ``path`` is a link: open its target when it is
+        the account's own file or a central root-managed one - by the trust
+        walk of its real path, never following a link again. (None, None) when
+        the target does not exist (a write then replaces the link)."""
+        real, kind = classify_followed(path, self.uid)
+        dir_fd = open_trusted_dir(os.path.dirname(real), owners=self.allowed_owners, final_link=False)
+        if dir_fd is None:
+            return None, None
+        try:
+            try:
+                fd = os.open(os.path.basename(real), os.O_RDONLY | _CLOEXEC | _NOFOLLOW | getattr(os, 'O_NONBLOCK', 0)
+                             | getattr(os, 'O_NOCTTY', 0), dir_fd=dir_fd)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    return None, None
+                if exc.errno == errno.ELOOP:
+                    raise UnsafePath('%s (the target of %s) changed into a symbolic link; refusing to follow it'
+                                     % (real, path), path=path)
+                raise KeysmithError('cannot open %s (the target of %s): %s' % (real, path, exc.strerror), path=path)
+        finally:
+            os.close(dir_fd)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise NotRegularFile('%s (the target of %s) is not a regular file' % (real, path), path=path)
+            if not followed_fits(kind, st, self.uid) or (st.st_nlink > 1 and kind != FOLLOWED_OWN
+                                                         and not _root_only_path(os.path.dirname(real))):
+                raise UnsafePath('%s (the target of %s) changed while it was checked; refusing to use it'
+                                 % (real, path), path=path)
+            self._check_owner(st, path)
+            if st.st_size > limit:
+                raise UnsafePath('%s is larger than %d bytes' % (path, limit), path=path)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.followed[path] = (real, kind)
         return fd, st
 
     def _read_in(self, dir_fd, name, path, limit=MAX_READ_BYTES):
@@ -641,6 +907,8 @@ class Tree:
     def ensure_dir(self, parts, mode):
         """Create the directory at ``parts`` if needed; give it ``mode`` and the account as owner."""
         with self.directory(parts, mode=mode) as fd:
+            if self.followed_kind(self.path(parts)) is not None:
+                return  # a followed directory keeps its owner and mode
             self._chown(fd, self.path(parts))
             os.fchmod(fd, mode)
 
@@ -658,22 +926,28 @@ class Tree:
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def write(self, parts, name, data, mode, dir_fd=None):
-        """Atomically replace file ``name`` with ``data``, owned by the account."""
+    def write(self, parts, name, data, mode, dir_fd=None, attrs=None):
+        """Atomically replace file ``name`` with ``data``, owned by the account
+        (or as ``attrs_for`` says; ``attrs``: the (uid, gid, mode) to give)."""
         if dir_fd is not None:
-            return self._write_in(dir_fd, parts, name, data, mode)
+            return self._write_in(dir_fd, parts, name, data, mode, attrs)
         with self.directory(parts) as fd:
-            return self._write_in(fd, parts, name, data, mode)
+            return self._write_in(fd, parts, name, data, mode, attrs)
 
-    def _write_in(self, dir_fd, parts, name, data, mode):
+    def _write_in(self, dir_fd, parts, name, data, mode, attrs=None):
         path = self.path(parts, name)
         # The same checks as a read: a symlink, hard link, stranger's file or
         # non-file is refused rather than silently replaced by the rename.
-        fd, _st = self._open_existing(dir_fd, name, path)
+        fd, st = self._open_existing(dir_fd, name, path)
+        current = None
         if fd is not None:
             os.close(fd)
-            if self.follow and os.path.islink(path):
-                return self._write_followed(path, data, mode)
+            current = (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
+            followed = self.followed.get(path)
+            if followed is not None and followed[0] != path:
+                return self._write_followed(path, followed, data, mode)
+        if attrs is None:
+            attrs = self.attrs_for(path, current, mode)
         tmp = '.%s.%s.tmp' % (name, os.urandom(6).hex())
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=dir_fd)
         try:
@@ -682,8 +956,7 @@ class Tree:
                 while view:
                     written = os.write(fd, view)
                     view = view[written:]
-                self._chown(fd, path)
-                os.fchmod(fd, mode)
+                self._give(fd, path, attrs)
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -697,23 +970,31 @@ class Tree:
         os.fsync(dir_fd)
         return path
 
-    def _write_followed(self, path, data, mode):
-        """``follow: true``: write where the symlink points, still atomically."""
-        real = os.path.realpath(path)
+    def _write_followed(self, path, followed, data, mode):
+        """``follow: true``: write where the link points (the target checked by
+        ``_open_followed_file``), still atomically, keeping its owner and mode;
+        the target's directory is reached by the trust walk of its real path."""
+        real, kind = followed
+        new_owner = (self.uid, self.gid) if kind == FOLLOWED_OWN else (0, 0)
         target = Tree(os.path.dirname(real), self.uid, self.gid, follow=False,
-                      allowed_owners=self.allowed_owners)
-        return target.write([], os.path.basename(real), data, mode)
+                      allowed_owners=self.allowed_owners, keep_attrs=True, new_owner=new_owner)
+        with target.directory([], create=False) as dir_fd:
+            dir_st = os.fstat(dir_fd)
+            if kind == FOLLOWED_CENTRAL and not _root_only(dir_st):
+                raise UnsafePath('%s (the directory of the target of %s) changed while it was checked; refusing '
+                                 'to write there' % (target.base, path), path=path)
+            target._write_in(dir_fd, [], os.path.basename(real), data, mode)
+        return path
 
     def set_attrs(self, parts, name, mode):
         """Fix owner and mode of an existing file without rewriting it."""
         path = self.path(parts, name)
         with self.directory(parts, create=False) as dir_fd:
-            fd, _st = self._open_existing(dir_fd, name, path)
+            fd, st = self._open_existing(dir_fd, name, path)
             if fd is None:
                 raise NotFound('%s does not exist' % path, path=path)
             try:
-                self._chown(fd, path)
-                os.fchmod(fd, mode)
+                self._give(fd, path, self.attrs_for(path, (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), mode))
             finally:
                 os.close(fd)
 
@@ -728,12 +1009,16 @@ class Tree:
             os.fsync(dir_fd)
         return path
 
-    def backup(self, parts, name, data, mode, dir_fd=None):
+    def backup(self, parts, name, data, mode, dir_fd=None, like=None):
         """Keep ``data`` (the file's previous content) next to it, named as
-        Ansible's ``backup_local`` names backups. Returns the backup path."""
+        Ansible's ``backup_local`` names backups. Returns the backup path.
+
+        ``like``: the (uid, gid, mode) of the file backed up; a kept or
+        followed file's backup gets them (a central file's copy stays root's)."""
         stamp = time.strftime('%Y-%m-%d@%H:%M:%S', time.localtime())
         backup_name = '%s.%d.%s~' % (name, os.getpid(), stamp)
-        self.write(parts, backup_name, data, mode, dir_fd=dir_fd)
+        attrs = self.attrs_for(self.path(parts, name), like, mode) if like is not None else None
+        self.write(parts, backup_name, data, mode, dir_fd=dir_fd, attrs=attrs)
         return self.path(parts, backup_name)
 
 

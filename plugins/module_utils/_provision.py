@@ -154,6 +154,23 @@ def ssh_key_items(account, entries, defaults, check_mode):
     return items
 
 
+def file_attrs_of(entries):
+    """The ``owner``/``group``/``mode`` of the account's one ``authorized_keys``
+    file, from its items: the items that give one must give the same."""
+    attrs = {}
+    for index, entry in enumerate(entries or []):
+        for name in ('owner', 'group', 'mode'):
+            value = entry.get(name)
+            if value is None or value == '':
+                continue
+            if name in attrs and str(attrs[name][1]) != str(value):
+                raise InvalidInput('authorized_keys[%d] gives %s %s, authorized_keys[%d] %s: the items share one '
+                                   'file, give the same %s (or give it once)'
+                                   % (attrs[name][0], name, attrs[name][1], index, value, name))
+            attrs.setdefault(name, (index, value))
+    return dict((name, value[1]) for name, value in attrs.items())
+
+
 def authorized_key_items(account, entries, exclusive, defaults, check_mode):
     """One ``authorized_keys`` operation for the keys to keep, one for those to
     revoke: the same code as ``ssh_authkey`` with a list of keys.
@@ -162,6 +179,7 @@ def authorized_key_items(account, entries, exclusive, defaults, check_mode):
     ``comment`` apply to every key of its ``key`` (which may hold several
     lines), and a newline in ``options`` is an error, as in ``ssh_authkey``."""
     present, absent, warnings = [], [], []
+    attrs = named('authorized_keys', lambda: file_attrs_of(entries))
     for index, entry in enumerate(entries or []):
         where = 'authorized_keys[%d]' % index
         if entry.get('key') is None:
@@ -177,14 +195,14 @@ def authorized_key_items(account, entries, exclusive, defaults, check_mode):
     items = []
     if present or exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
-            account, wanted=present, state='present', exclusive=exclusive, follow=defaults['follow']))
+            account, wanted=present, state='present', exclusive=exclusive, follow=defaults['follow'], **attrs))
         spec.warnings[:0] = warnings
         items.append(Item('authorized_keys', 'authorized_keys (%d key%s%s)' % (
             len(spec.wanted), '' if len(spec.wanted) == 1 else 's', ', exclusive' if exclusive else ''),
             SshAuthKey(spec, check_mode=check_mode)))
     if absent and not exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
-            account, wanted=absent, state='absent', follow=defaults['follow']))
+            account, wanted=absent, state='absent', follow=defaults['follow'], **attrs))
         items.append(Item('authorized_keys', 'authorized_keys (revoke %d key%s)' % (
             len(spec.wanted), '' if len(spec.wanted) == 1 else 's'), SshAuthKey(spec, check_mode=check_mode)))
     return items

@@ -51,6 +51,10 @@ SSH_AUTHKEY_OPTIONS = dict(
     exclusive=dict(type='bool', default=False),
     manage_dir=dict(type='bool', default=True),
     backup=dict(type='bool', default=False),
+    # the file's attributes, for a central layout (AuthorizedKeysFile outside the homes)
+    owner=dict(type='str'),
+    group=dict(type='str'),
+    mode=dict(type='raw'),
 )
 
 SSL_GENKEY_OPTIONS = dict(

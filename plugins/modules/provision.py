@@ -177,6 +177,19 @@ options:
             description: V(absent) revokes the key(s); V(present) (the default) authorizes them.
             type: str
             choices: [present, absent]
+          owner:
+            description:
+              - The owner of the C(authorized_keys) file, as M(keysmith.accounts.ssh_authkey)'s
+                O(keysmith.accounts.ssh_authkey#module:owner). The file is one for all items of the account, so
+                the items that give O(accounts[].authorized_keys[].owner), O(accounts[].authorized_keys[].group)
+                or O(accounts[].authorized_keys[].mode) must give the same value.
+            type: str
+          group:
+            description: The group of the C(authorized_keys) file (see O(accounts[].authorized_keys[].owner)).
+            type: str
+          mode:
+            description: The mode of the C(authorized_keys) file, octal (see O(accounts[].authorized_keys[].owner)).
+            type: raw
       authorized_keys_exclusive:
         description: Only the keys in O(accounts[].authorized_keys) stay authorized; all others are removed.
         type: bool
@@ -260,7 +273,12 @@ options:
     type: bool
     default: false
   follow:
-    description: Follow symbolic links below the homes (see M(keysmith.accounts.ssh_genkey)).
+    description:
+      - Follow symbolic links below the homes (see M(keysmith.accounts.ssh_authkey)'s
+        O(keysmith.accounts.ssh_authkey#module:follow) for what a link may lead to).
+      - A link is followed only to the account's own file or directory, or to a central, root-managed one
+        reached through links only root can change; anything else (a link to C(/etc/shadow)) fails the account.
+        A followed target keeps its owner and mode.
     type: bool
     default: false
   report:
@@ -382,7 +400,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._specs import (
 SSH_KEY_OPTIONS = pick(SSH_GENKEY_OPTIONS, ['name', 'path', 'type', 'bits', 'passphrase', 'comment', 'regenerate',
                                             'private_key_format', 'state', 'private_key', 'public_key', 'ppk'])
 
-AUTHORIZED_KEY_OPTIONS = pick(SSH_AUTHKEY_OPTIONS, ['key', 'options', 'comment', 'state'],
+AUTHORIZED_KEY_OPTIONS = pick(SSH_AUTHKEY_OPTIONS, ['key', 'options', 'comment', 'state', 'owner', 'group', 'mode'],
                               key=dict(required=True))
 
 SSL_OPTIONS = pick(SSL_GENCSR_OPTIONS, ['host', 'city', 'company', 'companydivision', 'country', 'province', 'state',

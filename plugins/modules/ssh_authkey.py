@@ -36,7 +36,9 @@ description:
     O(state=absent) removes every copy. Copies of keys the task does not name are kept, unless O(exclusive=true).
   - The read-modify-write holds an C(flock) on the file's directory, re-reads the file under the lock and writes
     it atomically, so concurrent tasks adding different keys to the same file all land.
-  - The file gets mode V(0600) and the account as owner; the directory C(~/.ssh) mode V(0700) (see O(manage_dir)).
+  - A file in the home gets mode V(0600) and the account as owner; the directory C(~/.ssh) mode V(0700) (see
+    O(manage_dir)). A file outside the home (a central C(AuthorizedKeysFile)) keeps its owner and mode, a new one
+    there is C(root:root) V(0644); O(owner), O(group) and O(mode) set them.
 author:
   - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
@@ -138,6 +140,23 @@ options:
       - Keep the previous content of the file next to it, with a time stamp in the name, when it changes.
     type: bool
     default: false
+  owner:
+    description:
+      - The owner of the file (a user name or a number), for a central layout (an C(AuthorizedKeysFile) outside
+        the homes, such as C(/etc/ssh/authorized_keys/%u), which the account must not be able to change).
+      - When omitted, a file in the home belongs to the account; a file outside the home keeps its owner, group
+        and mode, and a new one there is C(root:root) V(0644) (sshd reads it with the account's rights). The
+        backup of such a file gets its owner and mode too.
+      - Not applied to a file reached through a link (O(follow)), which keeps its owner and mode.
+    type: str
+  group:
+    description: The group of the file (a name or a number); see O(owner).
+    type: str
+  mode:
+    description:
+      - The mode of the file, octal (V('0640')), see O(owner). A mode that lets the group or others write is an
+        error (sshd refuses such a file).
+    type: raw
   expire_at:
     description:
       - Expire the given keys instead of authorizing them (key rotation with a grace period) - every line holding
@@ -169,6 +188,12 @@ options:
 notes:
   - O(follow=false) (the default) refuses a symlinked C(authorized_keys) or C(~/.ssh), a hard-linked file and
     files or directories owned by another user.
+  - O(follow=true) is for two layouts - a link to the account's own file (owned by it, readable and writable by
+    it), or a central, root-managed file (owned by root, writable by nobody else, in directories only root can
+    change, reached through links only root can change, such as a root-owned link in a root-owned C(~/.ssh)).
+    Anything else is refused before the target is read - a link in a directory the account can write that leads
+    to a file the account could not write itself (C(/etc/shadow)) is the account's attempt to make root read or
+    write it. A followed file or directory keeps its owner and mode; it is never given to the account.
   - Only keys sshd reads as keys are managed; shortened type names such as C(RSA) are not key types for sshd
     at the start of a line and such lines are kept as lines it cannot read.
   - The signature of a certificate line is verified as sshd verifies it when the Python C(cryptography) library is
@@ -375,6 +400,9 @@ def build(module):
         backup=params['backup'],
         expire_at=params['expire_at'],
         remove_expired=params['remove_expired'],
+        owner=params['owner'],
+        group=params['group'],
+        mode=params['mode'],
     )
     return SshAuthKey(spec, check_mode=module.check_mode)
 

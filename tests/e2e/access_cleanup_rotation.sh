@@ -7,6 +7,9 @@
 # two target accounts (one line with from= options, one plain; an unrelated key
 # beside it must survive). Runs, each followed by real ssh logins:
 #   1. --check --diff: nothing changes on disk, the plan shows the expiry-time edit;
+#      then the deploy account's owner attacks (issue 27): another account's public key
+#      written into the old key's .pub, and the old key's files moved away - each run
+#      fails, names the recorded fingerprint and changes nothing;
 #   2. the rotation: successor generated and authorized, old lines expire in an
 #      hour - before the grace ends both keys log in;
 #   3. again: nothing changes (the deadline is not pushed later);
@@ -14,13 +17,15 @@
 #      are still there, with a passed expiry-time, and sshd refuses the old key;
 #   5. the cleanup run (--diff): expired lines removed, old key files retired, only
 #      the new key of the rotation is left;
-#   6. again: nothing changes.
+#   6. again: the old key is gone, the run fails (a missing old key is no proof it
+#      was retired) and changes nothing.
 # Then the cleanup, with the managed keys of each account (the new key only):
 #   7. --check --diff: nothing changes, the diff shows the unrelated key's removal and
 #      the report flags it as unmanaged;
 #   8. the cleanup: the unrelated key is gone (and no longer logs in), the report says
 #      0 unmanaged.
-# Runs as root; everything is removed on exit. About 40 s (6 s per playbook run).
+# Runs as root; everything is removed on exit. ROTATION_E2E_PREFIX names the accounts,
+# ROTATION_E2E_PORTS (FIRST-LAST) the ports sshd may use. About 40 s (6 s per playbook run).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -89,6 +94,8 @@ DEPLOY_SSH="/home/$DEPLOY/.ssh"
 runuser -u "$DEPLOY" -- ssh-keygen -q -t ed25519 -N '' -C "deploy-2025" -f "$DEPLOY_SSH/$OLD"
 ssh-keygen -q -t ed25519 -N '' -C "unrelated" -f "$WORK/unrelated"
 OLD_PUB="$(cat "$DEPLOY_SSH/$OLD.pub")"
+# What the controller recorded when the key was made: the rotation trusts this, not the account's files.
+OLD_FP="$(ssh-keygen -lf "$DEPLOY_SSH/$OLD.pub" | awk '{print $2}')"
 OLD_B64="$(awk '{print $2}' <<< "$OLD_PUB")"
 put() {  # put USER TEXT
     printf '%s\n' "$2" > "/home/$1/.ssh/authorized_keys"
@@ -100,9 +107,10 @@ put "${APPS[1]}" "$OLD_PUB"
 # ------------------------------------------------------------------ sshd
 ssh-keygen -q -t ed25519 -N '' -C rotation-host -f "$WORK/ssh_host_ed25519_key"
 mkdir -p /run/sshd && chmod 0755 /run/sshd
-PORT="$("$PYTHON" - <<'PY'
-import socket
-for port in range(23400, 23500):
+PORT="$("$PYTHON" - "${ROTATION_E2E_PORTS:-23400-23499}" <<'PY'
+import socket, sys
+first, last = (int(n) for n in sys.argv[1].split('-'))
+for port in range(first, last + 1):
     s = socket.socket()
     try:
         s.bind(('127.0.0.1', port))
@@ -114,7 +122,7 @@ for port in range(23400, 23500):
     break
 PY
 )"
-[ -n "$PORT" ] || fail "no free port in 23400-23499"
+[ -n "$PORT" ] || fail "no free port in ${ROTATION_E2E_PORTS:-23400-23499}"
 cat > "$WORK/sshd_config" <<CONF
 Port $PORT
 ListenAddress 127.0.0.1
@@ -176,6 +184,7 @@ key_rotation_key_host: rotation-a
 key_rotation_comment: deploy-2026
 key_rotation_become: false
 key_rotation_grace: 3600
+key_rotation_old_fingerprint: "$OLD_FP"
 VARS
 RUN=0
 PLAYBOOK=key_rotation
@@ -187,6 +196,17 @@ play() {  # play [ansible-playbook args...]: output in $WORK/play.log
         "$ROOT/playbooks/$PLAYBOOK.yml" > "$WORK/play.log" 2>&1 \
         || { cat "$WORK/play.log" >&2; fail "run $RUN ($*) failed"; }
     log "run $RUN $PLAYBOOK ${*:-}: $(elapsed "$start") s"
+}
+play_fails() {  # play_fails MESSAGE [ansible-playbook args...]: the run must fail, saying MESSAGE
+    RUN=$((RUN + 1))
+    local start=$EPOCHREALTIME want="$1"
+    shift
+    if "${PLAYBOOK_CMD[@]}" -i "$WORK/inventory.yml" -e "@$VARS" "$@" \
+            "$ROOT/playbooks/$PLAYBOOK.yml" > "$WORK/play.log" 2>&1; then
+        cat "$WORK/play.log" >&2; fail "run $RUN ($*) succeeded, it should fail with: $want"
+    fi
+    grep -qF -- "$want" "$WORK/play.log" || { cat "$WORK/play.log" >&2; fail "run $RUN does not say: $want"; }
+    log "run $RUN $PLAYBOOK ${*:-} failed as it should: $(elapsed "$start") s"
 }
 recap_changed() {  # the sum of changed= over the hosts of the recap
     sed -n 's/^rotation-[ab] *:.*changed=\([0-9]*\).*/\1/p' "$WORK/play.log" | awk '{ n += $1 } END { print n + 0 }'
@@ -201,6 +221,23 @@ play --check --diff
 grep -q "+from=\"127.0.0.1\",no-pty,expiry-time=\"[0-9]\{14\}Z\" $OLD_PUB" "$WORK/play.log" \
     || { cat "$WORK/play.log" >&2; fail "--check --diff does not show the expiry-time edit"; }
 [ "$(grep -c "check mode: $NEW does not exist yet" "$WORK/play.log")" = 2 ] || fail "--check does not say the successor is made by a real run"
+
+# 1b. the owner writes another account's public key into the old key's .pub: rotation must not
+#     expire (and later remove) that innocent key, nor call the real old key retired
+cp -p "$DEPLOY_SSH/$OLD.pub" "$WORK/old.pub.saved"
+cp "$WORK/unrelated.pub" "$DEPLOY_SSH/$OLD.pub"
+chown "$DEPLOY:$DEPLOY" "$DEPLOY_SSH/$OLD.pub"
+before="$(state)"
+play_fails "not $OLD_FP (key_rotation_old_fingerprint)"
+[ "$(state)" = "$before" ] || fail "a swapped .pub changed the targets"
+cp -p "$WORK/old.pub.saved" "$DEPLOY_SSH/$OLD.pub"
+# 1c. the owner moves the old key's files away: not "retired", an error, nothing changes
+mkdir "$WORK/moved"
+mv "$DEPLOY_SSH/$OLD" "$DEPLOY_SSH/$OLD.pub" "$WORK/moved/"
+before="$(state)"
+play_fails "$OLD of $DEPLOY does not exist"
+[ "$(state)" = "$before" ] || fail "moving the old key away changed the targets"
+mv "$WORK/moved/$OLD" "$WORK/moved/$OLD.pub" "$DEPLOY_SSH/"
 
 # 2. the rotation: both keys log in during the grace
 play
@@ -256,10 +293,9 @@ if [ -e "$DEPLOY_SSH/$OLD" ] || [ -e "$DEPLOY_SSH/$OLD.pub" ]; then fail "old ke
 expect_login yes "$NEW" "${APPS[@]}"
 login "${APPS[0]}" "$WORK/unrelated" || fail "unrelated key no longer logs in"
 
-# 6. again: nothing to do
+# 6. again: the old key is gone - an error (the next rotation names the successor), nothing changes
 after="$(state)"
-play
-[ "$(recap_changed)" = 0 ] || { cat "$WORK/play.log" >&2; fail "run after the cleanup changed something"; }
+play_fails "the rotation is done"
 [ "$(state)" = "$after" ] || fail "run after the cleanup changed files"
 log "rotation ok in $(elapsed "$T0") s"
 

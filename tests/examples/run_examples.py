@@ -34,6 +34,10 @@ must succeed.  What the examples need is made at test time and stated below:
   (vault passphrases, keys) are generated: real keys from ``ssh-keygen``.
 * **audits**: ``authorized_keys_info`` (``module_defaults``) and the ``access_report``
   role (``access_report_users``) audit the throwaway accounts only.
+* **key rotations**: for a ``key_rotation`` role example, the current key
+  (``key_rotation_key_name`` of ``key_rotation_user``) is made with ``ssh-keygen``
+  and its fingerprint replaces the example's ``key_rotation_old_fingerprint`` (what
+  the controller recorded): ``rotation_keys``.
 * **hosts**: other hosts an example names (``delegate_to: git.example.com``, the
   group ``registry``) are inventory aliases of localhost.
 
@@ -264,6 +268,44 @@ def plays_of(doc, blocks, renamer, module_defaults, skipped):
     return plays
 
 
+def rotation_keys(plays, scratch):
+    """The current keys the key_rotation examples rotate: made now (the controller's record),
+    their fingerprints put into the examples; [(user, key name, private key path)] to
+    install once the accounts exist (``install_rotation_keys``)."""
+    made = []
+    for play in plays:
+        for role in play.get('roles') or []:
+            if not isinstance(role, dict) or not str(role.get('role', '')).endswith('key_rotation'):
+                continue
+            role_vars = role.get('vars') or {}
+            user, name = role_vars.get('key_rotation_user'), role_vars.get('key_rotation_key_name')
+            if not user or not name:
+                continue
+            keydir = os.path.join(scratch, 'rotation-keys', user)
+            os.makedirs(keydir, exist_ok=True)
+            path = os.path.join(keydir, name)
+            if not os.path.exists(path):
+                make_key(path, '%s@examples' % user)
+            role_vars['key_rotation_old_fingerprint'] = run(['ssh-keygen', '-lf', path + '.pub']).split()[1]
+            made.append((user, name, path))
+    return made
+
+
+def install_rotation_keys(keys):
+    """Put each made current key into its account's ~/.ssh, owned by the account."""
+    for user, name, path in keys:
+        entry = pwd.getpwnam(user)
+        ssh = os.path.join(entry.pw_dir, '.ssh')
+        if not os.path.isdir(ssh):
+            os.mkdir(ssh, 0o700)
+            os.chown(ssh, entry.pw_uid, entry.pw_gid)
+        for suffix, mode in (('', 0o600), ('.pub', 0o644)):
+            dest = os.path.join(ssh, name + suffix)
+            shutil.copyfile(path + suffix, dest)
+            os.chown(dest, entry.pw_uid, entry.pw_gid)
+            os.chmod(dest, mode)
+
+
 def host_groups(plays):
     groups = set()
     for play in plays:
@@ -355,13 +397,14 @@ def prepare(mode, args, variables):
     registry = os.path.join(base, 'registry')
     module_defaults = {'keysmith.accounts.keypair': {'registry': registry},
                        'keysmith.accounts.keypair_info': {'registry': registry}}
-    plays, skipped, ran, accounts, renamed = [], [], [], set(), set()
+    plays, skipped, ran, accounts, renamed, keys = [], [], [], set(), set(), []
     for number, (doc, blocks) in enumerate(documents()):
         if args.only and not any(part in doc for part in args.only):
             continue
         # each document has its own accounts: what one leaves behind cannot break another
         renamer = Renamer('%s%s%02d' % (args.prefix, mode[0], number), base)
         doc_plays = plays_of(doc, blocks, renamer, module_defaults, skipped)
+        keys.extend(rotation_keys(doc_plays, base))
         accounts |= account_names(doc_plays, renamer.prefix)
         renamed |= renamer.used
         if doc_plays:
@@ -398,7 +441,7 @@ def prepare(mode, args, variables):
         cmd.append('--check')
     return {'mode': mode, 'dir': base, 'playdir': playdir, 'cmd': cmd, 'accounts': sorted(accounts),
             'renamed': sorted(renamed),
-            'documents': ran}
+            'documents': ran, 'rotation_keys': keys}
 
 
 def snapshot(paths):
@@ -438,6 +481,7 @@ def main():
     try:
         for run_ in runs:
             create_accounts(run_['accounts'], created)
+            install_rotation_keys(run_['rotation_keys'])
         check = runs[0]
         watched = [check['dir']] + [pwd.getpwnam(name).pw_dir for name in check['accounts']]
         before = snapshot(watched)

@@ -26,6 +26,7 @@ TLS = [U + '_tls/test_tls_genkey.py', U + '_tls/test_tls_gencsr.py', U + 'test_o
        U + 'test_core.py']
 PROVISION = [U + 'test_provision.py', U + 'test_provision_items.py', U + 'test_operation_contract.py']
 BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
+FOLLOW = FS + [U + 'test_fs_follow.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
 AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/test_audit_files.py', U + '_ssh/test_access.py']
 
@@ -36,10 +37,27 @@ def mutation(path, find, replace, tests, why):
 
 MUTATIONS = [
     # ------------------------------------------------------------ _fs.py
+    # follow: true and central files (issue 27)
+    mutation('_fs.py', 'links.append(lst.st_uid == 0 and holder is not None and _root_only(holder))',
+             'links.append(True)', FOLLOW,
+             'a link the account planted (~/.ssh/authorized_keys -> /etc/shadow) is followed to a root-only file'),
+    mutation('_fs.py', '    return st.st_uid == 0 and not st.st_mode & 0o022\n', '    return st.st_uid == 0\n', FOLLOW,
+             'a group-writable root directory counts as root-managed: follow reaches what others can swap'),
+    mutation('_fs.py', 'return uid is not None and uid != 0 and st.st_uid == uid and (st.st_mode & need) == need',
+             'return uid is not None and uid != 0 and (st.st_mode & need) == need', FOLLOW,
+             'any file with user rw bits (root\'s /etc/shadow) counts as the account\'s own'),
+    mutation('_fs.py', '        if kind is not None:\n            if current is not None:\n                return current\n',
+             '        if kind is not None:\n            pass\n', FOLLOW,
+             'a followed target is given to the account'),
+    mutation('_fs.py', '        if self.keep_attrs:\n', '        if False:\n', FOLLOW,
+             'a central authorized_keys outside the home is given to the account'),
+    mutation('_fs.py', '            if self.followed_kind(self.path(parts)) is not None:\n                return  #',
+             '            if False:\n                return  #', FOLLOW,
+             'ensure_dir chowns a followed directory (~/.ssh -> /etc) to the account'),
     mutation('_fs.py', '                    self._chown(child, path)\n', '', FS,
              'directories created on the way (~/ssl) stay root-owned'),
-    mutation('_fs.py', '                os.fchmod(fd, mode)\n                os.fsync(fd)\n',
-             '                os.fchmod(fd, mode)\n', FS,
+    mutation('_fs.py', '                self._give(fd, path, attrs)\n                os.fsync(fd)\n',
+             '                self._give(fd, path, attrs)\n', FS,
              'atomic write renames data that was never synced (empty file after a crash)'),
     mutation('_fs.py', '            raise\n        os.fsync(dir_fd)\n        return path\n',
              '            raise\n        return path\n', FS, 'the rename itself is not made durable'),
@@ -47,8 +65,9 @@ MUTATIONS = [
              'a file hard-linked once (to /etc/shadow) is read and written'),
     mutation('_fs.py', "        if stat.S_ISLNK(lst.st_mode) and not self.follow:\n            raise UnsafePath("
              "'%s is a symbolic link; refusing to follow it '\n                             '(set follow: true if "
-             "this is intended)' % path, path=path)\n        if not stat.S_ISLNK",
-             "        if not stat.S_ISLNK", FS, 'a symbolic link file is followed without follow: true'),
+             "this is intended)' % path, path=path)\n        if stat.S_ISLNK(lst.st_mode):\n            return self._open_followed",
+             "        if stat.S_ISLNK(lst.st_mode):\n            return self._open_followed", FS,
+             'a symbolic link file is followed without follow: true'),
     mutation('_fs.py', 'if st.st_uid not in self.allowed_owners:',
              'if st.st_uid not in self.allowed_owners and fd is not None:', FS,
              'a file owned by another account is used'),
@@ -65,7 +84,8 @@ MUTATIONS = [
     mutation('_fs.py', '            self._chown(fd, self.path(parts))\n            os.fchmod(fd, mode)\n',
              '            self._chown(fd, self.path(parts))\n', FS,
              'an existing ~/.ssh of the wrong mode is not repaired'),
-    mutation('_fs.py', '                self._chown(fd, path)\n                os.fchmod(fd, mode)\n            finally:',
+    mutation('_fs.py', '                self._give(fd, path, self.attrs_for(path, (st.st_uid, st.st_gid, '
+             'stat.S_IMODE(st.st_mode)), mode))\n            finally:',
              '                os.fchmod(fd, mode)\n            finally:', FS,
              'a mode and owner repair leaves the owner as it was'),
     mutation('_fs.py', '        if dir_st.st_uid not in (0, os.geteuid()):\n            controllers.add(dir_st.st_uid)\n',

@@ -14,7 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import grp
 import os
+import pwd
 import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
@@ -38,6 +40,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_
 
 DEFAULT_PATH = '~/.ssh/authorized_keys'
 FILE_MODE = 0o600
+# A new file outside the home (a central AuthorizedKeysFile) is root's and
+# readable by all: sshd reads it with the account's rights.
+CENTRAL_FILE_MODE = 0o644
 SSH_DIR_MODE = 0o700
 STATES = ('present', 'absent')
 
@@ -77,6 +82,47 @@ def resolve_path(account, path):
     return path
 
 
+def resolve_file_attrs(owner=None, group=None, mode=None):
+    """(uid, gid, mode) of the task's ``owner``, ``group`` and ``mode`` (None each when not given).
+
+    ``owner``/``group``: a name or a number; ``mode``: octal, as a string
+    (V(0644)) or a number, of permission bits only, never writable by group or
+    others (sshd refuses such a file under StrictModes).
+    """
+    uid = gid = None
+    if owner is not None and str(owner) != '':
+        text = str(owner)
+        try:
+            uid = int(text) if text.isdigit() else pwd.getpwnam(text).pw_uid
+        except KeyError:
+            raise InvalidInput('owner %r is not a user of this host' % text)
+    if group is not None and str(group) != '':
+        text = str(group)
+        try:
+            gid = int(text) if text.isdigit() else grp.getgrnam(text).gr_gid
+        except KeyError:
+            raise InvalidInput('group %r is not a group of this host' % text)
+    if mode is not None and str(mode) != '':
+        if isinstance(mode, int) and not isinstance(mode, bool):
+            # YAML reads 0644 as the number 420; Ansible's file modules take it as it is.
+            value = mode
+        else:
+            text = str(mode).strip()
+            try:
+                value = int(text, 8)
+            except ValueError:
+                raise InvalidInput('mode must be octal permission bits such as 0644, got %r' % (mode,))
+        if value < 0 or value > 0o777:
+            raise InvalidInput('mode must be permission bits (0 to 0777), got %04o' % value)
+        if value & 0o022:
+            raise InvalidInput('mode %04o lets the group or others write the file; sshd (StrictModes) refuses '
+                               'such a file' % value)
+        mode = value
+    else:
+        mode = None
+    return uid, gid, mode
+
+
 def _key_texts(key):
     """The ``key`` option as a list of strings (a string, or a list of strings)."""
     if key is None:
@@ -101,7 +147,8 @@ class AuthKeySpec:
 
     def __init__(self, account, key=None, key_file=None, path=None, state=None, authorize=None,
                  options=None, comment=None, exclusive=False, manage_dir=True, follow=False,
-                 backup=False, wanted=None, expire_at=None, remove_expired=False):
+                 backup=False, wanted=None, expire_at=None, remove_expired=False,
+                 owner=None, group=None, mode=None):
         # wanted: WantedKeys already read by other specs (provision's items,
         # each with its own options and comment), instead of key or file.
         self.account = account
@@ -132,6 +179,7 @@ class AuthKeySpec:
             self.options = None
         self.manage_dir = manage_dir
         self.follow = follow
+        self.file_attrs = resolve_file_attrs(owner, group, mode)
         self.backup = backup
         self.warnings = []
         self.wanted = []
@@ -233,7 +281,10 @@ class SshAuthKey(Operation):
         self.spec = spec
         self.check_mode = check_mode
         account = spec.account
-        self.tree, self.parts, self.name = account_tree(account, spec.path, spec.follow)
+        self.tree, self.parts, self.name = account_tree(account, spec.path, spec.follow, keep_outside_home=True,
+                                                        fixed_attrs=getattr(spec, 'file_attrs', None))
+        # a new file: 0600 in the home, 0644 outside it (sshd reads it as the account)
+        self.file_mode = CENTRAL_FILE_MODE if self.tree.keep_attrs else FILE_MODE
         # manage_dir only manages a directory below the home (~/.ssh); the
         # parent of a path elsewhere (/etc/ssh/authorized_keys) is the admin's.
         self.managed_dir = spec.manage_dir and bool(self.parts)
@@ -322,8 +373,9 @@ class SshAuthKey(Operation):
         elif self.edits.changed:
             plan.add('update' if exists else 'create', spec.path, self._write, self._detail(self.edits, spec.expire_at))
         elif exists:
-            plan.ensure_attrs(spec.path, current, lambda: self.tree.set_attrs(self.parts, self.name, FILE_MODE),
-                              FILE_MODE, self.tree.uid, self.tree.gid)
+            uid, gid, mode = self._wanted_attrs(current)
+            plan.ensure_attrs(spec.path, current, lambda: self.tree.set_attrs(self.parts, self.name, self.file_mode),
+                              mode, uid, gid)
         plan.before = data.decode('utf-8', 'replace') if exists else None
         if self.edits is not None and (exists or self.edits.changed):
             plan.after = model.text()
@@ -336,7 +388,14 @@ class SshAuthKey(Operation):
         return apply_edits(model, self.wanted, spec.state, spec.exclusive, expire_at=spec.expire_at,
                            remove_expired=spec.remove_expired, now=self.now)
 
+    def _wanted_attrs(self, current):
+        """(uid, gid, mode) the existing file ``current`` (a FileState) should have."""
+        return self.tree.attrs_for(self.tree.path(self.parts, self.name), (current.uid, current.gid, current.mode),
+                                   self.file_mode)
+
     def _plan_dir(self, plan, dir_state):
+        if self.tree.followed_kind(self.tree.path(self.parts)) is not None:
+            return  # a directory reached through a link (follow: true) keeps its owner and mode
         plan.ensure_dir(dir_state or DirState(self.tree.path(self.parts)),
                         lambda: self.tree.ensure_dir(self.parts, SSH_DIR_MODE), SSH_DIR_MODE,
                         self.tree.uid, self.tree.gid)
@@ -387,14 +446,16 @@ class SshAuthKey(Operation):
             self.duplicates = self.edits.duplicates
             new = model.render()
             if current.exists and new == data:
-                if current.attrs_differ(FILE_MODE, self.tree.uid, self.tree.gid):
-                    self.tree.set_attrs(self.parts, self.name, FILE_MODE)
+                uid, gid, mode = self._wanted_attrs(current)
+                if current.attrs_differ(mode, uid, gid):
+                    self.tree.set_attrs(self.parts, self.name, self.file_mode)
                 return
             if not current.exists and not self.edits.changed:
                 return
             if spec.backup and current.exists:
-                self.backup_file = self.tree.backup(self.parts, self.name, data, FILE_MODE, dir_fd=dir_fd)
-            self.tree.write(self.parts, self.name, new, FILE_MODE, dir_fd=dir_fd)
+                self.backup_file = self.tree.backup(self.parts, self.name, data, self.file_mode, dir_fd=dir_fd,
+                                                    like=self._wanted_attrs(current))
+            self.tree.write(self.parts, self.name, new, self.file_mode, dir_fd=dir_fd)
 
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):
