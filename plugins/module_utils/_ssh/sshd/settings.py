@@ -17,6 +17,7 @@ import re
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
 
 DEFAULT_AUTHORIZED_KEYS_FILE = ('.ssh/authorized_keys', '.ssh/authorized_keys2')
 DEFAULT_SSHD_CONFIG = '/etc/ssh/sshd_config'
@@ -35,12 +36,13 @@ class SshdSettings:
 
     def __init__(self, authorized_keys_file=DEFAULT_AUTHORIZED_KEYS_FILE, strict_modes=True,
                  pubkey_authentication=True, accepted_algorithms=None, required_rsa_size=1024,
-                 authorized_keys_command=None, source='sshd -T'):
+                 authorized_keys_command=None, source='sshd -T', ca_signature_algorithms=None):
         self.authorized_keys_file = list(authorized_keys_file)
         self.strict_modes = strict_modes
         self.pubkey_authentication = pubkey_authentication
         self.accepted_algorithms = accepted_algorithms
         self.required_rsa_size = required_rsa_size
+        self.ca_signature_algorithms = ca_signature_algorithms
         self.authorized_keys_command = authorized_keys_command
         self.source = source
 
@@ -58,7 +60,7 @@ class SshdSettings:
         if self.accepted_algorithms is None:
             return True
         names = _RSA_ALGORITHMS.get(key_type, (key_type,))
-        return any(name in self.accepted_algorithms for name in names)
+        return any(sshd_rules.algorithm_allowed(name, self.accepted_algorithms) for name in names)
 
 
 def _yes(value):
@@ -73,6 +75,7 @@ def settings_from_values(values, source):
     else:
         files = [item for item in files.split() if item.lower() != 'none']
     algorithms = values.get('pubkeyacceptedalgorithms') or values.get('pubkeyacceptedkeytypes')
+    ca_algorithms = values.get('casignaturealgorithms')
     command = values.get('authorizedkeyscommand')
     try:
         rsa_size = int(values.get('requiredrsasize', '1024'))
@@ -85,6 +88,8 @@ def settings_from_values(values, source):
         # A +/-/^ list in sshd_config modifies defaults we do not know: not checked then.
         accepted_algorithms=(algorithms.split(',') if algorithms and algorithms[0] not in '+-^' else None),
         required_rsa_size=rsa_size,
+        ca_signature_algorithms=(ca_algorithms.split(',') if ca_algorithms and ca_algorithms[0] not in '+-^'
+                                 else None),
         authorized_keys_command=None if not command or command.lower() == 'none' else command,
         source=source,
     )
