@@ -25,6 +25,8 @@ KEYPAIR = [U + '_ssh/test_keypair.py', U + 'test_operation_contract.py', 'tests/
 TLS = [U + '_tls/test_tls_genkey.py', U + '_tls/test_tls_gencsr.py', U + 'test_operation_contract.py',
        U + 'test_core.py']
 PROVISION = [U + 'test_provision.py', U + 'test_provision_items.py', U + 'test_operation_contract.py']
+RULES = [U + '_ssh/test_audit_line_rules.py', U + '_ssh/test_authkey_cert_authority.py',
+         U + '_ssh/test_authorized_keys.py']
 BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
 
@@ -178,4 +180,14 @@ MUTATIONS = [
              'a CSR planned with the key its TLS key item replaces in the same run'),
     mutation('_ssh/authkey.py', '        self.managed_dir = spec.manage_dir and bool(self.parts)\n',
              '        self.managed_dir = bool(self.parts)\n', AUTHKEYS, 'manage_dir: false still creates ~/.ssh'),
+    mutation('_ssh/authorized_keys.py', '        return (key_identity(self.key), self.cert_authority)\n\n    @property\n'
+             '    def comment', '        return (key_identity(self.key), False)\n\n    @property\n    def comment',
+             RULES, 'state: present of a CA key rewrites its cert-authority line into a plain line'),
+    mutation('_ssh/sshd_rules.py', '    if opts.principals is not None and not principal_names(opts.principals):',
+             '    if False:', RULES, 'cert-authority,principals="" (no certificate gets in) is reported accepted'),
+    mutation('_ssh/sshd_rules.py', '    if line.key.cert:\n        return CERTIFICATE_LINE\n', '', RULES,
+             'a certificate written as a line is reported accepted'),
+    mutation('_ssh/sshd_rules.py', "    if line.options is not None and line.options.cert_authority:\n        if accepted",
+             "    if False:\n        if accepted", RULES,
+             'a cert-authority line is judged by the CA key type and RequiredRSASize'),
 ]

@@ -223,7 +223,9 @@ def parse_options(text, lenient=False):
     """
     if text is None:
         return []
-    if '\n' in text or '\r' in text or '\0' in text:
+    # a line ends at a newline and sshd reads it up to a NUL; a CR is an
+    # ordinary character to sshd (inside quotes part of the value)
+    if '\n' in text or '\0' in text:
         raise InvalidInput('options must be a single line')
     if lenient:
         text = _strip_blanks_around_commas(text)

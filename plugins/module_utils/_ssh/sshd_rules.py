@@ -1132,6 +1132,23 @@ class Line:
         self.kind = 'key'
         self.key, self.type_name, self.comment = found
 
+    def authorizes_certificate(self, ca_material, principals, user, remote_ip, now=None):
+        """Whether sshd lets a certificate signed by the CA key with ``ca_material``
+        and naming ``principals`` log in as ``user`` from ``remote_ip`` through this
+        line (``auth_check_authkey_line``: a cert-authority line, its options, then
+        its ``principals=`` list or else the user's name among the certificate's
+        principals). The certificate's own validity and options are not judged."""
+        if self.kind != 'key' or self.options is None or self.key.cert or not self.options.cert_authority:
+            return False
+        if self.key.material != ca_material:
+            return False
+        if refusal(self.options, remote_ip, now, plain_key=False) is not None:
+            return False
+        if self.options.principals is not None:
+            names = principal_names(self.options.principals)
+            return any(principal in names for principal in principals)
+        return user in principals
+
     def authorizes(self, material, remote_ip, now=None):
         """Whether sshd lets the plain key with ``material`` log in from ``remote_ip``."""
         if self.kind != 'key' or self.options is None or self.key.cert:

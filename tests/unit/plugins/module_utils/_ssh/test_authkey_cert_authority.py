@@ -117,3 +117,14 @@ def test_trailing_comma_in_the_options_parameter(keyset, tmp_path):
     assert not plan.changed
     with pytest.raises(InvalidInput, match='names no principal'):
         run(tmp_path, key=key, options='cert-authority,principals=""')
+
+
+def test_options_parameter_is_read_as_a_line_reads_them(keyset, tmp_path):
+    key = keyset.make('ed25519')
+    path = write(tmp_path, 'command="a\rb" %s\n' % key)
+    # sshd takes a CR inside quotes as part of the value: the same options given
+    # as the parameter leave the line as it is
+    plan, result = run(tmp_path, key=key, options='command="a\rb"')
+    assert not plan.changed and path.read_bytes().decode() == 'command="a\rb" %s\n' % key
+    with pytest.raises(InvalidInput, match='unknown key option'):
+        run(tmp_path, key=key, options='no-pty\r')
