@@ -1026,12 +1026,20 @@ def line_refusal(line, remote_ip=None, now=None):
 CERTIFICATE_ALGORITHMS = tuple(sorted(name for name, info in KEY_NAMES.items() if info[1]))
 
 
+def type_algorithms(type_name):
+    """The algorithm names a key (or certificate) of the wire type ``type_name`` is
+    used with: the RSA signature names for RSA, else the type itself."""
+    info = KEY_NAMES.get(type_name)
+    if info is None:
+        return (type_name,)
+    return tuple(sorted(name for name, other in KEY_NAMES.items()
+                        if other == info and not name.startswith('webauthn-')))
+
+
 def key_algorithms(key):
     """The algorithm names a plain key is used with (login with the key, or a
-    certificate signature by it as a CA): the RSA signature names for RSA."""
-    return tuple(sorted(name for name, (kind, cert, curve) in KEY_NAMES.items()
-                        if kind == key.kind and not cert and curve == key.curve
-                        and not name.startswith('webauthn-')))
+    certificate signature by it as a CA)."""
+    return type_algorithms(wire_name(key.kind, key.curve))
 
 
 def algorithm_allowed(name, patterns):

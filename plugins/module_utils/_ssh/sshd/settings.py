@@ -22,12 +22,6 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd
 DEFAULT_AUTHORIZED_KEYS_FILE = ('.ssh/authorized_keys', '.ssh/authorized_keys2')
 DEFAULT_SSHD_CONFIG = '/etc/ssh/sshd_config'
 
-# RSA signature algorithm names that let an ssh-rsa key (or certificate) in.
-_RSA_ALGORITHMS = {
-    'ssh-rsa': ('ssh-rsa', 'rsa-sha2-256', 'rsa-sha2-512'),
-    'ssh-rsa-cert-v01@openssh.com': ('ssh-rsa-cert-v01@openssh.com', 'rsa-sha2-256-cert-v01@openssh.com',
-                                     'rsa-sha2-512-cert-v01@openssh.com'),
-}
 _MAX_INCLUDE_DEPTH = 16
 
 
@@ -59,8 +53,8 @@ class SshdSettings:
     def algorithm_allowed(self, key_type):
         if self.accepted_algorithms is None:
             return True
-        names = _RSA_ALGORITHMS.get(key_type, (key_type,))
-        return any(sshd_rules.algorithm_allowed(name, self.accepted_algorithms) for name in names)
+        return any(sshd_rules.algorithm_allowed(name, self.accepted_algorithms)
+                   for name in sshd_rules.type_algorithms(key_type))
 
 
 def _yes(value):

@@ -153,3 +153,11 @@ def test_principal_names_as_match_list_reads_them():
     assert sshd_rules.principal_names('') == []
     assert sshd_rules.principal_names(',a') == []
     assert len(sshd_rules.principal_names(','.join('p%d' % n for n in range(50)))) == sshd_rules.MAX_PROP
+
+
+def test_type_algorithms():
+    assert sshd_rules.type_algorithms('ssh-rsa') == ('rsa-sha2-256', 'rsa-sha2-512', 'ssh-rsa')
+    assert sshd_rules.type_algorithms('rsa-sha2-512') == ('rsa-sha2-256', 'rsa-sha2-512', 'ssh-rsa')
+    assert sshd_rules.type_algorithms('ssh-ed25519') == ('ssh-ed25519',)
+    assert sshd_rules.type_algorithms('ecdsa-sha2-nistp384') == ('ecdsa-sha2-nistp384',)
+    assert 'rsa-sha2-512-cert-v01@openssh.com' in sshd_rules.type_algorithms('ssh-rsa-cert-v01@openssh.com')
