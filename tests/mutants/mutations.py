@@ -124,8 +124,9 @@ MUTATIONS = [
     mutation('_ssh/authorized_keys.py', '            for line in lines:\n                model.remove(line)\n',
              '            for line in lines[:1]:\n                model.remove(line)\n', AUTHKEYS,
              'revoking a key left on two lines leaves one: the key still logs in'),
-    mutation('_ssh/authorized_keys.py', "    if '\\n' in text or '\\r' in text or '\\0' in text:\n",
-             "    if '\\0' in text:\n", AUTHKEYS, 'options with a newline inject a second line'),
+    mutation('_ssh/authorized_keys.py', "    if '\\n' in text or '\\0' in text:\n        raise InvalidInput('options must",
+             "    if '\\0' in text:\n        raise InvalidInput('options must", AUTHKEYS,
+             'options with a newline inject a second line'),
     mutation('_ssh/authorized_keys.py', '        if pieces[-1] != \'\':\n', '        if False:\n', AUTHKEYS,
              'the last line of a file without a final newline is dropped'),
     # ------------------------------------------------------------ _ssh/backend_sshkeygen.py
