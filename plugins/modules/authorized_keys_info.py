@@ -35,7 +35,7 @@ description:
     address), and certificates written as a line (sshd never matches them). A plain key needs an
     algorithm of its type in C(PubkeyAcceptedAlgorithms) and an RSA key at least C(RequiredRSASize)
     bits.
-  - A C(cert-authority) line is accepted when certificates signed by its key can log in: some
+  - A C(cert-authority) line is accepted when certificates signed by its key can log in - some
     certificate algorithm (C(*-cert-v01@openssh.com)) is in C(PubkeyAcceptedAlgorithms), a
     signature algorithm of the CA key is in C(CASignatureAlgorithms), and its C(principals=), if
     given, names a principal (sshd reads the list up to its first empty name).
