@@ -39,9 +39,19 @@ description:
     C(StrictModes yes), the file and every directory up to the home directory (or C(/)) are owned
     by root or the account and not writable by group or others (OpenSSH C(auth_secure_path); see
     O(sshd_flavor) for Debian's exception).
-  - A key line is accepted when its file is used, its options are valid, its C(expiry-time) has not
-    passed, its type is in C(PubkeyAcceptedAlgorithms) and an RSA key has at least
-    C(RequiredRSASize) bits. C(from=) restrictions are reported, not evaluated.
+  - A key line is accepted when its file is used and sshd's rules (the collection's port of OpenSSH
+    9.2, checked against a real sshd) do not refuse it - the same rules ssh_authkey uses. Refused
+    are lines whose options sshd refuses, whose C(expiry-time) has passed (read as sshd reads it,
+    C(Z)/C(UTC) suffixes in any case, local time otherwise), with C(principals=) but no
+    C(cert-authority), with an invalid C(from=) (an empty element, a mask that does not fit the
+    address), and certificates written as a line (sshd never matches them). A plain key needs an
+    algorithm of its type in C(PubkeyAcceptedAlgorithms) and an RSA key at least C(RequiredRSASize)
+    bits.
+  - A C(cert-authority) line is accepted when certificates signed by its key can log in - some
+    certificate algorithm (C(*-cert-v01@openssh.com)) is in C(PubkeyAcceptedAlgorithms), a
+    signature algorithm of the CA key is in C(CASignatureAlgorithms), and its C(principals=), if
+    given, names a principal (sshd reads the list up to its first empty name).
+  - A valid C(from=) is not evaluated for a client address; such a key has RV(accounts[].keys[].client_dependent=true).
   - The module only reads. It returns public data only; lines that are not keys are reported by
     line number, never by content.
 author:
@@ -283,6 +293,11 @@ accounts:
           elements: str
         accepted:
           description: sshd would let this key in (apart from C(from=) and the account's own state).
+          type: bool
+        client_dependent:
+          description:
+            - The key is accepted, but whether sshd lets a login in depends on the client's address
+              (a valid C(from=)).
           type: bool
         refused_reasons:
           description: Why sshd would refuse it.

@@ -30,6 +30,14 @@ description:
   - Lines the task does not manage stay exactly as they are, in order, byte for byte - comments, blank lines,
     other keys and lines sshd cannot read. A file without a final newline keeps it that way unless a key is
     appended.
+  - A C(cert-authority) line and a plain line of the same key are two different authorizations - the first lets
+    in certificates signed by the key, the second the key itself. A line is managed by its identity (key
+    material, is a C(cert-authority) line). A task whose options (O(options), or those written in front of the
+    key in O(key)) contain C(cert-authority) manages only the C(cert-authority) lines of its key; a task without
+    it manages only the plain lines of its key. The other kind is never changed - O(state=present) of a CA key
+    adds a plain line beside its C(cert-authority) line and O(state=absent) of it leaves the C(cert-authority)
+    line. O(exclusive=true) removes every line whose identity is not given (the C(cert-authority) line of a key
+    given without C(cert-authority) too). Duplicates (below) are counted within one identity.
   - If the same key is on several lines, it is reported in a warning and in RV(duplicates). With O(state=present)
     the first line is the one managed and the later copies of a key the task names are removed, because sshd
     tries every matching line and a later copy with weaker options (no C(from=)) would still let the key in.
@@ -105,10 +113,15 @@ options:
       - Checked like sshd checks them - unknown names, a flag with a value, a missing quote, a second
         C(command=)/C(from=)/C(principals=), a bad C(environment=), C(expiry-time=), C(tunnel=),
         C(permitopen=) or C(permitlisten=), too many C(environment=)/C(permitopen=)/C(permitlisten=) are
-        errors, since sshd would ignore the whole line. Empty elements (C(a,,b)) are skipped as sshd skips them.
+        errors, since sshd would ignore the whole line. Empty elements (C(a,,b)) and a trailing comma
+        (C(no-pty,)) are skipped as sshd skips them in a line - the options are read by the same rules as
+        the options of a line in the file.
       - Options sshd parses but then refuses every login with are errors too - an invalid C(from=) criterion
-        (an empty element, a network like C(10.0.0.1/8)), C(principals=) without C(cert-authority), and an
-        C(expiry-time=) in the past.
+        (an empty element, a network like C(10.0.0.1/8)), C(principals=) without C(cert-authority),
+        C(cert-authority) with a C(principals=) list that names no principal (C(principals=""); sshd reads
+        the list up to its first empty name), and an C(expiry-time=) in the past.
+      - With C(cert-authority) the task manages the C(cert-authority) lines of its keys, not their plain lines
+        (see the notes).
       - Compared semantically - option names without regard to case, values after unquoting, in order (order
         matters to sshd, for example C(restrict,pty)). The same options written differently leave the line
         unchanged.
@@ -123,7 +136,8 @@ options:
   exclusive:
     description:
       - Remove every line holding another key (even one whose options sshd would reject), so that only the
-        given keys stay, each on one line.
+        given keys stay, each on one line. A line is another key unless its key and its kind (C(cert-authority)
+        or plain) are given.
       - Comments, blank lines and lines that hold no key sshd can read are kept.
       - Only with O(state=present).
     type: bool

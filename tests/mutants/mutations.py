@@ -25,6 +25,8 @@ KEYPAIR = [U + '_ssh/test_keypair.py', U + 'test_operation_contract.py', 'tests/
 TLS = [U + '_tls/test_tls_genkey.py', U + '_tls/test_tls_gencsr.py', U + 'test_operation_contract.py',
        U + 'test_core.py']
 PROVISION = [U + 'test_provision.py', U + 'test_provision_items.py', U + 'test_operation_contract.py']
+RULES = [U + '_ssh/test_audit_line_rules.py', U + '_ssh/test_authkey_cert_authority.py',
+         U + '_ssh/test_authorized_keys.py']
 BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
 FOLLOW = FS + [U + 'test_fs_follow.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
@@ -143,8 +145,9 @@ MUTATIONS = [
     mutation('_ssh/authorized_keys.py', '            for line in lines:\n                model.remove(line)\n',
              '            for line in lines[:1]:\n                model.remove(line)\n', AUTHKEYS,
              'revoking a key left on two lines leaves one: the key still logs in'),
-    mutation('_ssh/authorized_keys.py', "    if '\\n' in text or '\\r' in text or '\\0' in text:\n",
-             "    if '\\0' in text:\n", AUTHKEYS, 'options with a newline inject a second line'),
+    mutation('_ssh/authorized_keys.py', "    if '\\n' in text or '\\0' in text:\n        raise InvalidInput('options must",
+             "    if '\\0' in text:\n        raise InvalidInput('options must", AUTHKEYS,
+             'options with a newline inject a second line'),
     mutation('_ssh/authorized_keys.py', '        if pieces[-1] != \'\':\n', '        if False:\n', AUTHKEYS,
              'the last line of a file without a final newline is dropped'),
     # ------------------------------------------------------------ _ssh/backend_sshkeygen.py
@@ -236,4 +239,14 @@ MUTATIONS = [
     mutation('_ssh/sshd/settings.py', '        path = \'%s/%s\' % (account.home, path)\n    return path\n',
              '        path = \'%s/%s\' % (account.home, path)\n    return os.path.normpath(path)\n', AUDIT_FILES,
              '".." after a symlinked directory is normalised away instead of resolved by the kernel'),
+    mutation('_ssh/authorized_keys.py', '        return (key_identity(self.key), self.cert_authority)\n\n    @property\n'
+             '    def comment', '        return (key_identity(self.key), False)\n\n    @property\n    def comment',
+             RULES, 'state: present of a CA key rewrites its cert-authority line into a plain line'),
+    mutation('_ssh/sshd_rules.py', '    if opts.principals is not None and not principal_names(opts.principals):',
+             '    if False:', RULES, 'cert-authority,principals="" (no certificate gets in) is reported accepted'),
+    mutation('_ssh/sshd_rules.py', '    if line.key.cert:\n        return CERTIFICATE_LINE\n', '', RULES,
+             'a certificate written as a line is reported accepted'),
+    mutation('_ssh/sshd_rules.py', "    if line.options is not None and line.options.cert_authority:\n        if accepted",
+             "    if False:\n        if accepted", RULES,
+             'a cert-authority line is judged by the CA key type and RequiredRSASize'),
 ]

@@ -18,6 +18,7 @@ __metaclass__ = type
 import base64
 import os
 import struct
+import time
 
 from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, settings, strategies as st
 
@@ -53,10 +54,20 @@ def b64(data):
     return base64.b64encode(data).decode('ascii')
 
 
-class Keys:
-    """The login keys (and a few others) of one run, made with ssh-keygen."""
+CERT_PRINCIPAL = 'pr1'
+# The login key whose certificate (signed by 'ca', next to its private key, so
+# ssh offers it first) logs in through cert-authority lines.
+CERT_LOGIN = 'cu'
 
-    def __init__(self, directory):
+
+class Keys:
+    """The login keys (and a few others) of one run, made with ssh-keygen.
+
+    ``users``: the accounts a login may run as; the certificate of
+    :data:`CERT_LOGIN` names each of them and :data:`CERT_PRINCIPAL`.
+    """
+
+    def __init__(self, directory, users=()):
         self.dir = directory
         self.private = {}
         self.line = {}
@@ -71,6 +82,14 @@ class Keys:
             raise RuntimeError('ssh-keygen -s failed')
         with open(cert_base + '-cert.pub') as handle:
             self.line['ed-cert'] = handle.read().strip()
+        self.private[CERT_LOGIN], self.line[CERT_LOGIN] = make_key(directory, CERT_LOGIN, 'ed25519')
+        self.cert_principals = [CERT_PRINCIPAL] + list(users)
+        result = os.system('ssh-keygen -q -s %s -I cert-login -n %s -V -1h:+1d %s.pub' % (
+            self.private['ca'], ','.join(self.cert_principals), self.private[CERT_LOGIN]))
+        if result != 0:
+            raise RuntimeError('ssh-keygen -s failed')
+        with open(self.private[CERT_LOGIN] + '-cert.pub') as handle:
+            self.line[CERT_LOGIN + '-cert'] = handle.read().strip()
 
     def type_of(self, name):
         return self.line[name].split()[0]
@@ -280,10 +299,60 @@ def _curated_options(cases, keys):
     _case(cases, 'long from pattern', 'from="127.0.0.1,%s" %s' % ('*' * 70, line))
 
 
+def _local(epoch):
+    return time.strftime('%Y%m%d%H%M', time.localtime(epoch))
+
+
+def _utc(epoch):
+    return time.strftime('%Y%m%d%H%M', time.gmtime(epoch))
+
+
+def _curated_rules(cases, keys):
+    """Issue 26 classes 1 and 2: what the audit re-derived and got wrong."""
+    line = keys.plain('ed')
+    now = time.time()
+    # expiry-time near now: UTC suffixes in any case, and local time as sshd's
+    # mktime reads it (run_parity puts both sides in a zone with summer time now)
+    for label, offset in (('past', -1800), ('future', 1800)):
+        for suffix in ('Z', 'z', 'UTC', 'utc', 'Utc'):
+            _case(cases, 'expiry %s %s' % (suffix, label),
+                  'expiry-time="%s%s" %s' % (_utc(now + offset), suffix, line))
+        _case(cases, 'expiry local %s' % label, 'expiry-time="%s" %s' % (_local(now + offset), line))
+        _case(cases, 'expiry local %s plus an hour' % label,
+              'expiry-time="%s" %s' % (_local(now + offset + 3600), line))
+        _case(cases, 'expiry local %s minus an hour' % label,
+              'expiry-time="%s" %s' % (_local(now + offset - 3600), line))
+    for opts in ('from="10.0.0.1/8"', 'from="127.0.0.1,"', 'from=",127.0.0.1"', 'from="127.0.0.1,,10.0.0.1"',
+                 'from="!,127.0.0.1"', 'from="127.0.0.1/24"', 'from="127.0.0.0/24"', 'from="::1/64,127.0.0.1"',
+                 'principals="k14"', 'principals=""', 'no-pty,', 'no-pty,,', 'restrict,pty,', ',',
+                 'cert-authority,principals=""', 'cert-authority,principals="x"'):
+        _case(cases, 'rules %s' % opts, '%s %s' % (opts, line))
+    # certificate logins through cert-authority lines (the login key's certificate)
+    ca = keys.line['ca']
+    login = CERT_LOGIN
+    for opts in ('cert-authority', 'CERT-AUTHORITY', 'cert-authority,principals="%s"' % CERT_PRINCIPAL,
+                 'cert-authority,principals=""', 'cert-authority,principals=",%s"' % CERT_PRINCIPAL,
+                 'cert-authority,principals="%s,,x"' % CERT_PRINCIPAL, 'cert-authority,principals="x,%s"' % CERT_PRINCIPAL,
+                 'cert-authority,principals="nobody"', 'principals="%s"' % CERT_PRINCIPAL,
+                 'cert-authority,from="127.0.0.1"', 'cert-authority,from="10.0.0.1/8"',
+                 'cert-authority,from="10.0.0.0/8"', 'cert-authority,expiry-time="%sZ"' % _utc(now - 1800),
+                 'cert-authority,expiry-time="%sZ"' % _utc(now + 1800), 'cert-authority,no-pty,',
+                 'cert-authority,frobnicate', 'restrict,cert-authority,command="true"'):
+        _case(cases, 'ca %s' % opts, '%s %s' % (opts, ca), login)
+    _case(cases, 'ca plain line', ca, login)
+    _case(cases, 'ca plain and cert-authority lines', '%s\ncert-authority %s' % (ca, ca), login)
+    _case(cases, 'ca cert-authority then plain', 'cert-authority %s\n%s' % (ca, ca), login)
+    _case(cases, 'ca other CA', 'cert-authority ' + keys.line['other'], login)
+    _case(cases, 'ca certificate line', keys.line[login + '-cert'], login)
+    _case(cases, 'ca certificate as cert-authority', 'cert-authority ' + keys.line[login + '-cert'], login)
+    _case(cases, 'ca twice', 'cert-authority,principals="nobody" %s\ncert-authority %s' % (ca, ca), login)
+
+
 def curated(keys):
     cases = []
     _curated_keys(cases, keys)
     _curated_options(cases, keys)
+    _curated_rules(cases, keys)
     return cases
 
 

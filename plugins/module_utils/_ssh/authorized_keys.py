@@ -35,7 +35,14 @@ compared semantically: the ordered list of (lower-cased name, unquoted value).
 Order is kept significant because sshd gives it meaning (``restrict,pty``
 is not ``pty,restrict``; the first ``environment`` of a name wins).
 
-Editing rules (:func:`apply_edits`), the same in check mode and in a real run:
+Editing rules (:func:`apply_edits`), the same in check mode and in a real run.
+A line's identity is (key material, is a ``cert-authority`` line): a
+``cert-authority`` line lets in certificates signed by the key, a plain line
+the key itself - two different authorizations. A task whose options contain
+``cert-authority`` manages only the ``cert-authority`` lines of its key, a task
+without it only the plain lines; the other kind is never changed. "Holding the
+key" below means holding it with the same identity; duplicates are counted
+within one identity.
 
 * ``present``: the first line holding the key is the managed one; when its
   options or comment differ it is rewritten in place (same position, same end
@@ -43,8 +50,9 @@ Editing rules (:func:`apply_edits`), the same in check mode and in a real run:
   matching line, so a later copy without the ``from=`` of the first would still
   let the key in. A key not in the file is appended.
 * ``absent``: every line holding the key is removed.
-* ``exclusive`` (with ``present``): every key line whose key is not given is
-  removed too. Comments, blank lines and invalid lines always stay.
+* ``exclusive`` (with ``present``): every key line whose identity is not given
+  is removed too (a ``cert-authority`` line of a key given without
+  ``cert-authority`` is removed, and the other way round). Comments, blank lines and invalid lines always stay.
 * ``remove_expired``: first, every key line whose ``expiry-time`` has passed
   (sshd refuses it) is removed, whatever key it holds.
 * ``expire_at`` (with ``present``, for key rotation): instead of authorizing
@@ -200,19 +208,24 @@ def _to_key_options(opts):
 def parse_options(text, lenient=False):
     """Parse an options string as ``sshauthopt_parse`` does; a list of :class:`KeyOption`.
 
+    The one reader of options, for a file line's options and for options
+    given by a task alike: the text is read by :func:`sshd_rules.parse_options`
+    as the options of a line, followed by the blank before the key.
     Raises ``InvalidInput`` where sshd would refuse the line ("bad key
     options"): unknown option, flag with a value, value without quotes,
     missing end quote, a second ``command``/``from``/``principals``, a bad
     ``environment``/``expiry-time``/``tunnel``/``permitopen``/``permitlisten``,
     too many ``environment``/``permitopen``/``permitlisten``. Empty elements
-    (``a,,b``) are skipped as sshd skips them.
+    (``a,,b``) and a trailing comma (``no-pty,``) are skipped as sshd skips them.
 
     ``lenient`` (for options given in a task): white space around the whole
     string and next to commas is dropped instead of being an error.
     """
     if text is None:
         return []
-    if '\n' in text or '\r' in text or '\0' in text:
+    # a line ends at a newline and sshd reads it up to a NUL; a CR is an
+    # ordinary character to sshd (inside quotes part of the value)
+    if '\n' in text or '\0' in text:
         raise InvalidInput('options must be a single line')
     if lenient:
         text = _strip_blanks_around_commas(text)
@@ -221,7 +234,7 @@ def parse_options(text, lenient=False):
     if text[0] in _SPACE:
         raise InvalidInput('white space between options (sshd ends the options there)')
     try:
-        opts = sshd_rules.parse_options(text, end_is_blank=False)
+        opts = sshd_rules.parse_options(text, end_is_blank=True)
     except sshd_rules.OptionsError as exc:
         raise InvalidInput(exc.reason)
     if opts.end < len(text):
@@ -244,7 +257,7 @@ def validate_option_values(options):
     if not options:
         return
     try:
-        opts = sshd_rules.parse_options(render_options(options), end_is_blank=False)
+        opts = sshd_rules.parse_options(render_options(options), end_is_blank=True)
     except sshd_rules.OptionsError as exc:
         raise InvalidInput('bad key options: %s' % exc.reason)
     reason = sshd_rules.refusal(opts, plain_key=False)
@@ -268,6 +281,11 @@ def key_identity(key):
         material = ('unparsed', key.key_type, key.blob)
     key.sshd_material = material
     return material
+
+
+def is_cert_authority(options):
+    """Whether options (:class:`KeyOption` list) make a ``cert-authority`` line."""
+    return any(option.name.lower() == 'cert-authority' for option in options or ())
 
 
 def public_key_of(found, comment):
@@ -297,7 +315,9 @@ class ParsedLine:
         self.options_text = ''
         self.options = []
         self.options_error = None
-        self.refusal = None        # why sshd refuses every login through the line
+        # why sshd refuses every login the line is meant for (its key, or the
+        # certificates its key signed on a cert-authority line), at parse time
+        self.refusal = None
         self.sshd_line = None
         self._parse()
 
@@ -313,12 +333,20 @@ class ParsedLine:
             self.options_error = line.options_error
         else:
             self.options = _to_key_options(line.options)
-            self.refusal = sshd_rules.refusal(line.options, plain_key=not line.key.cert)
+        self.refusal = sshd_rules.line_refusal(line)
         self.sshd_line = line
 
     @property
+    def cert_authority(self):
+        """A ``cert-authority`` line (it authorizes certificates signed by the key)."""
+        return self.sshd_line is not None and self.sshd_line.cert_authority
+
+    @property
     def identity(self):
-        return key_identity(self.key) if self.key is not None else None
+        """(key material, cert-authority): what a task manages a line by."""
+        if self.key is None:
+            return None
+        return (key_identity(self.key), self.cert_authority)
 
     @property
     def comment(self):
@@ -357,8 +385,13 @@ class WantedKey:
         self.source = source
 
     @property
+    def cert_authority(self):
+        return is_cert_authority(self.options)
+
+    @property
     def identity(self):
-        return key_identity(self.key)
+        """(key material, cert-authority), as :attr:`ParsedLine.identity`."""
+        return (key_identity(self.key), self.cert_authority)
 
     def line(self):
         return format_line(self.key, self.options, self.comment)

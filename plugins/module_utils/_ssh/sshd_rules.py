@@ -536,6 +536,7 @@ class OptionsError(Exception):
     def __init__(self, reason):
         Exception.__init__(self, reason)
         self.reason = reason
+        self.partial = None
 
 
 RESTRICT_FLAGS = ('restrict', 'cert-authority')
@@ -588,9 +589,18 @@ def parse_options(text, end_is_blank=True):
 
     ``end_is_blank``: the text is followed by the blank before the key (a file
     line), so a trailing comma is allowed as sshd allows it there. Raises
-    :class:`OptionsError` with sshd's reason.
+    :class:`OptionsError` with sshd's reason; its ``partial`` holds the options
+    read before the error (whether a refused line was meant as ``cert-authority``).
     """
     opts = Options()
+    try:
+        return _parse_options_into(opts, text, end_is_blank)
+    except OptionsError as exc:
+        exc.partial = opts
+        raise
+
+
+def _parse_options_into(opts, text, end_is_blank):
     pos = 0
     length = len(text)
     while pos < length and text[pos] not in _BLANK:
@@ -895,8 +905,8 @@ def addr_match_list(addr, patterns):
     return ret
 
 
-def match_pattern_list(string, patterns):
-    """match.c match_pattern_list (lower-casing the patterns): 1, 0 or -1 (negated)."""
+def match_pattern_list(string, patterns, dolower=True):
+    """match.c match_pattern_list (``dolower``: lower-casing the patterns): 1, 0 or -1 (negated)."""
     got_positive = 0
     raw = _bytes(patterns)
     index = 0
@@ -911,7 +921,7 @@ def match_pattern_list(string, patterns):
         if len(sub) >= 1023:
             return 0
         index = end + 1 if end < len(raw) else end
-        if match_pattern(string, _text(sub.lower())):
+        if match_pattern(string, _text(sub.lower() if dolower else sub)):
             if negated:
                 return -1
             got_positive = 1
@@ -964,6 +974,9 @@ def refusal(opts, remote_ip=None, now=None, plain_key=True):
         return 'expiry-time is in the past'
     if opts.principals is not None and not opts.cert_authority:
         return 'principals= is only allowed with cert-authority'
+    if opts.principals is not None and not principal_names(opts.principals):
+        return ('principals= names no principal (sshd reads the list up to its first empty name): '
+                'no certificate matches')
     if opts.from_patterns is not None:
         if remote_ip is None:
             if from_is_invalid(opts.from_patterns):
@@ -971,6 +984,117 @@ def refusal(opts, remote_ip=None, now=None, plain_key=True):
         elif match_host_and_ip(remote_ip, remote_ip, opts.from_patterns) != 1:
             return 'from= does not allow %s' % remote_ip
     return None
+
+
+MAX_PROP = 40  # match.c: the names of a list match_list compares
+
+
+def principal_names(value):
+    """The names of a ``principals=`` list that sshd compares (match.c ``match_list``):
+    the names before the first empty one, at most ``MAX_PROP``."""
+    names = []
+    for name in value.split(','):
+        if name == '' or len(names) >= MAX_PROP:
+            break
+        names.append(name)
+    return names
+
+
+CERTIFICATE_LINE = ('a certificate written in authorized_keys authorizes nothing: sshd compares it neither '
+                    'with a login key nor with the CA key of a certificate')
+
+
+def line_refusal(line, remote_ip=None, now=None):
+    """Why sshd refuses every login a key line (:class:`Line`) is meant for, or None.
+
+    A plain line is meant for its key, a ``cert-authority`` line for the
+    certificates its key signed (``auth_check_authkey_line``): bad options, a
+    certificate written as the line's key (its type never equals a login key's
+    nor a CA key's), and :func:`refusal`'s reasons.
+    """
+    if line.kind != 'key':
+        return 'not a key line'
+    if line.options is None:
+        return 'bad key options: %s' % line.options_error
+    if line.key.cert:
+        return CERTIFICATE_LINE
+    return refusal(line.options, remote_ip, now, plain_key=not line.options.cert_authority)
+
+
+# PubkeyAcceptedAlgorithms names a client logs in with: any certificate
+# algorithm through a cert-authority line (a CA signs keys of every type).
+CERTIFICATE_ALGORITHMS = tuple(sorted(name for name, info in KEY_NAMES.items() if info[1]))
+
+
+def type_algorithms(type_name):
+    """The algorithm names a key (or certificate) of the wire type ``type_name`` is
+    used with: the RSA signature names for RSA, else the type itself."""
+    info = KEY_NAMES.get(type_name)
+    if info is None:
+        return (type_name,)
+    return tuple(sorted(name for name, other in KEY_NAMES.items()
+                        if other == info and not name.startswith('webauthn-')))
+
+
+def key_algorithms(key):
+    """The algorithm names a plain key is used with (login with the key, or a
+    certificate signature by it as a CA)."""
+    return type_algorithms(wire_name(key.kind, key.curve))
+
+
+def algorithm_allowed(name, patterns):
+    """``match_pattern_list(name, patterns, 0) == 1`` as auth2-pubkey.c asks it;
+    ``patterns`` a list or a comma-separated string."""
+    if not isinstance(patterns, str):
+        patterns = ','.join(patterns)
+    return match_pattern_list(name, patterns, dolower=False) == 1
+
+
+def settings_refusals(line, accepted_algorithms=None, ca_signature_algorithms=None, required_rsa_size=0):
+    """Why sshd's settings refuse every login a key line is meant for: a list of reasons.
+
+    ``accepted_algorithms`` (``PubkeyAcceptedAlgorithms``) and
+    ``ca_signature_algorithms`` (``CASignatureAlgorithms``): lists of patterns,
+    None when not known (not checked). A plain key line needs one of the key's
+    algorithms accepted and an RSA key of at least ``required_rsa_size`` bits;
+    a ``cert-authority`` line needs a certificate algorithm accepted and a
+    signature algorithm of its key allowed for CAs (``RequiredRSASize`` is
+    checked on the certified key, not on the CA: auth2-pubkey.c).
+    """
+    reasons = []
+    if line.kind != 'key' or line.key.cert:
+        return reasons
+    key = line.key
+    if line.options is not None and line.options.cert_authority:
+        if accepted_algorithms is not None and not any(
+                algorithm_allowed(name, accepted_algorithms) for name in CERTIFICATE_ALGORITHMS):
+            reasons.append('no certificate algorithm (*-cert-v01@openssh.com) is in PubkeyAcceptedAlgorithms')
+        if ca_signature_algorithms is not None and not any(
+                algorithm_allowed(name, ca_signature_algorithms) for name in key_algorithms(key)):
+            reasons.append('CASignatureAlgorithms allows no signature by a %s CA key' % key.wire_type)
+        return reasons
+    if accepted_algorithms is not None and not any(
+            algorithm_allowed(name, accepted_algorithms) for name in key_algorithms(key)):
+        reasons.append('key type %s is not in PubkeyAcceptedAlgorithms' % key.wire_type)
+    if key.kind == RSA and required_rsa_size and key.bits < required_rsa_size:
+        reasons.append('RSA key of %d bits is below RequiredRSASize %d' % (key.bits, required_rsa_size))
+    return reasons
+
+
+def line_expiry(line):
+    """(seconds since the epoch, the ``expiry-time`` value giving it) of a key line:
+    the earliest, as sshd keeps it; (0, None) when there is none."""
+    if line.kind != 'key' or line.options is None or not line.options.valid_before:
+        return 0, None
+    for name, value in line.options.items:
+        if name.lower() == 'expiry-time' and parse_absolute_time(value) == line.options.valid_before:
+            return line.options.valid_before, value
+    return line.options.valid_before, None
+
+
+def from_is_client_dependent(opts):
+    """A valid ``from=``: whether sshd lets a login in depends on the client's address."""
+    return opts is not None and opts.from_patterns is not None and not from_is_invalid(opts.from_patterns)
 
 
 class Line:
@@ -990,6 +1114,9 @@ class Line:
         self.options_text = ''
         self.options = Options()
         self.options_error = None
+        # a cert-authority line authorizes certificates, a plain line its key:
+        # two kinds of line (also when sshd refuses the options after the flag)
+        self.cert_authority = False
         text = text.lstrip(_BLANK)
         if text == '' or text == '\r' or text.startswith('#'):
             self.kind = 'comment' if text.startswith('#') else 'blank'
@@ -1005,11 +1132,30 @@ class Line:
             self.options_text = text[:end]
             try:
                 self.options = parse_options(self.options_text)
+                self.cert_authority = self.options.cert_authority
             except OptionsError as exc:
                 self.options = None
                 self.options_error = exc.reason
+                self.cert_authority = exc.partial is not None and exc.partial.cert_authority
         self.kind = 'key'
         self.key, self.type_name, self.comment = found
+
+    def authorizes_certificate(self, ca_material, principals, user, remote_ip, now=None):
+        """Whether sshd lets a certificate signed by the CA key with ``ca_material``
+        and naming ``principals`` log in as ``user`` from ``remote_ip`` through this
+        line (``auth_check_authkey_line``: a cert-authority line, its options, then
+        its ``principals=`` list or else the user's name among the certificate's
+        principals). The certificate's own validity and options are not judged."""
+        if self.kind != 'key' or self.options is None or self.key.cert or not self.options.cert_authority:
+            return False
+        if self.key.material != ca_material:
+            return False
+        if refusal(self.options, remote_ip, now, plain_key=False) is not None:
+            return False
+        if self.options.principals is not None:
+            names = principal_names(self.options.principals)
+            return any(principal in names for principal in principals)
+        return user in principals
 
     def authorizes(self, material, remote_ip, now=None):
         """Whether sshd lets the plain key with ``material`` log in from ``remote_ip``."""

@@ -27,9 +27,14 @@ and judged the way sshd finds and judges them:
   group or others: OpenSSH's ``auth_secure_path``, on the ``realpath``
   (Debian's sshd accepts a group-writable path whose group has only the
   account as member: ``sshd_flavor``);
-* a key line is accepted when its file is used, its options parse, its
-  ``expiry-time`` has not passed, its type is in ``PubkeyAcceptedAlgorithms``
-  and an RSA key is at least ``RequiredRSASize``.
+* a key line is accepted when its file is used and :mod:`sshd_rules` (the
+  parity-tested port, the one source of sshd's rules) refuses neither the line
+  (``line_refusal``: options, certificate lines, ``expiry-time``,
+  ``principals=``, an invalid ``from=``) nor what the settings make of it
+  (``settings_refusals``: ``PubkeyAcceptedAlgorithms``, ``RequiredRSASize``;
+  for a ``cert-authority`` line the certificate algorithms and
+  ``CASignatureAlgorithms``). A valid ``from=`` marks the key
+  ``client_dependent``.
 
 Reads only; reports public data only (invalid lines by number, never text).
 """
@@ -38,7 +43,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import calendar
 import errno
 import grp
 import os
@@ -48,6 +52,7 @@ import time
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.accounts import list_accounts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
@@ -67,28 +72,11 @@ SSHD_FLAVORS = ('openssh', 'debian')
 MAX_AUDIT_BYTES = _fs_audit.MAX_READ_BYTES
 DEFAULT_WEAK_POLICY = {'rsa_min_bits': 2048, 'ecdsa_min_bits': 0, 'weak_types': ['dsa']}
 
-_EXPIRY_RE = re.compile(r'^([0-9]{8})([0-9]{4})?([0-9]{2})?(Z?)$')
 _FINGERPRINT_RE = re.compile(r'^(SHA256:[A-Za-z0-9+/]{43}|MD5(:[0-9a-f]{2}){16})$')
 
 
 # ---------------------------------------------------------------------------
 # Keys
-
-def parse_expiry(value):
-    """``parse_absolute_time``: epoch seconds of an expiry-time value (local time unless Z)."""
-    match = _EXPIRY_RE.match(value or '')
-    if not match:
-        return None
-    date, hhmm, ss, zulu = match.groups()
-    fields = (int(date[0:4]), int(date[4:6]), int(date[6:8]),
-              int(hhmm[0:2]) if hhmm else 0, int(hhmm[2:4]) if hhmm else 0, int(ss) if ss else 0)
-    try:
-        if zulu:
-            return calendar.timegm(fields + (0, 0, 0))
-        return int(time.mktime(fields + (0, 0, -1)))
-    except (ValueError, OverflowError):
-        return None
-
 
 def _iso(epoch):
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(epoch))
@@ -118,6 +106,22 @@ def managed_fingerprints(items, what='managed_keys'):
         found.add(key.fingerprint_sha256)
         found.add('MD5:' + key.fingerprint_md5)
     return found
+
+
+def _line_refusals(sshd_line, settings, now):
+    """Why sshd refuses every login a key line is meant for, from :mod:`sshd_rules`:
+    the line itself (options, certificate line, expiry-time, principals=,
+    an invalid from=) and the algorithm settings."""
+    reasons = []
+    reason = sshd_rules.line_refusal(sshd_line, now=now)
+    if reason == 'expiry-time is in the past':
+        reason = 'expiry-time %s has passed' % sshd_rules.line_expiry(sshd_line)[1]
+    if reason is not None:
+        reasons.append(reason)
+    reasons.extend(sshd_rules.settings_refusals(
+        sshd_line, settings.accepted_algorithms, getattr(settings, 'ca_signature_algorithms', None),
+        settings.required_rsa_size))
+    return reasons
 
 
 # ---------------------------------------------------------------------------
@@ -304,25 +308,18 @@ class AuthorizedKeysInfo(Operation):
         return self.spec.managed
 
     def _key(self, line, path, file_report, settings, user=None):
+        """One key line's verdict: every rule of sshd's comes from :mod:`sshd_rules`."""
         key = line.key
+        sshd_line = line.sshd_line
         options = line.options or []
         values = dict((option.name.lower(), option.value) for option in reversed(options))
         refused = []
         if not file_report['used']:
             refused.append('file not used by sshd: %s' % file_report['reason'])
-        if line.options is None:
-            refused.append('bad key options: %s' % line.options_error)
-        # Of several expiry-time options sshd keeps the earliest.
-        expiries = [(parse_expiry(option.value), option.value) for option in options
-                    if option.name.lower() == 'expiry-time' and parse_expiry(option.value) is not None]
-        expires_at, expiry = min(expiries) if expiries else (None, None)
-        expired = expires_at is not None and expires_at <= self.spec.now
-        if expired:
-            refused.append('expiry-time %s has passed' % expiry)
-        if not settings.algorithm_allowed(key.key_type):
-            refused.append('key type %s is not in PubkeyAcceptedAlgorithms' % key.key_type)
-        if key.family == 'rsa' and key.size and key.size < settings.required_rsa_size:
-            refused.append('RSA key of %d bits is below RequiredRSASize %d' % (key.size, settings.required_rsa_size))
+        refused.extend(_line_refusals(sshd_line, settings, self.spec.now))
+        valid_before, expiry = sshd_rules.line_expiry(sshd_line)
+        expires_at = valid_before or None
+        expired = bool(valid_before) and valid_before < self.spec.now
         weak = weak_reasons(key, self.spec.weak_policy)
         fingerprint = key.fingerprint_sha256
         managed = None
@@ -343,6 +340,7 @@ class AuthorizedKeysInfo(Operation):
             'expiry_time': expiry,
             'expires_at': _iso(expires_at) if expires_at is not None else None,
             'expired': expired,
+            'client_dependent': not refused and sshd_rules.from_is_client_dependent(sshd_line.options),
             'weak': bool(weak),
             'weak_reasons': weak,
             'accepted': not refused,

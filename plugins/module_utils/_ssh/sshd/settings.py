@@ -18,16 +18,11 @@ import re
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
 
 DEFAULT_AUTHORIZED_KEYS_FILE = ('.ssh/authorized_keys', '.ssh/authorized_keys2')
 DEFAULT_SSHD_CONFIG = '/etc/ssh/sshd_config'
 
-# RSA signature algorithm names that let an ssh-rsa key (or certificate) in.
-_RSA_ALGORITHMS = {
-    'ssh-rsa': ('ssh-rsa', 'rsa-sha2-256', 'rsa-sha2-512'),
-    'ssh-rsa-cert-v01@openssh.com': ('ssh-rsa-cert-v01@openssh.com', 'rsa-sha2-256-cert-v01@openssh.com',
-                                     'rsa-sha2-512-cert-v01@openssh.com'),
-}
 _MAX_INCLUDE_DEPTH = 16
 
 
@@ -36,12 +31,13 @@ class SshdSettings:
 
     def __init__(self, authorized_keys_file=DEFAULT_AUTHORIZED_KEYS_FILE, strict_modes=True,
                  pubkey_authentication=True, accepted_algorithms=None, required_rsa_size=1024,
-                 authorized_keys_command=None, source='sshd -T'):
+                 authorized_keys_command=None, source='sshd -T', ca_signature_algorithms=None):
         self.authorized_keys_file = list(authorized_keys_file)
         self.strict_modes = strict_modes
         self.pubkey_authentication = pubkey_authentication
         self.accepted_algorithms = accepted_algorithms
         self.required_rsa_size = required_rsa_size
+        self.ca_signature_algorithms = ca_signature_algorithms
         self.authorized_keys_command = authorized_keys_command
         self.source = source
 
@@ -58,8 +54,8 @@ class SshdSettings:
     def algorithm_allowed(self, key_type):
         if self.accepted_algorithms is None:
             return True
-        names = _RSA_ALGORITHMS.get(key_type, (key_type,))
-        return any(name in self.accepted_algorithms for name in names)
+        return any(sshd_rules.algorithm_allowed(name, self.accepted_algorithms)
+                   for name in sshd_rules.type_algorithms(key_type))
 
 
 def _yes(value):
@@ -194,6 +190,7 @@ def settings_from_values(values, source, candidates=(), warnings=None):
     else:
         files = split_authorized_keys_file(files, candidates, warnings)
     algorithms = values.get('pubkeyacceptedalgorithms') or values.get('pubkeyacceptedkeytypes')
+    ca_algorithms = values.get('casignaturealgorithms')
     command = values.get('authorizedkeyscommand')
     try:
         rsa_size = int(values.get('requiredrsasize', '1024'))
@@ -206,6 +203,8 @@ def settings_from_values(values, source, candidates=(), warnings=None):
         # A +/-/^ list in sshd_config modifies defaults we do not know: not checked then.
         accepted_algorithms=(algorithms.split(',') if algorithms and algorithms[0] not in '+-^' else None),
         required_rsa_size=rsa_size,
+        ca_signature_algorithms=(ca_algorithms.split(',') if ca_algorithms and ca_algorithms[0] not in '+-^'
+                                 else None),
         authorized_keys_command=None if not command or command.lower() == 'none' else command,
         source=source,
     )

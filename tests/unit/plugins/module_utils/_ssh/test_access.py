@@ -7,9 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import calendar
 import os
-import time
 
 import pytest
 
@@ -79,13 +77,6 @@ def test_expand_tokens():
     assert sshd_settings.expand_tokens('%h/k_%U_%%', account) == '/home/bob/k_1234_%'
     with pytest.raises(InvalidInput, match='unknown token'):
         sshd_settings.expand_tokens('/k/%x', account)
-
-
-def test_parse_expiry_local_and_utc():
-    assert access.parse_expiry('20300102Z') == calendar.timegm((2030, 1, 2, 0, 0, 0, 0, 0, 0))
-    assert access.parse_expiry('203001020304Z') == calendar.timegm((2030, 1, 2, 3, 4, 0, 0, 0, 0))
-    assert access.parse_expiry('20300102030405') == int(time.mktime((2030, 1, 2, 3, 4, 5, 0, 0, -1)))
-    assert access.parse_expiry('2030') is None
 
 
 def test_secure_path_walks_to_home():

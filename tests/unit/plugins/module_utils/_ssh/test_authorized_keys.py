@@ -179,6 +179,10 @@ def test_space_after_comma_is_not_an_option_for_sshd(keyset):
     # sshd skips empty elements and takes TCP service names as ports
     ('no-pty,,no-pty', [('no-pty', None), ('no-pty', None)]),
     (',pty', [('pty', None)]),
+    # as sshd reads them in a line (followed by the blank before the key)
+    ('no-pty,', [('no-pty', None)]),
+    ('no-pty,,', [('no-pty', None)]),
+    (',,,', []),
     ('permitopen="host:http"', [('permitopen', 'host:http')]),
     ('touch-required,no-verify-required', [('touch-required', None), ('no-verify-required', None)]),
     ('principals="alice,bob"', [('principals', 'alice,bob')]),
@@ -204,7 +208,6 @@ def test_option_forms(text, expected):
     ('command="a",command="b"', 'multiple "command"'),
     ('from="a",from="b"', 'multiple "from"'),
     ('principals="a",principals="b"', 'multiple "principals"'),
-    ('no-pty,', 'end of options'),
     ('no-pty, no-agent-forwarding', 'white space'),
     ('environment="A b=c"', 'environment'),
     ('environment="novalue"', 'environment'),
@@ -228,6 +231,8 @@ def test_bad_options(text, message):
     ('from="a,,b"', 'invalid criterion'),
     ('principals="alice"', 'only allowed with cert-authority'),
     ('expiry-time="20010101"', 'in the past'),
+    ('cert-authority,principals=""', 'names no principal'),
+    ('cert-authority,principals=",alice"', 'names no principal'),
 ])
 def test_options_sshd_always_refuses(text, message):
     # sshd parses these, then refuses every login through the line
