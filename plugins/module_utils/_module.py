@@ -182,7 +182,7 @@ class Plan:
         return self.warnings + ['%s (%s: %s)' % (text, what, ', '.join(items))
                                 for text, (what, items) in self.grouped_warnings.items()]
 
-    def deprecate(self, text, version):
+    def deprecate(self, text, version, collection_name='keysmith.accounts'):
         self.deprecations.append((text, version))
 
     def describe(self):

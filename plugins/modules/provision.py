@@ -115,7 +115,10 @@ options:
             type: int
             aliases: [size]
           passphrase:
-            description: The passphrase of the private key; at least 4 characters. Omitted means none, with one C(SECURITY RISK) warning a run naming every such key; an explicit empty string means none on purpose (no warning).
+            description:
+              - The passphrase of the private key; at least 4 characters.
+              - Omitted means none, with one C(SECURITY RISK) warning a run naming every such key; an explicit
+                empty string means none on purpose (no warning).
             type: str
             aliases: [pass]
           comment:

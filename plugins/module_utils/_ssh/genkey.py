@@ -82,7 +82,7 @@ class SshKeyPair(Operation):
             plan.warn(text)
         if spec.key_type == 'dsa' and spec.state == 'present':
             plan.deprecate('dsa keys are deprecated: OpenSSH disables them by default and removes them; '
-                           'use type ed25519 or rsa', '2.0.0')
+                           'use type ed25519 or rsa', version='2.0.0', collection_name='keysmith.accounts')
         if not spec.account.exists:
             plan.warn_missing_user(spec.account)
             private, public, ssh_dir, ppk = None, None, None, None

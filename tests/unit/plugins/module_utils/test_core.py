@@ -95,7 +95,7 @@ class Scripted(Operation):
         plan.before, plan.after = {'state': 'old'}, {'state': 'new'}
         plan.warn('planned warning')
         plan.warn('planned warning')  # kept once
-        plan.deprecate('old thing', '2.0.0')
+        plan.deprecate('old thing', version='2.0.0', collection_name='keysmith.accounts')
         for number in range(self.actions):
             plan.add('do', 'thing %d' % number, lambda number=number: self._act(number))
         return plan
