@@ -47,8 +47,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settings import (
     DEFAULT_SSHD_CONFIG,
     SshdReader,
-    expand_tokens,
 )
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.clients import clients_from_option
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.client_verdicts import ClientVerdicts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.strict_modes import (
     UserGroups,
     open_problem,
@@ -117,7 +118,9 @@ def managed_fingerprints(items, what='managed_keys'):
 class AccessSpec:
     def __init__(self, users=None, uid_min=None, uid_max=None, managed_keys=None, weak_policy=None,
                  sshd_config=DEFAULT_SSHD_CONFIG, sshd_path=None, sshd_flavor='auto', now=None,
-                 managed_keys_by_user=None):
+                 managed_keys_by_user=None, clients=None):
+        # None: "any client" (contexts derived from sshd_config)
+        self.clients = clients_from_option(clients) if clients is not None else None
         self.users = list(users) if users else None
         self.uid_min = uid_min
         self.uid_max = uid_max
@@ -157,6 +160,7 @@ class AuthorizedKeysInfo(Operation):
         self.run_command = run_command
         self.accounts = []
         self.sshd = None
+        self.verdicts = None
 
     def plan(self):
         plan = Plan()
@@ -165,8 +169,10 @@ class AuthorizedKeysInfo(Operation):
         self.user_groups = UserGroups() if spec.sshd_flavor == 'debian' else None
         self.group_names = dict((group.gr_gid, group.gr_name) for group in grp.getgrall())
         warnings = list(self.sshd.warnings)
+        self.verdicts = ClientVerdicts(self, warnings)
         for entry in list_accounts(spec, warnings):
             self.accounts.append(self._account(entry, warnings))
+        self.verdicts.finish()
         warnings.extend(w for w in self.sshd.warnings if w not in warnings)
         self._cross_reference()
         for text in warnings:
@@ -174,32 +180,9 @@ class AuthorizedKeysInfo(Operation):
         return plan
 
     def _account(self, entry, warnings):
-        settings = self.sshd.for_user(entry.name, [self.group_names.get(gid, str(gid)) for gid in entry.groups])
-        real_home = _fs.real_path(entry.home) if _fs.stat_path(entry.home).is_dir else None
-        files = []
-        keys = []
-        seen_paths = set()
-        for pattern in settings.authorized_keys_file:
-            try:
-                path = expand_tokens(pattern, entry)
-            except InvalidInput as exc:
-                warnings.append('%s: %s' % (entry.name, exc.msg))
-                continue
-            if path in seen_paths:
-                continue
-            seen_paths.add(path)
-            file_report, file_keys = self._file(entry, path, pattern, settings, real_home)
-            files.append(file_report)
-            keys.extend(file_keys)
-        return {
-            'user': entry.name,
-            'uid': entry.uid,
-            'home': entry.home,
-            'shell': entry.shell,
-            'sshd': settings.as_dict(),
-            'files': files,
-            'keys': keys,
-        }
+        """The account's files and keys, judged for every client context
+        (``ClientVerdicts``: settings per context, login refusals, from=, RevokedKeys)."""
+        return self.verdicts.account(entry)
 
     def _file(self, entry, path, pattern, settings, real_home):
         report = {'path': path, 'configured': pattern, 'exists': False, 'used': False, 'reason': None,
@@ -221,8 +204,6 @@ class AuthorizedKeysInfo(Operation):
             rule = self.user_groups.single_member_rule(entry.uid) if self.user_groups else None
             report['reason'] = secure_path_problem(_fs.real_path(path), info, real_home, entry.uid,
                                                    _fs.stat_path, rule)
-        if not settings.pubkey_authentication and report['reason'] is None:
-            report['reason'] = 'PubkeyAuthentication is off'
         report['used'] = report['reason'] is None
         if data is None:
             return report, []
@@ -232,7 +213,7 @@ class AuthorizedKeysInfo(Operation):
             if line.kind == 'invalid':
                 report['invalid_lines'].append(line.number)
             elif line.kind == 'key':
-                keys.append(self._key(line, path, report, settings, entry.name))
+                keys.append(self.verdicts.judged(self._key(line, path, report, settings, entry.name), line))
         report['keys'] = len(keys)
         return report, keys
 
@@ -323,6 +304,8 @@ class AuthorizedKeysInfo(Operation):
             'expired': sum(1 for key in keys if key['expired']),
             'unmanaged': sum(1 for key in keys if key['managed'] is False),
             'duplicates': sum(1 for key in keys if key['duplicate']),
+            'keys_client_dependent': sum(1 for key in keys if key.get('client_dependent')),
+            'accounts_login_refused': sum(1 for account in self.accounts if account.get('login_refused_reasons')),
         }
 
     def result(self, plan, applied):
@@ -340,7 +323,9 @@ class AuthorizedKeysInfo(Operation):
             'summary': summary,
             'sshd': dict(self.sshd.global_settings.as_dict(), config=self.spec.sshd_config,
                          per_user=self.sshd.per_user, per_group_set=self.sshd.by_groups,
-                         runs=self.sshd.sshd_runs, flavor=self.spec.sshd_flavor),
+                         runs=self.sshd.sshd_runs, flavor=self.spec.sshd_flavor,
+                         per_client=self.sshd.by_client, any_client=self.spec.clients is None,
+                         clients=[context.as_dict() for context in self.verdicts.contexts]),
             'managed_missing': managed_missing,
             'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)' % (
                 summary['accounts'], summary['keys'], summary['accepted'], summary['weak'],
