@@ -121,8 +121,8 @@ def methods_refusal(methods):
     if any(item == 'publickey' for item in lists):
         return None
     if any(item.split(',')[0] == 'publickey' for item in lists):
-        return 'AuthenticationMethods %s: a key alone is not enough' % methods
-    return 'AuthenticationMethods %s: no list starts with publickey' % methods
+        return 'AuthenticationMethods %s - a key alone is not enough' % methods
+    return 'AuthenticationMethods %s - no list starts with publickey' % methods
 
 
 def login_refusals(settings, user, group_names, host, addr):
