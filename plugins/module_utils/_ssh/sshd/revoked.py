@@ -110,7 +110,8 @@ class RevokedKeys:
                 for text in out.splitlines():
                     name, sep, verdict = text.rpartition(': ')
                     if sep:
-                        answers[name] = verdict.strip()
+                        # "PATH (COMMENT): ok": the comment of a key file without one is its path
+                        answers[name.split(' (', 1)[0]] = verdict.strip()
                 for line, scratch in zip(batch, paths):
                     verdict = answers.get(scratch)
                     if verdict == 'REVOKED':

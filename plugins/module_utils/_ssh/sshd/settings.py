@@ -268,6 +268,7 @@ class SshdReader:
         self.by_client = False
         self.client_patterns = {}
         self.criteria = set()
+        self.unmatched_lport = None
         self.global_values = {}
         self._cache = {}
         self.sshd_runs = 0
@@ -289,14 +290,21 @@ class SshdReader:
             file_values, has_match = read_sshd_config(self.config_path)
         except InvalidInput:
             pass
-        values, error = (None, ['sshd not found']) if not self.sshd_path else self._sshd_t()
+        criteria = set()
+        if has_match:
+            criteria = match_criteria(self.config_path, group_lists=self.group_lists,
+                                      client_patterns=self.client_patterns)
+        if 'localport' in criteria:
+            # sshd -T refuses to run without an lport then: one no Match LocalPort names
+            named = set(self.client_patterns.get('localport', []))
+            self.unmatched_lport = next(port for port in range(65535, 0, -1) if str(port) not in named)
+        connection = 'lport=%d' % self.unmatched_lport if self.unmatched_lport else None
+        values, error = (None, ['sshd not found']) if not self.sshd_path else self._sshd_t(connection)
         if values is not None:
             self.global_values = values
             self.global_settings = settings_from_values(values, 'sshd -T')
             self.per_user = has_match
             if has_match:
-                criteria = match_criteria(self.config_path, group_lists=self.group_lists,
-                                          client_patterns=self.client_patterns)
                 self.criteria = criteria
                 self.by_groups = 'user' not in criteria
                 self.by_client = any(criterion in criteria for criterion in CLIENT_CRITERIA)
@@ -330,6 +338,8 @@ class SshdReader:
             return self._cache[key]
         connection = 'user=%s,%s' % (name, client.connection() if client is not None and self.by_client
                                      else 'host=,addr=')
+        if self.unmatched_lport and 'lport=' not in connection:
+            connection += ',lport=%d' % self.unmatched_lport
         values, error = self._sshd_t(connection)
         if values is None:
             self.warnings.append('sshd -T -C %s failed (%s): global settings used'
