@@ -27,6 +27,7 @@ TLS = [U + '_tls/test_tls_genkey.py', U + '_tls/test_tls_gencsr.py', U + 'test_o
 PROVISION = [U + 'test_provision.py', U + 'test_provision_items.py', U + 'test_operation_contract.py']
 BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
+AUDIT_SETTINGS = [U + '_ssh/test_audit_settings.py', U + '_ssh/test_access.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -178,4 +179,25 @@ MUTATIONS = [
              'a CSR planned with the key its TLS key item replaces in the same run'),
     mutation('_ssh/authkey.py', '        self.managed_dir = spec.manage_dir and bool(self.parts)\n',
              '        self.managed_dir = bool(self.parts)\n', AUTHKEYS, 'manage_dir: false still creates ~/.ssh'),
+    # ------------------------------------------------------------ the audit: settings before any key, clients
+    mutation('_ssh/sshd/login_rules.py', "            return ['listed in DenyUsers (%s)' % pattern]\n", '',
+             AUDIT_SETTINGS, 'an account in DenyUsers is reported as able to log in'),
+    mutation('_ssh/sshd/login_rules.py', "user_part, host_part = pattern.split('@', 1)\n    if not match_pattern(",
+             "user_part, host_part = pattern.split('@', 1)\n    if True or not match_pattern(", AUDIT_SETTINGS,
+             'a user@host pattern of another user denies or allows this one'),
+    mutation('_ssh/sshd/login_rules.py', "    if any(item == 'publickey' for item in lists):",
+             "    if any('publickey' in item.split(',') for item in lists):", AUDIT_SETTINGS,
+             'AuthenticationMethods publickey,password: a key alone is reported as enough'),
+    mutation('_ssh/sshd/revoked.py', "            pending = set()\n            break\n", "            continue\n",
+             AUDIT_SETTINGS, 'a RevokedKeys line sshd cannot read is skipped (sshd refuses every key then)'),
+    mutation('_ssh/sshd/revoked.py', "                        answers[name.split(' (', 1)[0]] = verdict.strip()",
+             "                        answers[name] = verdict.strip()", AUDIT_SETTINGS,
+             'ssh-keygen -Q answers are not matched to their keys'),
+    mutation('_ssh/sshd/settings.py', "        if self.by_client and client is not None:\n            key = (key, client.key())\n",
+             '', AUDIT_SETTINGS, 'the settings of the first client are used for every client (Match Address)'),
+    mutation('_ssh/audit/client_verdicts.py', "            return ['not in an AuthorizedKeysFile sshd reads for this client'], False\n",
+             "            return [], False\n", AUDIT_SETTINGS,
+             'a key in a file only some clients use is accepted for every client'),
+    mutation('_ssh/audit/client_verdicts.py', "            if answer == 0:\n", "            if False:\n", AUDIT_SETTINGS,
+             'from= is not evaluated for the client'),
 ]
