@@ -8,9 +8,10 @@ For every account (or a filtered set) the ``authorized_keys`` files are found
 and judged the way sshd finds and judges them:
 
 * the effective ``AuthorizedKeysFile`` comes from ``sshd -T`` (per account
-  with ``-C user=NAME,host=,addr=`` when the configuration has ``Match``
-  blocks); when ``sshd -T`` fails, from ``sshd_config`` (its ``Include``
-  files, global section only) and sshd's defaults, with a warning;
+  and client context with ``-C user=NAME,host=..,addr=..`` when the
+  configuration has ``Match`` blocks: ``client_verdicts.py``); when ``sshd -T``
+  fails, from ``sshd_config`` (its ``Include`` files, global section only) and
+  sshd's defaults, with a warning;
 * tokens ``%%``, ``%h``, ``%u``, ``%U`` are expanded as ``percent_expand``
   does, and a relative path is taken relative to the home directory;
 * a file is used only if sshd can open it as the account (permission bits),
@@ -21,7 +22,9 @@ and judged the way sshd finds and judges them:
   account as member: ``sshd_flavor``);
 * a key line is accepted when its file is used, its options parse, its
   ``expiry-time`` has not passed, its type is in ``PubkeyAcceptedAlgorithms``
-  and an RSA key is at least ``RequiredRSASize``.
+  and an RSA key is at least ``RequiredRSASize``; per client context, the
+  account may log in with a key at all (``login_rules``), ``from=`` allows the
+  client and the key is not in ``RevokedKeys``.
 
 Reads only; reports public data only (invalid lines by number, never text).
 """

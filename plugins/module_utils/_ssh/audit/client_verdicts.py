@@ -57,6 +57,7 @@ class ClientVerdicts:
         self.audit = audit
         self.sshd = audit.sshd
         self.warnings = warnings
+        self._warned = set(warnings)
         self.any_client = audit.spec.clients is None
         self.use_dns = self.sshd.global_settings.login.use_dns
         self.contexts = self._contexts()
@@ -68,7 +69,8 @@ class ClientVerdicts:
 
     # ------------------------------------------------------------ contexts
     def _warn(self, text):
-        if text not in self.warnings:
+        if text not in self._warned:
+            self._warned.add(text)
             self.warnings.append(text)
 
     def _contexts(self):
@@ -114,7 +116,7 @@ class ClientVerdicts:
             except InvalidInput as exc:
                 self._warn('%s: %s' % (entry.name, exc.msg))
                 continue
-            if path in [known for known, dummy in paths]:
+            if any(known == path for known, dummy in paths):
                 continue
             variant = (path, settings.file_key())
             if variant not in state['variants']:
@@ -142,10 +144,12 @@ class ClientVerdicts:
         }
         views = [self._view(state, context) for context in self.contexts]
         identities = []
+        seen = set()
         for view in views:
             for path, variant in view.paths:
                 for identity in state['variants'][variant]:
-                    if identity not in identities:
+                    if identity not in seen:
+                        seen.add(identity)
                         identities.append(identity)
         keys = []
         for identity in identities:
