@@ -127,6 +127,8 @@ class Lab:
             write(os.path.join(self.dir, 'alt', user), '%s\n' % self.keys[(user, 'kc')][1])
         # RevokedKeys: a plain list with u0's ka; a KRL with u1's ka
         write(os.path.join(self.dir, 'revoked.list'), '# revoked\n%s\n' % self.keys[(self.users[0], 'ka')][1])
+        # a line sshd cannot read: every key not found before it is refused
+        write(os.path.join(self.dir, 'revoked.bad'), '%s\nno-such-type AAAA\n' % self.keys[(self.users[2], 'kb')][1])
         krl = os.path.join(self.dir, 'revoked.krl')
         result = run(['ssh-keygen', '-q', '-k', '-f', krl, self.keys[(self.users[1], 'ka')][0] + '.pub'])
         if result.returncode != 0:
@@ -142,12 +144,16 @@ class Lab:
             ('DenyUsers', ['DenyUsers %s %s@127.0.0.3' % (u0, u2)]),
             ('AllowUsers', ['AllowUsers %s@127.0.0.2 %s' % (u0, u1)]),
             ('AllowGroups', ['AllowGroups %s' % self.group]),
+            ('AllowGroups primary group', ['AllowGroups %s' % u0]),
             ('DenyGroups', ['DenyGroups %s' % self.group]),
             ('AuthenticationMethods', ['PasswordAuthentication yes', 'AuthenticationMethods publickey,password',
                                        'Match User %s' % u2, '  AuthenticationMethods publickey']),
             ('RevokedKeys plain', ['RevokedKeys %s' % os.path.join(self.dir, 'revoked.list')]),
             ('RevokedKeys KRL', ['RevokedKeys %s' % os.path.join(self.dir, 'revoked.krl')]),
             ('RevokedKeys missing', ['RevokedKeys %s' % os.path.join(self.dir, 'missing.krl')]),
+            ('RevokedKeys bad line', ['RevokedKeys %s' % os.path.join(self.dir, 'revoked.bad')]),
+            ('PubkeyAcceptedAlgorithms under Match Address', ['Match Address 127.0.0.3',
+                                                              '  PubkeyAcceptedAlgorithms rsa-sha2-512']),
             ('Match Address', ['Match Address 127.0.0.2', '  AuthorizedKeysFile %s' % alt]),
             ('Match LocalPort', ['Match LocalPort {port2}', '  AuthorizedKeysFile %s' % alt]),
             ('PubkeyAuthentication under Match User', ['Match User %s' % u1, '  PubkeyAuthentication no']),
@@ -248,6 +254,9 @@ def fingerprint(public_line):
     return PublicKey.from_line(public_line).fingerprint_sha256
 
 
+ACCEPTED = []
+
+
 def check_variant(lab, name, extra, ports):
     config = lab.start(extra, ports)
     disagreements = []
@@ -279,6 +288,7 @@ def check_variant(lab, name, extra, ports):
             thread.start()
         for thread in threads:
             thread.join()
+        ACCEPTED.append((sum(1 for answer in truth.values() if answer), len(truth)))
         for addr, port in clients:
             result, dummy = audit(lab, config, [{'addr': addr, 'laddr': '127.0.0.1', 'lport': port}])
             verdicts = audit_verdicts(result)
@@ -329,6 +339,7 @@ def main():
         lab.close()
     for problem in problems:
         print('DISAGREE ' + problem)
+    print('sshd accepted %d of %d logins' % (sum(a for a, dummy in ACCEPTED), sum(n for dummy, n in ACCEPTED)))
     print('agree %d/%d (%.1f s)' % (agree, total, time.time() - started))
     return 1 if problems else 0
 
