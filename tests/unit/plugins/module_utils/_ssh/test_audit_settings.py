@@ -88,8 +88,13 @@ def audit(monkeypatch, entries, run, config, **options):
     return plan, operation.result(plan, False)
 
 
-def fingerprint(line):
-    return PublicKey.from_line(line).fingerprint_sha256
+def line(text):
+    """The ``type base64`` of a public key line."""
+    return ' '.join(text.split()[:2])
+
+
+def fingerprint(text):
+    return PublicKey.from_line(text).fingerprint_sha256
 
 
 def keys_of(result, user):
@@ -112,7 +117,9 @@ def test_match_user_user_and_host_parts():
 
 def test_account_refusals_in_sshd_order():
     login = login_rules.LoginSettings(deny_users=['bob', 'carol@10.*'], allow_users=['alice', 'carol', 'dave@10.*'])
-    refusals = lambda user, addr, groups=('users',): login_rules.account_refusals(login, user, list(groups), addr, addr)
+
+    def refusals(user, addr):
+        return login_rules.account_refusals(login, user, ['users'], addr, addr)
     assert refusals('alice', '10.0.0.1') == []
     assert refusals('bob', '10.0.0.1') == ['listed in DenyUsers (bob)']
     assert refusals('carol', '10.0.0.1') == ['listed in DenyUsers (carol@10.*)']
@@ -120,7 +127,9 @@ def test_account_refusals_in_sshd_order():
     assert refusals('dave', '192.0.2.1') == ['not listed in AllowUsers']
     assert refusals('dave', '10.9.9.9') == []
     groups = login_rules.LoginSettings(deny_groups=['wheel'], allow_groups=['staff*', '!x'])
-    check = lambda names: login_rules.account_refusals(groups, 'u', names, '1.2.3.4', '1.2.3.4')
+
+    def check(names):
+        return login_rules.account_refusals(groups, 'u', names, '1.2.3.4', '1.2.3.4')
     assert check(['staffers']) == []
     assert check(['staff', 'wheel']) == ['a group is listed in DenyGroups']
     assert check(['users']) == ["none of the account's groups is listed in AllowGroups"]
@@ -200,7 +209,6 @@ def test_any_client_contexts_one_per_pattern():
 
 def test_plain_revoked_list(keyset):
     one, two = keyset.make('ed25519'), keyset.make('ecdsa', 256)
-    line = lambda text: ' '.join(text.split()[:2])
     data = ('# revoked\n\n  %s old\n' % one).encode()
     answers = sshd_revoked.check_plain_list(data, [line(one), line(two)])
     assert answers == {line(one): 'revoked by RevokedKeys', line(two): None}
@@ -220,7 +228,6 @@ def test_revoked_keys_krl_and_missing(tmp_path, keyset):
     subprocess.run(['ssh-keygen', '-q', '-k', '-f', str(krl), str(pub)], check=True)
     warnings = []
     checker = sshd_revoked.RevokedKeys(real_run, '/usr/bin/ssh-keygen', warnings)
-    line = lambda text: ' '.join(text.split()[:2])
     answers = checker.check(str(krl), [line(one), line(two)])
     assert answers == {line(one): 'revoked by RevokedKeys %s' % krl, line(two): None}
     assert checker.runs == 1 and warnings == []   # one ssh-keygen -Q for every key
