@@ -156,6 +156,7 @@ class Lab:
                                                               '  PubkeyAcceptedAlgorithms rsa-sha2-512']),
             ('Match Address', ['Match Address 127.0.0.2', '  AuthorizedKeysFile %s' % alt]),
             ('Match LocalPort', ['Match LocalPort {port2}', '  AuthorizedKeysFile %s' % alt]),
+            ('Match Host (UseDNS no: the address)', ['Match Host 127.0.0.3', '  AuthorizedKeysFile %s' % alt]),
             ('PubkeyAuthentication under Match User', ['Match User %s' % u1, '  PubkeyAuthentication no']),
             ('Match Address negated', ['Match Address !127.0.0.3,127.0.0.0/8', '  PubkeyAuthentication no']),
         ]
