@@ -339,3 +339,21 @@ def test_match_localport_and_clients_without_lport(tmp_path, monkeypatch, keyset
     assert key['clients'][1]['refused_reasons'] == ['PubkeyAuthentication no']
     assert result['accounts'][0]['clients'][1]['login_refused_reasons'] == ['PubkeyAuthentication no']
     assert result['accounts'][0]['login_refused_reasons'] == []
+
+
+def test_what_cannot_be_evaluated_is_named(tmp_path, monkeypatch, keyset):
+    home = make_home(tmp_path, 'alice')
+    write(home / '.ssh' / 'authorized_keys', keyset.make('ed25519') + '\n')
+    config = tmp_path / 'sshd_config'
+    write(config, 'Match RDomain blue\n  PubkeyAuthentication no\nMatch Host *.example.com\n  PubkeyAuthentication no\n')
+    calls = []
+    plan, result = audit(monkeypatch, [entry('alice', home)],
+                         fake_sshd(lambda connection: BASE_T.format(files='.ssh/authorized_keys'), calls), config,
+                         clients=[{'addr': '10.0.0.1', 'host': 'a.example.com'}])
+    assert any('Match RDomain cannot be evaluated' in warning for warning in plan.warnings)
+    # UseDNS no: sshd uses the address as the host name, the given host is not used
+    assert any('host a.example.com ignored' in warning for warning in plan.warnings)
+    assert calls[-1]['host'] == '10.0.0.1'
+    plan, result = audit(monkeypatch, [entry('alice', home)],
+                         fake_sshd(lambda connection: BASE_T.format(files='.ssh/authorized_keys')), config)
+    assert any('*.example.com' in warning and 'UseDNS no' in warning for warning in plan.warnings)
