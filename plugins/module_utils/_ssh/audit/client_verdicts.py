@@ -103,7 +103,9 @@ class ClientVerdicts:
         self._info[id(key)] = ('%s %s' % (line.key.key_type, line.key.base64), patterns)
         return key
 
-    def _view(self, state, context):
+    def _view(self, state, context, record=True):
+        """``record``: the context's files go into the account's ``files`` (not for
+        a context only one key's from= asks about: its other files are not listed)."""
         views = state['views']
         if context in views:
             return views[context]
@@ -122,7 +124,7 @@ class ClientVerdicts:
             if variant not in state['variants']:
                 report, keys = self.audit._file(entry, path, pattern, settings, state['real_home'])
                 state['variants'][variant] = dict(((key['file'], key['line']), key) for key in keys)
-                if path not in state['file_index']:
+                if record and path not in state['file_index']:
                     state['file_index'][path] = report
                     state['files'].append(report)
             paths.append((path, variant))
@@ -203,7 +205,7 @@ class ClientVerdicts:
                            'for the derived client contexts' % MAX_FROM_CONTEXTS)
             return found
         self._from_contexts.add(context)
-        view = self._view(state, context)
+        view = self._view(state, context, record=False)
         return found + [(view, self._key_in(state, view, identity))]
 
     # ------------------------------------------------------------ all accounts
