@@ -1034,3 +1034,26 @@ def __getattr__(name):
         from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
         return getattr(_fs_audit, name)
     raise AttributeError('module %r has no attribute %r' % (__name__, name))
+
+
+@contextlib.contextmanager
+def scratch_files(contents):
+    """Files holding ``contents`` (list of public bytes) for a tool that reads
+    files only (``ssh-keygen -Q``): a new private directory (``mkdtemp``, 0700,
+    never an existing path), the paths in order; removed on exit."""
+    import shutil
+    import tempfile
+    directory = tempfile.mkdtemp(prefix='keysmith-')
+    try:
+        paths = []
+        for index, data in enumerate(contents):
+            path = os.path.join(directory, 'k%d' % index)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+            paths.append(path)
+        yield paths
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

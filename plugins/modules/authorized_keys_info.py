@@ -51,7 +51,16 @@ description:
     certificate algorithm (C(*-cert-v01@openssh.com)) is in C(PubkeyAcceptedAlgorithms), a
     signature algorithm of the CA key is in C(CASignatureAlgorithms), and its C(principals=), if
     given, names a principal (sshd reads the list up to its first empty name).
-  - A valid C(from=) is not evaluated for a client address; such a key has RV(accounts[].keys[].client_dependent=true).
+  - A key is also refused when it is in C(RevokedKeys) (a KRL is asked with C(ssh-keygen -Q); a
+    C(RevokedKeys) file sshd cannot read refuses every key), and when the account may not log in with a key
+    at all - C(PubkeyAuthentication), C(DenyUsers), C(AllowUsers) (also C(user@host) patterns),
+    C(DenyGroups), C(AllowGroups) (primary and supplementary groups) and C(AuthenticationMethods)
+    (a key alone must complete one of the lists) - see RV(accounts[].login_refused_reasons).
+  - Every verdict is made per client context (O(clients)), sshd's settings are asked with
+    C(sshd -T -C user=NAME,host=HOST,addr=ADDR[,laddr=..,lport=..]), so C(Match Address), C(Host),
+    C(LocalAddress) and C(LocalPort) blocks apply, and C(from=) is evaluated for the client. A key is
+    accepted when it is accepted for at least one evaluated client; RV(accounts[].keys[].clients) has
+    the verdict per client and RV(accounts[].keys[].client_dependent) says when they differ.
   - The module only reads. It returns public data only; lines that are not keys are reported by
     line number, never by content.
 author:
@@ -105,6 +114,35 @@ options:
         type: list
         elements: str
         default: [dsa]
+  clients:
+    description:
+      - The clients to judge every key for, as sshd sees them before any key.
+      - When not set, "any client" - one client context per pattern of the C(Match Address), C(Host),
+        C(LocalAddress) and C(LocalPort) lines of O(sshd_config) and its C(Include) files and of the
+        host parts of C(DenyUsers)/C(AllowUsers) (an address the pattern matches), plus one matching
+        none (C(192.0.2.1), a documentation address; these addresses are only passed to C(sshd -T),
+        never connected to). A key whose valid C(from=) allows none of them is also judged for an
+        address its C(from=) allows. A host pattern no address can match is named in a warning.
+      - A C(Match RDomain) block cannot be evaluated and is taken as not matching, with a warning; so
+        are C(Match LocalAddress)/C(LocalPort) blocks for a client without O(clients[].laddr)/O(clients[].lport).
+    type: list
+    elements: dict
+    suboptions:
+      addr:
+        description: The client's IP address.
+        type: str
+        required: true
+      host:
+        description:
+          - The client's host name as sshd resolves it with C(UseDNS yes). Default is O(clients[].addr),
+            which is what sshd uses with C(UseDNS no) (the default; then a different host is ignored with a warning).
+        type: str
+      laddr:
+        description: The local address the client connects to (C(Match LocalAddress)).
+        type: str
+      lport:
+        description: The local port the client connects to (C(Match LocalPort)).
+        type: int
   sshd_config:
     description: The sshd configuration file to evaluate.
     type: path
@@ -168,7 +206,7 @@ accounts:
       type: str
       sample: /bin/bash
     sshd:
-      description: The sshd settings that apply to the account (see RV(sshd)).
+      description: The sshd settings that apply to the account for the first client context (see RV(sshd)).
       type: dict
       sample: {authorized_keys_file: [.ssh/authorized_keys], strict_modes: true, source: sshd -T}
     status:
@@ -186,6 +224,18 @@ accounts:
       type: list
       elements: str
       sample: ['not audited: not running as root: cannot open /home/bob/.ssh/authorized_keys with the rights of bob']
+    login_refused_reasons:
+      description:
+        - Why sshd refuses every key login of the account before reading any key, for every evaluated client
+          (C(PubkeyAuthentication no), C(listed in DenyUsers (bob)), C(not listed in AllowUsers),
+          C(a group is listed in DenyGroups), C(none of the account's groups is listed in AllowGroups),
+          C(AuthenticationMethods publickey,password - a key alone is not enough)); empty when some client may log in.
+      type: list
+      elements: str
+    clients:
+      description: Per evaluated client context, the C(client) and its C(login_refused_reasons).
+      type: list
+      elements: dict
     files:
       description: The C(authorized_keys) files sshd looks at, in its order.
       type: list
@@ -292,17 +342,27 @@ accounts:
           type: list
           elements: str
         accepted:
-          description: sshd would let this key in (apart from C(from=) and the account's own state).
-          type: bool
-        client_dependent:
-          description:
-            - The key is accepted, but whether sshd lets a login in depends on the client's address
-              (a valid C(from=)).
+          description: sshd would let this key in for at least one evaluated client (apart from the account's own state).
           type: bool
         refused_reasons:
-          description: Why sshd would refuse it.
+          description: Why sshd would refuse it (empty when it is accepted for some client).
           type: list
           elements: str
+        revoked:
+          description: The key is in the C(RevokedKeys) file (a plain key list or a KRL) for some client.
+          type: bool
+        clients:
+          description:
+            - The verdict for every evaluated client context - C(client) (C(addr), C(host), C(laddr), C(lport)),
+              C(accepted) and C(refused_reasons) (a key in a file that is an C(AuthorizedKeysFile) only for some
+              clients is refused for the others).
+          type: list
+          elements: dict
+        client_dependent:
+          description:
+            - The key is accepted for some evaluated clients and refused for others; without O(clients) also
+              when a valid C(from=) limits the clients it opens to.
+          type: bool
         managed:
           description:
             - The key is in O(managed_keys) (or the account's list of O(managed_keys_by_user)); V(null) when neither
@@ -341,6 +401,8 @@ summary:
     expired: {description: Keys whose expiry-time has passed., type: int}
     unmanaged: {description: Keys not in O(managed_keys) (0 when it is not set)., type: int}
     duplicates: {description: Key lines whose key is on another line of the host too., type: int}
+    keys_client_dependent: {description: Key lines accepted for some evaluated clients and refused for others., type: int}
+    accounts_login_refused: {description: Accounts sshd refuses before any key for every evaluated client., type: int}
 sshd:
   description: The global sshd settings used.
   returned: always
@@ -361,6 +423,15 @@ sshd:
       type: bool
     runs: {description: How many times sshd -T ran., type: int}
     flavor: {description: 'The StrictModes rule applied: V(openssh) or V(debian) (O(sshd_flavor)).', type: str}
+    deny_users: {description: DenyUsers patterns., type: list, elements: str}
+    allow_users: {description: AllowUsers patterns., type: list, elements: str}
+    deny_groups: {description: DenyGroups patterns., type: list, elements: str}
+    allow_groups: {description: AllowGroups patterns., type: list, elements: str}
+    authentication_methods: {description: AuthenticationMethods (V(any) when not set)., type: str}
+    revoked_keys: {description: The RevokedKeys file (V(null) when none)., type: str}
+    per_client: {description: A Match block depends on the client, so sshd -T ran per client context too., type: bool}
+    any_client: {description: O(clients) was not given; the client contexts were derived from the configuration., type: bool}
+    clients: {description: 'The evaluated client contexts (C(addr), C(host), C(laddr), C(lport)).', type: list, elements: dict}
 managed_missing:
   description: SHA256 fingerprints of O(managed_keys) and O(managed_keys_by_user) found in no file.
   returned: always
@@ -383,7 +454,8 @@ def build(module):
     spec = AccessSpec(users=params['users'], uid_min=params['uid_min'], uid_max=params['uid_max'],
                       managed_keys=params['managed_keys'], weak_policy=params['weak_policy'],
                       managed_keys_by_user=params['managed_keys_by_user'],
-                      sshd_config=params['sshd_config'], sshd_path=sshd_path, sshd_flavor=params['sshd_flavor'])
+                      sshd_config=params['sshd_config'], sshd_path=sshd_path, sshd_flavor=params['sshd_flavor'],
+                      clients=params['clients'])
     return AuthorizedKeysInfo(spec, module.run_command)
 
 
@@ -398,6 +470,12 @@ def main():
             rsa_min_bits=dict(type='int', default=2048),
             ecdsa_min_bits=dict(type='int', default=0),
             weak_types=dict(type='list', elements='str', default=['dsa']),
+        )),
+        clients=dict(type='list', elements='dict', options=dict(
+            addr=dict(type='str', required=True),
+            host=dict(type='str'),
+            laddr=dict(type='str'),
+            lport=dict(type='int'),
         )),
         sshd_config=dict(type='path', default='/etc/ssh/sshd_config'),
         sshd_path=dict(type='path'),

@@ -31,6 +31,7 @@ BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_wit
 FOLLOW = FS + [U + 'test_fs_follow.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
 AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/test_audit_files.py', U + '_ssh/test_access.py']
+AUDIT_SETTINGS = [U + '_ssh/test_audit_settings.py', U + '_ssh/test_access.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -249,4 +250,25 @@ MUTATIONS = [
     mutation('_ssh/sshd_rules.py', "    if line.options is not None and line.options.cert_authority:\n        if accepted",
              "    if False:\n        if accepted", RULES,
              'a cert-authority line is judged by the CA key type and RequiredRSASize'),
+    # ------------------------------------------------------------ the audit: settings before any key, clients
+    mutation('_ssh/sshd/login_rules.py', "            return ['listed in DenyUsers (%s)' % pattern]\n", '',
+             AUDIT_SETTINGS, 'an account in DenyUsers is reported as able to log in'),
+    mutation('_ssh/sshd/login_rules.py', "user_part, host_part = pattern.split('@', 1)\n    if not match_pattern(",
+             "user_part, host_part = pattern.split('@', 1)\n    if True or not match_pattern(", AUDIT_SETTINGS,
+             'a user@host pattern of another user denies or allows this one'),
+    mutation('_ssh/sshd/login_rules.py', "    if any(item == 'publickey' for item in lists):",
+             "    if any('publickey' in item.split(',') for item in lists):", AUDIT_SETTINGS,
+             'AuthenticationMethods publickey,password: a key alone is reported as enough'),
+    mutation('_ssh/sshd/revoked.py', "            pending = set()\n            break\n", "            continue\n",
+             AUDIT_SETTINGS, 'a RevokedKeys line sshd cannot read is skipped (sshd refuses every key then)'),
+    mutation('_ssh/sshd/revoked.py', "                        answers[name.split(' (', 1)[0]] = verdict.strip()",
+             "                        answers[name] = verdict.strip()", AUDIT_SETTINGS,
+             'ssh-keygen -Q answers are not matched to their keys'),
+    mutation('_ssh/sshd/settings.py', "        if self.by_client and client is not None:\n            key = (key, client.key())\n",
+             '', AUDIT_SETTINGS, 'the settings of the first client are used for every client (Match Address)'),
+    mutation('_ssh/audit/client_verdicts.py', "            return ['not in an AuthorizedKeysFile sshd reads for this client'], False\n",
+             "            return [], False\n", AUDIT_SETTINGS,
+             'a key in a file only some clients use is accepted for every client'),
+    mutation('_ssh/audit/client_verdicts.py', "            if answer == 0:\n", "            if False:\n", AUDIT_SETTINGS,
+             'from= is not evaluated for the client'),
 ]

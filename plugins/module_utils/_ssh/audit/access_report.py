@@ -32,7 +32,7 @@ SUMMARY_FIELDS = ('hosts', 'accounts', 'keys', 'accepted', 'weak', 'unmanaged', 
 CHART_FIELDS = ('keys', 'weak', 'unmanaged', 'ignored', 'expired')
 CSV_COLUMNS = ('host', 'user', 'uid', 'file', 'line', 'fingerprint', 'type', 'bits', 'comment', 'options',
                'accepted', 'refused_reasons', 'weak', 'weak_reasons', 'expiry_time', 'expired', 'managed',
-               'also_on', 'hosts_with_key')
+               'also_on', 'hosts_with_key', 'client_dependent')
 FORMATS = ('json', 'csv', 'html')
 # Stands for the generation time while comparing a new report with the file on
 # disk: a report that differs only in when it was made is not rewritten.
@@ -87,6 +87,7 @@ def build_report(results, title='SSH access report', generated_at=None):
         'ignored': sum(1 for row in rows if not row['accepted']),
         'expired': sum(1 for row in rows if row['expired']),
         'duplicates': sum(1 for places in index.values() if len(places) > 1),
+        'keys_client_dependent': sum(1 for row in rows if row.get('client_dependent')),
         'files_ignored': len(ignored_files),
         'distinct_keys': len(index),
         'accounts_not_audited': sum(1 for item in not_audited if item['status'] == 'not audited'),
@@ -205,6 +206,8 @@ def _tags(row):
         tags.append('<span class="tag expired">expired</span>')
     if row.get('duplicate') or row.get('hosts_with_key', 1) > 1:
         tags.append('<span class="tag dup">shared</span>')
+    if row.get('client_dependent'):
+        tags.append('<span class="tag dup" title="accepted for some clients only">depends on client</span>')
     return ''.join(tags)
 
 
@@ -215,6 +218,8 @@ def _status_words(row):
             words.append(flag)
     if row.get('managed') is False:
         words.append('unmanaged')
+    if row.get('client_dependent'):
+        words.append('client-dependent')
     return ' '.join(words)
 
 

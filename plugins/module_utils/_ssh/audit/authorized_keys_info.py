@@ -8,11 +8,12 @@ For every account (or a filtered set) the ``authorized_keys`` files are found
 and judged the way sshd finds and judges them:
 
 * the effective ``AuthorizedKeysFile`` comes from ``sshd -T`` (per account
-  with ``-C user=NAME,host=,addr=`` when the configuration has ``Match``
-  blocks); when ``sshd -T`` fails, from ``sshd_config`` (its ``Include``
-  files, global section only) and sshd's defaults, with a warning;
-  (``sshd -T`` joins the entries with spaces: quoted entries are read back
-  from the configuration's lines, ``settings.split_authorized_keys_file``);
+  and client context with ``-C user=NAME,host=..,addr=..`` when the
+  configuration has ``Match`` blocks: ``client_verdicts.py``); when ``sshd -T``
+  fails, from ``sshd_config`` (its ``Include`` files, global section only) and
+  sshd's defaults, with a warning (``sshd -T`` joins the entries with spaces:
+  quoted entries are read back from the configuration's lines,
+  ``settings.split_authorized_keys_file``);
 * tokens ``%%``, ``%h``, ``%u``, ``%U`` are expanded as ``percent_expand``
   does, and a relative path is taken relative to the home directory; the path
   is not normalised (the kernel resolves ``..``); an unknown token is fatal in
@@ -35,6 +36,9 @@ and judged the way sshd finds and judges them:
   for a ``cert-authority`` line the certificate algorithms and
   ``CASignatureAlgorithms``). A valid ``from=`` marks the key
   ``client_dependent``.
+  Per client context, the account may log in with a key at all
+  (``login_rules``), ``from=`` allows the client and the key is not in
+  ``RevokedKeys``.
 
 Reads only; reports public data only (invalid lines by number, never text).
 """
@@ -61,8 +65,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settings import (
     DEFAULT_SSHD_CONFIG,
     SshdReader,
-    expand_tokens,
 )
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.clients import clients_from_option
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.client_verdicts import ClientVerdicts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.strict_modes import (
     UserGroups,
     secure_path_problem,
@@ -130,7 +135,9 @@ def _line_refusals(sshd_line, settings, now):
 class AccessSpec:
     def __init__(self, users=None, uid_min=None, uid_max=None, managed_keys=None, weak_policy=None,
                  sshd_config=DEFAULT_SSHD_CONFIG, sshd_path=None, sshd_flavor='auto', now=None,
-                 managed_keys_by_user=None):
+                 managed_keys_by_user=None, clients=None):
+        # None: "any client" (contexts derived from sshd_config)
+        self.clients = clients_from_option(clients) if clients is not None else None
         self.users = list(users) if users else None
         self.uid_min = uid_min
         self.uid_max = uid_max
@@ -170,6 +177,7 @@ class AuthorizedKeysInfo(Operation):
         self.run_command = run_command
         self.accounts = []
         self.sshd = None
+        self.verdicts = None
 
     def plan(self):
         plan = Plan()
@@ -181,8 +189,10 @@ class AuthorizedKeysInfo(Operation):
         # sshd opens the files as the account: so does the audit (one reader process as root).
         self.reader = _fs_audit.AccountReader(MAX_AUDIT_BYTES)
         try:
+            self.verdicts = ClientVerdicts(self, warnings)
             for entry in list_accounts(spec, warnings):
                 self.accounts.append(self._account(entry, warnings))
+            self.verdicts.finish()
         finally:
             self.reader.close()
         warnings.extend(w for w in self.sshd.warnings if w not in warnings)
@@ -192,43 +202,9 @@ class AuthorizedKeysInfo(Operation):
         return plan
 
     def _account(self, entry, warnings):
-        settings = self.sshd.for_user(entry.name, [self.group_names.get(gid, str(gid)) for gid in entry.groups])
-        real_home = _fs_audit.real_path(entry.home) if _fs_audit.stat_path(entry.home).is_dir else None
-        files = []
-        keys = []
-        seen_paths = set()
-        # sshd's percent_expand is fatal on an unknown token: the search ends
-        # there (the connection is closed), later entries never count.
-        stopped = None
-        for pattern in settings.authorized_keys_file:
-            try:
-                path = expand_tokens(pattern, entry)
-            except InvalidInput as exc:
-                if stopped is None:
-                    stopped = ('sshd stops at AuthorizedKeysFile entry %s (%s) and closes the connection: '
-                               'this entry and later ones are not searched, and a client that offers a key not '
-                               'found in the earlier entries is disconnected' % (pattern, exc.msg))
-                    warnings.append('%s: %s' % (entry.name, stopped))
-                files.append(self._blank_report(None, pattern, reason=stopped))
-                continue
-            if path in seen_paths:
-                continue
-            seen_paths.add(path)
-            file_report, file_keys = self._file(entry, path, pattern, settings, real_home, stopped)
-            files.append(file_report)
-            keys.extend(file_keys)
-        status, reasons = self._status(files)
-        return {
-            'user': entry.name,
-            'uid': entry.uid,
-            'home': entry.home,
-            'shell': entry.shell,
-            'sshd': settings.as_dict(),
-            'status': status,
-            'status_reasons': reasons,
-            'files': files,
-            'keys': keys,
-        }
+        """The account's files and keys, judged for every client context
+        (``ClientVerdicts``: settings per context, login refusals, from=, RevokedKeys)."""
+        return self.verdicts.account(entry)
 
     @staticmethod
     def _status(files):
@@ -284,8 +260,6 @@ class AuthorizedKeysInfo(Operation):
             rule = self.user_groups.single_member_rule(entry.uid) if self.user_groups else None
             report['reason'] = secure_path_problem(_fs_audit.real_path(path), info, real_home, entry.uid,
                                                    _fs_audit.stat_path, rule)
-        if not settings.pubkey_authentication and report['reason'] is None:
-            report['reason'] = 'PubkeyAuthentication is off'
         if stopped is not None:
             report['reason'] = stopped
         report['used'] = report['reason'] is None
@@ -297,7 +271,7 @@ class AuthorizedKeysInfo(Operation):
             if line.kind == 'invalid':
                 report['invalid_lines'].append(line.number)
             elif line.kind == 'key':
-                keys.append(self._key(line, path, report, settings, entry.name))
+                keys.append(self.verdicts.judged(self._key(line, path, report, settings, entry.name), line))
         report['keys'] = len(keys)
         return report, keys
 
@@ -386,6 +360,8 @@ class AuthorizedKeysInfo(Operation):
             'expired': sum(1 for key in keys if key['expired']),
             'unmanaged': sum(1 for key in keys if key['managed'] is False),
             'duplicates': sum(1 for key in keys if key['duplicate']),
+            'keys_client_dependent': sum(1 for key in keys if key.get('client_dependent')),
+            'accounts_login_refused': sum(1 for account in self.accounts if account.get('login_refused_reasons')),
         }
 
     def result(self, plan, applied):
@@ -403,7 +379,9 @@ class AuthorizedKeysInfo(Operation):
             'summary': summary,
             'sshd': dict(self.sshd.global_settings.as_dict(), config=self.spec.sshd_config,
                          per_user=self.sshd.per_user, per_group_set=self.sshd.by_groups,
-                         runs=self.sshd.sshd_runs, flavor=self.spec.sshd_flavor),
+                         runs=self.sshd.sshd_runs, flavor=self.spec.sshd_flavor,
+                         per_client=self.sshd.by_client, any_client=self.spec.clients is None,
+                         clients=[context.as_dict() for context in self.verdicts.contexts]),
             'managed_missing': managed_missing,
             'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)%s' % (
                 summary['accounts'], summary['keys'], summary['accepted'], summary['weak'],

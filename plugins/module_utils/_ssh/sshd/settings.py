@@ -19,6 +19,11 @@ import re
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.login_rules import (
+    LIST_KEYWORDS,
+    LoginSettings,
+    login_settings_from_values,
+)
 
 DEFAULT_AUTHORIZED_KEYS_FILE = ('.ssh/authorized_keys', '.ssh/authorized_keys2')
 DEFAULT_SSHD_CONFIG = '/etc/ssh/sshd_config'
@@ -31,7 +36,7 @@ class SshdSettings:
 
     def __init__(self, authorized_keys_file=DEFAULT_AUTHORIZED_KEYS_FILE, strict_modes=True,
                  pubkey_authentication=True, accepted_algorithms=None, required_rsa_size=1024,
-                 authorized_keys_command=None, source='sshd -T', ca_signature_algorithms=None):
+                 authorized_keys_command=None, source='sshd -T', ca_signature_algorithms=None, login=None):
         self.authorized_keys_file = list(authorized_keys_file)
         self.strict_modes = strict_modes
         self.pubkey_authentication = pubkey_authentication
@@ -40,9 +45,19 @@ class SshdSettings:
         self.ca_signature_algorithms = ca_signature_algorithms
         self.authorized_keys_command = authorized_keys_command
         self.source = source
+        # What decides before any key is read (DenyUsers, ..., AuthenticationMethods,
+        # RevokedKeys): a login_rules.LoginSettings.
+        self.login = login if login is not None else LoginSettings()
+
+    def file_key(self):
+        """What the reading and judging of an authorized_keys file depends on: two
+        settings with the same file_key judge a file alike."""
+        algorithms = tuple(self.accepted_algorithms) if self.accepted_algorithms is not None else None
+        ca_algorithms = tuple(self.ca_signature_algorithms) if self.ca_signature_algorithms is not None else None
+        return (self.strict_modes, self.pubkey_authentication, algorithms, self.required_rsa_size, ca_algorithms)
 
     def as_dict(self):
-        return {
+        result = {
             'authorized_keys_file': list(self.authorized_keys_file),
             'strict_modes': self.strict_modes,
             'pubkey_authentication': self.pubkey_authentication,
@@ -50,6 +65,8 @@ class SshdSettings:
             'required_rsa_size': self.required_rsa_size,
             'source': self.source,
         }
+        result.update(self.login.as_dict())
+        return result
 
     def algorithm_allowed(self, key_type):
         if self.accepted_algorithms is None:
@@ -207,6 +224,7 @@ def settings_from_values(values, source, candidates=(), warnings=None):
                                  else None),
         authorized_keys_command=None if not command or command.lower() == 'none' else command,
         source=source,
+        login=login_settings_from_values(values),
     )
 
 
@@ -215,8 +233,14 @@ def parse_sshd_t(text):
     values = {}
     for line in text.splitlines():
         parts = line.strip().split(None, 1)
-        if len(parts) == 2 and parts[0].lower() not in values:
-            values[parts[0].lower()] = parts[1]
+        if len(parts) != 2:
+            continue
+        keyword = parts[0].lower()
+        if keyword in LIST_KEYWORDS and keyword in values:
+            # sshd -T prints one line per element of these lists
+            values[keyword] += ' ' + parts[1]
+        elif keyword not in values:
+            values[keyword] = parts[1]
     return values
 
 
@@ -279,16 +303,24 @@ def read_sshd_config(path, values=None, depth=0):
             words = argv_split(re.match(r'^\s*[A-Za-z0-9]+(?:\s*=\s*|\s+)(.*)$', line).group(1).strip())
             words = [tilde_expand(word) for word in words or ()]
             args = ' '.join(word for word in words if word is not None)
-        values.setdefault(keyword, args)
+        if keyword in LIST_KEYWORDS and keyword in values:
+            values[keyword] += ' ' + args  # sshd appends every line of these
+        else:
+            values.setdefault(keyword, args)
     return values, False
 
 
 _MATCH_CRITERIA = frozenset(('all', 'user', 'group', 'host', 'localaddress', 'localport', 'rdomain', 'address'))
 
 
-def match_criteria(path, depth=0, group_lists=None):
+CLIENT_CRITERIA = ('address', 'host', 'localaddress', 'localport')
+
+
+def match_criteria(path, depth=0, group_lists=None, client_patterns=None):
     """The criteria the ``Match`` lines of ``path`` and its includes use (lower
-    case); the pattern lists of their ``Group`` criteria are added to ``group_lists``."""
+    case); the pattern lists of their ``Group`` criteria are added to ``group_lists``,
+    those of the criteria that depend on the client (CLIENT_CRITERIA) to
+    ``client_patterns`` ({criterion: [pattern list, ...]})."""
     data = _fs_audit.read_config_file(path)
     found = set()
     if data is None:
@@ -316,11 +348,13 @@ def match_criteria(path, depth=0, group_lists=None):
                     if any('[' in pattern for pattern in patterns):
                         found.add('user')
                     group_lists.append(patterns)
+                if criterion in CLIENT_CRITERIA and client_patterns is not None:
+                    client_patterns.setdefault(criterion, []).append(tokens[index + 1])
                 index += 2
         elif keyword == 'include' and depth < _MAX_INCLUDE_DEPTH:
             for pattern in args.split():
                 for included in _include_paths(pattern, os.path.dirname(DEFAULT_SSHD_CONFIG)):
-                    found |= match_criteria(included, depth + 1, group_lists)
+                    found |= match_criteria(included, depth + 1, group_lists, client_patterns)
     return found
 
 
@@ -355,6 +389,13 @@ class SshdReader:
         # address are empty): one sshd -T per distinct verdict.
         self.by_groups = False
         self.group_lists = []
+        # A Match block with Address, Host, LocalAddress or LocalPort: what sshd
+        # applies depends on the client too (one sshd -T per client context).
+        self.by_client = False
+        self.client_patterns = {}
+        self.criteria = set()
+        self.unmatched_lport = None
+        self.global_values = {}
         self._cache = {}
         self.sshd_runs = 0
         # The AuthorizedKeysFile lines of the configuration, to read sshd -T's
@@ -379,13 +420,27 @@ class SshdReader:
         except InvalidInput:
             pass
         self.authorized_keys_lines = authorized_keys_file_lines(self.config_path)
-        values, error = (None, ['sshd not found']) if not self.sshd_path else self._sshd_t()
+        criteria = set()
+        if has_match:
+            criteria = match_criteria(self.config_path, group_lists=self.group_lists,
+                                      client_patterns=self.client_patterns)
+        if 'localport' in criteria:
+            # sshd -T refuses to run without an lport then: one no Match LocalPort names
+            named = set(self.client_patterns.get('localport', []))
+            self.unmatched_lport = next(port for port in range(65535, 0, -1) if str(port) not in named)
+        connection = 'lport=%d' % self.unmatched_lport if self.unmatched_lport else None
+        values, error = (None, ['sshd not found']) if not self.sshd_path else self._sshd_t(connection)
         if values is not None:
+            self.global_values = values
             self.global_settings = settings_from_values(values, 'sshd -T', self.authorized_keys_lines, self.warnings)
             self.per_user = has_match
             if has_match:
-                criteria = match_criteria(self.config_path, group_lists=self.group_lists)
+                self.criteria = criteria
                 self.by_groups = 'user' not in criteria
+                self.by_client = any(criterion in criteria for criterion in CLIENT_CRITERIA)
+                if 'rdomain' in criteria:
+                    self.warnings.append('Match RDomain cannot be evaluated (sshd -T is asked without a routing '
+                                         'domain, so those blocks are taken as not matching)')
             return self
         reason = '; '.join(error or [])
         if file_values is None:
@@ -401,20 +456,29 @@ class SshdReader:
         self.global_settings = settings_from_values(file_values, source, self.authorized_keys_lines, self.warnings)
         return self
 
-    def for_user(self, name, group_names=()):
+    def for_user(self, name, group_names=(), client=None):
+        """The settings for account ``name`` (its groups ``group_names``) and a client
+        context (``clients.ClientContext``; None: the empty address and host)."""
         if not self.per_user:
             return self.global_settings
         key = _group_verdicts(group_names, self.group_lists) if self.by_groups else name
+        if self.by_client and client is not None:
+            key = (key, client.key())
         if key in self._cache:
             return self._cache[key]
-        values, error = self._sshd_t('user=%s,host=,addr=' % name)
+        connection = 'user=%s,%s' % (name, client.connection() if client is not None and self.by_client
+                                     else 'host=,addr=')
+        if self.unmatched_lport and 'lport=' not in connection:
+            connection += ',lport=%d' % self.unmatched_lport
+        values, error = self._sshd_t(connection)
         if values is None:
-            self.warnings.append('sshd -T -C user=%s failed (%s): global settings used'
-                                 % (name, '; '.join(error or [])))
+            self.warnings.append('sshd -T -C %s failed (%s): global settings used'
+                                 % (connection, '; '.join(error or [])))
             settings = self.global_settings
         else:
-            settings = settings_from_values(values, 'sshd -T -C user=%s' % name, self.authorized_keys_lines,
-                                            self.warnings)
+            settings = settings_from_values(values, 'sshd -T -C %s' % (
+                connection if self.by_client and client is not None else 'user=%s' % name),
+                self.authorized_keys_lines, self.warnings)
         self._cache[key] = settings
         return settings
 

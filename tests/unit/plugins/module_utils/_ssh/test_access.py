@@ -325,10 +325,15 @@ def test_match_without_user_runs_sshd_once_per_group_set(tmp_path, monkeypatch):
     calls = []
     dummy, result = audit(monkeypatch, accounts, fake_sshd('.ssh/authorized_keys', calls=calls),
                           config=str(tmp_path / 'sshd_config'))
-    assert [call[-1] for call in calls[1:]] == ['user=a,host=,addr=', 'user=c,host=,addr=']
-    assert result['sshd']['per_group_set'] and result['sshd']['runs'] == 3
+    # "any client": the Match Address block is asked about with an address it
+    # matches (10.0.0.1) and one it does not (192.0.2.1), once per group verdict
+    assert [call[-1] for call in calls[1:]] == [
+        'user=a,host=192.0.2.1,addr=192.0.2.1', 'user=a,host=10.0.0.1,addr=10.0.0.1',
+        'user=c,host=192.0.2.1,addr=192.0.2.1', 'user=c,host=10.0.0.1,addr=10.0.0.1']
+    assert result['sshd']['per_group_set'] and result['sshd']['runs'] == 5
     assert [account['sshd']['source'] for account in result['accounts']] == \
-        ['sshd -T -C user=a', 'sshd -T -C user=a', 'sshd -T -C user=c']
+        ['sshd -T -C user=a,host=192.0.2.1,addr=192.0.2.1', 'sshd -T -C user=a,host=192.0.2.1,addr=192.0.2.1',
+         'sshd -T -C user=c,host=192.0.2.1,addr=192.0.2.1']
     write(tmp_path / 'sshd_config', 'Include %s/more.conf\n' % tmp_path)
     write(tmp_path / 'more.conf', 'Match Group admins User=b\n  PubkeyAuthentication no\n')
     calls = []
