@@ -124,9 +124,9 @@ class ClientVerdicts:
                                'this entry and later ones are not searched, and a client that offers a key not '
                                'found in the earlier entries is disconnected' % (pattern, exc.msg))
                     self._warn('%s: %s' % (entry.name, stopped))
-                    if record and ('token', pattern) not in state['file_index']:
-                        state['file_index'][('token', pattern)] = True
-                        state['files'].append(self.audit._blank_report(None, pattern, reason=stopped))
+                if record and ('token', pattern) not in state['file_index']:
+                    state['file_index'][('token', pattern)] = True
+                    state['files'].append(self.audit._blank_report(None, pattern, reason=stopped))
                 continue
             if any(known == path for known, dummy in paths):
                 continue
