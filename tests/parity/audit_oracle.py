@@ -28,7 +28,7 @@ import subprocess
 import threading
 import time
 
-LOGIN_TIMEOUT = 25
+LOGIN_TIMEOUT = 40
 # useradd/userdel/groupadd take the lock on /etc/passwd: one at a time here, and
 # retried when another process on the machine holds it.
 _ACCOUNTS_LOCK = threading.Lock()
@@ -340,15 +340,27 @@ class Scene:
                     raise RuntimeError('sshd did not listen on %d' % port)
                 time.sleep(0.05)
 
-    def log(self):
+    def log(self, tail=3000):
         try:
             with open(self.log_path, 'rb') as handle:
-                return text(handle.read()[-3000:])
+                data = handle.read()
         except OSError:
             return ''
+        return text(data[-tail:] if tail else data)
 
-    def login(self, item, addr, port):
-        """True when sshd authenticated ``item`` from ``addr`` on ``port``."""
+    def login(self, item, addr, port, attempts=3):
+        """True when sshd authenticated ``item`` from ``addr`` on ``port``; a login that gets no
+        answer (time-out, dropped before the key exchange on a loaded machine) is tried again."""
+        for attempt in range(attempts):
+            try:
+                return self._login(item, addr, port)
+            except (RuntimeError, subprocess.TimeoutExpired):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1 + attempt)
+        raise AssertionError('not reached')
+
+    def _login(self, item, addr, port):
         if isinstance(item.probe, tuple):
             dummy, ca, principal = item.probe
             identity = ['-i', self.keys.private['certkey'], '-o', 'CertificateFile=%s' % self.keys.cert(ca, principal)]
@@ -357,12 +369,23 @@ class Scene:
         result = run(['ssh', '-F', '/dev/null', '-T', '-p', str(port or self.ports[0]), '-b', addr] + identity +
                      ['-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-o', 'BatchMode=yes',
                       '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-                      '-o', 'PreferredAuthentications=publickey', '-o', 'ConnectTimeout=10',
+                      '-o', 'PreferredAuthentications=publickey', '-o', 'ConnectTimeout=20',
                       '-o', 'LogLevel=VERBOSE', '%s@127.0.0.1' % item.user, 'true'],
                      stdin=subprocess.DEVNULL, timeout=LOGIN_TIMEOUT)
         # a forced command or nologin shell may exit with any status: the client's
         # "Authenticated to" says whether sshd accepted the key
-        return b'Authenticated to ' in result.stderr
+        err = result.stderr
+        if b'Authenticated to ' in err:
+            return True
+        if b'Permission denied' in err:
+            return False
+        if b'Connection closed by 127.0.0.1' in err and b'Permanently added' in err:
+            # after the key exchange sshd closed the session: its own answer (e.g. its fatal() on an
+            # unknown AuthorizedKeysFile token); a drop by MaxStartups comes before the key exchange
+            return False
+        # anything else (refused connection, dropped before the banner, time-out) is not an answer
+        raise RuntimeError('login %s as %s from %s gave no answer: %s' % (
+            item.label(), item.user, addr, ' | '.join(text(err).strip().splitlines()[-3:])))
 
     def close_sshd(self):
         """Stop sshd and give its ports back."""

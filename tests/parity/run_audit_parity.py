@@ -38,6 +38,7 @@ import inspect
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import sys
@@ -222,10 +223,19 @@ def build_and_login(outcome, base_dir, keys, prefix, ports, stop):
         with concurrent.futures.ThreadPoolExecutor(LOGIN_JOBS) as pool:
             answers = list(pool.map(lambda job: scene.login(job[0], job[1], job[3]), work))
     finally:
-        log = scene.log()
         scene.close_sshd()
+    log = scene.log(tail=None)
     outcome.truth = [job + (answer,) for job, answer in zip(work, answers)]
-    outcome.sshd_log = log
+    # sshd's own log must say the same as the clients
+    for (item, addr, dummy, port), answer in zip(work, answers):
+        if answer and 'Accepted publickey for %s from %s ' % (item.user, addr) not in log:
+            raise RuntimeError('the client of %s as %s from %s says authenticated, sshd logged no '
+                               '"Accepted publickey"' % (item.label(), item.user, addr))
+    accepted = set((item.user, addr) for (item, addr, dummy, port), answer in zip(work, answers) if answer)
+    for line in log.splitlines():
+        found = re.search(r'Accepted publickey for (\S+) from (\S+) ', line)
+        if found and (found.group(1), found.group(2)) not in accepted:
+            raise RuntimeError('sshd logged "%s" for no login the clients saw accepted' % line.strip())
 
 
 def judge(outcome, keys):
@@ -249,6 +259,30 @@ def judge(outcome, keys):
             reasons = reasons + ['account: %s' % blind]
         client = addr if port is None else '%s->:%d' % (addr, port)
         outcome.pairs.append((item, client, sshd, audit, reasons, agree))
+
+
+def selfcheck():
+    """The comparison rules on made-up results (no sshd): raise AssertionError when they drift."""
+    class FakeKeys:
+        fingerprint = {'k': 'SHA256:k', 'ca': 'SHA256:ca'}
+
+    keys = FakeKeys()
+    plain_refused = {'fingerprint': 'SHA256:k', 'line': 1, 'accepted': False, 'refused_reasons': ['x']}
+    plain_ok = {'fingerprint': 'SHA256:k', 'line': 2, 'accepted': True, 'refused_reasons': []}
+    ca_line = {'fingerprint': 'SHA256:ca', 'line': 3, 'accepted': True, 'refused_reasons': [], 'cert_authority': True}
+    by_client = {'fingerprint': 'SHA256:k', 'line': 4, 'accepted': True, 'refused_reasons': [],
+                 'clients': [{'client': {'addr': '127.0.0.1'}, 'accepted': False, 'refused_reasons': ['from']},
+                             {'client': {'addr': '127.0.0.2'}, 'accepted': True, 'refused_reasons': []}]}
+    assert audit_verdict({'keys': [plain_refused, plain_ok]}, 'k', '127.0.0.1', None, keys)[0] is True
+    assert audit_verdict({'keys': [plain_refused]}, 'k', '127.0.0.1', None, keys) == (False, ['line 1: x'])
+    assert audit_verdict({'keys': [ca_line]}, 'k', '127.0.0.1', None, keys)[0] is None
+    assert audit_verdict({'keys': [ca_line]}, ('cert', 'ca', 'p'), '127.0.0.1', None, keys)[0] is True
+    assert audit_verdict({'keys': [plain_ok]}, ('cert', 'ca', 'p'), '127.0.0.1', None, keys)[0] is None
+    assert audit_verdict({'keys': [by_client]}, 'k', '127.0.0.1', None, keys) == (False, ['line 4: from'])
+    assert audit_verdict({'keys': [by_client]}, 'k', '127.0.0.2', None, keys)[0] is True
+    assert audit_verdict(None, 'k', '127.0.0.1', None, keys)[0] is None
+    assert cannot_see({'user': 'x', 'not_audited': 'permission denied'})
+    assert cannot_see({'user': 'x', 'keys': []}) is None
 
 
 def verdict_text(value):
@@ -279,6 +313,7 @@ def main(argv=None):
             print('unknown scenario(s): %s (see --list)' % ', '.join(sorted(unknown)), file=sys.stderr)
             return 2
         selected = [(index, item) for index, item in everything if item.name in names]
+    selfcheck()
     if os.geteuid() != 0:
         print('audit parity: needs root (accounts and sshd)', file=sys.stderr)
         return 2
