@@ -81,6 +81,10 @@ def rules_from(s):
                           s.key(b, 'ed2', 'from="127.0.0.1,"'),
                           s.key(b, 'ed3', 'from=""'),
                           s.key(b, 'ecdsa', 'from="127.0.0.1/33"')])
+    c = s.user('c')  # UseDNS no: host name patterns meet the address only
+    s.authorized_keys(c, [s.key(c, 'ed1', 'from="localhost"'),
+                          s.key(c, 'ed2', 'from="127.0.0.?"'),
+                          s.key(c, 'ed3', 'from="*.example.com,127.0.0.2"')])
 
 
 @scenario('rules_expiry_utc', RULES)
@@ -210,8 +214,9 @@ def ca_and_plain_same_key(s):
 def settings_deny_users(s):
     a = s.user('a')
     b = s.user('b')
-    s.config += ['DenyUsers %s' % a]
-    for user in (a, b):
+    c = s.user('cx')
+    s.config += ['DenyUsers %s %s%02dc?' % (a, s.prefix, s.index)]
+    for user in (a, b, c):
         s.authorized_keys(user, [s.key(user, 'ed1')])
 
 
@@ -221,8 +226,9 @@ def settings_allow_users_host(s):
     a = s.user('a')
     b = s.user('b')
     c = s.user('c')
-    s.config += ['AllowUsers %s@127.0.0.1 %s' % (a, b)]
-    for user in (a, b, c):
+    d = s.user('d')
+    s.config += ['AllowUsers %s@127.0.0.1 %s %s@127.0.0.2/31' % (a, b, d)]
+    for user in (a, b, c, d):
         s.authorized_keys(user, [s.key(user, 'ed1')])
 
 
@@ -455,6 +461,10 @@ def paths_default_and_keys2(s):
     s.config += ['Match User %s' % b, '    AuthorizedKeysFile .ssh/missing .ssh/second']
     s.authorized_keys(b, [s.key(b, 'ed2')], name='second')
     s.authorized_keys(b, [s.key(b, 'ed3')])
+    c = s.user('c')
+    s.config += ['Match User %s' % c, '    AuthorizedKeysFile none']
+    s.authorized_keys(c, [s.key(c, 'ed1')])
+    s.write(os.path.join(s.home(c), 'none'), [s.key(c, 'ed2')], 0o600, c)
 
 
 # ------------------------------------------------------------------ 6: permissions as sshd opens them
