@@ -5,7 +5,7 @@
 """The machinery of the audit's differential test: keys, accounts, one sshd per scenario, logins.
 
 :class:`Keys` makes the key pairs (and user certificates signed by CA keys) once.
-:class:`Scene` is what one scenario builds: accounts (``useradd -m``, ``usermod -p '*'``),
+:class:`Scene` is what one scenario builds: accounts (``useradd -m -p '*'``: no password, not locked),
 groups, files with modes/owners/ACLs/symlinks, an ``sshd_config``; it starts one
 ``sshd -D -e -f CONFIG`` (after ``sshd -t``) on loopback ports of the given range,
 logs in (``ssh -b ADDR``: loopback sources only) and removes everything it made
@@ -63,6 +63,14 @@ def accounts_tool(args):
         if result.returncode == 0 or time.time() > deadline or 'lock' not in err.lower():
             return result.returncode, err
         time.sleep(0.2)
+
+
+def exists(lookup, name):
+    try:
+        lookup(name)
+    except KeyError:
+        return False
+    return True
 
 
 def take_ports(first, last, count):
@@ -208,22 +216,23 @@ class Scene:
     # ------------------------------------------------------------ accounts
     def user(self, suffix, shell='/bin/sh', groups=()):
         name = '%s%02d%s' % (self.prefix, self.index, suffix)
-        accounts_tool(['userdel', '-r', '-f', name])  # a leftover of an interrupted run
-        args = ['useradd', '-m', '-s', shell, name]
+        if exists(pwd.getpwnam, name):
+            accounts_tool(['userdel', '-r', '-f', name])  # a leftover of an interrupted run
+        # -p '*' is what `usermod -p '*'` would set (no password, not locked), in one call: each
+        # of these tools rewrites and syncs /etc/passwd & co, the slow part of the whole test
+        args = ['useradd', '-m', '-p', '*', '-s', shell, name]
         if groups:
             args[1:1] = ['-G', ','.join(groups)]
         rc, err = accounts_tool(args)
         if rc != 0:
             raise RuntimeError('useradd %s: %s' % (name, err))
         self.users.append(name)
-        rc, err = accounts_tool(['usermod', '-p', '*', name])
-        if rc != 0:
-            raise RuntimeError('usermod -p %s: %s' % (name, err))
         return name
 
     def group(self, suffix):
         name = '%s%02dg%s' % (self.prefix, self.index, suffix)
-        accounts_tool(['groupdel', name])
+        if exists(grp.getgrnam, name):
+            accounts_tool(['groupdel', name])  # a leftover of an interrupted run
         rc, err = accounts_tool(['groupadd', name])
         if rc != 0:
             raise RuntimeError('groupadd %s: %s' % (name, err))

@@ -257,7 +257,8 @@ def judge(outcome, keys):
             agree = (audit is not None and audit == sshd) or (audit is None and not sshd)
         if blind:
             reasons = reasons + ['account: %s' % blind]
-        client = addr if port is None else '%s->:%d' % (addr, port)
+        client = addr if port_index is None else '%s->port%d' % (addr, port_index + 1)
+        reasons = [reason.replace(scene.dir, '<scenario dir>') for reason in reasons]
         outcome.pairs.append((item, client, sshd, audit, reasons, agree))
 
 
@@ -319,6 +320,7 @@ def main(argv=None):
         return 2
     first, last = (int(p) for p in args.ports.split('-'))
     start = time.time()
+    phases = []
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -336,6 +338,7 @@ def main(argv=None):
         keys_dir = os.path.join(base_dir, 'keys')
         os.mkdir(keys_dir, 0o700)
         keys = audit_oracle.Keys(keys_dir)
+        phases = [('keys', time.time())]
         # phase 1: scenarios in parallel (no audit runs meanwhile: the audit may switch ids)
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             futures = dict((pool.submit(build_and_login, outcome, base_dir, keys, args.prefix, (first, last), stop),
@@ -346,6 +349,7 @@ def main(argv=None):
                     future.result()
                 except Exception as exc:
                     outcome.error = 'build/logins: %s' % exc
+        phases.append(('scenarios and logins', time.time()))
         # phase 2: the audits, one at a time, in this thread only
         for outcome in outcomes:
             if outcome.error is None:
@@ -355,6 +359,7 @@ def main(argv=None):
                     outcome.error = 'audit: %s' % traceback.format_exc().strip().splitlines()[-1]
                     if args.verbose:
                         traceback.print_exc()
+        phases.append(('audits', time.time()))
         report(outcomes, args.verbose, start)
     finally:
         stop.set()
@@ -362,6 +367,9 @@ def main(argv=None):
             if outcome.scene is not None:
                 outcome.scene.close(cleanup_problems)
         shutil.rmtree(base_dir, ignore_errors=True)
+    phases.append(('cleanup', time.time()))
+    print('audit parity: %s' % ', '.join('%s %.0f s' % (name, end - begin) for (dummy, begin), (name, end)
+                                         in zip([(None, start)] + phases[:-1], phases)))
     for problem in cleanup_problems:
         print('CLEANUP %s' % problem)
     failed = any(outcome.error for outcome in outcomes) or cleanup_problems or \
