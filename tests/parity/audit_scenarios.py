@@ -620,3 +620,16 @@ def account_state(s):
     s.usermod('-e', time.strftime('%Y-%m-%d', time.gmtime(NOW + 30 * DAY)), f)
     for user in (a, b, c, d, e, f):
         s.authorized_keys(user, [s.key(user, 'ed1')])
+
+
+@scenario('account_state_pam', STATE)
+def account_state_pam(s):
+    s.top += ['UsePAM yes']  # before the base's "no": PAM's account stack judges instead of sshd
+    a = s.user('a')
+    s.usermod('-L', a)
+    b = s.user('b')
+    s.usermod('-e', '1', b)
+    c = s.user('c', shell='/nonexistent')
+    d = s.user('d')
+    for user in (a, b, c, d):
+        s.authorized_keys(user, [s.key(user, 'ed1')])
