@@ -316,6 +316,9 @@ def settings_algorithms(s):
     b = s.user('b')
     s.config += ['Match User %s' % b, '    PubkeyAcceptedAlgorithms -ssh-ed25519']
     s.authorized_keys(b, [s.key(b, 'ed1'), s.key(b, 'rsa2048')])
+    c = s.user('c')
+    s.config += ['Match User %s' % c, '    PubkeyAcceptedAlgorithms ssh-rsa']  # SHA-1 signatures only
+    s.authorized_keys(c, [s.key(c, 'rsa2048'), s.key(c, 'ed1')])
 
 
 @scenario('settings_required_rsa_size', SETTINGS)
