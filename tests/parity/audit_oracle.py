@@ -207,6 +207,7 @@ class Scene:
         self.port_count = 1
         self.ports = []
         self.blind_users = set()   # accounts the audit cannot read (class 7)
+        self.hidden = set()        # (user, key name) in files the account cannot read
         self.audit_as = None       # run the audit as this account (not root)
         self.notes = []
         self.proc = None
@@ -300,6 +301,12 @@ class Scene:
         self.probe(user, name)
         line = self.keys.line[name]
         return '%s %s' % (options, line) if options else line
+
+    def hidden_key(self, user, name, options=''):
+        """A key line in a file ``user`` cannot read (sshd opens it as the account): tried like any
+        key, and the audit must not show it at all (it would be showing what the account cannot see)."""
+        self.hidden.add((user, name))
+        return self.key(user, name, options)
 
     def ca(self, user, ca, options='', principal=None):
         """A cert-authority line; a certificate of ``ca`` for ``principal`` is tried (default: the first

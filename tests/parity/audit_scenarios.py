@@ -508,9 +508,9 @@ def perms_strict_modes_off(s):
     a = s.user('a')
     s.authorized_keys(a, [s.key(a, 'ed1')], mode=0o666)
     b = s.user('b')
-    s.authorized_keys(b, [s.key(b, 'ed1')], mode=0o000)
+    s.authorized_keys(b, [s.hidden_key(b, 'ed1')], mode=0o000)
     c = s.user('c')
-    s.authorized_keys(c, [s.key(c, 'ed1')])
+    s.authorized_keys(c, [s.hidden_key(c, 'ed1')])
     os.chmod(os.path.join(s.home(c), '.ssh'), 0o600)  # the account cannot search it
 
 
@@ -518,12 +518,12 @@ def perms_strict_modes_off(s):
 def perms_symlink_root_only(s):
     s.config += ['StrictModes no']
     a = s.user('a')
-    target = s.write(s.path('root-only', 'keys_a'), [s.key(a, 'ed1')], 0o600, 'root')
+    target = s.write(s.path('root-only', 'keys_a'), [s.hidden_key(a, 'ed1')], 0o600, 'root')
     s.ssh_dir(a)
     s.symlink(target, os.path.join(s.home(a), '.ssh', 'authorized_keys'))
     b = s.user('b')
     hidden = s.mkdir(s.path('hidden'), 0o700)
-    target = s.write(os.path.join(hidden, 'keys_b'), [s.key(b, 'ed1')], 0o644, b)
+    target = s.write(os.path.join(hidden, 'keys_b'), [s.hidden_key(b, 'ed1')], 0o644, b)
     s.ssh_dir(b)
     s.symlink(target, os.path.join(s.home(b), '.ssh', 'authorized_keys'))
     c = s.user('c')
@@ -553,9 +553,9 @@ def perms_acl(s):
     path = s.write(os.path.join(central, a), [s.key(a, 'ed1')], 0o600, 'root')
     setfacl('-m', 'u:%s:r' % a, path)
     b = s.user('b')
-    s.write(os.path.join(central, b), [s.key(b, 'ed1')], 0o600, 'root')
+    s.write(os.path.join(central, b), [s.hidden_key(b, 'ed1')], 0o600, 'root')
     c = s.user('c')
-    s.authorized_keys(c, [s.key(c, 'ed2')])
+    s.authorized_keys(c, [s.hidden_key(c, 'ed2')])
     ssh_dir = os.path.join(s.home(c), '.ssh')
     s.chown(ssh_dir, 'root')
     os.chmod(ssh_dir, 0o755)

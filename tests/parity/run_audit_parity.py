@@ -17,6 +17,8 @@ for the key is compared:
   certificate: the ``cert_authority`` entries of its CA); when an entry has a
   ``clients`` list, its element for the login's client address, else
   ``accepted``; the key is accepted when one entry accepts it;
+* a key in a file the account cannot read (sshd opens it as the account) must
+  not be listed at all: listing it shows what the account itself cannot see;
 * a key sshd accepts that the audit does not list is a disagreement, and so is
   an account it lets in that the audit calls not audited - except in the
   ``not audited`` class, where the audit must say, for the account, that it
@@ -59,6 +61,7 @@ import audit_oracle  # noqa: E402
 import audit_scenarios  # noqa: E402
 
 LOGIN_JOBS = 4
+HIDDEN = 'listed from a file the account cannot read'
 
 
 def accepts_clients():
@@ -255,6 +258,9 @@ def judge(outcome, keys):
                 (not sshd and not audit)
         else:
             agree = (audit is not None and audit == sshd) or (audit is None and not sshd)
+        if (item.user, item.probe) in scene.hidden and audit is not None:
+            agree = False  # whatever the verdict: the audit shows what the account itself cannot read
+            reasons = reasons + [HIDDEN]
         if blind:
             reasons = reasons + ['account: %s' % blind]
         client = addr if port_index is None else '%s->port%d' % (addr, port_index + 1)
@@ -401,9 +407,12 @@ def report(outcomes, verbose, start):
                     print('ok    [%s] %s %s %s from %s: sshd %s' % (cls, outcome.scenario.name, item.user,
                                                                     item.label(), client, verdict_text(sshd)))
                 continue
+            audit_text = verdict_text(audit)
+            if HIDDEN in reasons:
+                audit_text = 'shows the key (and %s)' % audit_text
             print('DISAGREE [%s] %s %s key=%s client=%s: sshd %s, audit %s%s' % (
                 cls, outcome.scenario.name, item.user, item.label(), client, verdict_text(sshd),
-                verdict_text(audit), (' (%s)' % '; '.join(reasons)) if reasons else ''))
+                audit_text, (' (%s)' % '; '.join(reasons)) if reasons else ''))
     print('audit parity: %d scenarios, %d (account, key, client) pairs, sshd accepted %d; %.0f s' % (
         len(outcomes), total, sum(1 for o in outcomes for pair in o.pairs if pair[2]), time.time() - start))
     for cls in sorted(by_class):
