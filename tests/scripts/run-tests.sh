@@ -40,7 +40,9 @@
 #   INTEGRATION_ARGS="..."    extra args for ansible-test integration (e.g. a target name)
 #   RELIABILITY_ARGS="..."    extra args for the reliability pytest run (e.g. "-k kill")
 #   PARITY_ARGS="..."         extra args for tests/parity/run_parity.py (e.g. "--seed 7 --no-curated")
-#   PARITY_USER_PREFIX=k14p   account names of the parity step (<prefix>00..07); PARITY_PORTS=22400-22499
+#   AUDIT_PARITY_ARGS="..."   extra args for tests/parity/run_audit_parity.py (e.g. "--scenario rules_from --verbose")
+#   PARITY_USER_PREFIX=k14p   account names of the parity step (<prefix>00..07, the audit's <prefix>NNa..);
+#                             PARITY_PORTS=22400-22499
 #   EXAMPLES_USER_PREFIX=ks17e account names of the examples step (<prefix><NN><name>, NN: the document)
 #   DEMO_IDEMPOTENT=1         fail `demo` if the second run reports changed > 0
 set -euo pipefail
@@ -164,13 +166,15 @@ step_deps() {
     # and the shellcheck program: ansible-test's "shellcheck" sanity test is skipped (with a warning) without it.
     # putty-tools: puttygen checks the .ppk files ssh_genkey exports (tests skip without it).
     # chromium: tests/e2e/access_report.sh opens the access report's HTML page in it.
+    # acl: setfacl, for the ACL scenarios of tests/parity/run_audit_parity.py.
     local missing=()
     command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
     command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v setfacl >/dev/null 2>&1 || missing+=(acl)
     if [ ${#missing[@]} -eq 0 ]; then
-        log "deps: openssh-server, shellcheck, putty-tools and chromium present"
+        log "deps: openssh-server, shellcheck, putty-tools, chromium and acl present"
         return 0
     fi
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -465,7 +469,6 @@ step_parity() {
         timeout 600 "$VPY" run_parity.py ${PARITY_ARGS:-}) 2>&1 | tee "$out" || rc=$?
     local agree
     agree="$(sed -n 's/^agree \([0-9]*\)\/\([0-9]*\)$/\1 \2/p' "$out" | tail -1)"
-    rm -f "$out"
     if [ -n "$agree" ]; then
         read -r a m <<<"$agree"
         record_counts parity "$a" "$((m - a))" 0
@@ -473,6 +476,23 @@ step_parity() {
         record_counts parity 0 1 0
         [ $rc -ne 0 ] || rc=1
     fi
+    # The audit (authorized_keys_info) against sshd: accounts, files, sshd_config variants, logins
+    # from loopback addresses (tests/parity/run_audit_parity.py, ~60 s); its own "audit agree" line.
+    log "parity: tests/parity/run_audit_parity.py (sshd against the audit, ~60 s) ${AUDIT_PARITY_ARGS:-}"
+    local arc=0
+    # shellcheck disable=SC2086
+    (cd "$PLACED/tests/parity" && PYTHONPATH="$PLACE_ROOT" PYTHONDONTWRITEBYTECODE=1 \
+        timeout 600 "$VPY" run_audit_parity.py ${AUDIT_PARITY_ARGS:-}) 2>&1 | tee "$out" || arc=$?
+    agree="$(sed -n 's/^audit agree \([0-9]*\)\/\([0-9]*\)$/\1 \2/p' "$out" | tail -1)"
+    rm -f "$out"
+    if [ -n "$agree" ]; then
+        read -r a m <<<"$agree"
+        record_counts audit-parity "$a" "$((m - a))" 0
+    else
+        record_counts audit-parity 0 1 0
+        [ $arc -ne 0 ] || arc=1
+    fi
+    [ $arc -eq 0 ] || rc=$arc
     return $rc
 }
 
