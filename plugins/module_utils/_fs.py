@@ -753,6 +753,7 @@ class PathStat:
         self.mode = stat.S_IMODE(st.st_mode) if st is not None else None
         self.uid = st.st_uid if st is not None else None
         self.gid = st.st_gid if st is not None else None
+        self.read_error = None     # why the content could not be read (read_for_audit)
 
 
 def stat_path(path):
@@ -773,7 +774,10 @@ def read_for_audit(path, max_bytes=MAX_READ_BYTES):
 
     Returns (PathStat of the opened file or None, data or None, truncated).
     A FIFO or device is not read (non-blocking open, regular files only), and
-    at most ``max_bytes`` are read.
+    at most ``max_bytes`` are read. A file that cannot be read to its end
+    (``/proc/self/mem`` fails with EIO) gives no data and says why in the
+    PathStat's ``read_error``: one account's file never fails the audit of the
+    others.
     """
     flags = os.O_RDONLY | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
     try:
@@ -793,18 +797,27 @@ def read_for_audit(path, max_bytes=MAX_READ_BYTES):
         info = PathStat(path, st)
         if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino):
             return info, None, False
-        chunks = []
-        left = max_bytes + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1024 * 1024))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        data = b''.join(chunks)
-        return info, data[:max_bytes], len(data) > max_bytes
+        try:
+            return (info,) + _read_bounded(fd, max_bytes)
+        except (OSError, MemoryError) as exc:
+            info.read_error = os.strerror(exc.errno) if getattr(exc, 'errno', None) else exc.__class__.__name__
+            return info, None, False
     finally:
         os.close(fd)
+
+
+def _read_bounded(fd, max_bytes):
+    """(at most ``max_bytes`` of ``fd``, whether there was more), one copy of the data."""
+    chunks = []
+    left = max_bytes
+    while left > 0:
+        chunk = os.read(fd, min(left, 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    truncated = left <= 0 and bool(os.read(fd, 1))
+    return b''.join(chunks), truncated
 
 
 def read_config_file(path, max_bytes=1024 * 1024):

@@ -39,6 +39,7 @@ import time
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.accounts import list_accounts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
@@ -57,6 +58,10 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.strict
 
 SSHD_FLAVORS = ('openssh', 'debian')
 DEFAULT_WEAK_POLICY = {'rsa_min_bits': 2048, 'ecdsa_min_bits': 0, 'weak_types': ['dsa']}
+
+# invalid_lines lists the first ones (a file of 64 MiB can have 30 million);
+# invalid_line_count counts them all
+MAX_INVALID_LINES = 1000
 
 _EXPIRY_RE = re.compile(r'^([0-9]{8})([0-9]{4})?([0-9]{2})?(Z?)$')
 _FINGERPRINT_RE = re.compile(r'^(SHA256:[A-Za-z0-9+/]{43}|MD5(:[0-9a-f]{2}){16})$')
@@ -168,6 +173,11 @@ class AuthorizedKeysInfo(Operation):
         for entry in list_accounts(spec, warnings):
             self.accounts.append(self._account(entry, warnings))
         warnings.extend(w for w in self.sshd.warnings if w not in warnings)
+        unchecked = sshd_rules.unchecked_signatures()
+        if unchecked:
+            warnings.append('%d certificate lines were read without checking their signatures (the CPU budget of '
+                            'this run for RSA verifications is spent: their CA keys are unusually costly); sshd '
+                            'never accepts a certificate written in authorized_keys' % unchecked)
         self._cross_reference()
         for text in warnings:
             plan.warn(text)
@@ -203,7 +213,8 @@ class AuthorizedKeysInfo(Operation):
 
     def _file(self, entry, path, pattern, settings, real_home):
         report = {'path': path, 'configured': pattern, 'exists': False, 'used': False, 'reason': None,
-                  'owner_uid': None, 'mode': None, 'keys': 0, 'invalid_lines': [], 'truncated': False}
+                  'owner_uid': None, 'mode': None, 'keys': 0, 'invalid_lines': [], 'invalid_line_count': 0,
+                  'truncated': False}
         problem = open_problem(path, entry)
         if problem == 'missing':
             report['reason'] = 'does not exist'
@@ -217,6 +228,8 @@ class AuthorizedKeysInfo(Operation):
             report['reason'] = problem
         elif not info.is_file:
             report['reason'] = '%s is not a regular file' % path
+        elif info.read_error is not None:
+            report['reason'] = 'cannot be read: %s' % info.read_error
         elif settings.strict_modes:
             rule = self.user_groups.single_member_rule(entry.uid) if self.user_groups else None
             report['reason'] = secure_path_problem(_fs.real_path(path), info, real_home, entry.uid,
@@ -227,12 +240,9 @@ class AuthorizedKeysInfo(Operation):
         if data is None:
             return report, []
         model = AuthorizedKeys.parse(data)
-        keys = []
-        for line in model.lines:
-            if line.kind == 'invalid':
-                report['invalid_lines'].append(line.number)
-            elif line.kind == 'key':
-                keys.append(self._key(line, path, report, settings, entry.name))
+        data = None
+        report['invalid_lines'], report['invalid_line_count'] = model.invalid_lines(MAX_INVALID_LINES)
+        keys = [self._key(line, path, report, settings, entry.name) for line in model.key_lines()]
         report['keys'] = len(keys)
         return report, keys
 
