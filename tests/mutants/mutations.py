@@ -26,6 +26,7 @@ TLS = [U + '_tls/test_tls_genkey.py', U + '_tls/test_tls_gencsr.py', U + 'test_o
        U + 'test_core.py']
 PROVISION = [U + 'test_provision.py', U + 'test_provision_items.py', U + 'test_operation_contract.py']
 BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
+RESOURCES = [U + '_ssh/test_resource_rules.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
 
 
@@ -178,4 +179,17 @@ MUTATIONS = [
              'a CSR planned with the key its TLS key item replaces in the same run'),
     mutation('_ssh/authkey.py', '        self.managed_dir = spec.manage_dir and bool(self.parts)\n',
              '        self.managed_dir = bool(self.parts)\n', AUTHKEYS, 'manage_dir: false still creates ~/.ssh'),
+    # ------------------------------------------------------------ resources and the report (issue 27)
+    mutation('_ssh/sshd_rules.py', "            if _VERIFY['spent'] + cost > RSA_VERIFY_BUDGET:\n",
+             '            if False:\n', RESOURCES, 'certificates of a costly RSA CA cost root seconds each, unbounded'),
+    mutation('_ssh/sshd_rules.py', '    found = _BLOB_CACHE.get(blob)\n', '    found = None\n', RESOURCES,
+             '100,000 copies of one certificate line are verified 100,000 times'),
+    mutation('_fs.py', '        except (OSError, MemoryError) as exc:\n', '        except MemoryError as exc:\n',
+             RESOURCES, 'a link to /proc/self/mem fails the audit of every account'),
+    mutation('_ssh/audit/access_report.py', '    if text.startswith(FORMULA_STARTS):\n',
+             "    if text.startswith('='):\n", RESOURCES, 'a comment starting with + or @ is a formula in the CSV'),
+    mutation('_text.py', '        if changed:\n            escaped.append(where)\n', '', RESOURCES,
+             'bytes that are not UTF-8 are escaped without saying so'),
+    mutation('_ssh/authorized_keys.py', "(?![ \\t]*(?:#|\\x00|", "(?![ \\t]*(?:\\x00|", AUTHKEYS,
+             'comment lines are reported as invalid lines'),
 ]
