@@ -16,6 +16,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 
 def escape_text(text):
     """``text`` with undecodable bytes (lone surrogates) as ``\\xNN``; (text, whether escaped)."""
@@ -45,6 +47,8 @@ def valid_text(value, escaped, where='result'):
     ``escaped`` (a list) gets the place of each string that was escaped. A
     container whose strings are all valid is returned as it is (no copy).
     """
+    if where == 'result' and _all_valid(value):
+        return value
     if isinstance(value, str):
         text, changed = escape_text(value)
         if changed:
@@ -76,6 +80,16 @@ def valid_text(value, escaped, where='result'):
             return value
         return tuple(out) if isinstance(value, tuple) else out
     return value
+
+
+def _all_valid(value):
+    """Every string in ``value`` is valid UTF-8 (one pass of the C JSON encoder: a
+    result of 100,000 keys is not walked in Python when nothing needs escaping)."""
+    try:
+        json.dumps(value, ensure_ascii=False, default=repr).encode('utf-8')
+        return True
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return False
 
 
 def _plain(value):

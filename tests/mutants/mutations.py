@@ -125,8 +125,8 @@ MUTATIONS = [
              'revoking a key left on two lines leaves one: the key still logs in'),
     mutation('_ssh/authorized_keys.py', "    if '\\n' in text or '\\r' in text or '\\0' in text:\n",
              "    if '\\0' in text:\n", AUTHKEYS, 'options with a newline inject a second line'),
-    mutation('_ssh/authorized_keys.py', '        if pieces[-1] != \'\':\n', '        if False:\n', AUTHKEYS,
-             'the last line of a file without a final newline is dropped'),
+    mutation('_ssh/authorized_keys.py', '        if run_start < length:\n', '        if False:\n', AUTHKEYS,
+             'the lines after the last key line are dropped'),
     # ------------------------------------------------------------ _ssh/backend_sshkeygen.py
     mutation('_ssh/backend_sshkeygen.py', "        if key_type != 'ed25519':\n            args += ['-b', str(size)]\n", '',
              BACKENDS, 'ssh-keygen makes keys of its default size, not the one asked for'),
