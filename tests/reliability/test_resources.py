@@ -12,10 +12,13 @@ or a FIFO, and write bytes that are not UTF-8 and spreadsheet formulas into
 comments and options. Each test failed before the fix (one by running out of
 its memory limit: a module run used 1.2 GiB per 4 MiB of empty lines).
 
-Figures (last run, 2 busy cores): 64 MiB of empty lines 162 MiB (audit) and
-226 MiB (ssh_authkey exclusive) peak RSS; 100,000 copies of one key line
-348 MiB / 284 MiB, 10 s / 2 s CPU; certificates of a costly RSA CA ~1 s of
-signature checks per run (budget) instead of ~4 s per MiB.
+Figures (peak RSS, CPU seconds per module run; audit / ssh_authkey exclusive):
+64 MiB of empty lines 168 MiB 8 s / 226 MiB 5.5 s (before: 1.2 GiB per 4 MiB,
+~18 GiB extrapolated); 64 MiB of '#' lines 168 / 226 MiB; 64 MiB of invalid
+lines 168 MiB 13.6 s / 226 MiB 3.6 s; 100,000 copies of one key line 351 MiB
+11.5 s / 284 MiB 1.9 s (before 363 / 284 MiB); 4 MiB of certificates of a
+costly RSA CA 1.5 s CPU (before 10.6 s). Key lines still cost ~3 KiB each in
+the audit (the result holds one entry per line): see issue 27's note.
 """
 
 from __future__ import absolute_import, division, print_function
