@@ -25,6 +25,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError, PartialFailure
+from ansible_collections.keysmith.accounts.plugins.module_utils._text import escape_text, escaped_warning, valid_text
 
 
 # A private key pasted where a public key belongs (PEM, OpenSSH or PuTTY).
@@ -77,9 +78,17 @@ class KeysmithModule(AnsibleModule):
         self._mask_private_keys()
         super(KeysmithModule, self)._log_invocation()
 
+    def warn(self, warning):
+        # a warning may name a file whose name is not UTF-8
+        super(KeysmithModule, self).warn(escape_text(warning)[0] if isinstance(warning, str) else warning)
+
     def _return_formatted(self, kwargs):
         # Also reached for argument validation errors, before _log_invocation.
         self._mask_private_keys()
+        escaped = []
+        kwargs = valid_text(kwargs, escaped)
+        if escaped:
+            self.warn(escaped_warning(escaped))
         super(KeysmithModule, self)._return_formatted(kwargs)
 
 

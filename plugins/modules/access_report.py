@@ -20,6 +20,9 @@ description:
     from each fingerprint to every host and account it opens.
   - Meant to run once on the controller (C(delegate_to=localhost), C(run_once=true)); the
     M(keysmith.accounts.access_report) role and the C(keysmith.accounts.access_report) playbook do that.
+  - In C(NAME.csv) a cell that a spreadsheet would read as a formula (it starts with C(=), C(+), C(-), C(@),
+    a tab or a carriage return; comments and options are written by account owners) starts with C(')
+    so that it is shown as text.
   - A file is rewritten only when its content differs; the report carries its generation time, so a
     new run normally reports a change.
 author:

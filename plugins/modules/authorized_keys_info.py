@@ -265,7 +265,11 @@ accounts:
           description: Whether sshd reads keys from it.
           type: bool
         reason:
-          description: Why sshd does not use it (V(null) when it does), in sshd's words where it has some.
+          description:
+            - Why sshd does not use it (V(null) when it does), in sshd's words where it has some.
+            - A file that exists but cannot be read to its end (a link to C(/proc/self/mem)) says
+              C(cannot be read) and why; a FIFO, device or other file that is not a regular file is
+              never opened. Such a file is reported for its account only; the others are audited as usual.
           type: str
           sample: bad ownership or modes for directory /home/alice/.ssh
         owner_uid:
@@ -279,9 +283,14 @@ accounts:
           description: How many key lines it holds.
           type: int
         invalid_lines:
-          description: Numbers of the lines sshd cannot read a key from (not comments or blank lines).
+          description:
+            - Numbers of the lines sshd cannot read a key from (not comments or blank lines); the first
+              1000 of them (a file can hold millions), all of them are counted in RV(accounts[].files[].invalid_line_count).
           type: list
           elements: int
+        invalid_line_count:
+          description: How many lines sshd cannot read a key from.
+          type: int
         truncated:
           description:
             - The file was larger than the read limit (64 MiB); only its start was read (up to its last complete
@@ -313,10 +322,13 @@ accounts:
           description: The key size in bits.
           type: int
         comment:
-          description: The key's comment.
+          description:
+            - The key's comment.
+            - Bytes that are not UTF-8 are shown as C(\xNN) (in every string of the result, paths too),
+              and a warning names the fields where that was done.
           type: str
         options:
-          description: The options as written on the line.
+          description: The options as written on the line (bytes that are not UTF-8 as C(\xNN)).
           type: str
           sample: from="10.0.0.0/8",no-pty
         from:

@@ -61,7 +61,7 @@ attributes:
         warning instead of failing (an earlier task of the play may create them).
   diff_mode:
     support: full
-    details: The diff shows the whole file before and after.
+    details: The diff shows the whole file before and after (a file larger than 4 MiB by its size and the planned change only).
   platform:
     platforms: posix
 options:

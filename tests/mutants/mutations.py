@@ -29,6 +29,7 @@ RULES = [U + '_ssh/test_audit_line_rules.py', U + '_ssh/test_authkey_cert_author
          U + '_ssh/test_authorized_keys.py']
 BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
 FOLLOW = FS + [U + 'test_fs_follow.py']
+RESOURCES = [U + '_ssh/test_resource_rules.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
 AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/test_audit_files.py', U + '_ssh/test_access.py']
 AUDIT_SETTINGS = [U + '_ssh/test_audit_settings.py', U + '_ssh/test_access.py']
@@ -151,6 +152,10 @@ MUTATIONS = [
              'options with a newline inject a second line'),
     mutation('_ssh/authorized_keys.py', '        if pieces[-1] != \'\':\n', '        if False:\n', AUTHKEYS,
              'the last line of a file without a final newline is dropped'),
+    mutation('_ssh/authorized_keys.py', "    if '\\n' in text or '\\r' in text or '\\0' in text:\n",
+             "    if '\\0' in text:\n", AUTHKEYS, 'options with a newline inject a second line'),
+    mutation('_ssh/authorized_keys.py', '        if run_start < length:\n', '        if False:\n', AUTHKEYS,
+             'the lines after the last key line are dropped'),
     # ------------------------------------------------------------ _ssh/backend_sshkeygen.py
     mutation('_ssh/backend_sshkeygen.py', "        if key_type != 'ed25519':\n            args += ['-b', str(size)]\n", '',
              BACKENDS, 'ssh-keygen makes keys of its default size, not the one asked for'),
@@ -271,4 +276,17 @@ MUTATIONS = [
              'a key in a file only some clients use is accepted for every client'),
     mutation('_ssh/audit/client_verdicts.py', "            if answer == 0:\n", "            if False:\n", AUDIT_SETTINGS,
              'from= is not evaluated for the client'),
+    # ------------------------------------------------------------ resources and the report (issue 27)
+    mutation('_ssh/sshd_rules.py', "            if _VERIFY['spent'] + cost > RSA_VERIFY_BUDGET:\n",
+             '            if False:\n', RESOURCES, 'certificates of a costly RSA CA cost root seconds each, unbounded'),
+    mutation('_ssh/sshd_rules.py', '    found = _BLOB_CACHE.get(blob)\n', '    found = None\n', RESOURCES,
+             '100,000 copies of one certificate line are verified 100,000 times'),
+    mutation('_fs.py', '        except (OSError, MemoryError) as exc:\n', '        except MemoryError as exc:\n',
+             RESOURCES, 'a link to /proc/self/mem fails the audit of every account'),
+    mutation('_ssh/audit/access_report.py', '    if text.startswith(FORMULA_STARTS):\n',
+             "    if text.startswith('='):\n", RESOURCES, 'a comment starting with + or @ is a formula in the CSV'),
+    mutation('_text.py', '        if changed:\n            escaped.append(where)\n', '', RESOURCES,
+             'bytes that are not UTF-8 are escaped without saying so'),
+    mutation('_ssh/authorized_keys.py', "(?![ \\t]*(?:#|\\x00|", "(?![ \\t]*(?:\\x00|", AUTHKEYS,
+             'comment lines are reported as invalid lines'),
 ]

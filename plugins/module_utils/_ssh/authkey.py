@@ -44,6 +44,8 @@ FILE_MODE = 0o600
 # readable by all: sshd reads it with the account's rights.
 CENTRAL_FILE_MODE = 0o644
 SSH_DIR_MODE = 0o700
+# --diff shows files up to this size (ansible's own file modules stop far earlier)
+MAX_DIFF_BYTES = 4 * 1024 * 1024
 STATES = ('present', 'absent')
 
 
@@ -376,6 +378,14 @@ class SshAuthKey(Operation):
             uid, gid, mode = self._wanted_attrs(current)
             plan.ensure_attrs(spec.path, current, lambda: self.tree.set_attrs(self.parts, self.name, self.file_mode),
                               mode, uid, gid)
+        if exists and len(data) > MAX_DIFF_BYTES:
+            # the diff of a huge file would be a copy of it, twice, in the
+            # module's memory and in its response
+            plan.before = '(%d bytes: larger than %d, not shown in --diff)\n' % (len(data), MAX_DIFF_BYTES)
+            plan.after = plan.before
+            if self.edits is not None and self.edits.changed:
+                plan.after = '(%s; not shown in --diff)\n' % self._detail(self.edits, spec.expire_at)
+            return plan
         plan.before = data.decode('utf-8', 'replace') if exists else None
         if self.edits is not None and (exists or self.edits.changed):
             plan.after = model.text()

@@ -306,6 +306,10 @@ class ParsedLine:
     ``options_error``.
     """
 
+    # a file of 64 MiB holds hundreds of thousands of key lines: no __dict__ each
+    __slots__ = ('raw', 'eol', 'number', 'kind', 'key', 'options_text', 'options', 'options_error',
+                 'refusal', 'sshd_line')
+
     def __init__(self, raw, eol='\n', number=0):
         self.raw = raw
         self.eol = eol
@@ -480,27 +484,133 @@ def iter_key_lines(text):
 # ---------------------------------------------------------------------------
 # The file
 
+def _key_candidate_re():
+    names = sorted(sshd_rules.KEY_NAMES, key=len, reverse=True)
+    alternatives = b'|'.join(re.escape(name.encode('ascii')) for name in names)
+    return re.compile(br'(?:^|[ \t])(?:' + alternatives + br')[ \t]', re.M)
+
+
+# Every line sshd can read as a key holds a key type name that starts the line
+# (after blanks) or follows a blank, and a blank after it: lines without one
+# are never keys and are not parsed one by one.
+_KEY_CANDIDATE = _key_candidate_re()
+# A line sshd skips as a comment: blanks, then nothing, ``#``, a NUL (the line
+# ends there) or a lone CR. Any other line of a run is an invalid line.
+_NOT_SKIPPED = re.compile(br'^(?![ \t]*(?:#|\x00|\r?(?:\n|\x00|\Z)))', re.M)
+
+
+class LineRun:
+    """Consecutive lines that hold no key (blank, comment or invalid), kept as the
+    file's bytes: one object for any number of lines, rewritten byte for byte.
+
+    ``number`` is the line number of the first line; ``data`` ends with a
+    newline unless it is the end of a file without one.
+    """
+
+    __slots__ = ('data', 'number')
+    kind = 'lines'
+    key = None
+    sshd_line = None
+    identity = None
+    options = None
+    comment = None
+
+    def __init__(self, data, number):
+        self.data = data
+        self.number = number
+
+    @property
+    def raw(self):
+        """The lines as text, without the last end of line."""
+        data = self.data[:-1] if self.data.endswith(b'\n') else self.data
+        return data.decode('utf-8', 'surrogateescape')
+
+    @property
+    def eol(self):
+        return '\n' if self.data.endswith(b'\n') else ''
+
+    @eol.setter
+    def eol(self, value):
+        if value and not self.data.endswith(b'\n'):
+            self.data += value.encode('ascii')
+
+    def invalid_lines(self, limit):
+        """(the numbers of the first ``limit`` invalid lines, how many there are)."""
+        numbers = []
+        count = 0
+        number, offset = self.number, 0
+        for match in _NOT_SKIPPED.finditer(self.data):
+            start = match.start()
+            if start >= len(self.data):
+                break
+            count += 1
+            if len(numbers) < limit:
+                number += self.data.count(b'\n', offset, start)
+                offset = start
+                numbers.append(number)
+        return numbers, count
+
+    def __repr__(self):
+        return 'LineRun(%d, %d bytes)' % (self.number, len(self.data))
+
+
 class AuthorizedKeys:
-    """An ``authorized_keys`` file as a list of :class:`ParsedLine`."""
+    """An ``authorized_keys`` file: :class:`ParsedLine` for each key line,
+    :class:`LineRun` for the lines between them."""
 
     def __init__(self, lines=None):
-        self.lines = list(lines or [])
+        self.lines = lines or []
+
+    @property
+    def lines(self):
+        if self._removed:
+            # removals are applied at once: removing 100,000 lines one by one
+            # from a list is quadratic
+            self._lines = [line for line in self._lines if id(line) not in self._removed]
+            self._removed = {}
+        return self._lines
+
+    @lines.setter
+    def lines(self, value):
+        self._lines = list(value)
+        self._removed = {}      # id -> line (kept, so that no id is reused meanwhile)
 
     @classmethod
     def parse(cls, data):
-        """From the file's bytes (``b''`` or None for a missing file)."""
+        """From the file's bytes (``b''`` or None for a missing file).
+
+        Memory is a small multiple of the file's size whatever it holds: only
+        lines that can be key lines are parsed one by one.
+        """
         if not data:
             return cls()
-        if isinstance(data, bytes):
-            text = data.decode('utf-8', 'surrogateescape')
-        else:
-            text = data
-        pieces = text.split('\n')
+        if not isinstance(data, bytes):
+            data = data.encode('utf-8', 'surrogateescape')
         lines = []
-        for number, piece in enumerate(pieces[:-1], 1):
-            lines.append(ParsedLine(piece, '\n', number))
-        if pieces[-1] != '':
-            lines.append(ParsedLine(pieces[-1], '', len(pieces)))
+        length = len(data)
+        run_start, run_number = 0, 1        # the run of lines without a key so far
+        counted, number = 0, 1              # line ``number`` starts at or before offset ``counted``
+        pos = 0
+        while pos < length:
+            match = _KEY_CANDIDATE.search(data, pos)
+            if match is None:
+                break
+            start = data.rfind(b'\n', 0, match.start() + 1) + 1
+            end = data.find(b'\n', match.end() - 1)
+            eol = '\n'
+            if end == -1:
+                end, eol = length, ''
+            number += data.count(b'\n', counted, start)
+            counted = start
+            line = ParsedLine(data[start:end].decode('utf-8', 'surrogateescape'), eol, number)
+            if line.kind == 'key':
+                if start > run_start:
+                    lines.append(LineRun(data[run_start:start], run_number))
+                lines.append(line)
+                run_start, run_number = end + 1, number + 1
+            pos = end + 1
+        if run_start < length:
+            lines.append(LineRun(data[run_start:], run_number))
         return cls(lines)
 
     def render(self):
@@ -508,15 +618,32 @@ class AuthorizedKeys:
         out = []
         last = len(self.lines) - 1
         for index, line in enumerate(self.lines):
+            if line.kind == 'lines':
+                chunk = line.data
+                if index != last and not chunk.endswith(b'\n'):
+                    chunk += b'\n'
+                out.append(chunk)
+                continue
             eol = line.eol
             if not eol and index != last:
                 eol = '\n'
-            out.append(line.raw + eol)
-        return ''.join(out).encode('utf-8', 'surrogateescape')
+            out.append((line.raw + eol).encode('utf-8', 'surrogateescape'))
+        return b''.join(out)
 
     def text(self):
         """The content as text for a diff (undecodable bytes replaced)."""
         return self.render().decode('utf-8', 'replace')
+
+    def invalid_lines(self, limit):
+        """(the numbers of the first ``limit`` lines sshd cannot read, how many there are)."""
+        numbers = []
+        count = 0
+        for line in self.lines:
+            if line.kind == 'lines':
+                found, more = line.invalid_lines(max(limit - len(numbers), 0))
+                numbers.extend(found)
+                count += more
+        return numbers, count
 
     def key_lines(self):
         return [line for line in self.lines if line.kind == 'key']
@@ -545,7 +672,7 @@ class AuthorizedKeys:
         return new
 
     def remove(self, line):
-        self.lines.remove(line)
+        self._removed[id(line)] = line
 
     def append(self, text):
         if self.lines and not self.lines[-1].eol:

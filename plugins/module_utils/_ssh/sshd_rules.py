@@ -359,11 +359,37 @@ def _read_fields(buf, kind, name):
     return fields, curve, 256
 
 
+# Keys read from blobs, by blob: a file repeating one key (or certificate) on
+# 100,000 lines decodes and verifies it once. Bounded: small blobs only, and
+# emptied when full.
+_BLOB_CACHE = {}
+_BLOB_CACHE_ENTRIES = 4096
+_BLOB_CACHE_BLOB_BYTES = 16384
+
+
 def key_from_blob(blob, allow_cert=True):
     """``sshkey_from_blob``: an :class:`SshdKey`, or raise :class:`BlobError`.
 
     A certificate's signature is verified by its CA key (see :func:`verify_signature`).
     """
+    blob = bytes(blob)
+    if not allow_cert or len(blob) > _BLOB_CACHE_BLOB_BYTES:
+        return _key_from_blob(blob, allow_cert)
+    found = _BLOB_CACHE.get(blob)
+    if found is None:
+        try:
+            found = _key_from_blob(blob, allow_cert)
+        except BlobError as exc:
+            found = exc
+        if len(_BLOB_CACHE) >= _BLOB_CACHE_ENTRIES:
+            _BLOB_CACHE.clear()
+        _BLOB_CACHE[blob] = found
+    if isinstance(found, BlobError):
+        raise BlobError(str(found))
+    return found
+
+
+def _key_from_blob(blob, allow_cert):
     buf = _Buf(bytes(blob))
     try:
         name = _text(buf.cstring())
@@ -406,12 +432,39 @@ _EC_CURVE = {'nistp256': 'SECP256R1', 'nistp384': 'SECP384R1', 'nistp521': 'SECP
 _RSA_SIG_HASH = {'ssh-rsa': 'SHA1', 'rsa-sha2-256': 'SHA256', 'rsa-sha2-512': 'SHA512'}
 
 
+# OpenSSL's RSA public operation (rsa_ossl_public_decrypt, used by sshd's
+# RSA_public_decrypt): the exponent must be below the modulus, and at most 64
+# bits long when the modulus is longer than 3072 bits.
+OPENSSL_RSA_SMALL_MODULUS_BITS = 3072
+OPENSSL_RSA_MAX_PUBEXP_BITS = 64
+# An RSA verification costs about (exponent bits) x (modulus bits)^2: a CA key
+# whose exponent is as long as its modulus makes each certificate line ~200
+# times dearer than a usual one (e = 65537). Per module run, certificate
+# signatures are verified up to this cost (in exponent bits x (modulus
+# bits / 1024)^2: about a second of CPU; 30,000 certificates of a usual
+# 3072-bit CA); past it they are taken as valid without a check, as without
+# ``cryptography``, and counted (:func:`unchecked_signatures`).
+RSA_VERIFY_BUDGET = 5000000
+_VERIFY = {'spent': 0, 'unchecked': 0}
+
+
+def unchecked_signatures():
+    """How many certificate signatures this process took as valid without checking
+    them (verification cost budget spent)."""
+    return _VERIFY['unchecked']
+
+
+def _rsa_verify_cost(exponent, modulus):
+    return exponent.bit_length() * (modulus.bit_length() / 1024.0) ** 2
+
+
 def verify_signature(signer, signature, data):
     """sshkey_verify of a certificate signature by its CA key (``signer``, an :class:`SshdKey`).
 
     Needs ``cryptography`` for RSA, ECDSA and Ed25519 CA keys; without it, and
     for DSA and security-key CAs, the signature is taken as valid (such a
-    line never authorizes a key itself, only certificates, in sshd).
+    line never authorizes a key itself, only certificates, in sshd). RSA
+    verifications past the cost budget (``RSA_VERIFY_BUDGET``) are too.
     """
     if not HAS_CRYPTOGRAPHY or signer.kind not in (RSA, ECDSA, ED25519):
         return True
@@ -448,6 +501,14 @@ def verify_signature(signer, signature, data):
             size = (modulus.bit_length() + 7) // 8
             if len(body) > size:
                 return False
+            if exponent >= modulus or (modulus.bit_length() > OPENSSL_RSA_SMALL_MODULUS_BITS
+                                       and exponent.bit_length() > OPENSSL_RSA_MAX_PUBEXP_BITS):
+                return False
+            cost = _rsa_verify_cost(exponent, modulus)
+            if _VERIFY['spent'] + cost > RSA_VERIFY_BUDGET:
+                _VERIFY['unchecked'] += 1
+                return True
+            _VERIFY['spent'] += cost
             public = rsa.RSAPublicNumbers(exponent, modulus).public_key()
             public.verify(body.rjust(size, b'\0'), data, padding.PKCS1v15(),
                           getattr(hashes, _RSA_SIG_HASH[sig_type])())
@@ -572,6 +633,9 @@ def _dequote(text, pos):
 
 class Options:
     """Options of one line as sshd parsed them: ``items`` (name as written, value or None)."""
+
+    __slots__ = ('items', 'cert_authority', 'principals', 'from_patterns', 'valid_before', 'env_names',
+                 'permits', 'end')
 
     def __init__(self):
         self.items = []
@@ -1105,6 +1169,8 @@ class Line:
     ``options`` (:class:`Options`, None when sshd refuses them) and ``options_error``.
     """
 
+    __slots__ = ('kind', 'key', 'type_name', 'comment', 'options_text', 'options', 'options_error')
+
     def __init__(self, raw):
         text = raw.split('\0', 1)[0]
         self.kind = 'invalid'
@@ -1112,7 +1178,8 @@ class Line:
         self.type_name = None
         self.comment = ''
         self.options_text = ''
-        self.options = Options()
+        # shared by every line without options (never changed once made)
+        self.options = _NO_OPTIONS
         self.options_error = None
         # a cert-authority line authorizes certificates, a plain line its key:
         # two kinds of line (also when sshd refuses the options after the flag)
@@ -1164,6 +1231,9 @@ class Line:
         if self.key.material != material:
             return False
         return refusal(self.options, remote_ip, now) is None
+
+
+_NO_OPTIONS = Options()
 
 
 def _skip_blank_text(text):

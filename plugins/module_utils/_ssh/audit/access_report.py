@@ -74,8 +74,11 @@ def build_report(results, title='SSH access report', generated_at=None):
                 index.setdefault(key['fingerprint'], []).append(
                     {'host': host, 'user': account['user'], 'file': key['file'], 'line': key['line'],
                      'accepted': key['accepted']})
+    # once per key, not once per row: a key on 12,000 lines was 12,000 x 12,000 steps
+    hosts_with_key = dict((fingerprint, len(set(place['host'] for place in places)))
+                          for fingerprint, places in index.items())
     for row in rows:
-        row['hosts_with_key'] = len(set(place['host'] for place in index[row['fingerprint']]))
+        row['hosts_with_key'] = hosts_with_key[row['fingerprint']]
     summary = {
         'hosts': len(hosts),
         'hosts_failed': sum(1 for host in hosts if host['failed']),
@@ -117,13 +120,27 @@ def _cell(value):
     return str(value)
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP
+# "CSV injection"); comments and options are written by account owners.
+FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
+
+
+def csv_safe(text):
+    """``text`` as a spreadsheet shows it as text: a leading ``'`` before a formula start."""
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
 def render_csv(report):
+    """The keys as CSV; every cell that could start a formula starts with ``'``."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator='\n')
     writer.writerow(CSV_COLUMNS)
     for row in report['keys']:
-        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
-    return out.getvalue().encode('utf-8')
+        writer.writerow([csv_safe(_cell(row.get(column))) for column in CSV_COLUMNS])
+    # text from a host that did not escape undecodable bytes cannot fail the report
+    return out.getvalue().encode('utf-8', 'backslashreplace')
 
 
 # ---------------------------------------------------------------------------
@@ -317,7 +334,7 @@ def render_html(report):
             esc(item['host']), esc(item['user']), esc(item['path']), esc(item['mode']), esc(item['reason'])))
     out.append('</tbody></table>')
     out.append('<script>%s</script></body></html>\n' % _SCRIPT)
-    return ''.join(out).encode('utf-8')
+    return ''.join(out).encode('utf-8', 'backslashreplace')
 
 
 # ---------------------------------------------------------------------------

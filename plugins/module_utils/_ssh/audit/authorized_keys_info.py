@@ -77,6 +77,10 @@ SSHD_FLAVORS = ('openssh', 'debian')
 MAX_AUDIT_BYTES = _fs_audit.MAX_READ_BYTES
 DEFAULT_WEAK_POLICY = {'rsa_min_bits': 2048, 'ecdsa_min_bits': 0, 'weak_types': ['dsa']}
 
+# invalid_lines lists the first ones (a file of 64 MiB can have 30 million);
+# invalid_line_count counts them all
+MAX_INVALID_LINES = 1000
+
 _FINGERPRINT_RE = re.compile(r'^(SHA256:[A-Za-z0-9+/]{43}|MD5(:[0-9a-f]{2}){16})$')
 
 
@@ -196,6 +200,11 @@ class AuthorizedKeysInfo(Operation):
         finally:
             self.reader.close()
         warnings.extend(w for w in self.sshd.warnings if w not in warnings)
+        unchecked = sshd_rules.unchecked_signatures()
+        if unchecked:
+            warnings.append('%d certificate lines were read without checking their signatures (the CPU budget of '
+                            'this run for RSA verifications is spent: their CA keys are unusually costly); sshd '
+                            'never accepts a certificate written in authorized_keys' % unchecked)
         self._cross_reference()
         for text in warnings:
             plan.warn(text)
@@ -228,8 +237,8 @@ class AuthorizedKeysInfo(Operation):
     @staticmethod
     def _blank_report(path, pattern, reason=None):
         return {'path': path, 'configured': pattern, 'exists': False, 'used': False, 'reason': reason,
-                'owner_uid': None, 'mode': None, 'keys': 0, 'invalid_lines': [], 'truncated': False,
-                'audited': True}
+                'owner_uid': None, 'mode': None, 'keys': 0, 'invalid_lines': [], 'invalid_line_count': 0,
+                'truncated': False, 'audited': True}
 
     def _file(self, entry, path, pattern, settings, real_home, stopped=None):
         report = self._blank_report(path, pattern)
@@ -266,12 +275,10 @@ class AuthorizedKeysInfo(Operation):
         if data is None:
             return report, []
         model = AuthorizedKeys.parse(data)
-        keys = []
-        for line in model.lines:
-            if line.kind == 'invalid':
-                report['invalid_lines'].append(line.number)
-            elif line.kind == 'key':
-                keys.append(self.verdicts.judged(self._key(line, path, report, settings, entry.name), line))
+        data = None
+        report['invalid_lines'], report['invalid_line_count'] = model.invalid_lines(MAX_INVALID_LINES)
+        keys = [self.verdicts.judged(self._key(line, path, report, settings, entry.name), line)
+                for line in model.key_lines()]
         report['keys'] = len(keys)
         return report, keys
 

@@ -304,6 +304,41 @@ def test_any_bytes_round_trip(data):
     assert AuthorizedKeys.parse(data).render() == data
 
 
+def _reference_kinds(data):
+    """(number, kind) of every line, read one by one as sshd reads them."""
+    text = data.decode('utf-8', 'surrogateescape')
+    pieces = text.split('\n')
+    if pieces[-1] == '':
+        pieces.pop()
+    return [(number, ParsedLine(piece, '\n', number).kind) for number, piece in enumerate(pieces, 1)]
+
+
+_LINE_PIECES = [b'', b' ', b'\t', b'#', b'\r', b'\x00', b'x', b'\xff', b'ssh-ed25519 ', b'no-pty ',
+                b'command="a b" ', b'AAAA', b'\n', b'\n', b'\n']
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_LINE_PIECES + ['KEY']), max_size=40))
+def test_runs_of_lines_read_as_line_by_line(keyset, pieces):
+    """The model's key lines and invalid lines are those of a line-by-line read."""
+    key = keyset.lines['ssh-ed25519'].encode()
+    data = b''.join(key if piece == 'KEY' else piece for piece in pieces)
+    model = AuthorizedKeys.parse(data)
+    assert model.render() == data
+    reference = _reference_kinds(data)
+    assert [(line.number, line.kind) for line in model.key_lines()] == [r for r in reference if r[1] == 'key']
+    invalid = [number for number, kind in reference if kind == 'invalid']
+    assert model.invalid_lines(1000) == (invalid, len(invalid))
+    assert model.invalid_lines(2) == (invalid[:2], len(invalid))
+
+
+def test_many_blank_lines_are_one_object():
+    data = b'\n' * 100000 + b'# c\n' * 1000 + b'x\n'
+    model = AuthorizedKeys.parse(data)
+    assert len(model.lines) == 1 and model.render() == data
+    assert model.invalid_lines(5) == ([101001], 1)
+
+
 def _sample_file(keyset):
     return b''.join([
         b'# managed elsewhere\r\n',
@@ -330,8 +365,12 @@ def test_unmanaged_lines_survive_byte_for_byte(keyset):
     data = _sample_file(keyset)
     model = AuthorizedKeys.parse(data)
     assert model.render() == data
+    # runs of lines without a key are kept as one piece each
     kinds = [line.kind for line in model.lines]
-    assert kinds == ['comment', 'blank', 'key', 'comment', 'invalid', 'key', 'invalid', 'key']
+    assert kinds == ['lines', 'key', 'lines', 'key', 'lines', 'key']
+    assert [line.number for line in model.key_lines()] == [3, 6, 8]
+    assert model.invalid_lines(10) == ([5, 7], 2)
+    assert model.invalid_lines(1) == ([5], 2)
     # update the ed25519 key's options in place, remove rsa, add a new key
     new_line = keyset.make()
     result = apply_edits(model, [_wanted(keyset.lines['ssh-ed25519'], 'restrict', comment='')], 'present')

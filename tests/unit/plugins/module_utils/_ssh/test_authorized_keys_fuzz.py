@@ -44,6 +44,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import I
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
+    ParsedLine,
     WantedKey,
     apply_edits,
     options_identity,
@@ -204,10 +205,23 @@ def _wanted(items):
     return wanted
 
 
+def _each_line(line):
+    """(raw, eol) of each line of a model line (a run of lines without a key holds many)."""
+    if line.kind != 'lines':
+        return [(line.raw, line.eol)]
+    text = line.data.decode('utf-8', 'surrogateescape')
+    pieces = text.split('\n')
+    out = [(piece, '\n') for piece in pieces[:-1]]
+    if pieces[-1] != '':
+        out.append((pieces[-1], ''))
+    return out
+
+
 def _unmanaged(lines, identities, exclusive):
     """(raw, eol) of the lines a task with these keys does not manage."""
-    return [(line.raw, line.eol) for line in lines
-            if not (line.kind == 'key' and (exclusive or line.identity in identities))]
+    return [each for line in lines
+            if not (line.kind == 'key' and (exclusive or line.identity in identities))
+            for each in _each_line(line)]
 
 
 def _same_lines(before, after):
@@ -245,10 +259,11 @@ class ParsedLineCopy:
     """What the checks need of a line, copied before ``apply_edits`` changes the model
     (appending after a last line without a newline gives that line one)."""
 
-    __slots__ = ('raw', 'eol', 'kind', 'identity')
+    __slots__ = ('raw', 'eol', 'kind', 'identity', 'data')
 
     def __init__(self, line):
         self.raw, self.eol, self.kind, self.identity = line.raw, line.eol, line.kind, line.identity
+        self.data = getattr(line, 'data', None)
 
 
 _STATS = {'examples': 0, 'seconds': 0.0, 'changed': 0, 'kinds': {}}
@@ -264,7 +279,9 @@ def fuzz_parser_and_writer(example):
     assert model.render() == data
     before_lines = [ParsedLineCopy(line) for line in model.lines]
     for line in model.lines:
-        _STATS['kinds'][line.kind] = _STATS['kinds'].get(line.kind, 0) + 1
+        kinds = [line.kind] if line.kind == 'key' else [ParsedLine(raw).kind for raw, dummy in _each_line(line)]
+        for kind in kinds:
+            _STATS['kinds'][kind] = _STATS['kinds'].get(kind, 0) + 1
     wanted = _wanted(items)
     result = apply_edits(model, wanted, state, exclusive)
     new = model.render()
