@@ -940,6 +940,22 @@ def _addr_pton_cidr(text):
     return addr, masklen
 
 
+def address_in_cidr(text):
+    """An address (text, as ``inet_ntop`` writes it) that the address or network
+    ``text`` covers, read as sshd reads a ``from=``/``Match Address`` element
+    (``addr_pton_cidr``: ``127.1``, ``2130706433`` and ``0x7f.0.0.1`` are
+    127.0.0.1); None when sshd does not read it as one."""
+    parsed = _addr_pton_cidr(text)
+    if not isinstance(parsed, tuple):
+        return None
+    (family, number, dummy), masklen = parsed
+    bits = _bits(family)
+    if masklen < bits - 1:
+        number |= 1  # a host inside the network, not the network address itself
+    packed = binascii.unhexlify('%0*x' % (bits // 4, number))
+    return socket.inet_ntop(family, packed)
+
+
 def addr_match_list(addr, patterns):
     """addrmatch.c addr_match_list: 1 match, 0 none, -1 negated match, -2 invalid."""
     try_addr = _addr_pton(addr) if addr is not None else None
@@ -1169,7 +1185,7 @@ class Line:
     ``options`` (:class:`Options`, None when sshd refuses them) and ``options_error``.
     """
 
-    __slots__ = ('kind', 'key', 'type_name', 'comment', 'options_text', 'options', 'options_error')
+    __slots__ = ('kind', 'key', 'type_name', 'comment', 'options_text', 'options', 'options_error', 'cert_authority')
 
     def __init__(self, raw):
         text = raw.split('\0', 1)[0]

@@ -21,7 +21,7 @@ import re
 import socket
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd_rules import match_host_and_ip
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd_rules import address_in_cidr, match_host_and_ip
 
 NONE_ADDR = '192.0.2.1'        # TEST-NET-1 (RFC 5737)
 NONE_LADDR = '198.51.100.1'    # TEST-NET-2
@@ -147,23 +147,9 @@ def address_in(pattern):
     matches, or None (negated or not an address pattern)."""
     if pattern.startswith('!') or pattern in ('', '*'):
         return None
-    if '/' in pattern:
-        text, mask = pattern.split('/', 1)
-        family = socket.AF_INET6 if ':' in text else socket.AF_INET
-        try:
-            packed = socket.inet_pton(family, text)
-            bits = int(mask)
-        except (OSError, ValueError):
-            return None
-        size = len(packed) * 8
-        number = int.from_bytes(packed, 'big')
-        if not 0 <= bits <= size:
-            return None
-        if bits < size - 1:
-            number |= 1  # a host inside the network, not the network address
-        return socket.inet_ntop(family, number.to_bytes(len(packed), 'big'))
-    if _is_ip(pattern):
-        return pattern
+    found = address_in_cidr(pattern)
+    if found is not None:
+        return found
     if ':' not in pattern and ('*' in pattern or '?' in pattern):
         return _ipv4_from_wildcard(pattern)
     return None

@@ -243,3 +243,15 @@ def test_task_text_is_split_only_at_newlines(keyset):
 def test_certificate_task_key_is_an_error(keyset):
     with pytest.raises(InvalidInput, match='is a certificate'):
         parse_key_text(keyset.lines['ssh-rsa-cert-v01@openssh.com'], 'key #1')
+
+
+@pytest.mark.parametrize('element, address', [
+    ('127.1', '127.0.0.1'), ('2130706433', '127.0.0.1'), ('0x7f.0.0.1', '127.0.0.1'),
+    ('10.0.0.0/8', '10.0.0.1'), ('192.0.2.7/32', '192.0.2.7'), ('fe80::/64', 'fe80::1'),
+    ('10.0.0.1/8', None), ('*', None), ('host.example.com', None),
+])
+def test_address_in_cidr_reads_elements_as_sshd(element, address):
+    # an address the element covers, read as sshd's addr_pton_cidr reads it (inet_aton forms too)
+    assert sshd_rules.address_in_cidr(element) == address
+    if address is not None:
+        assert sshd_rules.addr_match_list(address, element) == 1
