@@ -364,7 +364,6 @@ actions:
   elements: str
 '''
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import check_lock_timeout, set_lock_timeout
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import (
@@ -411,9 +410,9 @@ ACCOUNT_ITEM_OPTIONS = dict(
 
 def build(module):
     params = module.params
-    set_lock_timeout(check_lock_timeout(params['lock_timeout']))
     return Provision(params['accounts'], atomic=params['atomic'], backend=params['backend'],
-                     follow=params['follow'], check_mode=module.check_mode, report=params['report'])
+                     follow=params['follow'], check_mode=module.check_mode, report=params['report'],
+                     lock_timeout=params['lock_timeout'])
 
 
 def main():
