@@ -298,6 +298,42 @@ def wait_for_lock(fd, path, timeout=None, locks=None):
         locks.pause()
 
 
+# The file whose flock serialises this collection's user and group creations.
+USER_DATABASE_LOCK = '/etc/shadow'
+
+
+@contextlib.contextmanager
+def user_database_lock(locks=None, path=USER_DATABASE_LOCK):
+    """Hold an flock that serialises this collection's ``useradd``/``groupadd``
+    runs: two concurrent ``useradd`` of one name can both succeed, so the
+    check "does it exist now" and the creation must be one step. The lock is
+    taken on ``/etc/shadow``, which only root (and group shadow) can open, so
+    no account can hold it; it is not the lock ``useradd`` itself takes.
+    Waits at most what is left of ``locks`` (the call's ``Locks``)."""
+    dir_fd = open_trusted_dir(os.path.dirname(path))
+    fd = None
+    try:
+        if dir_fd is not None:
+            try:
+                fd = os.open(os.path.basename(path), os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0),
+                             dir_fd=dir_fd)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOENT, errno.ELOOP):
+                    raise
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+    if fd is None:
+        # no such file (or a link): nothing to serialise on; useradd's own checks remain
+        yield
+        return
+    try:
+        wait_for_lock(fd, path, locks=locks)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _writable_by_others(st):
     """Whether someone other than the owner (and root's group) may change the
     entries of directory ``st``: a sticky bit keeps them from renaming or

@@ -103,25 +103,24 @@ class Action:
 
 class Done:
     """What an action's run returns when it did not do what the plan said:
-    ``text`` is reported instead; ``changed`` False when nothing was done
-    here (another run did it between the plan and now)."""
+    it is reported as ``<action>: <note>``; ``changed`` False when nothing
+    was done here (another run did it between the plan and now)."""
 
-    def __init__(self, text, changed):
-        self.text = text
+    def __init__(self, note, changed):
+        self.note = note
         self.changed = changed
 
 
-def _dir_outcome(action_text, planned, did):
+def _dir_outcome(planned, did):
     """The report of a ``Plan.ensure_dir`` action from what ``Tree.ensure_dir``
     did (``did``): exact when another run made or fixed the directory first."""
     if did == planned or did not in ('created', 'repaired', None):
         return None
     if did is None:
-        return Done('%s: already %s by another run' % (
-            action_text, 'created' if planned == 'created' else 'done'), False)
+        return Done('already %s by another run' % ('created' if planned == 'created' else 'done'), False)
     if planned == 'created':
-        return Done('%s: created by another run, mode and owner set here' % action_text, True)
-    return Done('%s: created again (it was removed since the plan)' % action_text, True)
+        return Done('created by another run, mode and owner set here', True)
+    return Done('created again (it was removed since the plan)', True)
 
 
 class Plan:
@@ -162,13 +161,9 @@ class Plan:
         'create directory' when missing, a mode and owner repair when its mode
         or owner differs (``run`` does either), nothing when it is right."""
         if not state.exists:
-            action = self.add('create directory', state.path, None, '%04o' % mode)
-            action._run = lambda: _dir_outcome(action.describe(), 'created', run())
-            return action
+            return self.add('create directory', state.path, lambda: _dir_outcome('created', run()), '%04o' % mode)
         if state.mode != mode or (uid is not None and state.uid != uid):
-            action = self.add_attrs(state.path, None, state, mode, uid, gid)
-            action._run = lambda: _dir_outcome(action.describe(), 'repaired', run())
-            return action
+            return self.add_attrs(state.path, lambda: _dir_outcome('repaired', run()), state, mode, uid, gid)
         return None
 
     def ensure_attrs(self, path, state, run, mode, uid=None, gid=None):
@@ -217,7 +212,7 @@ class Plan:
                 msg = '%s failed: unexpected %s: %s' % (action.describe(), type(exc).__name__, exc)
                 raise _after_partial(done, msg, {'exception': traceback.format_exc()})
             if isinstance(report, Done):
-                (done if report.changed else skipped).append(report.text)
+                (done if report.changed else skipped).append('%s: %s' % (action.describe(), report.note))
                 continue
             done.append(action.describe())
         return done, skipped

@@ -378,7 +378,7 @@ class Provision(Operation):
             run.name, home=entry.get('home'), uid=entry.get('uid'), group=entry.get('group'),
             groups=entry.get('groups'), shell=entry.get('shell'), comment=entry.get('comment'),
             system=entry.get('system'), password=entry.get('password')))
-        item = Item('user', 'user', UserCreation(spec, check_mode=self.check_mode))
+        item = Item('user', 'user', UserCreation(spec, check_mode=self.check_mode, locks=self.locks))
         item.make_plan()
         run.creating = item.plan.changed
         return item
