@@ -262,9 +262,9 @@ class Outcome:
     def actions(self, planned):
         """``planned`` (the plan's words) as they turned out: an action
         another run had done says so."""
-        if not self.skipped:
+        left = [text for text in self.done + self.skipped if ': ' in text]
+        if not left:
             return planned
-        left = list(self.skipped)
         out = []
         for text in planned:
             found = [other for other in left if other.startswith(text + ': ')]

@@ -24,6 +24,7 @@ GENKEY = [U + '_ssh/test_genkey.py', U + 'test_operation_contract.py', U + 'test
 KEYPAIR = [U + '_ssh/test_keypair.py', U + 'test_operation_contract.py', 'tests/unit/plugins/modules/test_keypair.py']
 TLS = [U + '_tls/test_tls_genkey.py', U + '_tls/test_tls_gencsr.py', U + 'test_operation_contract.py',
        U + 'test_core.py']
+ROBUST = [U + 'test_core_robustness.py']
 PROVISION = [U + 'test_provision.py', U + 'test_provision_items.py', U + 'test_operation_contract.py']
 BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
@@ -57,8 +58,11 @@ MUTATIONS = [
     mutation('_fs.py', 'if in_account_tree or lst.st_uid not in trusted_uids or _writable_by_others(st):',
              'if lst.st_uid not in trusted_uids or _writable_by_others(st):', FS,
              'a root-owned link inside an account\'s tree is followed'),
-    mutation('_fs.py', '    if timeout is None:\n        timeout = DEFAULT_LOCK_TIMEOUT\n',
-             '    timeout = DEFAULT_LOCK_TIMEOUT\n', FS, 'lock_timeout is ignored'),
+    mutation('_fs.py', '        if timeout is None:\n            timeout = DEFAULT_LOCK_TIMEOUT\n        locks = Locks(timeout)\n',
+             '        locks = Locks(DEFAULT_LOCK_TIMEOUT)\n', FS, 'lock_timeout is ignored'),
+    mutation('_fs.py', 'wait_for_lock(fd, self.path(parts), self.lock_timeout, locks)',
+             'wait_for_lock(fd, self.path(parts), locks.timeout if locks else self.lock_timeout)', ROBUST,
+             'each lock of a call waits the whole lock_timeout: N held locks cost N waits'),
     mutation('_fs.py', '        return bool(st.st_mode & stat.S_IRUSR)\n', '        return True\n', FS,
              'a file its owner cannot read is copied out by root'),
     mutation('_fs.py', '            self._chown(fd, self.path(parts))\n            os.fchmod(fd, mode)\n',
@@ -76,9 +80,18 @@ MUTATIONS = [
              '', CORE, 'a failure half-way does not say what was already done'),
     mutation('_module.py', '            done.append(action.describe())\n', '', CORE,
              'Plan.apply forgets what it did'),
+    mutation('_module.py', '            except Exception as exc:  # pylint: disable=broad-except\n'
+             '                # A bug: still fail cleanly', '            except ZeroDivisionError as exc:\n'
+             '                # A bug: still fail cleanly', ROBUST,
+             'an unexpected error half-way loses what was already done'),
+    mutation('_module.py', "            details['changed'] = True\n", '            pass\n', ROBUST,
+             'a failure after part of the plan was written says changed: false'),
+    mutation('_module.py', "lambda: _dir_outcome('created', run())", 'run', ROBUST,
+             'a directory another run created meanwhile is reported as created by this run'),
     mutation('_module.py', '            if plan.changed and not module.check_mode:\n',
              '            if plan.changed:\n', CORE, 'check mode writes'),
-    mutation('_module.py', "    result['changed'] = plan.changed\n", "    result['changed'] = outcome is not None\n",
+    mutation('_module.py', "    result['changed'] = plan.changed if outcome is None else outcome.changed\n",
+             "    result['changed'] = outcome is not None\n",
              CORE, 'check mode reports changed: false'),
     mutation('_module.py', 'planned_after = self.after if outcome is None or outcome.after is None else outcome.after',
              'planned_after = self.after', CORE, 'the diff shows "(new key)" instead of the new fingerprint'),
@@ -96,7 +109,7 @@ MUTATIONS = [
     mutation('_module.py', '    for text in plan.warnings + (outcome.warnings if outcome is not None else []):\n',
              '    for text in plan.warnings:\n', CORE + [U + '_ssh/test_keypair.py'],
              'the warning to set no_log on a returned private key is lost'),
-    mutation('_module.py', '        module.fail_json(msg=exc.msg, **exc.details)\n',
+    mutation('_module.py', '        module.fail_json(msg=exc.msg, **details)\n',
              '        module.fail_json(msg=exc.msg)\n', CORE, 'failures lose their details (path, done)'),
     mutation('_specs.py', "    passphrase=dict(type='str', no_log=True, aliases=['pass']),\n",
              "    passphrase=dict(type='str', no_log=False, aliases=['pass']),\n", [U + 'test_core.py'],
@@ -161,6 +174,8 @@ MUTATIONS = [
     mutation('_ssh/keypair.py', '                    created = self.registry.hold()\n',
              '                    created = False\n', KEYPAIR,
              'keypair runs without the registry lock'),
+    mutation('_ssh/keypair.py', '        self._refuse_damaged(current, self._current_key(current))\n', '',
+             KEYPAIR + ROBUST, 'a registry entry whose public key is unreadable or not its own is up to date'),
     mutation('_ssh/keypair.py', 'if current.type != spec.key_type or current.size != spec.size:',
              'if current.type != spec.key_type:', KEYPAIR, 'a key pair of another size is silently kept'),
     mutation('_tls/genkey.py', '        self.location.write(tls_keys.serialize(key, spec.passphrase), KEY_MODE)\n',
@@ -168,12 +183,21 @@ MUTATIONS = [
              'a TLS private key is world-readable'),
     mutation('_tls/gencsr.py', '        self.mode = CSR_MODE_WITH_PASSWORD if self.password else CSR_MODE\n',
              '        self.mode = CSR_MODE\n', TLS, 'a CSR with a challenge password is world-readable'),
-    mutation('_provision.py', '                if self.atomic:\n                    raise error\n                return\n',
+    mutation('_provision.py', '                if self.atomic:\n                    self.stopped = run\n                return\n',
              '                return\n', PROVISION, 'atomic provision carries on after a failed account'),
-    mutation('_provision.py', '            for run in runs:\n                if run.error is None:\n',
-             '            for run in runs:\n                if any(other.error is not None for other in runs):\n'
-             '                    break\n                if run.error is None:\n', PROVISION,
+    mutation('_provision.py', '            for run in pending:\n                if self.stopped is not None or',
+             '            for run in pending:\n                if any(other.error is not None for other in runs):\n'
+             '                    break\n                if self.stopped is not None or', PROVISION,
              'one failed account stops the others'),
+    mutation('_provision.py', '                if not self.atomic or self._lock_all(runs):\n',
+             '                if True:\n', PROVISION + ROBUST,
+             'atomic provision writes the first accounts before it has the lock of a later one'),
+    mutation('_provision.py', '            if self.locks.expired():\n                for run, (item, tree, parts) in deferred:',
+             '            if True:\n                for run, (item, tree, parts) in deferred:', ROBUST,
+             'an account whose lock is busy fails at once: a lock released during the wait is never taken'),
+    mutation('_provision.py', '            except Exception as exc:  # pylint: disable=broad-except\n'
+             '                run.fail_unexpected(item, exc)\n', '', ROBUST,
+             'a bug in one account\'s operation aborts every later account and loses the summary'),
     mutation('_tls/genkey.py', '            self.plans_new_key = True\n', '', PROVISION,
              'a CSR planned with the key its TLS key item replaces in the same run'),
     mutation('_ssh/authkey.py', '        self.managed_dir = spec.manage_dir and bool(self.parts)\n',
