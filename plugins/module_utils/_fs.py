@@ -318,13 +318,14 @@ def user_database_lock(locks=None, path=USER_DATABASE_LOCK):
                 fd = os.open(os.path.basename(path), os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0),
                              dir_fd=dir_fd)
             except OSError as exc:
-                if exc.errno not in (errno.ENOENT, errno.ELOOP):
+                if exc.errno not in (errno.ENOENT, errno.ELOOP, errno.EACCES, errno.EPERM):
                     raise
     finally:
         if dir_fd is not None:
             os.close(dir_fd)
     if fd is None:
-        # no such file (or a link): nothing to serialise on; useradd's own checks remain
+        # no such file, a link, or not root (useradd then fails with its own
+        # message): nothing to serialise on; useradd's own checks remain
         yield
         return
     try:

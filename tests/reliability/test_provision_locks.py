@@ -128,6 +128,8 @@ def test_lock_waits_of_one_provision_call_do_not_add_up(kh8_users, holders, tmp_
     holders(released, dirs[1 + HELD], seconds=1)   # let go during the call's wait
     result, seconds = _timed({'lock_timeout': TIMEOUT, 'accounts': entries})
     assert result.rc != 0 and result.result['failed'], result
+    print('figures: %d held locks, lock_timeout %d s: the call took %.1f s (%.1f s with no lock held)'
+          % (HELD, TIMEOUT, seconds, baseline))
     # one wait for the whole call: N held locks cost one lock_timeout, not N (it was N x TIMEOUT)
     assert seconds < 2 * TIMEOUT + baseline, (seconds, baseline)
     assert seconds >= TIMEOUT * 0.9, seconds
