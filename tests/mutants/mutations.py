@@ -81,7 +81,7 @@ MUTATIONS = [
     mutation('_module.py', '            done.append(action.describe())\n', '', CORE,
              'Plan.apply forgets what it did'),
     mutation('_module.py', '            except Exception as exc:  # pylint: disable=broad-except\n'
-             '                # A bug: still fail cleanly', '            except ZeroDivisionError as exc:\n'
+             '                # A bug: still fail cleanly', '            except (KeysmithError, OSError) as exc:\n'
              '                # A bug: still fail cleanly', ROBUST,
              'an unexpected error half-way loses what was already done'),
     mutation('_module.py', "            details['changed'] = True\n", '            pass\n', ROBUST,
