@@ -325,11 +325,11 @@ class Keypair(Operation):
         if key is None:
             return 'its public key cannot be read'
         if entry.fingerprint is not None and key.fingerprint_sha256 != entry.fingerprint:
-            return 'its public key has fingerprint %s, not the recorded %s' % (key.fingerprint_sha256,
-                                                                              entry.fingerprint)
+            return 'its public key has fingerprint %s, not the recorded %s' % (
+                key.fingerprint_sha256, entry.fingerprint)
         if key.family != entry.type or key.size != entry.size:
-            return 'its public key is a %s %s key, not the recorded %s %s' % (key.family, key.size, entry.type,
-                                                                             entry.size)
+            return 'its public key is a %s %s key, not the recorded %s %s' % (
+                key.family, key.size, entry.type, entry.size)
         return None
 
     def _refuse_damaged(self, current, key):
