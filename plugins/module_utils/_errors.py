@@ -60,9 +60,11 @@ class PartialFailure(KeysmithError):
     """Part of the work failed and the rest was done (``provision`` without
     ``atomic``): the task fails with ``result``, its full public result."""
 
-    def __init__(self, msg, result):
+    def __init__(self, msg, result, changed=None):
         super(PartialFailure, self).__init__(msg)
         self.result = result
+        # whether anything was done (None: the plan's changed)
+        self.changed = changed
 
 
 class Conflict(KeysmithError):

@@ -36,8 +36,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
 # is not a file this collection manages.
 MAX_READ_BYTES = 64 * 1024 * 1024
 
-# How long a module waits for an flock another process holds (the account can
-# hold one on its own ~/.ssh forever); modules with a lock_timeout option set it.
+# How long a module call waits for flocks other processes hold (the account can
+# hold one on its own ~/.ssh forever); modules with a lock_timeout option give
+# their own to the call's ``Locks`` (never process-wide state).
 DEFAULT_LOCK_TIMEOUT = 60
 
 # Symbolic links followed on the way to a trusted directory (as the kernel's 40).
@@ -148,18 +149,15 @@ class DirState:
         self.gid = gid
 
 
+# ``Tree.lock_ahead`` of a directory that does not exist yet.
+MISSING = 'missing'
+
+
 def check_lock_timeout(seconds):
     """``lock_timeout`` as given by a task: seconds, 0 or more."""
     if seconds is not None and seconds < 0:
         raise InvalidInput('lock_timeout must be 0 or more seconds, got %r' % (seconds,))
     return seconds
-
-
-def set_lock_timeout(seconds):
-    """The lock wait of this process (a module's ``lock_timeout`` option)."""
-    global DEFAULT_LOCK_TIMEOUT  # pylint: disable=global-statement
-    if seconds is not None:
-        DEFAULT_LOCK_TIMEOUT = seconds
 
 
 def read_fd(fd, limit=MAX_READ_BYTES, path=None):
@@ -195,30 +193,146 @@ def read_head(fd, size):
     return b''.join(chunks)
 
 
-def wait_for_lock(fd, path, timeout=None):
-    """Take an exclusive ``flock`` on ``fd``, waiting at most ``timeout`` seconds.
+def _try_flock(fd):
+    """Take an exclusive ``flock`` on ``fd`` without waiting: False when another holds it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as exc:
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise
+    return False
+
+
+def _dir_key(fd):
+    st = os.fstat(fd)
+    return (st.st_dev, st.st_ino)
+
+
+class Locks:
+    """The flocks of one module call, passed explicitly to what takes them.
+
+    ``timeout`` (the task's ``lock_timeout``) bounds the waits of the whole
+    call, not of each lock: one deadline, started when a lock is first found
+    held by another process and shared by every later wait, so N accounts
+    holding their ``~/.ssh`` cost one wait, not N. A caller that applies many
+    plans takes the locks it can without waiting (``hold``), comes back to the
+    others (``pause``) until the deadline, and keeps what it holds until
+    ``release``; ``Tree.locked`` of a directory held here uses that lock."""
+
+    def __init__(self, timeout=None, clock=time.monotonic, sleep=time.sleep):
+        if timeout is None:
+            timeout = DEFAULT_LOCK_TIMEOUT
+        self.timeout = check_lock_timeout(timeout)
+        self.deadline = None
+        self._clock = clock
+        self._sleep = sleep
+        self._delay = 0.01
+        self._held = {}   # (st_dev, st_ino) -> fd
+
+    def remaining(self):
+        """Seconds left of the call's one wait (it starts with the first call)."""
+        now = self._clock()
+        if self.deadline is None:
+            self.deadline = now + max(self.timeout, 0)
+        return max(self.deadline - now, 0)
+
+    def expired(self):
+        return self.remaining() <= 0
+
+    def pause(self):
+        """Sleep a little (more each time, never past the deadline) before trying again."""
+        self._sleep(min(self._delay, self.remaining()))
+        self._delay = min(self._delay * 2, 0.5)
+
+    def hold(self, fd):
+        """Take the lock of the open directory ``fd`` now, without waiting,
+        and keep it (and ``fd``, which now belongs to this object) until
+        ``release``. Returns its key, or None when another process holds it."""
+        key = _dir_key(fd)
+        if key in self._held:
+            os.close(fd)
+            return key
+        if not _try_flock(fd):
+            os.close(fd)
+            return None
+        self._held[key] = fd
+        return key
+
+    def holds(self, fd):
+        return bool(self._held) and _dir_key(fd) in self._held
+
+    def release(self, keys=None):
+        """Release the locks of ``keys`` (all when None)."""
+        for key in list(self._held) if keys is None else keys:
+            fd = self._held.pop(key, None)
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                finally:
+                    os.close(fd)
+
+    def timed_out(self, path):
+        return LockTimeout('timed out after %s seconds waiting for the lock (flock) on %s: another process '
+                           'holds it (for example the account, with flock %s); retry later or raise '
+                           'lock_timeout (one wait for the whole task, whatever the number of locks)'
+                           % (self.timeout, path, path), path=path)
+
+
+def wait_for_lock(fd, path, timeout=None, locks=None):
+    """Take an exclusive ``flock`` on ``fd``, waiting at most what is left of
+    the call's one lock wait (``locks``, a ``Locks``; else ``timeout`` seconds).
 
     The account owns the directories locked and can hold a lock forever; a
     bounded wait turns that into a clear error (``LockTimeout``) naming the lock.
     """
-    if timeout is None:
-        timeout = DEFAULT_LOCK_TIMEOUT
-    deadline = time.monotonic() + max(timeout, 0)
-    delay = 0.01
+    if locks is None:
+        if timeout is None:
+            timeout = DEFAULT_LOCK_TIMEOUT
+        locks = Locks(timeout)
     while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if _try_flock(fd):
             return
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise
-        now = time.monotonic()
-        if now >= deadline:
-            raise LockTimeout('timed out after %s seconds waiting for the lock (flock) on %s: another process '
-                              'holds it (for example the account, with flock %s); retry later or raise '
-                              'lock_timeout' % (timeout, path, path), path=path)
-        time.sleep(min(delay, deadline - now))
-        delay = min(delay * 2, 0.5)
+        if locks.expired():
+            raise locks.timed_out(path)
+        locks.pause()
+
+
+# The file whose flock serialises this collection's user and group creations.
+USER_DATABASE_LOCK = '/etc/shadow'
+
+
+@contextlib.contextmanager
+def user_database_lock(locks=None, path=USER_DATABASE_LOCK):
+    """Hold an flock that serialises this collection's ``useradd``/``groupadd``
+    runs: two concurrent ``useradd`` of one name can both succeed, so the
+    check "does it exist now" and the creation must be one step. The lock is
+    taken on ``/etc/shadow``, which only root (and group shadow) can open, so
+    no account can hold it; it is not the lock ``useradd`` itself takes.
+    Waits at most what is left of ``locks`` (the call's ``Locks``)."""
+    dir_fd = open_trusted_dir(os.path.dirname(path))
+    fd = None
+    try:
+        if dir_fd is not None:
+            try:
+                fd = os.open(os.path.basename(path), os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, 'O_NONBLOCK', 0),
+                             dir_fd=dir_fd)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOENT, errno.ELOOP, errno.EACCES, errno.EPERM):
+                    raise
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+    if fd is None:
+        # no such file, a link, or not root (useradd then fails with its own
+        # message): nothing to serialise on; useradd's own checks remain
+        yield
+        return
+    try:
+        wait_for_lock(fd, path, locks=locks)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _writable_by_others(st):
@@ -237,7 +351,8 @@ def _restart_at_root(fd):
     return fd, '/', False, os.fstat(fd)
 
 
-def open_trusted_dir(path, owners=None, create=False, create_mode=0o700, final_link=True, any_owner=False):
+def open_trusted_dir(path, owners=None, create=False, create_mode=0o700, final_link=True, any_owner=False,
+                     made=None):
     """Open directory ``path`` walking from ``/`` with a descriptor per level.
 
     The trust rule: each directory on the way must be owned by root or the
@@ -254,6 +369,8 @@ def open_trusted_dir(path, owners=None, create=False, create_mode=0o700, final_l
     (``create``: missing components are made, the last one with
     ``create_mode``, intermediate ones with 0755). ``final_link`` False
     refuses a symbolic link as the last component even where one is trusted.
+    ``made`` (a list): the paths this call created are appended to it (a
+    directory another process created first is not: exact under races).
     ``any_owner`` (reading only, ``read_named_file``): directories of any
     owner are accepted, the walk then counts as inside an account's tree.
     """
@@ -291,6 +408,8 @@ def open_trusted_dir(path, owners=None, create=False, create_mode=0o700, final_l
                         return None
                     try:
                         os.mkdir(part, create_mode if not pending else 0o755, dir_fd=fd)
+                        if made is not None:
+                            made.append(child_path)
                     except OSError as mkexc:
                         if mkexc.errno != errno.EEXIST:
                             raise KeysmithError('cannot create %s: %s' % (child_path, mkexc.strerror),
@@ -544,6 +663,9 @@ class Tree:
         self.follow = follow
         self.create_base = create_base
         self.lock_timeout = lock_timeout
+        # The directories this object created (mkdir succeeded here, not in
+        # another process racing it): what a run reports as created.
+        self.made = []
         if allowed_owners is None:
             allowed_owners = set([0, os.geteuid()])
             if uid is not None:
@@ -866,7 +988,7 @@ class Tree:
             return fd
         if not self.create_base:
             raise NotFound('directory %s does not exist' % self.base, path=self.base)
-        fd = open_trusted_dir(self.base, owners=self.allowed_owners, create=True)
+        fd = open_trusted_dir(self.base, owners=self.allowed_owners, create=True, made=self.made)
         self._chown(fd, self.base)
         os.fchmod(fd, 0o700)
         return fd
@@ -888,6 +1010,7 @@ class Tree:
                         raise NotFound('directory %s does not exist' % path, path=path)
                     try:
                         os.mkdir(part, 0o700, dir_fd=fd)
+                        self.made.append(path)
                     except OSError as exc:
                         if exc.errno != errno.EEXIST:
                             raise KeysmithError('cannot create %s: %s' % (path, exc.strerror))
@@ -905,26 +1028,53 @@ class Tree:
             os.close(fd)
 
     def ensure_dir(self, parts, mode):
-        """Create the directory at ``parts`` if needed; give it ``mode`` and the account as owner."""
+        """Create the directory at ``parts`` if needed; give it ``mode`` and the account as owner.
+
+        Returns what this call did: ``'created'``, ``'repaired'`` (mode or
+        owner set) or None when it was right already (another process made or
+        fixed it between the plan and now: exact under races)."""
+        path = self.path(parts)
+        made = len(self.made)
         with self.directory(parts, mode=mode) as fd:
+            before = os.fstat(fd)
             if self.followed_kind(self.path(parts)) is not None:
-                return  # a followed directory keeps its owner and mode
+                return None  # a followed directory keeps its owner and mode
             self._chown(fd, self.path(parts))
             os.fchmod(fd, mode)
+            after = os.fstat(fd)
+        if path in self.made[made:]:
+            return 'created'
+        if (before.st_mode, before.st_uid, before.st_gid) != (after.st_mode, after.st_uid, after.st_gid):
+            return 'repaired'
+        return None
 
     @contextlib.contextmanager
-    def locked(self, parts):
+    def locked(self, parts, locks=None):
         """Hold an exclusive advisory lock on the directory at ``parts``.
 
         Locking the directory rather than the file survives the rename of an
-        atomic write and leaves no lock file behind.
+        atomic write and leaves no lock file behind. ``locks``: the call's
+        ``Locks`` (its one deadline; a lock it already holds is used as is),
+        else a wait of the tree's ``lock_timeout``.
         """
         with self.directory(parts) as fd:
-            wait_for_lock(fd, self.path(parts), self.lock_timeout)
+            if locks is not None and locks.holds(fd):
+                yield fd
+                return
+            wait_for_lock(fd, self.path(parts), self.lock_timeout, locks)
             try:
                 yield fd
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def lock_ahead(self, parts, locks):
+        """Take the lock ``locked(parts, locks)`` will need, now and without
+        waiting, into ``locks``: its key; None when another process holds it;
+        ``MISSING`` when the directory does not exist yet (nothing to take)."""
+        fd = self._walk(parts)
+        if fd is None:
+            return MISSING
+        return locks.hold(fd)
 
     def write(self, parts, name, data, mode, dir_fd=None, attrs=None):
         """Atomically replace file ``name`` with ``data``, owned by the account

@@ -21,6 +21,7 @@ import grp
 import os
 import pwd
 import re
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -111,6 +112,28 @@ class Action:
         return self._run()
 
 
+class Done:
+    """What an action's run returns when it did not do what the plan said:
+    it is reported as ``<action>: <note>``; ``changed`` False when nothing
+    was done here (another run did it between the plan and now)."""
+
+    def __init__(self, note, changed):
+        self.note = note
+        self.changed = changed
+
+
+def _dir_outcome(planned, did):
+    """The report of a ``Plan.ensure_dir`` action from what ``Tree.ensure_dir``
+    did (``did``): exact when another run made or fixed the directory first."""
+    if did == planned or did not in ('created', 'repaired', None):
+        return None
+    if did is None:
+        return Done('already %s by another run' % ('created' if planned == 'created' else 'done'), False)
+    if planned == 'created':
+        return Done('created by another run, mode and owner set here', True)
+    return Done('created again (it was removed since the plan)', True)
+
+
 class Plan:
     """What an operation will change. ``before``/``after`` are public views
     (never private key material) used for ``--diff``."""
@@ -151,9 +174,9 @@ class Plan:
         'create directory' when missing, a mode and owner repair when its mode
         or owner differs (``run`` does either), nothing when it is right."""
         if not state.exists:
-            return self.add('create directory', state.path, run, '%04o' % mode)
+            return self.add('create directory', state.path, lambda: _dir_outcome('created', run()), '%04o' % mode)
         if state.mode != mode or (uid is not None and state.uid != uid):
-            return self.add_attrs(state.path, run, state, mode, uid, gid)
+            return self.add_attrs(state.path, lambda: _dir_outcome('repaired', run()), state, mode, uid, gid)
         return None
 
     def ensure_attrs(self, path, state, run, mode, uid=None, gid=None):
@@ -198,20 +221,32 @@ class Plan:
         return [action.describe() for action in self.actions]
 
     def apply(self):
-        """Run the actions in order; returns the words of those done. A
-        failure names what was already done, so nothing half-done goes
-        unreported. The plan itself is left as it was planned."""
-        done = []
+        """Run the actions in order; returns the words of those done."""
+        return self.run_actions()[0]
+
+    def run_actions(self):
+        """Run the actions in order: (the words of those done, the words of
+        those found done by another run). A failure, expected or not, names
+        what was already done, so nothing half-done goes unreported. The plan
+        itself is left as it was planned."""
+        done, skipped = [], []
         for action in self.actions:
             try:
-                action.run()
+                report = action.run()
             except KeysmithError as exc:
                 raise _after_partial(done, exc.msg, exc.details)
             except (OSError, IOError) as exc:
                 msg = '%s failed: %s' % (action.describe(), os.strerror(exc.errno) if exc.errno else exc)
                 raise _after_partial(done, msg, {})
+            except Exception as exc:  # pylint: disable=broad-except
+                # A bug: still fail cleanly, with what was done and the traceback.
+                msg = '%s failed: unexpected %s: %s' % (action.describe(), type(exc).__name__, exc)
+                raise _after_partial(done, msg, {'exception': traceback.format_exc()})
+            if isinstance(report, Done):
+                (done if report.changed else skipped).append('%s: %s' % (action.describe(), report.note))
+                continue
             done.append(action.describe())
-        return done
+        return done, skipped
 
     def diff(self, outcome=None):
         """``--diff`` of the plan; ``outcome.after`` (what only applying could
@@ -243,10 +278,32 @@ class Outcome:
     planned one) and warnings about what was done. ``run_operation`` merges it
     into the diff and the warnings; the plan is never rewritten."""
 
-    def __init__(self, done=None, after=None, warnings=None):
+    def __init__(self, done=None, after=None, warnings=None, skipped=None):
         self.done = list(done or [])
         self.after = after
         self.warnings = list(warnings or [])
+        # actions another run had done between the plan and now (not changes of this run)
+        self.skipped = list(skipped or [])
+
+    @property
+    def changed(self):
+        """False only when every planned action was found done by another run."""
+        return bool(self.done) or not self.skipped
+
+    def actions(self, planned):
+        """``planned`` (the plan's words) as they turned out: an action
+        another run had done says so."""
+        left = [text for text in self.done + self.skipped if ': ' in text]
+        if not left:
+            return planned
+        out = []
+        for text in planned:
+            found = [other for other in left if other.startswith(text + ': ')]
+            if found:
+                left.remove(found[0])
+                text = found[0]
+            out.append(text)
+        return out
 
 
 class Operation:
@@ -271,13 +328,19 @@ class Operation:
         raise NotImplementedError
 
     def apply(self, plan):
-        done = plan.apply()
-        return Outcome(done=done, after=self.after_apply())
+        done, skipped = plan.run_actions()
+        return Outcome(done=done, after=self.after_apply(), skipped=skipped)
 
     def after_apply(self):
         """The public state after ``apply`` when it differs from the planned
         ``after`` in what only applying can know; None otherwise."""
         return None
+
+    def lock_requests(self, plan):
+        """The flocks applying ``plan`` takes, as (``Tree``, dir parts) pairs,
+        so that a caller applying many plans can take them ahead (``provision``:
+        all of them before anything is written when atomic). [] by default."""
+        return []
 
     def key_generation(self, plan):
         """The new key ``apply(plan)`` will make, as a callable that computes it
@@ -390,7 +453,11 @@ def run_operation(module, build):
         partial = exc
     except KeysmithError as exc:
         _emit_warnings(module, plan, outcome, warned)
-        module.fail_json(msg=_with_become_hint(exc.msg), **exc.details)
+        # A failure after part of the plan was applied: changed, with what was done.
+        details = dict(exc.details)
+        if details.get('done'):
+            details['changed'] = True
+        module.fail_json(msg=_with_become_hint(exc.msg), **details)
     except EnvironmentError as exc:
         # Unexpected I/O errors still fail cleanly, naming the file.
         _emit_warnings(module, plan, outcome, warned)
@@ -400,8 +467,11 @@ def run_operation(module, build):
                          errno=errno.errorcode.get(exc.errno, exc.errno))
     _emit_warnings(module, plan, outcome, warned)
     if partial is not None:
-        module.fail_json(msg=partial.msg, **dict(partial.result, changed=plan.changed))
-    result['changed'] = plan.changed
+        changed = plan.changed if partial.changed is None else partial.changed
+        module.fail_json(msg=partial.msg, **dict(partial.result, changed=changed))
+    result['changed'] = plan.changed if outcome is None else outcome.changed
+    if outcome is not None and result.get('actions') == plan.describe():
+        result['actions'] = outcome.actions(result['actions'])
     if module._diff:
         result['diff'] = plan.diff(outcome)
     module.exit_json(**result)

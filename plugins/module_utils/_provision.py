@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import concurrent.futures
 import os
+import traceback
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
@@ -23,6 +24,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     KeysmithError,
     PartialFailure,
 )
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import MISSING, Locks
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
     Operation,
     Outcome,
@@ -199,12 +201,13 @@ def authorized_key_items(account, entries, exclusive, defaults, check_mode):
         spec.warnings[:0] = warnings
         items.append(Item('authorized_keys', 'authorized_keys (%d key%s%s)' % (
             len(spec.wanted), '' if len(spec.wanted) == 1 else 's', ', exclusive' if exclusive else ''),
-            SshAuthKey(spec, check_mode=check_mode)))
+            SshAuthKey(spec, check_mode=check_mode, locks=defaults.get('locks'))))
     if absent and not exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
             account, wanted=absent, state='absent', follow=defaults['follow'], **attrs))
         items.append(Item('authorized_keys', 'authorized_keys (revoke %d key%s)' % (
-            len(spec.wanted), '' if len(spec.wanted) == 1 else 's'), SshAuthKey(spec, check_mode=check_mode)))
+            len(spec.wanted), '' if len(spec.wanted) == 1 else 's'),
+            SshAuthKey(spec, check_mode=check_mode, locks=defaults.get('locks'))))
     return items
 
 
@@ -256,6 +259,7 @@ class AccountRun:
         # create: the user is missing and this call creates it; the other items
         # are planned for the predicted account and planned again once it exists.
         self.creating = False
+        self.lock_keys = []      # the locks taken ahead for it (released after its items)
 
     @property
     def changed(self):
@@ -273,6 +277,18 @@ class AccountRun:
             where += ', %s' % item.label()
         self.error = KeysmithError('%s: %s' % (where, exc.msg), **exc.details)
         return self.error
+
+    def fail_unexpected(self, item, exc):
+        """A bug in one account's operation fails that account only, with the traceback."""
+        return self.fail(item, KeysmithError('unexpected %s: %s' % (type(exc).__name__, exc),
+                                             exception=traceback.format_exc()))
+
+    def lock_requests(self):
+        """(item, Tree, parts) of every flock applying its plans takes."""
+        for item in self.items:
+            if item.plan is not None and item.plan.changed:
+                for tree, parts in item.operation.lock_requests(item.plan):
+                    yield item, tree, parts
 
 
 class ProvisionPlan(Plan):
@@ -303,21 +319,34 @@ class ProvisionPlan(Plan):
 class ProvisionOutcome(Outcome):
     """The outcome of every item applied, by ``id()`` of the item."""
 
-    def __init__(self, done, items):
-        super(ProvisionOutcome, self).__init__(done=done)
+    def __init__(self, done, items, skipped=None):
+        super(ProvisionOutcome, self).__init__(done=done, skipped=skipped)
         self.items = items
+
+    @property
+    def changed(self):
+        return bool(self.done)
 
 
 class Provision(Operation):
     """``provision``'s operation: plan every account, then apply.
 
     ``atomic``: any error while planning fails the task before anything is
-    written. Otherwise an account with a bad item is reported (account and item
-    named) and the other accounts are still provisioned; the task fails at the
-    end, listing every failed account.
+    written; then every flock the plans need is taken before anything is
+    written (one that cannot be had fails the task, naming the account, and
+    nothing is written); an error while applying stops the run and the failure
+    says exactly what was already done (``changed``). Otherwise an account with
+    a bad item is reported (account and item named) and the other accounts are
+    still provisioned; the task fails at the end, listing every failed account.
+
+    ``lock_timeout``: one wait for the whole call (``Locks``): accounts whose
+    locks are free are done first, the others retried until that one deadline.
+    An unexpected error in one account's operation fails that account (with
+    the traceback in its ``exception``), not the others.
     """
 
-    def __init__(self, accounts, atomic=False, backend='auto', follow=False, check_mode=False, report='full'):
+    def __init__(self, accounts, atomic=False, backend='auto', follow=False, check_mode=False, report='full',
+                 lock_timeout=None):
         if not isinstance(accounts, list):
             raise InvalidInput('accounts must be a list')
         names = set()
@@ -330,7 +359,9 @@ class Provision(Operation):
             names.add(name)
         self.runs = [AccountRun(entry) for entry in accounts]
         self.atomic = atomic
-        self.defaults = {'backend': backend, 'follow': follow}
+        self.locks = Locks(lock_timeout)
+        self.stopped = None      # atomic: the account whose failure stopped the run
+        self.defaults = {'backend': backend, 'follow': follow, 'locks': self.locks}
         self.check_mode = check_mode
         if report not in REPORTS:
             raise InvalidInput('report must be one of %s, got %r' % (', '.join(REPORTS), report))
@@ -366,7 +397,7 @@ class Provision(Operation):
             run.name, home=entry.get('home'), uid=entry.get('uid'), group=entry.get('group'),
             groups=entry.get('groups'), shell=entry.get('shell'), comment=entry.get('comment'),
             system=entry.get('system'), password=entry.get('password')))
-        item = Item('user', 'user', UserCreation(spec, check_mode=self.check_mode))
+        item = Item('user', 'user', UserCreation(spec, check_mode=self.check_mode, locks=self.locks))
         item.make_plan()
         run.creating = item.plan.changed
         return item
@@ -383,6 +414,8 @@ class Provision(Operation):
                     item.make_plan()
         except KeysmithError as exc:
             run.fail(item, exc)
+        except Exception as exc:  # pylint: disable=broad-except
+            run.fail_unexpected(item, exc)
 
     def _plan_created_account(self, run):
         """Plan the items again for the user this call has just created."""
@@ -399,31 +432,111 @@ class Provision(Operation):
         run.items = run.items[:1] + items
 
     def apply(self, plan):
-        """Apply each account's plans in order; stop an account at its first error.
+        """Apply each account's plans; stop an account at its first error.
 
         The new keys of every plan are computed ahead on the host's CPUs
         (``KeysAhead``; key generation is nearly all of a first run's time)
-        while the plans are applied one after the other, in order. The users
-        to create come first: each account's other items are then planned
-        again for its new user, and take over the keys computed for the
-        predicted plan."""
+        while the plans are applied one after the other. The users to create
+        come first: each account's other items are then planned again for its
+        new user, and take over the keys computed for the predicted plan.
+
+        Locks: an account is applied once every flock its plans need is taken
+        (without waiting); an account whose lock another process holds is
+        passed over and tried again after the others, until the call's one
+        lock deadline (``Locks``). Atomic: all the locks first, then apply."""
         outcomes = {}
         runs = [run for run in self.runs if run.error is None and run.changed]
-        with KeysAhead((item.operation, item.plan) for run in runs
-                       for item in run.items if item.plan is not None):
-            for run in runs:
-                if run.creating:
-                    self._apply_items(run, run.items[:1], outcomes)
-            for run in runs:
-                if run.error is None:
-                    self._apply_items(run, run.items[1:] if run.creating else run.items, outcomes)
-                run.applied = run.error is None
-        outcome = ProvisionOutcome([text for run in self.runs for item in run.items for text in item.done],
-                                   outcomes)
+        try:
+            with KeysAhead((item.operation, item.plan) for run in runs
+                           for item in run.items if item.plan is not None):
+                if not self.atomic or self._lock_all(runs):
+                    for run in runs:
+                        if run.creating and self.stopped is None:
+                            self._apply_items(run, run.items[:1], outcomes)
+                    self._apply_runs(runs, outcomes)
+        finally:
+            self.locks.release()
+        items = [item for run in self.runs for item in run.items]
+        outcome = ProvisionOutcome([text for item in items for text in item.done], outcomes,
+                                   [text for item in items if item.outcome is not None
+                                    for text in item.outcome.skipped])
         outcome.warnings = ['account %s, %s: %s' % (run.name, item.label(), text)
                             for run in self.runs for item in run.items if item.outcome is not None
                             for text in item.outcome.warnings]
         return outcome
+
+    def _take_locks(self, run, requests):
+        """Take the locks of ``requests`` (of ``run``) without waiting: the
+        (item, path) of those another process holds ([] when all are held
+        now; a directory still to be made is locked when it is written)."""
+        busy = []
+        for item, tree, parts in requests:
+            try:
+                key = tree.lock_ahead(parts, self.locks)
+            except KeysmithError as exc:
+                run.fail(item, exc)
+                return []
+            if key is None:
+                busy.append((item, tree, parts))
+            elif key is not MISSING:
+                run.lock_keys.append(key)
+        return busy
+
+    def _lock_all(self, runs):
+        """Atomic: every lock of every account before anything is written,
+        retried until the one deadline. False (nothing written, the accounts
+        whose locks are held failed) when some cannot be had."""
+        wanted = dict((id(run), list(run.lock_requests())) for run in runs)
+        while True:
+            for run in runs:
+                if run.error is None and wanted[id(run)]:
+                    wanted[id(run)] = self._take_locks(run, wanted[id(run)])
+            failed = [run for run in runs if run.error is not None]
+            waiting = [run for run in runs if wanted[id(run)] and run.error is None]
+            if failed or not waiting or self.locks.expired():
+                break
+            self.locks.pause()
+        if not failed:
+            for run in waiting:
+                item, tree, parts = wanted[id(run)][0]
+                run.fail(item, self.locks.timed_out(tree.path(parts)))
+            failed = waiting
+        if failed:
+            self.stopped = failed[0]
+            return False
+        return True
+
+    def _apply_runs(self, runs, outcomes):
+        pending = [run for run in runs if run.error is None]
+        while pending:
+            deferred = []
+            for run in pending:
+                if self.stopped is not None or run.error is not None:
+                    continue
+                if not self.atomic:
+                    busy = self._take_locks(run, list(run.lock_requests()))
+                    if busy:
+                        self.locks.release(run.lock_keys)
+                        run.lock_keys = []
+                        deferred.append((run, busy[0]))
+                        continue
+                    if run.error is not None:
+                        continue
+                try:
+                    self._apply_items(run, run.items[1:] if run.creating else run.items, outcomes)
+                finally:
+                    if not self.atomic:
+                        self.locks.release(run.lock_keys)
+                        run.lock_keys = []
+                run.applied = run.error is None
+            if not deferred:
+                return
+            if self.locks.expired():
+                for run, (item, tree, parts) in deferred:
+                    run.fail(item, self.locks.timed_out(tree.path(parts)))
+                return
+            self.locks.pause()
+            pending = [run for run, dummy in deferred]
 
     def _apply_items(self, run, items, outcomes):
         for item in items:
@@ -437,9 +550,12 @@ class Provision(Operation):
             except KeysmithError as exc:
                 if item is not None:
                     item.done = exc.details.get('done', [])
-                error = run.fail(item, exc)
+                run.fail(item, exc)
+            except Exception as exc:  # pylint: disable=broad-except
+                run.fail_unexpected(item, exc)
+            if run.error is not None:
                 if self.atomic:
-                    raise error
+                    self.stopped = run
                 return
 
     def result(self, plan, applied):
@@ -451,11 +567,21 @@ class Provision(Operation):
             if run.error is not None:
                 entry['failed'] = True
                 entry['msg'] = run.error.msg
+                if run.error.details.get('exception'):
+                    entry['exception'] = run.error.details['exception']
+            elif applied and self.stopped is not None and run.changed and not run.applied:
+                entry['msg'] = 'not applied: the atomic run stopped at account %s' % self.stopped.name
             for item in run.items:
                 if item.plan is None:
                     continue
                 item_result = item.operation.result(item.plan, applied and run.applied)
-                item_result.update({'kind': item.kind, 'item': item.name, 'changed': item.plan.changed})
+                item_changed = item.plan.changed
+                if applied:
+                    item_changed = (item.plan.changed and item.outcome.changed if item.outcome is not None
+                                    else bool(item.done))
+                    if item.outcome is not None and item_result.get('actions') == item.plan.describe():
+                        item_result['actions'] = item.outcome.actions(item_result['actions'])
+                item_result.update({'kind': item.kind, 'item': item.name, 'changed': item_changed})
                 entry['items'].append(item_result)
             accounts.append(entry)
         result = {'accounts': accounts, 'actions': plan.describe()}
@@ -463,9 +589,21 @@ class Provision(Operation):
         if self.report == 'summary':
             summarize(result)
         if failed:
-            raise PartialFailure('%d of %d accounts failed: %s' % (
-                len(failed), len(self.runs), '; '.join(run.error.msg for run in failed)), result)
+            changed = any(run.done_anything for run in self.runs) if applied else None
+            raise PartialFailure(self._failure_msg(failed, applied), result, changed=changed)
         return result
+
+    def _failure_msg(self, failed, applied):
+        errors = '; '.join(run.error.msg for run in failed)
+        if not self.atomic:
+            return '%d of %d accounts failed: %s' % (len(failed), len(self.runs), errors)
+        done = ['account %s (%s)' % (run.name, ', '.join(text for item in run.items for text in item.done))
+                for run in self.runs if run.done_anything]
+        if not applied or not done:
+            return 'atomic: %s (nothing was written)' % errors
+        left = [run.name for run in self.runs if run.changed and not run.applied and run.error is None]
+        return 'atomic: %s; changed before the failure: %s%s' % (
+            errors, '; '.join(done), '; not applied: %s' % ', '.join(left) if left else '')
 
 
 REPORTS = ('full', 'summary')

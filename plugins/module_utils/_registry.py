@@ -192,6 +192,7 @@ class Registry:
         self.tree = Tree(self.path, create_base=True)
         self._stack = None
         self._fd = None
+        self.found_mode = None  # the mode hold() found (None: it created the directory)
 
     # ------------------------------------------------------------ directory
     def _check_path(self):
@@ -242,11 +243,16 @@ class Registry:
         if self._fd is not None:
             return False
         # Tree creates it when missing (through the trust walk; another run
-        # creating it at the same time is fine).
-        created = not self.exists()
+        # creating it at the same time is fine): created is True only when
+        # this run's mkdir made it, never for the loser of that race.
+        self._check_path()  # the registry's own checks first (not a symbolic link, its owner)
+        made = len(self.tree.made)
         stack = contextlib.ExitStack()
         try:
             fd = stack.enter_context(self.tree.locked([]))
+            created = self.path in self.tree.made[made:]
+            # the mode as found under the lock, before this run sets it
+            self.found_mode = None if created else stat.S_IMODE(os.fstat(fd).st_mode)
             os.fchmod(fd, REGISTRY_MODE)
         except BaseException:
             stack.close()

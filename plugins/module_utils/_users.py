@@ -25,7 +25,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     InvalidInput,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import user_database_lock
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Done, Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._executables import find_executable
 
 # shadow-utils' rule for user and group names (NAME_REGEX without the final $ for machine accounts).
@@ -78,9 +79,10 @@ class UserSpec:
 class UserCreation(Operation):
     """Plan and apply the creation of a missing user and of its missing groups."""
 
-    def __init__(self, spec, check_mode=False):
+    def __init__(self, spec, check_mode=False, locks=None):
         self.spec = spec
         self.check_mode = check_mode
+        self.locks = locks   # the call's Locks: the wait for user_database_lock
         self.created = False
         self.groups_created = []
 
@@ -166,8 +168,13 @@ class UserCreation(Operation):
     # ---------------------------------------------------------------- apply
     def _groupadd(self, name):
         argv = [find_executable('groupadd')] + (['--system'] if self.spec.system else []) + [name]
-        self._run(argv, 'groupadd %s' % name)
+        with user_database_lock(self.locks):
+            if _group_exists(name):
+                # another run created it since the plan: not done (nor changed) here
+                return Done('already created by another run', False)
+            self._run(argv, 'groupadd %s' % name)
         self.groups_created.append(name)
+        return None
 
     def _useradd(self):
         spec = self.spec
@@ -190,8 +197,13 @@ class UserCreation(Operation):
             # as ansible.builtin.user does: the hash, never a clear-text password
             argv += ['--password', spec.password]
         argv.append(spec.name)
-        self._run(argv, 'useradd %s' % spec.name)
+        with user_database_lock(self.locks):
+            if self.user_exists(spec.name):
+                # another run created it since the plan: not done (nor changed) here
+                return Done('already created by another run', False)
+            self._run(argv, 'useradd %s' % spec.name)
         self.created = True
+        return None
 
     @staticmethod
     def _run(argv, what):

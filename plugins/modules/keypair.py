@@ -26,6 +26,9 @@ description:
   - Creating a key pair that exists with the same settings changes nothing. A changed O(comment) is
     written into the entry in place (same key, same id). Another type or size, or another imported
     public key, is an error unless O(force) is set.
+  - An entry whose stored public key cannot be read, or is not the key its recorded fingerprint, type and
+    size describe (a damaged or edited entry), is an error naming the entry; it is never taken as up to
+    date. O(force) replaces it with a new key (generated or imported; the id stays).
   - The registry is one JSON file per entry, C(REGISTRY/NAME.json), mode V(0600), in a directory of mode
     V(0700) owned by the user running the module. Changes are made under an exclusive C(flock) on the
     registry directory and files are replaced atomically, so concurrent runs lose nothing.

@@ -270,7 +270,10 @@ options:
   atomic:
     description:
       - V(true) - every item of every account is checked before anything is written; one bad item
-        fails the task and nothing is changed.
+        fails the task and nothing is changed. Then every C(flock) the accounts need is taken before anything
+        is written; a lock that cannot be had within O(lock_timeout) fails the task naming the account, and
+        nothing is changed. An error while writing (a full disk) stops the run; the task fails with
+        C(changed=true) and its message says what was already done and which accounts were not applied.
       - V(false) - an account with a bad item is reported, with the account and the item named, and
         the other accounts are still provisioned; the task fails at the end, listing every failed account.
     type: bool
@@ -299,6 +302,9 @@ options:
       - Seconds to wait for the C(flock) on an account's C(~/.ssh) (held by another run, or by the account
         itself). When it is not released in time, that account fails with an error naming the lock and the
         other accounts are still provisioned (unless O(atomic=true)).
+      - One wait for the whole task, however many locks are held; the accounts whose locks are free are done
+        first, the others are tried again until this many seconds have passed since a lock was first found
+        held (five held locks cost one wait, not five).
     type: int
     default: 60
 seealso:
@@ -360,9 +366,17 @@ accounts:
       type: bool
       returned: when the account failed
     msg:
-      description: Why the account failed, naming the item.
+      description:
+        - Why the account failed, naming the item.
+        - With O(atomic=true), for an account not applied because the run stopped at another account's
+          failure, that it was not applied.
       type: str
-      returned: when the account failed
+      returned: when the account failed, or was not applied by a stopped atomic run
+    exception:
+      description: The traceback of an unexpected error (a bug) in the account's operation; the other
+        accounts are still provisioned.
+      type: str
+      returned: when the account failed with an unexpected error
     items:
       description:
         - One entry per item, with the return values of the single module that does the same
@@ -379,13 +393,15 @@ counts:
   type: dict
   sample: {accounts: 5000, changed: 2, unchanged: 4998, failed: 0, items: 10000, changed_items: 2}
 actions:
-  description: Everything the run did (in check mode, would do), in order.
+  description:
+    - Everything the run did (in check mode, would do), in order.
+    - An action another run did between the plan and now is listed with the note C(already created by another run)
+      and is not counted as a change.
   returned: always
   type: list
   elements: str
 '''
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import check_lock_timeout, set_lock_timeout
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import (
@@ -432,9 +448,9 @@ ACCOUNT_ITEM_OPTIONS = dict(
 
 def build(module):
     params = module.params
-    set_lock_timeout(check_lock_timeout(params['lock_timeout']))
     return Provision(params['accounts'], atomic=params['atomic'], backend=params['backend'],
-                     follow=params['follow'], check_mode=module.check_mode, report=params['report'])
+                     follow=params['follow'], check_mode=module.check_mode, report=params['report'],
+                     lock_timeout=params['lock_timeout'])
 
 
 def main():

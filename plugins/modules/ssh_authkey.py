@@ -386,7 +386,7 @@ backup_file:
 
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import check_lock_timeout, set_lock_timeout
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Locks
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSH_AUTHKEY_OPTIONS, pick
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import (
@@ -397,7 +397,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey imp
 
 def build(module):
     params = module.params
-    set_lock_timeout(check_lock_timeout(params['lock_timeout']))
+    locks = Locks(params['lock_timeout'])
     account = Account.resolve(params['user'], params['home'], check_mode=module.check_mode)
     spec = AuthKeySpec(
         account,
@@ -418,7 +418,7 @@ def build(module):
         group=params['group'],
         mode=params['mode'],
     )
-    return SshAuthKey(spec, check_mode=module.check_mode)
+    return SshAuthKey(spec, check_mode=module.check_mode, locks=locks)
 
 
 def main():

@@ -279,9 +279,11 @@ def read_key_file(path):
 class SshAuthKey(Operation):
     """Plan and apply the keys of one ``authorized_keys`` file (``ssh_authkey``'s operation)."""
 
-    def __init__(self, spec, check_mode=False):
+    def __init__(self, spec, check_mode=False, locks=None):
         self.spec = spec
         self.check_mode = check_mode
+        # the call's Locks (lock_timeout: one wait for the whole task); None: the default wait
+        self.locks = locks
         account = spec.account
         self.tree, self.parts, self.name = account_tree(account, spec.path, spec.follow, keep_outside_home=True,
                                                         fixed_attrs=getattr(spec, 'file_attrs', None))
@@ -441,7 +443,7 @@ class SshAuthKey(Operation):
             # Only reached outside check mode if the file appeared meanwhile.
             self._load_key_file(Plan())
             self.keys_unknown = False
-        with self.tree.locked(self.parts) as dir_fd:
+        with self.tree.locked(self.parts, self.locks) as dir_fd:
             current = self.tree.read_in(dir_fd, self.parts, self.name)
             data = current.data if current.exists else b''
             planned, self._planned = self._planned, None
@@ -466,6 +468,13 @@ class SshAuthKey(Operation):
                 self.backup_file = self.tree.backup(self.parts, self.name, data, self.file_mode, dir_fd=dir_fd,
                                                     like=self._wanted_attrs(current))
             self.tree.write(self.parts, self.name, new, self.file_mode, dir_fd=dir_fd)
+
+    def lock_requests(self, plan):
+        """The write takes the flock on the file's directory."""
+        if any(action.kind in ('update', 'create', 'authorize keys of') and action.path == self.spec.path
+               for action in plan.actions):
+            return [(self.tree, self.parts)]
+        return []
 
     # ---------------------------------------------------------------- result
     def result(self, plan, applied):

@@ -197,9 +197,10 @@ class Keypair(Operation):
                 self._check_before_writing(mode is not None)
                 if self.spec.state == 'present' or mode is not None:
                     created = self.registry.hold()
-                    # Another run may create the registry in between: the
-                    # plan reports what this run does.
-                    self._registry_before = (not created, REGISTRY_MODE if mode is None and not created else mode)
+                    # Another run may create the registry or set its mode in
+                    # between: the plan reports what this run does, as found
+                    # under the lock.
+                    self._registry_before = (not created, self.registry.found_mode)
             yield
         finally:
             self.close()
@@ -282,6 +283,8 @@ class Keypair(Operation):
             return
         if spec.imported:
             key = self._current_key(current)
+            if not spec.force:
+                self._refuse_damaged(current, key)
             if key is not None and key.same_key(spec.public_key):
                 self._plan_keep(plan, entry_path, current)
             elif not spec.force:
@@ -294,6 +297,7 @@ class Keypair(Operation):
         if spec.force:
             self._plan_generate(plan, entry_path, current)
             return
+        self._refuse_damaged(current, self._current_key(current))
         if current.type != spec.key_type or current.size != spec.size:
             raise Conflict('key pair %s already exists as a %s %s key, not %s %d; set force: true to generate a '
                            'new key (the id %s stays)' % (spec.name, current.type, current.size, spec.key_type,
@@ -311,6 +315,32 @@ class Keypair(Operation):
             return PublicKey.from_line(entry.public_key)
         except InvalidInput:
             return None
+
+    @staticmethod
+    def stored_key_problem(entry, key):
+        """Why the stored public key of ``entry`` (``key``: it parsed, else
+        None) cannot be trusted, or None: unreadable, or not the key the
+        entry's own fingerprint, type and size describe (a damaged or edited
+        entry is never taken for an up-to-date key pair)."""
+        if key is None:
+            return 'its public key cannot be read'
+        if entry.fingerprint is not None and key.fingerprint_sha256 != entry.fingerprint:
+            return 'its public key has fingerprint %s, not the recorded %s' % (
+                key.fingerprint_sha256, entry.fingerprint)
+        if key.family != entry.type or key.size != entry.size:
+            return 'its public key is a %s %s key, not the recorded %s %s' % (
+                key.family, key.size, entry.type, entry.size)
+        return None
+
+    def _refuse_damaged(self, current, key):
+        """An entry whose public key cannot be trusted fails the task (without
+        ``force``): it is never reported up to date nor silently replaced."""
+        problem = self.stored_key_problem(current, key)
+        if problem is not None:
+            raise Conflict('registry entry %s of key pair %s is damaged: %s; set force: true to replace it with a '
+                           'new key (the id %s stays), or restore the entry'
+                           % (self.registry.entry_path(current.name), current.name, problem, current.id),
+                           name=current.name, id=current.id)
 
     def _plan_keep(self, plan, entry_path, current):
         """The key stays; only a new comment is written (in place, same key)."""
@@ -378,7 +408,7 @@ class Keypair(Operation):
             pass
 
     def apply(self, plan):
-        done = plan.apply()
+        done, skipped = plan.run_actions()
         warnings = []
         if self.generated and self.spec.private_key_path is None and not self.spec.task_no_log:
             warnings.append(PRIVATE_KEY_WARNING % self.spec.name)
@@ -386,7 +416,7 @@ class Keypair(Operation):
         if self.spec.state == 'present' and self.entry is not None:
             # The entry as written: its id is known now.
             after = _diff_view(public_view(self.entry))
-        return Outcome(done=done, after=after, warnings=warnings)
+        return Outcome(done=done, after=after, warnings=warnings, skipped=skipped)
 
     def _generate(self):
         spec = self.spec

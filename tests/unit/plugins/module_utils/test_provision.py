@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import os
 import pwd
+import re
 import subprocess
 
 import pytest
@@ -214,9 +215,14 @@ def test_atomic_stops_at_the_first_account_that_fails_while_applying(tmp_path, m
     monkeypatch.setattr(SshKeyPair, '_generate', failing_once)
     entries = accounts(tmp_path, 1) + [{'name': 'nobody', 'home': str(tmp_path / 'home1'),
                                         'ssh_keys': [{'name': 'id_ed25519', 'type': 'ed25519'}]}]
-    with pytest.raises(KeysmithError, match='account %s, ssh_keys.0. .id_ed25519.: .*disk full' % ME):
-        run(entries, atomic=True)
+    dummy_plan, result = run(entries, atomic=True)
+    assert result['failed'] and re.search('account %s, ssh_keys.0. .id_ed25519.: .*disk full' % ME, result['msg'])
     assert len(calls) == 1 and not (tmp_path / 'home1' / '.ssh' / 'id_ed25519').exists()
+    # what was done before the failure is said, and the task is changed (~/.ssh was made)
+    assert (tmp_path / 'home0' / '.ssh').is_dir()
+    assert result['changed'] is True and 'changed before the failure: account %s' % ME in result['msg']
+    assert 'not applied: nobody' in result['msg']
+    assert [a.get('msg') for a in result['accounts']][1].startswith('not applied')
 
 
 def count_key_loads(monkeypatch):
@@ -415,8 +421,8 @@ def test_atomic_failure_cancels_the_keys_not_started_and_leaves_no_thread(tmp_pa
     seen = spy_key_threads(monkeypatch, fail_type='ecdsa')
     names = fleet_users(6)
     before = threading.active_count()
-    with pytest.raises(KeysmithError, match='account %s, ssl.0. .*entropy ran out' % names[0]):
-        run(tls_fleet(tmp_path, names, ['ecdsa'] + ['rsa'] * 5), atomic=True)
+    dummy_plan, result = run(tls_fleet(tmp_path, names, ['ecdsa'] + ['rsa'] * 5), atomic=True)
+    assert result['failed'] and re.search('account %s, ssl.0. .*entropy ran out' % names[0], result['msg'])
     assert threading.active_count() == before
     # the first account failed; the keys of the later ones were never written
     for name in names[1:]:
