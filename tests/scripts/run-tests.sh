@@ -26,7 +26,9 @@
 #                (root only; 33 documents, ~140 s CPU: 145 s wall at load 6 on 2 cores)
 #   e2e          tests/e2e/*.sh and molecule scenarios, when present
 #   demo         ansible-playbook playbooks/demo.yml twice (when present)
-#   test         venv deps changelog build release sanity units parity integration reliability examples e2e demo,
+#   cores        ansible-test sanity, the unit tests and tests/smoke/all_modules.yml on the lowest and the
+#                newest ansible-core of the supported range (CORE_VERSIONS="2.16 2.21"), own venvs
+#   test         venv deps changelog build release sanity units cores parity integration reliability examples e2e demo,
 #                in order, fail fast
 #   clean        remove .venv, tests/output, demo-output and the placed copy
 #
@@ -725,6 +727,7 @@ step_test() {
     # The release checks (a temporary directory of their own) beside sanity (the placed copy).
     timed_beside release sanity
     timed units step_units
+    timed cores step_cores
     timed parity step_parity
     timed integration step_integration
     timed reliability step_reliability
