@@ -39,6 +39,7 @@ import time
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.account_state import AccountStates
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.accounts import list_accounts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
@@ -164,6 +165,7 @@ class AuthorizedKeysInfo(Operation):
         self.sshd = SshdReader(self.run_command, spec.sshd_path, spec.sshd_config).load()
         self.user_groups = UserGroups() if spec.sshd_flavor == 'debian' else None
         self.group_names = dict((group.gr_gid, group.gr_name) for group in grp.getgrall())
+        self.account_states = AccountStates(spec.now)
         warnings = list(self.sshd.warnings)
         for entry in list_accounts(spec, warnings):
             self.accounts.append(self._account(entry, warnings))
@@ -191,7 +193,7 @@ class AuthorizedKeysInfo(Operation):
             file_report, file_keys = self._file(entry, path, pattern, settings, real_home)
             files.append(file_report)
             keys.extend(file_keys)
-        return {
+        account = {
             'user': entry.name,
             'uid': entry.uid,
             'home': entry.home,
@@ -199,7 +201,21 @@ class AuthorizedKeysInfo(Operation):
             'sshd': settings.as_dict(),
             'files': files,
             'keys': keys,
+            'login_refused_reasons': [],
         }
+        self._account_state(account, entry, settings)
+        return account
+
+    def _account_state(self, account, entry, settings):
+        """allowed_user's account checks: ``account_state``, and every refusal in
+        ``login_refused_reasons`` and in each key's ``refused_reasons``."""
+        state, refused = self.account_states.state(entry, settings)
+        account['account_state'] = state
+        account.setdefault('login_refused_reasons', []).extend(refused)
+        if refused:
+            for key in account['keys']:
+                key['refused_reasons'].extend(refused)
+                key['accepted'] = False
 
     def _file(self, entry, path, pattern, settings, real_home):
         report = {'path': path, 'configured': pattern, 'exists': False, 'used': False, 'reason': None,
@@ -287,7 +303,7 @@ class AuthorizedKeysInfo(Operation):
             'accepted': not refused,
             'refused_reasons': refused,
             'managed': managed,
-            'also_on': [],
+            'accounts_with_key': 1,
             'duplicate': False,
         }
 
@@ -296,10 +312,13 @@ class AuthorizedKeysInfo(Operation):
         for account in self.accounts:
             for key in account['keys']:
                 where.setdefault(key['fingerprint'], []).append((account['user'], key))
+        # Linear in key lines: where else a key is, is said once, in the
+        # fingerprints index (a per-line list of the other accounts made the
+        # result quadratic when a team key is on every account).
         for places in where.values():
-            users = set(user for user, dummy in places)
+            count = len(set(user for user, dummy in places))
             for user, key in places:
-                key['also_on'] = sorted(users - set([user]))
+                key['accounts_with_key'] = count
                 key['duplicate'] = len(places) > 1
         self.fingerprints = dict(
             (fingerprint, [{'user': user, 'file': key['file'], 'line': key['line'], 'accepted': key['accepted']}
@@ -314,6 +333,7 @@ class AuthorizedKeysInfo(Operation):
             'accounts_with_keys': sum(1 for account in self.accounts if account['keys']),
             'accounts_that_can_log_in': sum(1 for account in self.accounts
                                             if any(key['accepted'] for key in account['keys'])),
+            'accounts_login_refused': sum(1 for account in self.accounts if account.get('login_refused_reasons')),
             'files': sum(1 for item in files if item['exists']),
             'files_ignored': sum(1 for item in files if item['exists'] and not item['used']),
             'keys': len(keys),

@@ -35,8 +35,12 @@ class SshdSettings:
 
     def __init__(self, authorized_keys_file=DEFAULT_AUTHORIZED_KEYS_FILE, strict_modes=True,
                  pubkey_authentication=True, accepted_algorithms=None, required_rsa_size=1024,
-                 authorized_keys_command=None, source='sshd -T'):
+                 authorized_keys_command=None, source='sshd -T', use_pam=False, chroot_directory=None):
         self.authorized_keys_file = list(authorized_keys_file)
+        # allowed_user: UsePAM decides who checks locked/expired accounts,
+        # ChrootDirectory (not none) turns the shell check off
+        self.use_pam = use_pam
+        self.chroot_directory = chroot_directory
         self.strict_modes = strict_modes
         self.pubkey_authentication = pubkey_authentication
         self.accepted_algorithms = accepted_algorithms
@@ -87,7 +91,14 @@ def settings_from_values(values, source):
         required_rsa_size=rsa_size,
         authorized_keys_command=None if not command or command.lower() == 'none' else command,
         source=source,
+        use_pam=_yes(values.get('usepam', 'no')),
+        chroot_directory=_not_none(values.get('chrootdirectory')),
     )
+
+
+def _not_none(value):
+    """A path setting's value, None when unset or ``none`` (any case, as sshd's strcasecmp)."""
+    return None if not value or value.lower() == 'none' else value
 
 
 def parse_sshd_t(text):
