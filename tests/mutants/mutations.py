@@ -26,6 +26,7 @@ TLS = [U + '_tls/test_tls_genkey.py', U + '_tls/test_tls_gencsr.py', U + 'test_o
        U + 'test_core.py']
 PROVISION = [U + 'test_provision.py', U + 'test_provision_items.py', U + 'test_operation_contract.py']
 BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
+ACCOUNT_STATE = [U + '_ssh/test_account_state.py', U + '_ssh/test_access.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
 
 
@@ -178,4 +179,27 @@ MUTATIONS = [
              'a CSR planned with the key its TLS key item replaces in the same run'),
     mutation('_ssh/authkey.py', '        self.managed_dir = spec.manage_dir and bool(self.parts)\n',
              '        self.managed_dir = bool(self.parts)\n', AUTHKEYS, 'manage_dir: false still creates ~/.ssh'),
+    # ------------------------------------------------------------ audit: account state (allowed_user)
+    mutation('_ssh/audit/account_state.py', "            expired = shadow.expire != -1 and shadow.expire - self.today < 0\n",
+             "            expired = shadow.expire != -1 and shadow.expire - self.today <= 0\n", ACCOUNT_STATE,
+             'an account expiring today is reported refused (sshd still lets it in)'),
+    mutation('_ssh/audit/account_state.py', "            locked = bool(password) and password.startswith(LOCKED_PASSWD_PREFIX)\n",
+             "            locked = bool(password) and password[:1] in '!*'\n", ACCOUNT_STATE,
+             'a "*" password (no password, not locked on Linux) is reported locked'),
+    mutation('_ssh/audit/account_state.py', "        if use_pam:\n            notes.append(",
+             "        if False:\n            notes.append(", ACCOUNT_STATE,
+             'with UsePAM yes the audit guesses PAM decides like sshd (a locked account is called refused)'),
+    mutation('_ssh/audit/account_state.py', "            elif not info.is_file or not info.mode & 0o111:\n",
+             "            elif not info.mode & 0o111:\n", ACCOUNT_STATE,
+             'a directory as shell is reported usable'),
+    mutation('_ssh/audit/account_state.py', "        if chroot is not None:\n            notes.append(",
+             "        if False:\n            notes.append(", ACCOUNT_STATE,
+             'with ChrootDirectory a missing shell is reported as a refusal'),
+    mutation('_ssh/audit/account_state.py', "        shell = entry.shell or PATH_BSHELL\n",
+             "        shell = entry.shell\n", ACCOUNT_STATE, 'an empty shell is not read as /bin/sh'),
+    mutation('_ssh/audit/account_state.py', "            password = None\n            expired = None\n",
+             "            password = getattr(entry, 'password', None)\n            expired = False\n",
+             ACCOUNT_STATE, 'an account another shadow source may know is judged from /etc/passwd alone'),
+    mutation('_ssh/audit/authorized_keys_info.py', "                key['accepted'] = False\n", '', ACCOUNT_STATE,
+             'a key of a locked or expired account is reported accepted'),
 ]
