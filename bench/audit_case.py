@@ -101,9 +101,10 @@ def prepare(names, home_base, team_keys, own_key):
 
 
 def audit_curve(log, vpy, modules, sides, env, out, sizes, prefix, team_keys, own_key, timeout=600,
-                limit_mib=8192, before_sizes=None):
+                limit_mib=8192, before_sizes=None, on_measured=None):
     """``sides``: [(label, collections path, commit)]; the first is the code measured for every size,
-    the others for ``before_sizes``."""
+    the others for ``before_sizes``. ``on_measured(res)`` is called before the users are removed
+    (removing 5,000 users takes many minutes: the figures are saved first)."""
     home_base = '/tmp/%s-audit-homes' % prefix
     names = ['%sa%05d' % (prefix, i) for i in range(1, max(sizes) + 1)]
     scratch = os.path.join(out, 'scratch', 'audit')
@@ -161,6 +162,8 @@ def audit_curve(log, vpy, modules, sides, env, out, sizes, prefix, team_keys, ow
                 res['sides'][label]['fit_%s' % kind] = {
                     'fixed_seconds': round(fixed, 3) if fixed is not None else None,
                     'per_account_ms': round(per_account * 1000, 3) if per_account is not None else None}
+        if on_measured is not None:
+            on_measured(res)
     finally:
         log('audit: removing %d users' % len(names))
         fleet_cases.delete_users_bulk(names)

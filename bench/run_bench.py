@@ -797,7 +797,8 @@ def main():
             results['audit'] = audit_case.audit_curve(
                 log, VPY, MODULES, sides, runner.env, OUT, [int(x) for x in opts.audit_sizes.split(',')],
                 USER_PREFIX, client_keys, lambda name: ed25519_line('own@%s' % name), timeout=opts.audit_timeout,
-                before_sizes=[int(x) for x in opts.audit_before_sizes.split(',')])
+                before_sizes=[int(x) for x in opts.audit_before_sizes.split(',')],
+                on_measured=lambda res: save(dict(results, audit=res), opts))
             save(results, opts)
         if 'fleet' in only:
             stale = existing_bench_users()
