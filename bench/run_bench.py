@@ -715,7 +715,8 @@ def main():
                         help='sizes for --audit-before-ref (the quadratic code does not finish 5,000)')
     parser.add_argument('--audit-timeout', type=int, default=600, help='seconds per audit process')
     parser.add_argument('--quick', action='store_true',
-                        help='small sizes: 10 accounts, 1 rerun, 3 repeats, 3 hosts x 10 accounts, scale 10,100,1000')
+                        help='small sizes: 10 accounts, 1 rerun, 3 repeats, 3 hosts x 10 accounts, scale 10,100,1000, '
+                             'audit 50,200')
     parser.add_argument('--user-prefix', default='kbench', help='prefix of the users the bench creates')
     parser.add_argument('--ssh-hosts', type=int, default=10)
     parser.add_argument('--ssh-accounts', type=int, default=50, help='accounts per host of the SSH case')
@@ -732,6 +733,7 @@ def main():
         opts.accounts, opts.reruns, opts.repeats = min(opts.accounts, 10), min(opts.reruns, 1), min(opts.repeats, 3)
         opts.ssh_hosts, opts.ssh_accounts = min(opts.ssh_hosts, 3), min(opts.ssh_accounts, 10)
         opts.scale_sizes = '10,100,1000'
+        opts.audit_sizes, opts.audit_before_sizes = '50,200', '50'
     only = set(opts.only.split(','))
     if os.geteuid() != 0 and 'fleet' in only:
         sys.exit('the fleet benchmark creates system users: run it as root (or --only single,authkey)')
