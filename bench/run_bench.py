@@ -676,7 +676,7 @@ def audit_rows(audit):
         for kind in ('module', 'playbook'):
             fit = side.get('fit_%s' % kind) or {}
             rows.append(['authorized_keys_info %s, %s: fit %s ms/account + %s s' % (
-                label, kind, fit.get('per_account_ms'), fit.get('fixed_seconds')), None, None, None, 'linear', 'info'])
+                label, kind, fit.get('per_account_ms'), fit.get('fixed_seconds')), None, None, None, 'info', 'info'])
     return rows
 
 
@@ -774,6 +774,8 @@ def main():
         for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey', 'audit'):
             if case in earlier and case not in only:
                 results[case] = earlier[case]
+        if not comparison_versions and earlier.get('comparison_collections'):
+            results['comparison_collections'] = earlier['comparison_collections']
     log('machine: %s' % json.dumps(results['machine']))
 
     users = []
