@@ -638,9 +638,9 @@ def build_table(results):
             crypto, keygen = single['rsa4096_cryptography' + suffix]['median'], single['rsa4096_ssh-keygen' + suffix]['median']
             rows.append(['RSA-4096 generate, %s (a=ssh-keygen, b=cryptography)' % label, keygen, crypto,
                          round(keygen / crypto, 2), 'info', 'info'])
-    audit = results.get('audit')
-    if audit:
-        rows.extend(audit_rows(audit))
+    for case in ('audit', 'audit_quiet'):
+        if results.get(case):
+            rows.extend(audit_rows(results[case], '' if case == 'audit' else ' [%s]' % case))
     auth = results.get('authkey')
     if auth:
         for name in ('unchanged', 'add_one'):
@@ -654,14 +654,14 @@ def build_table(results):
     return rows
 
 
-def audit_rows(audit):
+def audit_rows(audit, tag=''):
     rows = []
     for label, side in audit['sides'].items():
         for row in side['runs']:
             for kind in ('module', 'playbook'):
                 data = row[kind]
-                what = 'authorized_keys_info %s (%s), %d accounts sharing 3 keys, %s: peak RSS %.0f MiB%s' % (
-                    label, (side.get('commit') or '')[:9], row['accounts'],
+                what = 'authorized_keys_info%s %s (%s), %d accounts sharing 3 keys, %s: peak RSS %.0f MiB%s' % (
+                    tag, label, (side.get('commit') or '')[:9], row['accounts'],
                     'module process' if kind == 'module' else 'ansible-playbook (whole task)', data['peak_rss_mib'],
                     ', result %.1f MiB' % (data['result_bytes'] / 1048576.0) if 'result_bytes' in data else '')
                 if data.get('note'):
@@ -675,8 +675,8 @@ def audit_rows(audit):
                     rows.append([what, None, data['seconds'], None, 'info', 'info'])
         for kind in ('module', 'playbook'):
             fit = side.get('fit_%s' % kind) or {}
-            rows.append(['authorized_keys_info %s, %s: fit %s ms/account + %s s' % (
-                label, kind, fit.get('per_account_ms'), fit.get('fixed_seconds')), None, None, None, 'info', 'info'])
+            rows.append(['authorized_keys_info%s %s, %s: fit %s ms/account + %s s' % (
+                tag, label, kind, fit.get('per_account_ms'), fit.get('fixed_seconds')), None, None, None, 'info', 'info'])
     return rows
 
 
@@ -771,7 +771,7 @@ def main():
     if opts.merge and os.path.exists(opts.results):
         with open(opts.results) as handle:
             earlier = json.load(handle)
-        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey', 'audit'):
+        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey', 'audit', 'audit_quiet'):
             if case in earlier and case not in only:
                 results[case] = earlier[case]
         if not comparison_versions and earlier.get('comparison_collections'):
