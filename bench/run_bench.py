@@ -38,6 +38,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fleet_cases  # noqa: E402  (bench/fleet_cases.py: the fleet-scale cases of issue 18)
+import audit_case  # noqa: E402  (bench/audit_case.py: authorized_keys_info at scale, issue 26)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, 'bench')
@@ -64,6 +65,8 @@ TARGETS = {
     'scale_5000_vs_100': 55.0,  # 5,000 accounts cost at most 55x 100 accounts (linear)
     'scale_rerun_rss_mib': 300.0,  # a 5,000-account rerun within a few hundred MiB
     'authkey_seconds': 0.5,  # ssh_authkey on 10,000 lines, module time
+    'audit_5000_seconds': 10.0,   # authorized_keys_info on 5,000 accounts sharing keys: whole task (issue 26)
+    'audit_5000_rss_mib': 400.0,  # ... within a few hundred MiB, module and ansible-playbook
 }
 
 
@@ -635,6 +638,9 @@ def build_table(results):
             crypto, keygen = single['rsa4096_cryptography' + suffix]['median'], single['rsa4096_ssh-keygen' + suffix]['median']
             rows.append(['RSA-4096 generate, %s (a=ssh-keygen, b=cryptography)' % label, keygen, crypto,
                          round(keygen / crypto, 2), 'info', 'info'])
+    for case in ('audit', 'audit_quiet'):
+        if results.get(case):
+            rows.extend(audit_rows(results[case], '' if case == 'audit' else ' [%s]' % case))
     auth = results.get('authkey')
     if auth:
         for name in ('unchanged', 'add_one'):
@@ -645,6 +651,32 @@ def build_table(results):
                          % (name, auth['lines'], auth['lines'], op), small, proc, None,
                          '< %.1f s' % TARGETS['authkey_seconds'],
                          'yes' if proc < TARGETS['authkey_seconds'] else ('op only: yes' if op < TARGETS['authkey_seconds'] else 'NO')])
+    return rows
+
+
+def audit_rows(audit, tag=''):
+    rows = []
+    for label, side in audit['sides'].items():
+        for row in side['runs']:
+            for kind in ('module', 'playbook'):
+                data = row[kind]
+                what = 'authorized_keys_info%s %s (%s), %d accounts sharing 3 keys, %s: peak RSS %.0f MiB%s' % (
+                    tag, label, (side.get('commit') or '')[:9], row['accounts'],
+                    'module process' if kind == 'module' else 'ansible-playbook (whole task)', data['peak_rss_mib'],
+                    ', result %.1f MiB' % (data['result_bytes'] / 1048576.0) if 'result_bytes' in data else '')
+                if data.get('note'):
+                    what += ' - %s' % data['note']
+                if row['accounts'] == 5000 and not data.get('note'):
+                    met = data['seconds'] < TARGETS['audit_5000_seconds'] and \
+                        data['peak_rss_mib'] < TARGETS['audit_5000_rss_mib']
+                    rows.append([what, None, data['seconds'], None, '< %g s, < %g MiB' % (
+                        TARGETS['audit_5000_seconds'], TARGETS['audit_5000_rss_mib']), 'yes' if met else 'NO'])
+                else:
+                    rows.append([what, None, data['seconds'], None, 'info', 'info'])
+        for kind in ('module', 'playbook'):
+            fit = side.get('fit_%s' % kind) or {}
+            rows.append(['authorized_keys_info%s %s, %s: fit %s ms/account + %s s' % (
+                tag, label, kind, fit.get('per_account_ms'), fit.get('fixed_seconds')), None, None, None, 'info', 'info'])
     return rows
 
 
@@ -674,10 +706,17 @@ def main():
     parser.add_argument('--accounts', type=int, default=100)
     parser.add_argument('--reruns', type=int, default=2, help='unchanged fleet reruns per side (median)')
     parser.add_argument('--repeats', type=int, default=5, help='runs of each single-module / authkey case')
-    parser.add_argument('--only', default='fleet,create,ssh,scale,single,authkey',
-                        help='comma list of: fleet, create, ssh, scale, single, authkey')
+    parser.add_argument('--only', default='fleet,create,ssh,scale,single,authkey,audit',
+                        help='comma list of: fleet, create, ssh, scale, single, authkey, audit')
+    parser.add_argument('--audit-sizes', default='250,1000,5000', help='accounts of the audit case')
+    parser.add_argument('--audit-before-ref', default=None,
+                        help='also measure the audit case with this git ref (the code before a change)')
+    parser.add_argument('--audit-before-sizes', default='250,1000',
+                        help='sizes for --audit-before-ref (the quadratic code does not finish 5,000)')
+    parser.add_argument('--audit-timeout', type=int, default=600, help='seconds per audit process')
     parser.add_argument('--quick', action='store_true',
-                        help='small sizes: 10 accounts, 1 rerun, 3 repeats, 3 hosts x 10 accounts, scale 10,100,1000')
+                        help='small sizes: 10 accounts, 1 rerun, 3 repeats, 3 hosts x 10 accounts, scale 10,100,1000, '
+                             'audit 50,200')
     parser.add_argument('--user-prefix', default='kbench', help='prefix of the users the bench creates')
     parser.add_argument('--ssh-hosts', type=int, default=10)
     parser.add_argument('--ssh-accounts', type=int, default=50, help='accounts per host of the SSH case')
@@ -694,6 +733,7 @@ def main():
         opts.accounts, opts.reruns, opts.repeats = min(opts.accounts, 10), min(opts.reruns, 1), min(opts.repeats, 3)
         opts.ssh_hosts, opts.ssh_accounts = min(opts.ssh_hosts, 3), min(opts.ssh_accounts, 10)
         opts.scale_sizes = '10,100,1000'
+        opts.audit_sizes, opts.audit_before_sizes = '50,200', '50'
     only = set(opts.only.split(','))
     if os.geteuid() != 0 and 'fleet' in only:
         sys.exit('the fleet benchmark creates system users: run it as root (or --only single,authkey)')
@@ -701,7 +741,10 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     shutil.rmtree(os.path.join(OUT, 'logs'), ignore_errors=True)
     place = place_collection()
-    collections, comparison_versions = install_comparison()
+    if only & set(('fleet', 'create', 'ssh')):
+        collections, comparison_versions = install_comparison()
+    else:  # the other cases run keysmith.accounts alone: no download
+        collections, comparison_versions = os.path.join(OUT, 'collections'), {}
     inventory = os.path.join(OUT, 'inventory.ini')
     with open(inventory, 'w') as handle:
         handle.write('localhost ansible_connection=local ansible_python_interpreter=%s\n' % VPY)
@@ -728,9 +771,11 @@ def main():
     if opts.merge and os.path.exists(opts.results):
         with open(opts.results) as handle:
             earlier = json.load(handle)
-        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey'):
+        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey', 'audit', 'audit_quiet'):
             if case in earlier and case not in only:
                 results[case] = earlier[case]
+        if not comparison_versions and earlier.get('comparison_collections'):
+            results['comparison_collections'] = earlier['comparison_collections']
     log('machine: %s' % json.dumps(results['machine']))
 
     users = []
@@ -745,6 +790,19 @@ def main():
             results['scale'] = fleet_cases.scale_curve(
                 log, VPY, MODULES, place, runner.env, OUT, [int(x) for x in opts.scale_sizes.split(',')],
                 USER_PREFIX, client_keys, with_tls=opts.scale_tls)
+            save(results, opts)
+        if 'audit' in only:
+            sides = [('after', place, subprocess.run(['git', '-C', ROOT, 'rev-parse', 'HEAD'], capture_output=True,
+                                                     text=True).stdout.strip() or None)]
+            if opts.audit_before_ref:
+                before, commit = audit_case.export_ref(ROOT, opts.audit_before_ref,
+                                                       os.path.join(OUT, 'before-collection'))
+                sides.append(('before', before, commit))
+            results['audit'] = audit_case.audit_curve(
+                log, VPY, MODULES, sides, runner.env, OUT, [int(x) for x in opts.audit_sizes.split(',')],
+                USER_PREFIX, client_keys, lambda name: ed25519_line('own@%s' % name), timeout=opts.audit_timeout,
+                before_sizes=[int(x) for x in opts.audit_before_sizes.split(',')],
+                on_measured=lambda res: save(dict(results, audit=res), opts))
             save(results, opts)
         if 'fleet' in only:
             stale = existing_bench_users()

@@ -15,9 +15,16 @@ short_description: Write the fleet SSH access report (JSON, CSV, HTML) from auth
 version_added: 0.1.0
 description:
   - Takes the results of M(keysmith.accounts.authorized_keys_info) of many hosts and writes, in O(dest),
-    C(NAME.json) (the whole report), C(NAME.csv) (one row per key line) and C(NAME.html), a
-    self-contained page with a summary, inline SVG charts, a searchable key table and a reverse index
-    from each fingerprint to every host and account it opens.
+    C(NAME.json) (the whole report), C(NAME.csv) and C(NAME.html), a self-contained page with a summary,
+    inline SVG charts, a searchable key table, a reverse index from each fingerprint to every host and
+    account it opens, the per-account view and the managed keys found nowhere.
+  - The CSV has one row per record; its C(record) column says which - V(key) (a key line), V(managed_missing)
+    (a key of C(managed_keys) found on no line of the host, with C(host) and C(fingerprint); C(managed) is
+    V(missing)) or V(account) (every audited account, also without keys, with C(keys), C(accepted_keys),
+    C(can_log_in) and the reasons in C(refused_reasons)).
+  - A key line is a duplicate when its key is on at least one other key line of the fleet; C(duplicates)
+    counts those lines (the same meaning as M(keysmith.accounts.authorized_keys_info), whose scope is one
+    host). Where else a key is comes from the fingerprint index, never from a per-line list.
   - Meant to run once on the controller (C(delegate_to=localhost), C(run_once=true)); the
     M(keysmith.accounts.access_report) role and the C(keysmith.accounts.access_report) playbook do that.
   - In C(NAME.csv) a cell that a spreadsheet would read as a formula (it starts with C(=), C(+), C(-), C(@),
@@ -97,6 +104,8 @@ summary:
     hosts: {description: Hosts in the report., type: int}
     hosts_failed: {description: Hosts whose audit failed or that were unreachable., type: int}
     accounts: {description: Accounts audited., type: int}
+    accounts_that_can_log_in: {description: Accounts with at least one key sshd accepts., type: int}
+    accounts_login_refused: {description: Accounts sshd refuses whatever the key (account state)., type: int}
     keys: {description: Key lines., type: int}
     distinct_keys: {description: Different keys (fingerprints)., type: int}
     accepted: {description: Key lines sshd accepts., type: int}
@@ -104,7 +113,8 @@ summary:
     unmanaged: {description: Key lines not in managed_keys., type: int}
     ignored: {description: Key lines sshd does not accept., type: int}
     expired: {description: Key lines whose expiry-time has passed., type: int}
-    duplicates: {description: Keys on more than one line of the fleet., type: int}
+    duplicates: {description: 'Duplicate key lines: lines whose key is on at least one other line of the fleet.', type: int}
+    managed_missing: {description: '(host, fingerprint) pairs of managed keys found on no line of the host.', type: int}
     files_ignored: {description: Existing authorized_keys files sshd does not use., type: int}
 paths:
   description: The files written, by format.

@@ -205,6 +205,38 @@ accounts:
       description: The login shell.
       type: str
       sample: /bin/bash
+    account_state:
+      description:
+        - What sshd refuses on before any key is read (OpenSSH 9.2 C(allowed_user)), for this account.
+        - With C(UsePAM no) sshd refuses a locked account (its shadow password field, else its passwd one,
+          starts with C(!); C(*) is no lock on Linux) and an expired account (shadow C(sp_expire) before today,
+          UTC days). With C(UsePAM yes) sshd leaves both to PAM's account stack; the audit does not guess
+          (C(locked) and C(expired) are V(null), a note says so).
+        - Unless C(ChrootDirectory) applies, the shell (empty is C(/bin/sh)) must exist and be a regular file
+          with an execute bit. C(nologin) and C(false) pass (sshd accepts the key, the session ends at once), so
+          they are information in C(notes), not a refusal.
+        - Password expiry is checked by sshd for password logins only, so it is information, not a refusal.
+      type: dict
+      contains:
+        use_pam: {description: UsePAM of sshd., type: bool}
+        locked:
+          description: The account is locked for sshd; V(null) when not judged (UsePAM yes, shadow unreadable).
+          type: bool
+        expired:
+          description: The account has expired for sshd; V(null) when not judged.
+          type: bool
+        account_expires: {description: 'The account expiry date (UTC, YYYY-MM-DD), V(null) when none.', type: str}
+        password_expired: {description: The password has expired (information only)., type: bool}
+        shell: {description: The shell sshd checks (an empty one is C(/bin/sh))., type: str}
+        shell_ok:
+          description: sshd accepts the shell; V(null) when a C(ChrootDirectory) applies (not checked).
+          type: bool
+        no_shell: {description: 'The shell is C(nologin) or C(false): no interactive session.', type: bool}
+        chroot_directory: {description: The ChrootDirectory that applies (V(null) for none)., type: str}
+        notes:
+          description: What was not judged and why, and information (no shell, password expired).
+          type: list
+          elements: str
     sshd:
       description: The sshd settings that apply to the account for the first client context (see RV(sshd)).
       type: dict
@@ -229,9 +261,12 @@ accounts:
         - Why sshd refuses every key login of the account before reading any key, for every evaluated client
           (C(PubkeyAuthentication no), C(listed in DenyUsers (bob)), C(not listed in AllowUsers),
           C(a group is listed in DenyGroups), C(none of the account's groups is listed in AllowGroups),
-          C(AuthenticationMethods publickey,password - a key alone is not enough)); empty when some client may log in.
+          C(AuthenticationMethods publickey,password - a key alone is not enough), the account's state - locked,
+          expired, no valid shell, see RV(accounts[].account_state)); empty when some client may log in.
+        - Each reason is also in every key's RV(accounts[].keys[].refused_reasons), and those keys are not accepted.
       type: list
       elements: str
+      sample: ['account is locked (password field starts with "!")', shell /nonexistent does not exist]
     clients:
       description: Per evaluated client context, the C(client) and its C(login_refused_reasons).
       type: list
@@ -354,7 +389,9 @@ accounts:
           type: list
           elements: str
         accepted:
-          description: sshd would let this key in for at least one evaluated client (apart from the account's own state).
+          description:
+            - sshd would let this key in for at least one evaluated client, the account's state and what refuses
+              every key of the account (RV(accounts[].login_refused_reasons)) included.
           type: bool
         refused_reasons:
           description: Why sshd would refuse it (empty when it is accepted for some client).
@@ -380,15 +417,22 @@ accounts:
             - The key is in O(managed_keys) (or the account's list of O(managed_keys_by_user)); V(null) when neither
               says anything about the account.
           type: bool
-        also_on:
-          description: Other accounts of this host whose files hold the same key.
-          type: list
-          elements: str
+        accounts_with_key:
+          description:
+            - How many accounts of this host hold the key (this one included). Which ones is in RV(fingerprints).
+            - Replaces C(also_on) (a list of the other accounts on every line, which made the result grow with
+              the square of the accounts sharing a key).
+          type: int
         duplicate:
-          description: The key is on more than one line of the host (this or other accounts).
+          description:
+            - The key is a duplicate - on at least one other key line of the host (this or other accounts).
+              RV(summary.duplicates) counts these lines; M(keysmith.accounts.access_report) uses the same
+              meaning over the fleet.
           type: bool
 fingerprints:
-  description: Reverse index, fingerprint to every place it appears (C(user), C(file), C(line), C(accepted)).
+  description:
+    - Reverse index, fingerprint to every place it appears (C(user), C(file), C(line), C(accepted)); where else
+      a key is, said once per place.
   returned: always
   type: dict
 summary:
@@ -408,11 +452,11 @@ summary:
     files_ignored: {description: Existing files sshd does not use., type: int}
     keys: {description: Key lines., type: int}
     accepted: {description: Key lines sshd accepts., type: int}
-    ignored: {description: 'Key lines sshd does not accept (ignored file, bad options, expired, algorithm).', type: int}
+    ignored: {description: 'Key lines sshd does not accept (ignored file, bad options, expired, algorithm, account state).', type: int}
     weak: {description: Weak keys., type: int}
     expired: {description: Keys whose expiry-time has passed., type: int}
     unmanaged: {description: Keys not in O(managed_keys) (0 when it is not set)., type: int}
-    duplicates: {description: Key lines whose key is on another line of the host too., type: int}
+    duplicates: {description: 'Duplicate key lines: lines whose key is on at least one other line of the host.', type: int}
     keys_client_dependent: {description: Key lines accepted for some evaluated clients and refused for others., type: int}
     accounts_login_refused: {description: Accounts sshd refuses before any key for every evaluated client., type: int}
 sshd:

@@ -31,6 +31,7 @@ RULES = [U + '_ssh/test_audit_line_rules.py', U + '_ssh/test_authkey_cert_author
 BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
 FOLLOW = FS + [U + 'test_fs_follow.py']
 RESOURCES = [U + '_ssh/test_resource_rules.py']
+ACCOUNT_STATE = [U + '_ssh/test_account_state.py', U + '_ssh/test_access.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
 AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/test_audit_files.py', U + '_ssh/test_access.py']
 AUDIT_SETTINGS = [U + '_ssh/test_audit_settings.py', U + '_ssh/test_access.py']
@@ -312,4 +313,27 @@ MUTATIONS = [
              'bytes that are not UTF-8 are escaped without saying so'),
     mutation('_ssh/authorized_keys.py', "(?![ \\t]*(?:#|\\x00|", "(?![ \\t]*(?:\\x00|", AUTHKEYS,
              'comment lines are reported as invalid lines'),
+    # ------------------------------------------------------------ audit: account state (allowed_user)
+    mutation('_ssh/audit/account_state.py', "            expired = shadow.expire != -1 and shadow.expire - self.today < 0\n",
+             "            expired = shadow.expire != -1 and shadow.expire - self.today <= 0\n", ACCOUNT_STATE,
+             'an account expiring today is reported refused (sshd still lets it in)'),
+    mutation('_ssh/audit/account_state.py', "            locked = bool(password) and password.startswith(LOCKED_PASSWD_PREFIX)\n",
+             "            locked = bool(password) and password[:1] in '!*'\n", ACCOUNT_STATE,
+             'a "*" password (no password, not locked on Linux) is reported locked'),
+    mutation('_ssh/audit/account_state.py', "        if use_pam:\n            notes.append(",
+             "        if False:\n            notes.append(", ACCOUNT_STATE,
+             'with UsePAM yes the audit guesses PAM decides like sshd (a locked account is called refused)'),
+    mutation('_ssh/audit/account_state.py', "            elif not info.is_file or not info.mode & 0o111:\n",
+             "            elif not info.mode & 0o111:\n", ACCOUNT_STATE,
+             'a directory as shell is reported usable'),
+    mutation('_ssh/audit/account_state.py', "        if chroot is not None:\n            notes.append(",
+             "        if False:\n            notes.append(", ACCOUNT_STATE,
+             'with ChrootDirectory a missing shell is reported as a refusal'),
+    mutation('_ssh/audit/account_state.py', "        shell = entry.shell or PATH_BSHELL\n",
+             "        shell = entry.shell\n", ACCOUNT_STATE, 'an empty shell is not read as /bin/sh'),
+    mutation('_ssh/audit/account_state.py', "            password = None\n            expired = None\n",
+             "            password = getattr(entry, 'password', None)\n            expired = False\n",
+             ACCOUNT_STATE, 'an account another shadow source may know is judged from /etc/passwd alone'),
+    mutation('_ssh/audit/authorized_keys_info.py', "                key['accepted'] = False\n", '', ACCOUNT_STATE,
+             'a key of a locked or expired account is reported accepted'),
 ]

@@ -5,6 +5,12 @@
 """The fleet access report: ``authorized_keys_info`` results of many hosts as
 one JSON document, one CSV file and one self-contained HTML page.
 
+One meaning of "duplicate" everywhere: a key line is a *duplicate* when the
+same key (SHA256 fingerprint) is on at least one other key line in scope - the
+host in ``authorized_keys_info``, the fleet here - and ``duplicates`` counts
+such key lines. Where else a key is: the ``fingerprints`` index (the report
+never lists the other accounts on every line: that made it quadratic).
+
 The HTML page needs nothing but itself: styles, the inline SVG charts and the
 search script are in the page, the data is escaped into it (no network, no
 external script), so it can be mailed or attached to an AWX job.
@@ -27,12 +33,20 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._module import O
 
 from html import escape as _html_escape
 
-SUMMARY_FIELDS = ('hosts', 'accounts', 'keys', 'accepted', 'weak', 'unmanaged', 'ignored', 'expired',
-                  'duplicates', 'files_ignored', 'accounts_not_audited', 'accounts_incomplete')
+SUMMARY_FIELDS = ('hosts', 'accounts', 'accounts_that_can_log_in', 'accounts_login_refused', 'accounts_not_audited',
+                  'accounts_incomplete', 'keys', 'accepted', 'weak', 'unmanaged', 'ignored', 'expired', 'duplicates',
+                  'managed_missing', 'files_ignored')
 CHART_FIELDS = ('keys', 'weak', 'unmanaged', 'ignored', 'expired')
 CSV_COLUMNS = ('host', 'user', 'uid', 'file', 'line', 'fingerprint', 'type', 'bits', 'comment', 'options',
                'accepted', 'refused_reasons', 'weak', 'weak_reasons', 'expiry_time', 'expired', 'managed',
-               'also_on', 'hosts_with_key', 'client_dependent')
+               'accounts_with_key', 'hosts_with_key', 'duplicate', 'client_dependent', 'record', 'keys', 'accepted_keys',
+               'can_log_in')
+# The CSV's ``record`` column: a key line, a managed key found nowhere on a host
+# (host and fingerprint), or an audited account (keys, accepted_keys, can_log_in,
+# and its login_refused_reasons in refused_reasons).
+CSV_RECORDS = ('key', 'managed_missing', 'account')
+# "also on" in the HTML key table: at most this many other accounts by name, then the index
+ALSO_ON_NAMES = 5
 FORMATS = ('json', 'csv', 'html')
 # Stands for the generation time while comparing a new report with the file on
 # disk: a report that differs only in when it was made is not rewritten.
@@ -51,18 +65,24 @@ def build_report(results, title='SSH access report', generated_at=None):
     ignored_files = []
     # Accounts the audit could not (fully) read: never shown as "no keys".
     not_audited = []
+    accounts = []
+    missing = []
     index = {}
     for host in sorted(results):
         result = results[host] or {}
         entry = {'host': host, 'failed': bool(result.get('failed') or result.get('unreachable')),
                  'msg': result.get('msg') if (result.get('failed') or result.get('unreachable')) else None,
                  'summary': result.get('summary') or {}, 'sshd': result.get('sshd') or {},
-                 'warnings': list(result.get('warnings') or [])}
+                 'warnings': list(result.get('warnings') or []),
+                 'managed_missing': list(result.get('managed_missing') or [])}
         hosts.append(entry)
+        for fingerprint in entry['managed_missing']:
+            missing.append({'host': host, 'fingerprint': fingerprint})
         for account in result.get('accounts') or []:
             if account.get('status', 'audited') != 'audited':
                 not_audited.append({'host': host, 'user': account['user'], 'status': account['status'],
                                     'reasons': list(account.get('status_reasons') or [])})
+            accounts.append(account_view(host, account))
             for item in account.get('files') or []:
                 if item.get('exists') and not item.get('used'):
                     ignored_files.append({'host': host, 'user': account['user'], 'path': item['path'],
@@ -74,22 +94,25 @@ def build_report(results, title='SSH access report', generated_at=None):
                 index.setdefault(key['fingerprint'], []).append(
                     {'host': host, 'user': account['user'], 'file': key['file'], 'line': key['line'],
                      'accepted': key['accepted']})
-    # once per key, not once per row: a key on 12,000 lines was 12,000 x 12,000 steps
-    hosts_with_key = dict((fingerprint, len(set(place['host'] for place in places)))
-                          for fingerprint, places in index.items())
+    hosts_with_key = dict((fp, len(set(place['host'] for place in places))) for fp, places in index.items())
     for row in rows:
         row['hosts_with_key'] = hosts_with_key[row['fingerprint']]
+        # fleet scope: the key is on another line of the fleet
+        row['duplicate'] = len(index[row['fingerprint']]) > 1
     summary = {
         'hosts': len(hosts),
         'hosts_failed': sum(1 for host in hosts if host['failed']),
         'accounts': sum(host['summary'].get('accounts', 0) for host in hosts),
+        'accounts_that_can_log_in': sum(1 for account in accounts if account['can_log_in']),
+        'accounts_login_refused': sum(1 for account in accounts if account['login_refused_reasons']),
         'keys': len(rows),
         'accepted': sum(1 for row in rows if row['accepted']),
         'weak': sum(1 for row in rows if row['weak']),
         'unmanaged': sum(1 for row in rows if row.get('managed') is False),
         'ignored': sum(1 for row in rows if not row['accepted']),
         'expired': sum(1 for row in rows if row['expired']),
-        'duplicates': sum(1 for places in index.values() if len(places) > 1),
+        'duplicates': sum(1 for row in rows if row['duplicate']),
+        'managed_missing': len(missing),
         'keys_client_dependent': sum(1 for row in rows if row.get('client_dependent')),
         'files_ignored': len(ignored_files),
         'distinct_keys': len(index),
@@ -102,10 +125,37 @@ def build_report(results, title='SSH access report', generated_at=None):
         'summary': summary,
         'hosts': hosts,
         'keys': rows,
+        'accounts': accounts,
+        'managed_missing': missing,
         'files_ignored': ignored_files,
         'accounts_not_audited': not_audited,
         'fingerprints': dict((fp, places) for fp, places in sorted(index.items())),
     }
+
+
+def account_view(host, account):
+    """One audited account of the per-account view (accounts without keys too)."""
+    keys = account.get('keys') or []
+    accepted = sum(1 for key in keys if key.get('accepted'))
+    refused = list(account.get('login_refused_reasons') or [])
+    status = account.get('status', 'audited')
+    reasons = list(refused) + list(account.get('status_reasons') or [])
+    can_log_in = accepted > 0
+    if status != 'audited' and not accepted:
+        # what could not be read may hold keys sshd accepts: unknown, never "no"
+        can_log_in = None
+    elif not accepted and not refused:
+        reasons.append('no key sshd accepts' if keys else 'no keys')
+    state = account.get('account_state') or {}
+    return {'host': host, 'user': account.get('user'), 'uid': account.get('uid'), 'keys': len(keys),
+            'accepted_keys': accepted, 'can_log_in': can_log_in, 'status': status,
+            'login_refused_reasons': refused, 'reasons': reasons, 'notes': list(state.get('notes') or [])}
+
+
+def _can_log_in_text(account):
+    if account['can_log_in'] is None:
+        return 'unknown (%s)' % account['status']
+    return 'yes' if account['can_log_in'] else 'no'
 
 
 def render_json(report):
@@ -138,6 +188,12 @@ def render_csv(report):
     writer = csv.writer(out, lineterminator='\n')
     writer.writerow(CSV_COLUMNS)
     for row in report['keys']:
+        writer.writerow([csv_safe(_cell(dict(row, record='key').get(column))) for column in CSV_COLUMNS])
+    for item in report['managed_missing']:
+        writer.writerow([csv_safe(_cell(dict(item, record='managed_missing', managed='missing').get(column)))
+                         for column in CSV_COLUMNS])
+    for account in report['accounts']:
+        row = dict(account, record='account', refused_reasons=account['reasons'])
         writer.writerow([csv_safe(_cell(row.get(column))) for column in CSV_COLUMNS])
     # text from a host that did not escape undecodable bytes cannot fail the report
     return out.getvalue().encode('utf-8', 'backslashreplace')
@@ -221,8 +277,8 @@ def _tags(row):
         tags.append('<span class="tag unmanaged">unmanaged</span>')
     if row['expired']:
         tags.append('<span class="tag expired">expired</span>')
-    if row.get('duplicate') or row.get('hosts_with_key', 1) > 1:
-        tags.append('<span class="tag dup">shared</span>')
+    if row.get('duplicate'):
+        tags.append('<span class="tag dup">duplicate</span>')
     if row.get('client_dependent'):
         tags.append('<span class="tag dup" title="accepted for some clients only">depends on client</span>')
     return ''.join(tags)
@@ -238,6 +294,28 @@ def _status_words(row):
     if row.get('client_dependent'):
         words.append('client-dependent')
     return ' '.join(words)
+
+
+def _accounts_per_key(fingerprints):
+    """{fingerprint: number of (host, account) pairs holding it}, once for the page."""
+    return dict((fp, len(set((place['host'], place['user']) for place in places)))
+                for fp, places in fingerprints.items())
+
+
+def _also_on(row, fingerprints, accounts_per_key):
+    """"also on ..." of a key row, from the index: the other accounts holding
+    the key by name up to ALSO_ON_NAMES, else their number (bounded per row)."""
+    others = accounts_per_key.get(row['fingerprint'], 1) - 1
+    if others <= 0:
+        return None
+    if others > ALSO_ON_NAMES:
+        return 'also on %d other accounts (see the index)' % others
+    names = []
+    for place in fingerprints.get(row['fingerprint']) or []:
+        name = '%s: %s' % (place['host'], place['user'])
+        if (place['host'], place['user']) != (row['host'], row['user']) and name not in names:
+            names.append(name)
+    return 'also on: ' + ', '.join(names)
 
 
 def _search_text(*values):
@@ -291,13 +369,15 @@ def render_html(report):
     out.append('<h2>Keys</h2><input id="search" type="search" placeholder="Search host, account, fingerprint, '
                'comment, status..." autocomplete="off" aria-label="Search">')
     out.append('<span class="count" id="keys-count"></span>')
+    accounts_per_key = _accounts_per_key(report['fingerprints'])
     out.append('<table id="keys" class="searchable"><thead><tr><th>host</th><th>account</th><th>file:line</th>'
                '<th>key</th><th>fingerprint</th><th>comment</th><th>options</th><th>status</th><th>why</th>'
                '</tr></thead><tbody>')
     for row in report['keys']:
         reasons = list(row.get('refused_reasons') or []) + list(row.get('weak_reasons') or [])
-        if row.get('also_on'):
-            reasons.append('also on: ' + ', '.join(row['also_on']))
+        also = _also_on(row, report['fingerprints'], accounts_per_key)
+        if also:
+            reasons.append(also)
         out.append('<tr data-search="%s" data-fingerprint="%s"><td>%s</td><td>%s</td><td>%s:%d</td>'
                    '<td>%s %s</td><td class="fp">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
                        _search_text(row['host'], row['user'], row['file'], row['fingerprint'], row['type'],
@@ -325,6 +405,25 @@ def render_html(report):
     for item in report.get('accounts_not_audited') or []:
         out.append('<tr><td>%s</td><td>%s</td><td class="failed">%s</td><td>%s</td></tr>' % (
             esc(item['host']), esc(item['user']), esc(item['status']), esc('; '.join(item['reasons']))))
+    out.append('</tbody></table>')
+
+    out.append('<h2>Accounts</h2><span class="count" id="accounts-count"></span>')
+    out.append('<table id="accounts" class="searchable"><thead><tr><th>host</th><th>account</th><th>keys</th>'
+               '<th>accepted keys</th><th>can log in</th><th>why not / notes</th></tr></thead><tbody>')
+    for account in report['accounts']:
+        why = account['reasons'] + account['notes']
+        out.append('<tr data-search="%s" data-user="%s"><td>%s</td><td>%s</td><td>%d</td><td>%d</td><td>%s</td>'
+                   '<td>%s</td></tr>' % (
+                       _search_text(account['host'], account['user'], why, _can_log_in_text(account)),
+                       esc(account['user']), esc(account['host']), esc(account['user']), account['keys'],
+                       account['accepted_keys'], esc(_can_log_in_text(account)), esc('; '.join(why))))
+    out.append('</tbody></table>')
+
+    out.append('<h2>Managed keys found nowhere</h2><table id="managed-missing"><thead><tr><th>host</th>'
+               '<th>fingerprint</th></tr></thead><tbody>')
+    for item in report['managed_missing']:
+        out.append('<tr data-fingerprint="%s"><td>%s</td><td class="fp">%s</td></tr>' % (
+            esc(item['fingerprint']), esc(item['host']), esc(item['fingerprint'])))
     out.append('</tbody></table>')
 
     out.append('<h2>Files sshd ignores</h2><table id="ignored-files"><thead><tr><th>host</th><th>account</th>'

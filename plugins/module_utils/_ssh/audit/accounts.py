@@ -13,8 +13,11 @@ import pwd
 
 
 class AccountEntry:
-    def __init__(self, name, uid, gid, home, shell, groups):
+    def __init__(self, name, uid, gid, home, shell, groups, password=None):
         self.name = name
+        # the passwd entry's password field (sshd's lock check uses it when
+        # the account has no shadow entry)
+        self.password = password
         self.uid = uid
         self.gid = gid
         self.home = home
@@ -47,5 +50,5 @@ def list_accounts(spec, warnings):
             continue
         seen.add(entry.pw_name)
         accounts.append(AccountEntry(entry.pw_name, entry.pw_uid, entry.pw_gid, entry.pw_dir or '/',
-                                     entry.pw_shell, members.get(entry.pw_name, ())))
+                                     entry.pw_shell, members.get(entry.pw_name, ()), entry.pw_passwd))
     return accounts

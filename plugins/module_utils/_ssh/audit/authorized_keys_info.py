@@ -57,6 +57,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.account_state import AccountStates
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.accounts import list_accounts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import (
     AuthorizedKeys,
@@ -189,6 +190,7 @@ class AuthorizedKeysInfo(Operation):
         self.sshd = SshdReader(self.run_command, spec.sshd_path, spec.sshd_config).load()
         self.user_groups = UserGroups() if spec.sshd_flavor == 'debian' else None
         self.group_names = dict((group.gr_gid, group.gr_name) for group in grp.getgrall())
+        self.account_states = AccountStates(spec.now)
         warnings = list(self.sshd.warnings)
         # sshd opens the files as the account: so does the audit (one reader process as root).
         self.reader = _fs_audit.AccountReader(MAX_AUDIT_BYTES)
@@ -327,7 +329,7 @@ class AuthorizedKeysInfo(Operation):
             'accepted': not refused,
             'refused_reasons': refused,
             'managed': managed,
-            'also_on': [],
+            'accounts_with_key': 1,
             'duplicate': False,
         }
 
@@ -336,10 +338,13 @@ class AuthorizedKeysInfo(Operation):
         for account in self.accounts:
             for key in account['keys']:
                 where.setdefault(key['fingerprint'], []).append((account['user'], key))
+        # Linear in key lines: where else a key is, is said once, in the
+        # fingerprints index (a per-line list of the other accounts made the
+        # result quadratic when a team key is on every account).
         for places in where.values():
-            users = set(user for user, dummy in places)
+            count = len(set(user for user, dummy in places))
             for user, key in places:
-                key['also_on'] = sorted(users - set([user]))
+                key['accounts_with_key'] = count
                 key['duplicate'] = len(places) > 1
         self.fingerprints = dict(
             (fingerprint, [{'user': user, 'file': key['file'], 'line': key['line'], 'accepted': key['accepted']}

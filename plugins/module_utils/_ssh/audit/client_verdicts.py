@@ -50,6 +50,7 @@ class _View:
         self.settings = settings
         self.paths = paths      # [(path, variant key)]
         self.login = login      # reasons that refuse every key
+        self.account_state = None
 
 
 class ClientVerdicts:
@@ -138,8 +139,13 @@ class ClientVerdicts:
                     state['file_index'][path] = report
                     state['files'].append(report)
             paths.append((path, variant))
-        login = login_refusals(settings, entry.name, state['login_groups'], context.host, context.addr)
+        # allowed_user: the account's own state (locked, expired, shell) refuses
+        # like DenyUsers does, before any key is read
+        account_state, refused = self.audit.account_states.state(entry, settings)
+        login = list(login_refusals(settings, entry.name, state['login_groups'], context.host, context.addr))
+        login.extend(reason for reason in refused if reason not in login)
         view = _View(context, settings, paths, login)
+        view.account_state = account_state
         views[context] = view
         return view
 
@@ -179,6 +185,7 @@ class ClientVerdicts:
             'sshd': views[0].settings.as_dict(),
             'status': status,
             'status_reasons': status_reasons,
+            'account_state': views[0].account_state,
             'files': state['files'],
             'keys': [],
             'login_refused_reasons': _unique(r for reasons in login_sets for r in reasons) if refused_everywhere

@@ -36,8 +36,13 @@ class SshdSettings:
 
     def __init__(self, authorized_keys_file=DEFAULT_AUTHORIZED_KEYS_FILE, strict_modes=True,
                  pubkey_authentication=True, accepted_algorithms=None, required_rsa_size=1024,
-                 authorized_keys_command=None, source='sshd -T', ca_signature_algorithms=None, login=None):
+                 authorized_keys_command=None, source='sshd -T', ca_signature_algorithms=None, login=None,
+                 use_pam=False, chroot_directory=None):
         self.authorized_keys_file = list(authorized_keys_file)
+        # allowed_user: UsePAM decides who checks locked/expired accounts,
+        # ChrootDirectory (not none) turns the shell check off
+        self.use_pam = use_pam
+        self.chroot_directory = chroot_directory
         self.strict_modes = strict_modes
         self.pubkey_authentication = pubkey_authentication
         self.accepted_algorithms = accepted_algorithms
@@ -225,7 +230,14 @@ def settings_from_values(values, source, candidates=(), warnings=None):
         authorized_keys_command=None if not command or command.lower() == 'none' else command,
         source=source,
         login=login_settings_from_values(values),
+        use_pam=_yes(values.get('usepam', 'no')),
+        chroot_directory=_not_none(values.get('chrootdirectory')),
     )
+
+
+def _not_none(value):
+    """A path setting's value, None when unset or ``none`` (any case, as sshd's strcasecmp)."""
+    return None if not value or value.lower() == 'none' else value
 
 
 def parse_sshd_t(text):

@@ -218,12 +218,14 @@ def test_audit_files_keys_and_reasons(tmp_path, monkeypatch, keyset):
     bad_options = by_line[(str(home / '.ssh' / 'authorized_keys'), 6)]
     assert not bad_options['accepted'] and bad_options['refused_reasons'][0].startswith('bad key options')
     central = by_line[(str(keys_dir / 'alice'), 1)]
-    assert central['accepted'] and central['options'] == 'command="true"' and central['also_on'] == ['carol']
+    assert central['accepted'] and central['options'] == 'command="true"' and central['accounts_with_key'] == 2
     assert central['managed'] is False
     assert not carol['files'][0]['exists'] and carol['files'][0]['reason'] == 'does not exist'
     assert not carol['files'][1]['used']
     assert carol['files'][1]['reason'] == 'bad ownership or modes for file %s' % (other / '.ssh' / 'authorized_keys')
-    assert carol['keys'][0]['also_on'] == ['alice'] and not carol['keys'][0]['accepted']
+    assert carol['keys'][0]['accounts_with_key'] == 2 and not carol['keys'][0]['accepted']
+    assert 'also_on' not in carol['keys'][0]  # where else: the fingerprints index, once
+    assert first['accounts_with_key'] == 1 and not first['duplicate']
     summary = result['summary']
     assert summary == dict(summary, accounts=2, keys=5, accepted=2, ignored=3, weak=1, expired=1,
                            unmanaged=4, files=3, files_ignored=1, duplicates=3, accounts_that_can_log_in=1)
@@ -369,3 +371,25 @@ def test_managed_keys_by_user(tmp_path, monkeypatch, keyset):
     assert len(result['managed_missing']) == 1                      # carol's key is nowhere
     with pytest.raises(InvalidInput, match='managed_keys_by_user\\[alice\\]'):
         access.AccessSpec(managed_keys_by_user={'alice': 'ssh-ed25519 AAAA'})
+
+
+def test_account_state_refuses_every_key_of_the_account(tmp_path, monkeypatch, keyset):
+    """Issue 26 class 8: a shell sshd refuses on makes every key of the account refused,
+    with the reason on the account and on each key; the other accounts are untouched."""
+    home = make_home(tmp_path)
+    other = make_home(tmp_path, 'carol')
+    line = keyset.make('ed25519')
+    write(home / '.ssh' / 'authorized_keys', line + '\n')
+    write(other / '.ssh' / 'authorized_keys', line + '\n')
+    alice = accounts.AccountEntry('alice', os.geteuid(), os.getegid(), str(home), '/nonexistent/shell', [])
+    plan, result = audit(monkeypatch, [alice, entry('carol', other)], fake_sshd('.ssh/authorized_keys'))
+    refused, fine = result['accounts']
+    assert refused['login_refused_reasons'] == ['shell /nonexistent/shell does not exist']
+    assert refused['account_state']['shell_ok'] is False and refused['account_state']['use_pam'] is False
+    assert [(k['accepted'], k['refused_reasons']) for k in refused['keys']] == [
+        (False, ['shell /nonexistent/shell does not exist'])]
+    assert fine['login_refused_reasons'] == [] and fine['keys'][0]['accepted']
+    assert result['summary'] == dict(result['summary'], accounts_that_can_log_in=1, accounts_login_refused=1,
+                                     accepted=1, ignored=1)
+    fp = fine['keys'][0]['fingerprint']
+    assert [(p['user'], p['accepted']) for p in result['fingerprints'][fp]] == [('alice', False), ('carol', True)]

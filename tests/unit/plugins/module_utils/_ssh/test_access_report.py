@@ -24,7 +24,7 @@ def key(fp, line=1, accepted=True, weak=False, managed=None, expired=False, comm
             'bits': 256, 'comment': comment, 'options': '', 'accepted': accepted,
             'refused_reasons': [] if accepted else ['file not used by sshd: x'], 'weak': weak,
             'weak_reasons': ['RSA key of 1024 bits < 2048'] if weak else [], 'expired': expired,
-            'expiry_time': None, 'managed': managed, 'also_on': [], 'duplicate': False}
+            'expiry_time': None, 'managed': managed, 'accounts_with_key': 1, 'duplicate': False}
 
 
 def host_result(accounts):
@@ -51,7 +51,7 @@ RESULTS = {
 def test_build_report_counts_and_index():
     report = access_report.build_report(RESULTS, generated_at='now')
     assert report['summary'] == dict(report['summary'], hosts=3, hosts_failed=1, accounts=3, keys=4, accepted=2,
-                                     weak=1, unmanaged=1, ignored=2, expired=1, duplicates=1, files_ignored=1,
+                                     weak=1, unmanaged=1, ignored=2, expired=1, duplicates=3, files_ignored=1,
                                      distinct_keys=2)
     assert [h['host'] for h in report['hosts']] == ['db1', 'down', 'web1']
     assert report['hosts'][1]['failed'] and report['hosts'][1]['msg'].startswith('no audit result')
@@ -62,7 +62,11 @@ def test_build_report_counts_and_index():
 
 def test_csv_has_one_row_per_key():
     rows = list(csv.DictReader(io.StringIO(access_report.render_csv(access_report.build_report(RESULTS)).decode())))
-    assert len(rows) == 4 and set(rows[0]) == set(access_report.CSV_COLUMNS)
+    keys = [r for r in rows if r['record'] == 'key']
+    assert len(keys) == 4 and set(rows[0]) == set(access_report.CSV_COLUMNS)
+    assert [(r['host'], r['user']) for r in rows if r['record'] == 'account'] == [
+        ('db1', 'alice'), ('web1', 'alice'), ('web1', 'bob')]
+    rows = keys
     bob = [r for r in rows if r['user'] == 'bob'][0]
     assert bob['accepted'] == 'False' and bob['refused_reasons'] == 'file not used by sshd: x'
 
@@ -126,3 +130,82 @@ def test_rerun_that_differs_only_in_generation_time_writes_nothing(tmp_path, mon
 def test_bad_input(kwargs, message):
     with pytest.raises(InvalidInput, match=message):
         access_report.AccessReport(**kwargs)
+
+
+# ---------------------------------------------------------------- issue 26 class 9
+
+def audited(user, keys, refused=(), uid=1000, notes=()):
+    return {'user': user, 'uid': uid, 'files': [], 'keys': keys, 'login_refused_reasons': list(refused),
+            'account_state': {'notes': list(notes)}}
+
+
+def test_managed_missing_in_json_csv_and_html():
+    results = {'web1': dict(host_result([audited('alice', [key('SHA256:aaa')])]),
+                            managed_missing=['SHA256:gone']),
+               'db1': dict(host_result([]), managed_missing=[])}
+    report = access_report.build_report(results, generated_at='now')
+    assert report['managed_missing'] == [{'host': 'web1', 'fingerprint': 'SHA256:gone'}]
+    assert report['summary']['managed_missing'] == 1
+    assert [h['managed_missing'] for h in report['hosts']] == [[], ['SHA256:gone']]
+    assert json.loads(access_report.render_json(report))['managed_missing'] == report['managed_missing']
+    rows = list(csv.DictReader(io.StringIO(access_report.render_csv(report).decode())))
+    missing = [r for r in rows if r['record'] == 'managed_missing']
+    assert [(r['host'], r['fingerprint'], r['managed']) for r in missing] == [('web1', 'SHA256:gone', 'missing')]
+    page = access_report.render_html(report).decode()
+    assert 'id="managed-missing"' in page and '<tr data-fingerprint="SHA256:gone">' in page
+    assert '<div class="card" data-field="managed_missing"><b>1</b>' in page
+
+
+def test_per_account_view_lists_accounts_without_keys_and_refusals():
+    locked_key = key('SHA256:bbb', accepted=False)
+    locked_key['refused_reasons'] = ['account is locked (password field starts with "!")']
+    results = {'web1': host_result([
+        audited('alice', [key('SHA256:aaa')]),
+        audited('nokeys', [], uid=1001),
+        audited('locked', [locked_key], refused=['account is locked (password field starts with "!")'], uid=1002),
+        audited('svc', [key('SHA256:ccc', accepted=False)], uid=1003, notes=['no shell: nologin']),
+    ])}
+    report = access_report.build_report(results, generated_at='now')
+    view = dict((a['user'], a) for a in report['accounts'])
+    assert set(view) == {'alice', 'nokeys', 'locked', 'svc'}
+    assert (view['alice']['keys'], view['alice']['accepted_keys'], view['alice']['can_log_in']) == (1, 1, True)
+    assert view['alice']['reasons'] == []
+    assert (view['nokeys']['can_log_in'], view['nokeys']['reasons']) == (False, ['no keys'])
+    assert view['locked']['reasons'] == ['account is locked (password field starts with "!")']
+    assert view['locked']['login_refused_reasons'] == view['locked']['reasons']
+    assert view['svc']['reasons'] == ['no key sshd accepts'] and view['svc']['notes'] == ['no shell: nologin']
+    assert report['summary']['accounts_that_can_log_in'] == 1 and report['summary']['accounts_login_refused'] == 1
+    rows = list(csv.DictReader(io.StringIO(access_report.render_csv(report).decode())))
+    nokeys = [r for r in rows if r['record'] == 'account' and r['user'] == 'nokeys'][0]
+    assert (nokeys['keys'], nokeys['accepted_keys'], nokeys['can_log_in'], nokeys['refused_reasons']) == \
+        ('0', '0', 'False', 'no keys')
+    page = access_report.render_html(report).decode()
+    assert 'id="accounts"' in page and 'data-user="nokeys"' in page
+    assert 'account is locked (password field starts with &quot;!&quot;)' in page
+
+
+def test_one_meaning_of_duplicates():
+    """A duplicate is a key line whose key is on another line of the scope;
+    duplicates counts those lines, in the audit (host) and the report (fleet) alike."""
+    results = {'web1': host_result([audited('alice', [key('SHA256:t', 1), key('SHA256:t', 2), key('SHA256:u', 3)]),
+                                    audited('bob', [key('SHA256:v')])]),
+               'db1': host_result([audited('bob', [key('SHA256:v')])])}
+    report = access_report.build_report(results, generated_at='now')
+    flagged = sorted((r['host'], r['user'], r['line']) for r in report['keys'] if r['duplicate'])
+    assert flagged == [('db1', 'bob', 1), ('web1', 'alice', 1), ('web1', 'alice', 2), ('web1', 'bob', 1)]
+    assert report['summary']['duplicates'] == 4 == len(flagged)
+    rows = list(csv.DictReader(io.StringIO(access_report.render_csv(report).decode())))
+    assert sum(1 for r in rows if r['record'] == 'key' and r['duplicate'] == 'True') == 4
+    page = access_report.render_html(report).decode()
+    assert page.count('<span class="tag dup">duplicate</span>') == 4
+    assert '<div class="card" data-field="duplicates"><b>4</b>' in page
+
+
+def test_also_on_comes_from_the_index_and_stays_bounded():
+    team = [audited('u%03d' % n, [key('SHA256:team')], uid=2000 + n) for n in range(40)]
+    pair = [audited('p1', [key('SHA256:pair')], uid=3001), audited('p2', [key('SHA256:pair')], uid=3002)]
+    report = access_report.build_report({'web1': host_result(team + pair)}, generated_at='now')
+    assert all('also_on' not in row for row in report['keys'])
+    page = access_report.render_html(report).decode()
+    assert page.count('<td>also on 39 other accounts (see the index)</td>') == 40  # the why cells
+    assert '<td>also on: web1: p2</td>' in page and '<td>also on: web1: p1</td>' in page
