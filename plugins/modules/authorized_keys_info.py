@@ -485,7 +485,7 @@ sshd:
     allow_groups: {description: AllowGroups patterns., type: list, elements: str}
     authentication_methods: {description: AuthenticationMethods (V(any) when not set)., type: str}
     revoked_keys: {description: The RevokedKeys file (V(null) when none)., type: str}
-    per_client: {description: A Match block depends on the client, so sshd -T ran per client context too., type: bool}
+    per_client: {description: 'A Match block depends on the client, so sshd -T ran per client context too.', type: bool}
     any_client: {description: O(clients) was not given; the client contexts were derived from the configuration., type: bool}
     clients: {description: 'The evaluated client contexts (C(addr), C(host), C(laddr), C(lport)).', type: list, elements: dict}
 managed_missing:
