@@ -97,7 +97,7 @@ def test_lock_timeout_is_given_per_call_not_set_for_the_process(tmp_path):
         params = dict(user=None, home=str(tmp_path), key=public_key(tmp_path, 'k'), file=None, path=None,
                       state='present', authorize=None, options=None, comment=None, exclusive=False,
                       manage_dir=True, follow=False, backup=False, expire_at=None, remove_expired=False,
-                      lock_timeout=7)
+                      lock_timeout=7, owner=None, group=None, mode=None)
 
     operation = ssh_authkey.build(Module())
     assert operation.locks.timeout == 7
