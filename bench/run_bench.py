@@ -793,7 +793,7 @@ def main():
             save(results, opts)
         if 'audit' in only:
             sides = [('after', place, subprocess.run(['git', '-C', ROOT, 'rev-parse', 'HEAD'], capture_output=True,
-                                                     text=True).stdout.strip() or None)]
+                                                     text=True, check=False).stdout.strip() or None)]
             if opts.audit_before_ref:
                 before, commit = audit_case.export_ref(ROOT, opts.audit_before_ref,
                                                        os.path.join(OUT, 'before-collection'))
