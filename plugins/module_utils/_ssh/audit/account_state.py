@@ -33,6 +33,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 
 SHADOW = '/etc/shadow'
 NSSWITCH = '/etc/nsswitch.conf'
+PAM_DIR = '/etc/pam.d'
+_PAM_MAX_DEPTH = 8
 PATH_BSHELL = '/bin/sh'
 LOCKED_PASSWD_PREFIX = '!'
 NO_SHELLS = ('nologin', 'false')
@@ -84,13 +86,47 @@ def _shadow_sources(data):
     return ['files']
 
 
+def pam_account_modules(service='sshd', pam_dir=PAM_DIR, depth=0):
+    """The module names of a PAM service's ``account`` stack, in order, with
+    ``@include``, ``include`` and ``substack`` followed; None when the service
+    file cannot be read."""
+    data = _fs_audit.read_config_file(os.path.join(pam_dir, service))
+    if data is None:
+        return None
+    modules = []
+    for line in data.decode('utf-8', 'replace').splitlines():
+        words = line.split('#', 1)[0].split()
+        if not words:
+            continue
+        if words[0] == '@include':
+            if len(words) > 1 and depth < _PAM_MAX_DEPTH:
+                modules.extend(pam_account_modules(words[1], pam_dir, depth + 1) or [])
+            continue
+        if words[0].lstrip('-') != 'account' or len(words) < 3:
+            continue
+        rest = line.split('#', 1)[0].split(None, 1)[1].strip()
+        if rest.startswith('['):
+            after = rest[rest.find(']') + 1:].split()
+            control = None
+        else:
+            control, after = words[1], words[2:]
+        if not after:
+            continue
+        if control in ('include', 'substack'):
+            if depth < _PAM_MAX_DEPTH:
+                modules.extend(pam_account_modules(after[0], pam_dir, depth + 1) or [])
+            continue
+        modules.append(os.path.basename(after[0]))
+    return modules
+
+
 class AccountStates:
     """The account checks of ``allowed_user``, for every account of one audit.
 
     ``/etc/shadow`` is read once (through ``_fs_audit``); shells are looked at once each.
     """
 
-    def __init__(self, now=None, shadow_path=SHADOW, nsswitch_path=NSSWITCH):
+    def __init__(self, now=None, shadow_path=SHADOW, nsswitch_path=NSSWITCH, pam_dir=PAM_DIR):
         self.today = int((now if now is not None else time.time()) // _DAY)
         info, data, truncated = _fs_audit.read_for_audit(shadow_path)
         self.shadow_error = None
@@ -106,6 +142,8 @@ class AccountStates:
         self.other_sources = [source for source in _shadow_sources(_fs_audit.read_config_file(nsswitch_path))
                               if source != 'files']
         self._shells = {}
+        # UsePAM yes: sshd asks PAM's account stack, where pam_unix refuses an expired account
+        self.pam_account = pam_account_modules(pam_dir=pam_dir)
 
     def shell_problem(self, shell):
         """Why sshd refuses ``shell`` (None: it does not)."""
@@ -153,7 +191,17 @@ class AccountStates:
         if password is not None:
             locked = bool(password) and password.startswith(LOCKED_PASSWD_PREFIX)
         if use_pam:
-            notes.append('UsePAM yes: locked and expired accounts are decided by PAM (not judged here)')
+            # A lock ("!") is pam_unix's password check, not its account check: a key logs in.
+            if self.pam_account is None:
+                notes.append('UsePAM yes and %s/sshd cannot be read: expired accounts not judged' % PAM_DIR)
+            elif 'pam_unix.so' in self.pam_account and expired is not None:
+                state['expired'] = expired
+                if expired:
+                    refused.append('account expired on %s (PAM: pam_unix in the account stack of sshd)'
+                                   % state['account_expires'])
+            else:
+                notes.append('UsePAM yes: the account stack of sshd (%s) decides on expired accounts (not judged here)'
+                             % (', '.join(self.pam_account) or 'empty'))
         else:
             state['locked'] = locked
             state['expired'] = expired

@@ -25,10 +25,15 @@ TODAY = 20000          # days since the epoch
 NOW = TODAY * DAY + 3600
 
 
-def states(tmp_path, shadow, nsswitch='shadow: files\n'):
+def states(tmp_path, shadow, nsswitch='shadow: files\n', pam=None):
     (tmp_path / 'shadow').write_text(shadow)
     (tmp_path / 'nsswitch.conf').write_text(nsswitch)
-    return account_state.AccountStates(NOW, str(tmp_path / 'shadow'), str(tmp_path / 'nsswitch.conf'))
+    pam_dir = tmp_path / 'pam.d'
+    pam_dir.mkdir(exist_ok=True)
+    for name, text in (pam or {}).items():
+        (pam_dir / name).write_text(text)
+    return account_state.AccountStates(NOW, str(tmp_path / 'shadow'), str(tmp_path / 'nsswitch.conf'),
+                                       pam_dir=str(pam_dir))
 
 
 def user(name, shell='/bin/sh', password='x'):
@@ -95,12 +100,29 @@ def test_first_entry_wins_and_unparsable_lines_are_skipped(tmp_path):
     assert state['locked'] is True and state['expired'] is False and refused
 
 
-def test_usepam_yes_leaves_lock_and_expiry_to_pam(tmp_path):
-    db = states(tmp_path, SHADOW)
+DEBIAN_PAM = {
+    'sshd': '@include common-auth\naccount    required     pam_nologin.so\n@include common-account\n',
+    'common-account': ('account\t[success=1 new_authtok_reqd=done default=ignore]\tpam_unix.so \n'
+                       'account\trequisite\t\t\tpam_deny.so\naccount\trequired\t\t\tpam_permit.so\n'),
+}
+
+
+def test_usepam_yes_the_account_stack_decides(tmp_path):
+    # pam_unix's account check refuses an expired account; a lock ("!") is its password check: a key logs in
+    db = states(tmp_path, SHADOW, pam=DEBIAN_PAM)
+    assert db.pam_account == ['pam_nologin.so', 'pam_unix.so', 'pam_deny.so', 'pam_permit.so']
+    state, refused = db.state(user('locked'), SshdSettings(use_pam=True))
+    assert (state['locked'], state['expired'], refused) == (None, False, [])
+    state, refused = db.state(user('exp1'), SshdSettings(use_pam=True))
+    assert state['expired'] is True and refused == ['account expired on 1970-01-02 (PAM: pam_unix in the '
+                                                    'account stack of sshd)']
+    # without pam_unix in the stack (or no PAM file), PAM is not second-guessed
+    db = states(tmp_path / 'other', SHADOW, pam={'sshd': 'account required pam_permit.so\n'}) \
+        if (tmp_path / 'other').mkdir() is None else None
     for name in ('locked', 'exp0'):
         state, refused = db.state(user(name), SshdSettings(use_pam=True))
         assert (state['locked'], state['expired'], refused) == (None, None, [])
-        assert state['notes'][0].startswith('UsePAM yes: locked and expired accounts are decided by PAM')
+        assert 'decides on expired accounts' in state['notes'][0]
 
 
 def test_not_in_shadow(tmp_path):
