@@ -636,6 +636,19 @@ def account_tree(account, path, follow=False, keep_outside_home=False, fixed_att
     return tree, parts, name
 
 
+# Every directory this process created, whichever Tree made it: a later
+# "create directory" of the same run that finds it is not another run's doing.
+_MADE_BY_THIS_PROCESS = set()
+
+
+class _MadeHere(list):
+    """A Tree's list of the directories it created, also recorded process-wide."""
+
+    def append(self, path):
+        _MADE_BY_THIS_PROCESS.add(path)
+        list.append(self, path)
+
+
 class Tree:
     """A trusted base directory and the rules for what lies below it.
 
@@ -665,7 +678,7 @@ class Tree:
         self.lock_timeout = lock_timeout
         # The directories this object created (mkdir succeeded here, not in
         # another process racing it): what a run reports as created.
-        self.made = []
+        self.made = _MadeHere()
         if allowed_owners is None:
             allowed_owners = set([0, os.geteuid()])
             if uid is not None:
@@ -1042,7 +1055,9 @@ class Tree:
             self._chown(fd, self.path(parts))
             os.fchmod(fd, mode)
             after = os.fstat(fd)
-        if path in self.made[made:]:
+        if path in self.made[made:] or path in _MADE_BY_THIS_PROCESS:
+            # made by this call, or earlier in this run by another item of the same
+            # plan (provision plans every item first): what the plan said
             return 'created'
         if (before.st_mode, before.st_uid, before.st_gid) != (after.st_mode, after.st_uid, after.st_gid):
             return 'repaired'

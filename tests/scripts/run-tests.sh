@@ -733,8 +733,8 @@ step_test() {
     # The release checks (a temporary directory of their own) beside sanity (the placed copy).
     timed_beside release sanity
     timed units step_units
-    timed cores step_cores
-    timed parity step_parity
+    # The other ansible-cores (their own venvs and placed copies) beside the sshd differential tests.
+    timed_beside cores parity
     timed integration step_integration
     timed reliability step_reliability
     timed examples step_examples
