@@ -733,7 +733,10 @@ step_test() {
     # The release checks (a temporary directory of their own) beside sanity (the placed copy).
     timed_beside release sanity
     timed units step_units
-    # The other ansible-cores (their own venvs and placed copies) beside the sshd differential tests.
+    # The other ansible-cores (their own venvs and placed copies) beside the sshd differential tests;
+    # their venvs are made first (parity copies the checkout, which must not change meanwhile).
+    local ver
+    for ver in $CORE_VERSIONS; do core_venv "$ver" >/dev/null; done
     timed_beside cores parity
     timed integration step_integration
     timed reliability step_reliability
