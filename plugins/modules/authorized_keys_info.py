@@ -405,6 +405,8 @@ accounts:
             - The verdict for every evaluated client context - C(client) (C(addr), C(host), C(laddr), C(lport)),
               C(accepted) and C(refused_reasons) (a key in a file that is an C(AuthorizedKeysFile) only for some
               clients is refused for the others).
+            - Only when more than one client context was evaluated for the key; with one, the key's own
+              C(accepted) and C(refused_reasons) are that context's verdict.
           type: list
           elements: dict
         client_dependent:

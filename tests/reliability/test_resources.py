@@ -44,7 +44,10 @@ import pytest
 from conftest import PYTHON, _args_file, module_env, module_path
 
 MIB = 1024 * 1024
-RSS_BOUND_MIB = 400
+# 100,000 copies of one key line are the largest case: 351 MiB with the key results of issue 27,
+# 477 MiB with the per-client verdicts, account state and key index of issue 26 (the 64 MiB file of
+# distinct valid keys is still over any such bound: open on issue 27)
+RSS_BOUND_MIB = 512
 # a guard, not the measure: a run that would take gigabytes stops here
 ADDRESS_SPACE_LIMIT = 3 * 1024 * MIB
 

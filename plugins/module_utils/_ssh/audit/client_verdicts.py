@@ -51,6 +51,13 @@ class _View:
         self.paths = paths      # [(path, variant key)]
         self.login = login      # reasons that refuse every key
         self.account_state = None
+        self._client = None
+
+    def client_view(self):
+        """The context as a dict, one object shared by every key judged for it."""
+        if self._client is None:
+            self._client = self.context.as_dict()
+        return self._client
 
 
 class ClientVerdicts:
@@ -267,21 +274,26 @@ class ClientVerdicts:
         return reasons, revoked
 
     def _merge(self, identity, found, answers):
+        # the key dict itself becomes the result (no copy: a 100,000-line file has 100,000 of them);
+        # every verdict is computed below before it changes
         base = next(key for dummy, key in found if key is not None)
-        result = dict(base)
+        result = base
         clients = []
         revoked = False
         for view, key in found:
             reasons, is_revoked = self._verdict(view, key, answers)
             revoked = revoked or is_revoked
-            clients.append({'client': view.context.as_dict(), 'accepted': not reasons,
+            clients.append({'client': view.client_view(), 'accepted': not reasons,
                             'refused_reasons': reasons})
         accepted = any(item['accepted'] for item in clients)
         result['accepted'] = accepted
         result['refused_reasons'] = [] if accepted else _unique(
             reason for item in clients for reason in item['refused_reasons'])
         result['revoked'] = revoked
-        result['clients'] = clients
+        if len(clients) > 1:
+            # one context: the key's own accepted/refused_reasons say it all (a list
+            # per key line would cost a 100,000-line file hundreds of MiB)
+            result['clients'] = clients
         # A valid from= makes the answer depend on the client even where the
         # contexts evaluated happen to agree ("any client" only: given clients are the question).
         result['client_dependent'] = (len(set(item['accepted'] for item in clients)) > 1
