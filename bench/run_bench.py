@@ -468,7 +468,7 @@ def authkey_large(runner, place, repeats, lines_count=10000):
     sys.path.insert(0, place)
     try:
         from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
-        from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
+        from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import AuthKeySpec, SshAuthKey
         account = Account.resolve(None, home)
 
         def operate(key):

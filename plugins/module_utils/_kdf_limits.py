@@ -13,8 +13,8 @@ import base64
 import binascii
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeyLoadError, TooExpensive
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.openssh_private import OPENSSH_BEGIN, OpenSSHContainer, to_bytes
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.wire import Reader
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.openssh_private import OPENSSH_BEGIN, OpenSSHContainer, to_bytes
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.wire import Reader
 
 # Key-derivation costs come from key files the account controls: a patched
 # file must not keep root busy for hours. The caps are far above what real

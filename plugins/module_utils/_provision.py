@@ -31,9 +31,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
     Plan,
     plan_generates,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import KeyPairSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import AuthKeySpec, SshAuthKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import KeyPairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import (
     CertificateSigningRequest,
     CsrSpec,

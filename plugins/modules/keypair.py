@@ -329,9 +329,9 @@ msg:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._registry import DEFAULT_REGISTRY
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.registry import DEFAULT_REGISTRY
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import BACKEND_OPTIONS
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import (
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.operation import (
     KEYPAIR_PRIVATE_KEY_FORMATS,
     KEYPAIR_TYPES,
     Keypair,

@@ -134,8 +134,8 @@ msg:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._registry import DEFAULT_REGISTRY
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import KeypairInfo
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.registry import DEFAULT_REGISTRY
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.operation import KeypairInfo
 
 
 def build(module):

@@ -389,7 +389,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._account import 
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Locks
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSH_AUTHKEY_OPTIONS, pick
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import (
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import (
     AuthKeySpec,
     SshAuthKey,
 )

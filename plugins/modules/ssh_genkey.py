@@ -312,8 +312,8 @@ reason:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import KeyPairSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import KeyPairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, BACKEND_OPTIONS, SSH_GENKEY_OPTIONS, pick
 
 

@@ -165,7 +165,7 @@ msg:
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.key_info import KeyInfoSpec, SshKeyInfo
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.key_info import KeyInfoSpec, SshKeyInfo
 
 
 def build(module):

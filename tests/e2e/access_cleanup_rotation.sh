@@ -319,7 +319,7 @@ VARS
 report() {  # report EXPECTED_UNMANAGED: check the JSON report of the run
     "$PYTHON" - "$WORK/report/access_report.json" "$1" "${APPS[0]}" "$UNRELATED_PUB" <<'PY'
 import json, sys
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
 report = json.load(open(sys.argv[1]))
 want, app1, unrelated = int(sys.argv[2]), sys.argv[3], sys.argv[4]
 unmanaged = [(k['user'], k['fingerprint']) for k in report['keys'] if k['managed'] is False]

@@ -15,26 +15,26 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 U = 'tests/unit/plugins/module_utils/'
-FS = [U + 'test_fs.py', U + 'test_core.py', U + 'test_registry.py', U + '_ssh/test_authkey.py',
-      U + '_ssh/test_key_info.py', U + 'test_attrs_diff.py']
+FS = [U + 'test_fs.py', U + 'test_core.py', U + '_ssh/keypair/test_registry.py', U + '_ssh/authorized_keys/test_operation.py',
+      U + '_ssh/keys/test_key_info.py', U + 'test_attrs_diff.py']
 CORE = [U + 'test_core.py', U + 'test_attrs_diff.py', U + 'test_operation_contract.py', U + 'test_provision.py',
         'tests/unit/plugins/modules']
-AUTHKEYS = [U + '_ssh/test_authorized_keys.py', U + '_ssh/test_authkey.py']
-GENKEY = [U + '_ssh/test_genkey.py', U + 'test_operation_contract.py', U + 'test_core.py']
-KEYPAIR = [U + '_ssh/test_keypair.py', U + 'test_operation_contract.py', 'tests/unit/plugins/modules/test_keypair.py']
+AUTHKEYS = [U + '_ssh/authorized_keys/test_model.py', U + '_ssh/authorized_keys/test_operation.py']
+GENKEY = [U + '_ssh/genkey/test_operation.py', U + 'test_operation_contract.py', U + 'test_core.py']
+KEYPAIR = [U + '_ssh/keypair/test_operation.py', U + 'test_operation_contract.py', 'tests/unit/plugins/modules/test_keypair.py']
 TLS = [U + '_tls/test_tls_genkey.py', U + '_tls/test_tls_gencsr.py', U + 'test_operation_contract.py',
        U + 'test_core.py']
 ROBUST = [U + 'test_core_robustness.py']
 PROVISION = [U + 'test_provision.py', U + 'test_provision_items.py', U + 'test_operation_contract.py']
-RULES = [U + '_ssh/test_audit_line_rules.py', U + '_ssh/test_authkey_cert_authority.py',
-         U + '_ssh/test_authorized_keys.py']
-BACKENDS = [U + '_ssh/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
+RULES = [U + '_ssh/audit/test_audit_line_rules.py', U + '_ssh/authorized_keys/test_operation_cert_authority.py',
+         U + '_ssh/authorized_keys/test_model.py']
+BACKENDS = [U + '_ssh/keys/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
 FOLLOW = FS + [U + 'test_fs_follow.py']
 RESOURCES = [U + '_ssh/test_resource_rules.py']
-ACCOUNT_STATE = [U + '_ssh/test_account_state.py', U + '_ssh/test_access.py']
-REGENERATE = [U + 'test_regenerate.py', U + '_ssh/test_genkey.py', U + '_tls/test_tls_genkey.py']
-AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/test_audit_files.py', U + '_ssh/test_access.py']
-AUDIT_SETTINGS = [U + '_ssh/test_audit_settings.py', U + '_ssh/test_access.py']
+ACCOUNT_STATE = [U + '_ssh/audit/test_account_state.py', U + '_ssh/audit/test_authorized_keys_info.py']
+REGENERATE = [U + 'test_regenerate.py', U + '_ssh/genkey/test_operation.py', U + '_tls/test_tls_genkey.py']
+AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/audit/test_audit_files.py', U + '_ssh/audit/test_authorized_keys_info.py']
+AUDIT_SETTINGS = [U + '_ssh/sshd/test_settings.py', U + '_ssh/audit/test_authorized_keys_info.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -126,14 +126,14 @@ MUTATIONS = [
     mutation('_module.py', '        value = list(value.values())\n', '        value = list(value.keys())\n',
              CORE, 'a private key given inside a list of dicts (provision) is not masked'),
     mutation('_module.py', 'if state.mode != mode or (uid is not None and state.uid != uid):',
-             'if state.mode != mode:', CORE + [U + '_ssh/test_genkey.py'],
+             'if state.mode != mode:', CORE + [U + '_ssh/genkey/test_operation.py'],
              'a ~/.ssh owned by root is not given back to the account'),
     mutation('_module.py', '        after_uid = current.uid if uid is None else uid\n',
              '        after_uid = current.uid\n', CORE, 'the diff of an owner repair shows no change'),
     mutation('_module.py', '        with operation.session():\n', '        with _nothing_held():\n',
-             CORE + [U + '_ssh/test_keypair.py'], 'keypair plans and writes without the registry lock'),
+             CORE + [U + '_ssh/keypair/test_operation.py'], 'keypair plans and writes without the registry lock'),
     mutation('_module.py', '    for text in plan.all_warnings() + (outcome.warnings if outcome is not None else []):\n',
-             '    for text in plan.all_warnings():\n', CORE + [U + '_ssh/test_keypair.py'],
+             '    for text in plan.all_warnings():\n', CORE + [U + '_ssh/keypair/test_operation.py'],
              'the warning to set no_log on a returned private key is lost'),
     mutation('_module.py', '        module.fail_json(msg=_with_become_hint(exc.msg), **details)\n',
              '        module.fail_json(msg=_with_become_hint(exc.msg))\n', CORE, 'failures lose their details (path, done)'),
@@ -143,46 +143,46 @@ MUTATIONS = [
     mutation('_specs.py', "    password=dict(type='str', default='', no_log=True),\n",
              "    password=dict(type='str', default=''),\n", [U + 'test_core.py'],
              'a CSR challenge password is logged'),
-    # ------------------------------------------------------------ _ssh/authorized_keys.py
-    mutation('_ssh/authorized_keys.py', '        for line in lines[1:]:\n', '        for line in lines[2:]:\n',
+    # ------------------------------------------------------------ _ssh/authorized_keys/model.py
+    mutation('_ssh/authorized_keys/model.py', '        for line in lines[1:]:\n', '        for line in lines[2:]:\n',
              AUTHKEYS, 'a key on three lines keeps a duplicate'),
-    mutation('_ssh/authorized_keys.py',
+    mutation('_ssh/authorized_keys/model.py',
              "        return (options_identity(self.options) == options_identity(options)\n"
              "                and (self.key.comment or '') == (comment or ''))\n",
              "        return options_identity(self.options) == options_identity(options)\n",
              AUTHKEYS, 'a new comment is never written'),
-    mutation('_ssh/authorized_keys.py', '            if line.identity not in wanted_ids:\n                model.remove(line)\n',
+    mutation('_ssh/authorized_keys/model.py', '            if line.identity not in wanted_ids:\n                model.remove(line)\n',
              '            if line.identity not in wanted_ids:\n                pass\n', AUTHKEYS,
              'exclusive reports keys as removed but keeps them'),
-    mutation('_ssh/authorized_keys.py', "        if line.raw.endswith('\\r'):\n            text += '\\r'\n", '',
+    mutation('_ssh/authorized_keys/model.py', "        if line.raw.endswith('\\r'):\n            text += '\\r'\n", '',
              AUTHKEYS, 'a rewritten line of a CRLF file loses its CR'),
-    mutation('_ssh/authorized_keys.py', 'for i in order if len(groups[i]) > 1]', 'for i in order if len(groups[i]) > 2]',
+    mutation('_ssh/authorized_keys/model.py', 'for i in order if len(groups[i]) > 1]', 'for i in order if len(groups[i]) > 2]',
              AUTHKEYS, 'a key on exactly two lines is not reported as a duplicate'),
-    mutation('_ssh/authorized_keys.py', '            for line in lines:\n                model.remove(line)\n',
+    mutation('_ssh/authorized_keys/model.py', '            for line in lines:\n                model.remove(line)\n',
              '            for line in lines[:1]:\n                model.remove(line)\n', AUTHKEYS,
              'revoking a key left on two lines leaves one: the key still logs in'),
-    mutation('_ssh/authorized_keys.py', "    if '\\n' in text or '\\0' in text:\n        raise InvalidInput('options must",
+    mutation('_ssh/authorized_keys/model.py', "    if '\\n' in text or '\\0' in text:\n        raise InvalidInput('options must",
              "    if '\\0' in text:\n        raise InvalidInput('options must", AUTHKEYS,
              'options with a newline inject a second line'),
-    mutation('_ssh/authorized_keys.py', '        if run_start < length:\n', '        if False:\n', AUTHKEYS,
+    mutation('_ssh/authorized_keys/model.py', '        if run_start < length:\n', '        if False:\n', AUTHKEYS,
              'the lines after the last key line are dropped'),
-    # ------------------------------------------------------------ _ssh/backend_sshkeygen.py
-    mutation('_ssh/backend_sshkeygen.py', "        if key_type != 'ed25519':\n            args += ['-b', str(size)]\n", '',
+    # ------------------------------------------------------------ _ssh/keys/backend_sshkeygen.py
+    mutation('_ssh/keys/backend_sshkeygen.py', "        if key_type != 'ed25519':\n            args += ['-b', str(size)]\n", '',
              BACKENDS, 'ssh-keygen makes keys of its default size, not the one asked for'),
-    mutation('_ssh/backend_sshkeygen.py', "            args += ['-m', 'PKCS8']\n", "            args += ['-m', 'PEM']\n",
+    mutation('_ssh/keys/backend_sshkeygen.py', "            args += ['-m', 'PKCS8']\n", "            args += ['-m', 'PEM']\n",
              BACKENDS, 'ssh-keygen writes PKCS#1 when PKCS#8 is asked for'),
-    mutation('_ssh/backend_sshkeygen.py', "        check_kdf_cost(data)\n        with _PrivateDir() as work:\n            path = "
+    mutation('_ssh/keys/backend_sshkeygen.py', "        check_kdf_cost(data)\n        with _PrivateDir() as work:\n            path = "
              "work.write('key', data, 0o600)\n            args = ['-y', '-f', path]\n",
              "        with _PrivateDir() as work:\n            path = work.write('key', data, 0o600)\n"
              "            args = ['-y', '-f', path]\n", BACKENDS,
              'ssh-keygen spends whatever KDF rounds a hostile key file asks for'),
     # ------------------------------------------------------------ operations
-    mutation('_ssh/genkey.py', '        self.tree.write(self.parts, self.name, private_bytes, PRIVATE_MODE)\n',
+    mutation('_ssh/genkey/operation.py', '        self.tree.write(self.parts, self.name, private_bytes, PRIVATE_MODE)\n',
              '        self.tree.write(self.parts, self.name, private_bytes, PUBLIC_MODE)\n', GENKEY,
              'a generated private key is world-readable'),
-    mutation('_ssh/genkey.py', "                drift.append('size is %d, not %d' % (key.size, spec.bits))\n",
+    mutation('_ssh/genkey/operation.py', "                drift.append('size is %d, not %d' % (key.size, spec.bits))\n",
              '                pass\n', GENKEY, 'a key of another size is kept'),
-    mutation('_ssh/genkey_ppk.py', '            data = ppk_format.export_key(self.key_object(current.data), comment, '
+    mutation('_ssh/genkey/ppk_companion.py', '            data = ppk_format.export_key(self.key_object(current.data), comment, '
              'self.spec.passphrase)\n',
              '            data = ppk_format.export_key(self.key_object(current.data), comment, None)\n',
              GENKEY, 'the .ppk of a protected key is written unprotected'),
@@ -195,15 +195,15 @@ MUTATIONS = [
     mutation('_regenerate.py', "        if regenerate == 'full_idempotence' or (importing and regenerate == 'always'):\n",
              "        if regenerate == 'full_idempotence':\n", REGENERATE,
              'an unreadable key blocks an import with regenerate: always'),
-    mutation('_ssh/keypair.py', 'if self.generated and self.spec.private_key_path is None and not '
+    mutation('_ssh/keypair/operation.py', 'if self.generated and self.spec.private_key_path is None and not '
              'self.spec.task_no_log:', 'if self.generated and self.spec.private_key_path is None:', KEYPAIR,
              'the no_log warning is given although the task has no_log'),
-    mutation('_ssh/keypair.py', '                    created = self.registry.hold()\n',
+    mutation('_ssh/keypair/operation.py', '                    created = self.registry.hold()\n',
              '                    created = False\n', KEYPAIR,
              'keypair runs without the registry lock'),
-    mutation('_ssh/keypair.py', '        self._refuse_damaged(current, self._current_key(current))\n', '',
+    mutation('_ssh/keypair/operation.py', '        self._refuse_damaged(current, self._current_key(current))\n', '',
              KEYPAIR + ROBUST, 'a registry entry whose public key is unreadable or not its own is up to date'),
-    mutation('_ssh/keypair.py', 'if current.type != spec.key_type or current.size != spec.size:',
+    mutation('_ssh/keypair/operation.py', 'if current.type != spec.key_type or current.size != spec.size:',
              'if current.type != spec.key_type:', KEYPAIR, 'a key pair of another size is silently kept'),
     mutation('_tls/genkey.py', '        self.location.write(tls_keys.serialize(key, spec.passphrase), KEY_MODE)\n',
              '        self.location.write(tls_keys.serialize(key, spec.passphrase), 0o644)\n', TLS,
@@ -227,7 +227,7 @@ MUTATIONS = [
              'a bug in one account\'s operation aborts every later account and loses the summary'),
     mutation('_tls/genkey.py', '            self.plans_new_key = True\n', '', PROVISION,
              'a CSR planned with the key its TLS key item replaces in the same run'),
-    mutation('_ssh/authkey.py', '        self.managed_dir = spec.manage_dir and bool(self.parts)\n',
+    mutation('_ssh/authorized_keys/operation.py', '        self.managed_dir = spec.manage_dir and bool(self.parts)\n',
              '        self.managed_dir = bool(self.parts)\n', AUTHKEYS, 'manage_dir: false still creates ~/.ssh'),
     # ------------------------------------------------------------ the audit's reads (issue 26, classes 5-7)
     mutation('_fs_audit.py', '            os.setegid(gid)\n            os.seteuid(uid)\n',
@@ -266,14 +266,14 @@ MUTATIONS = [
     mutation('_ssh/sshd/settings.py', '        path = \'%s/%s\' % (account.home, path)\n    return path\n',
              '        path = \'%s/%s\' % (account.home, path)\n    return os.path.normpath(path)\n', AUDIT_FILES,
              '".." after a symlinked directory is normalised away instead of resolved by the kernel'),
-    mutation('_ssh/authorized_keys.py', '        return (key_identity(self.key), self.cert_authority)\n\n    @property\n'
+    mutation('_ssh/authorized_keys/model.py', '        return (key_identity(self.key), self.cert_authority)\n\n    @property\n'
              '    def comment', '        return (key_identity(self.key), False)\n\n    @property\n    def comment',
              RULES, 'state: present of a CA key rewrites its cert-authority line into a plain line'),
-    mutation('_ssh/sshd_rules.py', '    if opts.principals is not None and not principal_names(opts.principals):',
+    mutation('_ssh/sshd/rules.py', '    if opts.principals is not None and not principal_names(opts.principals):',
              '    if False:', RULES, 'cert-authority,principals="" (no certificate gets in) is reported accepted'),
-    mutation('_ssh/sshd_rules.py', '    if line.key.cert:\n        return CERTIFICATE_LINE\n', '', RULES,
+    mutation('_ssh/sshd/rules.py', '    if line.key.cert:\n        return CERTIFICATE_LINE\n', '', RULES,
              'a certificate written as a line is reported accepted'),
-    mutation('_ssh/sshd_rules.py', "    if line.options is not None and line.options.cert_authority:\n        if accepted",
+    mutation('_ssh/sshd/rules.py', "    if line.options is not None and line.options.cert_authority:\n        if accepted",
              "    if False:\n        if accepted", RULES,
              'a cert-authority line is judged by the CA key type and RequiredRSASize'),
     # ------------------------------------------------------------ the audit: settings before any key, clients
@@ -298,9 +298,9 @@ MUTATIONS = [
     mutation('_ssh/audit/client_verdicts.py', "            if answer == 0:\n", "            if False:\n", AUDIT_SETTINGS,
              'from= is not evaluated for the client'),
     # ------------------------------------------------------------ resources and the report (issue 27)
-    mutation('_ssh/sshd_rules.py', "            if _VERIFY['spent'] + cost > RSA_VERIFY_BUDGET:\n",
+    mutation('_ssh/sshd/rules.py', "            if _VERIFY['spent'] + cost > RSA_VERIFY_BUDGET:\n",
              '            if False:\n', RESOURCES, 'certificates of a costly RSA CA cost root seconds each, unbounded'),
-    mutation('_ssh/sshd_rules.py', '    found = _BLOB_CACHE.get(blob)\n', '    found = None\n', RESOURCES,
+    mutation('_ssh/sshd/rules.py', '    found = _BLOB_CACHE.get(blob)\n', '    found = None\n', RESOURCES,
              '100,000 copies of one certificate line are verified 100,000 times'),
     mutation('_fs_audit.py', '        except OSError as exc:\n            return False, exc.errno or errno.EIO\n',
              '        except ValueError as exc:\n            return False, exc.errno or errno.EIO\n',
@@ -309,7 +309,7 @@ MUTATIONS = [
              "    if text.startswith('='):\n", RESOURCES, 'a comment starting with + or @ is a formula in the CSV'),
     mutation('_text.py', '        if changed:\n            escaped.append(where)\n', '', RESOURCES,
              'bytes that are not UTF-8 are escaped without saying so'),
-    mutation('_ssh/authorized_keys.py', "(?![ \\t]*(?:#|\\x00|", "(?![ \\t]*(?:\\x00|", AUTHKEYS,
+    mutation('_ssh/authorized_keys/model.py', "(?![ \\t]*(?:#|\\x00|", "(?![ \\t]*(?:\\x00|", AUTHKEYS,
              'comment lines are reported as invalid lines'),
     # ------------------------------------------------------------ audit: account state (allowed_user)
     mutation('_ssh/audit/account_state.py', "            expired = shadow.expire != -1 and shadow.expire - self.today < 0\n",

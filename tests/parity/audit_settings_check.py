@@ -251,7 +251,7 @@ def audit_verdicts(result):
 
 
 def fingerprint(public_line):
-    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
     return PublicKey.from_line(public_line).fingerprint_sha256
 
 

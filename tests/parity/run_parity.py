@@ -51,17 +51,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account  # noqa: E402
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError  # noqa: E402
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import sshd_rules  # noqa: E402
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import (  # noqa: E402
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules  # noqa: E402
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import (  # noqa: E402
     AuthKeySpec,
     SshAuthKey,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import AuthorizedKeys  # noqa: E402
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.model import AuthorizedKeys  # noqa: E402
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.authorized_keys_info import (  # noqa: E402
     AccessSpec,
     AuthorizedKeysInfo,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey  # noqa: E402
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey  # noqa: E402
 
 import corpus  # noqa: E402
 import oracle  # noqa: E402

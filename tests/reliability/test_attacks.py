@@ -446,8 +446,8 @@ def test_openssh_bcrypt_rounds_patched(accounts, keys, backend):
 
 _KDF_SCRIPT = r'''
 import sys
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.backends import select_backend
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import ppk
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backends import select_backend
 data = open(sys.argv[2], 'rb').read()
 try:
     if sys.argv[1] == 'ppk':
@@ -497,7 +497,7 @@ def test_ppk_argon2_cost_patched(tmp_path):
     """Item 4: a .ppk asking for Argon2 with 1 GiB x 1000 passes."""
     script = ('import sys\n'
               'from cryptography.hazmat.primitives.asymmetric import ed25519\n'
-              'from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import ppk\n'
+              'from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import ppk\n'
               'sys.stdout.buffer.write(ppk.export_key(ed25519.Ed25519PrivateKey.generate(), "k15", "secret-k15"))\n')
     data = subprocess.run([PYTHON, '-c', script], env=module_env(), stdout=subprocess.PIPE, check=True).stdout
     text = data.decode()

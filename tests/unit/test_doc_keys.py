@@ -25,7 +25,7 @@ import struct
 
 import pytest
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey, fingerprint_sha256
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey, fingerprint_sha256
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 DOC_FILES = sorted(

@@ -20,7 +20,7 @@ import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import PublicKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, 'plugins', 'modules'))

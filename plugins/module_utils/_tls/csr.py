@@ -16,7 +16,7 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeyLoadError
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.crypto import backend_kwargs as _backend_kwargs
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.crypto import backend_kwargs as _backend_kwargs
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.keys import (
     describe,
     fingerprint,

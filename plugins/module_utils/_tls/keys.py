@@ -22,7 +22,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     WrongPassphrase,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._kdf_limits import check_kdf_cost
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.crypto import backend_kwargs as _backend_kwargs
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.crypto import backend_kwargs as _backend_kwargs
 
 try:
     from cryptography.hazmat.primitives import serialization

@@ -27,11 +27,11 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._account import 
 from ansible_collections.keysmith.accounts.plugins.module_utils._constants import DEFAULT_BITS, DEFAULT_KEY_TYPE
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import Conflict, KeysmithError, PartialFailure
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome, Plan, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backend_base
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import KeyPairSpec
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import KeypairSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import backend_base
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import AuthKeySpec, SshAuthKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import KeyPairSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.operation import KeypairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
 from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op

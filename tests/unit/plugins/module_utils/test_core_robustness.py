@@ -27,9 +27,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import C
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Locks, Tree
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import SshAuthKey
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import Keypair, KeypairSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import SshAuthKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.operation import Keypair, KeypairSpec
 from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op
 
 ME = pwd.getpwuid(os.geteuid()).pw_name

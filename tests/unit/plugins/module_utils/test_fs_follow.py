@@ -25,7 +25,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._fs import (
     Tree,
     classify_followed,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import resolve_file_attrs
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import resolve_file_attrs
 
 NOBODY = 65534
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.isdir('/home'),

@@ -25,11 +25,11 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._provision impor
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import authorized_keys_info as access
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import accounts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.access_report import AccessReport
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authkey import AuthKeySpec, SshAuthKey
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey_spec import KeyPairSpec
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.key_info import KeyInfoSpec, SshKeyInfo
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import Keypair, KeypairInfo, KeypairSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import AuthKeySpec, SshAuthKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import KeyPairSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.key_info import KeyInfoSpec, SshKeyInfo
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.operation import Keypair, KeypairInfo, KeypairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.info import InfoSpec, SslInfo

@@ -202,7 +202,7 @@ def test_a_bad_first_account_does_not_stop_the_next_one(tmp_path):
 
 
 def test_atomic_stops_at_the_first_account_that_fails_while_applying(tmp_path, monkeypatch):
-    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import SshKeyPair
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
     generate = SshKeyPair._generate
     calls = []
 
@@ -308,7 +308,7 @@ def check_summary(tmp_path, other):
 def spy_key_threads(monkeypatch, fail_type=None):
     """Record the thread each TLS and SSH key is generated in; fail TLS keys of ``fail_type``."""
     import threading
-    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backend_cryptography
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import backend_cryptography
     from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys
     seen = {'tls': [], 'ssh': []}
     real_tls, real_ssh = tls_keys.generate, backend_cryptography.CryptographyBackend.generate
@@ -457,7 +457,7 @@ def test_ssl_item_with_a_province_as_state_names_the_province_option(tmp_path):
 def test_a_backend_missing_when_keys_are_computed_ahead_fails_each_account_with_its_message(
         tmp_path, monkeypatch, fleet_users):
     from ansible_collections.keysmith.accounts.plugins.module_utils import _provision
-    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import backend_sshkeygen
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys import backend_sshkeygen
     monkeypatch.setattr(_provision, 'usable_cpus', lambda: 2)
     monkeypatch.setattr(backend_sshkeygen, 'find_executable', lambda *args, **kwargs: None)
     names = fleet_users(2)

@@ -17,8 +17,8 @@ import pytest
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _specs
 from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import authkey as authkey_code
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh import genkey_spec as genkey_code
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import operation as authkey_code
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import spec as genkey_code
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import csr as csr_code
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys_code
 from ansible_collections.keysmith.accounts.plugins.modules import provision
