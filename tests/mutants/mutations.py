@@ -269,11 +269,11 @@ MUTATIONS = [
     mutation('_ssh/authorized_keys/model.py', '        return (key_identity(self.key), self.cert_authority)\n\n    @property\n'
              '    def comment', '        return (key_identity(self.key), False)\n\n    @property\n    def comment',
              RULES, 'state: present of a CA key rewrites its cert-authority line into a plain line'),
-    mutation('_ssh/sshd/rules.py', '    if opts.principals is not None and not principal_names(opts.principals):',
+    mutation('_ssh/sshd/rules/auth2_pubkeyfile.py', '    if opts.principals is not None and not principal_names(opts.principals):',
              '    if False:', RULES, 'cert-authority,principals="" (no certificate gets in) is reported accepted'),
-    mutation('_ssh/sshd/rules.py', '    if line.key.cert:\n        return CERTIFICATE_LINE\n', '', RULES,
+    mutation('_ssh/sshd/rules/auth2_pubkeyfile.py', '    if line.key.cert:\n        return CERTIFICATE_LINE\n', '', RULES,
              'a certificate written as a line is reported accepted'),
-    mutation('_ssh/sshd/rules.py', "    if line.options is not None and line.options.cert_authority:\n        if accepted",
+    mutation('_ssh/sshd/rules/auth2_pubkey.py', "    if line.options is not None and line.options.cert_authority:\n        if accepted",
              "    if False:\n        if accepted", RULES,
              'a cert-authority line is judged by the CA key type and RequiredRSASize'),
     # ------------------------------------------------------------ the audit: settings before any key, clients
@@ -298,9 +298,9 @@ MUTATIONS = [
     mutation('_ssh/audit/client_verdicts.py', "            if answer == 0:\n", "            if False:\n", AUDIT_SETTINGS,
              'from= is not evaluated for the client'),
     # ------------------------------------------------------------ resources and the report (issue 27)
-    mutation('_ssh/sshd/rules.py', "            if _VERIFY['spent'] + cost > RSA_VERIFY_BUDGET:\n",
+    mutation('_ssh/sshd/rules/sshkey_verify.py', "            if _VERIFY['spent'] + cost > RSA_VERIFY_BUDGET:\n",
              '            if False:\n', RESOURCES, 'certificates of a costly RSA CA cost root seconds each, unbounded'),
-    mutation('_ssh/sshd/rules.py', '    found = _BLOB_CACHE.get(blob)\n', '    found = None\n', RESOURCES,
+    mutation('_ssh/sshd/rules/sshkey.py', '    found = _BLOB_CACHE.get(blob)\n', '    found = None\n', RESOURCES,
              '100,000 copies of one certificate line are verified 100,000 times'),
     mutation('_fs_audit.py', '        except OSError as exc:\n            return False, exc.errno or errno.EIO\n',
              '        except ValueError as exc:\n            return False, exc.errno or errno.EIO\n',

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """SSH wire format (RFC 4251 section 5): the reader and the encoders every
 SSH model shares (public key blobs, OpenSSH private key containers, PPK).
-sshd/rules.py keeps its own buffer: it ports sshbuf's stricter rules."""
+sshd/rules/sshbuf.py keeps its own buffer: it ports sshbuf's stricter rules."""
 
 from __future__ import absolute_import, division, print_function
 

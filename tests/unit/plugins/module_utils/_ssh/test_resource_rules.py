@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules import sshkey, sshkey_verify
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.access_report import (
     build_report,
     csv_safe,
@@ -68,8 +69,8 @@ def _cert(exponent, modulus, private=None, nonce=b'n' * 32):
 
 @pytest.fixture(autouse=True)
 def _fresh_state(monkeypatch):
-    monkeypatch.setattr(sshd_rules, '_BLOB_CACHE', {})
-    monkeypatch.setattr(sshd_rules, '_VERIFY', {'spent': 0, 'unchecked': 0})
+    monkeypatch.setattr(sshkey, '_BLOB_CACHE', {})
+    monkeypatch.setattr(sshkey_verify, '_VERIFY', {'spent': 0, 'unchecked': 0})
 
 
 def test_rsa_ca_with_long_exponent_verifies_as_openssl_does():
@@ -84,8 +85,8 @@ def test_rsa_ca_with_long_exponent_verifies_as_openssl_does():
 def test_rsa_verification_budget(monkeypatch):
     """Past the budget a costly signature is taken as valid without a check, and counted."""
     exponent, modulus, dummy = _rsa_with_exponent(2048, 2000)
-    cost = sshd_rules._rsa_verify_cost(exponent, modulus)
-    monkeypatch.setattr(sshd_rules, 'RSA_VERIFY_BUDGET', cost * 2.5)
+    cost = sshkey_verify._rsa_verify_cost(exponent, modulus)
+    monkeypatch.setattr(sshkey_verify, 'RSA_VERIFY_BUDGET', cost * 2.5)
     outcomes = []
     for index in range(4):
         try:
@@ -105,7 +106,7 @@ def test_one_verification_per_distinct_certificate(monkeypatch):
         calls.append(1)
         return real(signer, signature, data)
 
-    monkeypatch.setattr(sshd_rules, 'verify_signature', counting)
+    monkeypatch.setattr(sshkey, 'verify_signature', counting)
     exponent, modulus, private = _rsa_with_exponent(2048, 17)
     blob = _cert(exponent, modulus, private)
     bad = _cert(exponent, modulus)
