@@ -35,6 +35,7 @@ ACCOUNT_STATE = [U + '_ssh/audit/test_account_state.py', U + '_ssh/audit/test_au
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/genkey/test_operation.py', U + '_tls/test_tls_genkey.py']
 AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/audit/test_audit_files.py', U + '_ssh/audit/test_authorized_keys_info.py']
 AUDIT_SETTINGS = [U + '_ssh/sshd/test_settings.py', U + '_ssh/audit/test_authorized_keys_info.py']
+KEY_TEXT = [U + '_ssh/test_key_text_reader.py', U + '_ssh/keys/test_public_key.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -297,6 +298,15 @@ MUTATIONS = [
              'a key in a file only some clients use is accepted for every client'),
     mutation('_ssh/audit/client_verdicts.py', "            if answer == 0:\n", "            if False:\n", AUDIT_SETTINGS,
              'from= is not evaluated for the client'),
+    # ------------------------------------------------------------ one reader of key text (issue 28)
+    mutation('_ssh/keys/public_key.py', '        self.blob = _parsed.blob\n', '        self.blob = bytes(blob)\n', KEY_TEXT,
+             'a key written with zero-padded numbers is kept as written: another key by its bytes'),
+    mutation('_ssh/sshd/rules/sshkey.py',
+             '    if key.kind != info[0] or key.cert != info[1] or (key.kind == ECDSA and key.curve != info[2]):\n',
+             '    if key.kind != info[0] or key.cert != info[1]:\n', KEY_TEXT,
+             'a line naming a curve reads a key of another curve'),
+    mutation('_ssh/keys/public_key.py', "    if info is None or (found.kind, found.cert) != info[:2] or",
+             "    if info is None or", KEY_TEXT, 'a blob of another key type is read under the name it is given'),
     # ------------------------------------------------------------ resources and the report (issue 27)
     mutation('_ssh/sshd/rules/sshkey_verify.py', "            if _VERIFY['spent'] + cost > RSA_VERIFY_BUDGET:\n",
              '            if False:\n', RESOURCES, 'certificates of a costly RSA CA cost root seconds each, unbounded'),

@@ -17,10 +17,11 @@ Line grammar (OpenSSH ``auth2-pubkeyfile.c``, ``sshkey.c``, ``auth-options.c``):
   white space outside quotes. Names are matched case-insensitively. Inside the
   quotes only ``\\"`` is an escape (a backslash before any other character is
   kept), so a value cannot end with a backslash;
-* the key type must be one sshd knows (``is_known_type``, plus the signature
-  names ``rsa-sha2-256``/``rsa-sha2-512`` and the ``webauthn-sk-ecdsa`` name
-  that sshd maps to the same key types) and the type inside the decoded
-  base64 blob must match it.
+* the key type must be one sshd knows (``sshd_rules.KEY_NAMES``, with the
+  signature names ``rsa-sha2-256``/``rsa-sha2-512`` and the ``webauthn-sk-ecdsa``
+  name that sshd reads as the same key types) and the type inside the decoded
+  base64 blob must match it. Every module reads key text so (one reader:
+  :mod:`sshd_rules`, and :func:`sshd_rules.line_error` says why a line is no key).
 
 The file model (:class:`AuthorizedKeys`) keeps every line's original bytes,
 including its end of line (``\\n``, ``\\r\\n`` or none for a last line without
@@ -73,18 +74,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import I
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import (
     PublicKey,
-    is_known_type,
+    key_text_error,
 )
-
-# Names sshd's sshkey_type_from_name() accepts for a key type other than the
-# key's own wire name (signature algorithm names), mapped to that wire name.
-TYPE_ALIASES = {
-    'rsa-sha2-256': 'ssh-rsa',
-    'rsa-sha2-512': 'ssh-rsa',
-    'rsa-sha2-256-cert-v01@openssh.com': 'ssh-rsa-cert-v01@openssh.com',
-    'rsa-sha2-512-cert-v01@openssh.com': 'ssh-rsa-cert-v01@openssh.com',
-    'webauthn-sk-ecdsa-sha2-nistp256@openssh.com': 'sk-ecdsa-sha2-nistp256@openssh.com',
-}
 
 # Flag options sshd accepts; the negatable ones also with a "no-" prefix.
 NEGATABLE_FLAGS = sshd_rules.NEGATABLE_FLAGS
@@ -93,38 +84,14 @@ VALUE_OPTIONS = sshd_rules.VALUE_OPTIONS
 # sshd refuses a second clause of these.
 SINGLE_OPTIONS = sshd_rules.SINGLE_OPTIONS
 
-_FLAG_NAMES = frozenset(PLAIN_FLAGS + NEGATABLE_FLAGS + tuple('no-' + f for f in NEGATABLE_FLAGS))
-_SEPARATOR_RE = re.compile(r'[ \t]')
 
 _SPACE = ' \t'
 _PREFIX_CHARS = 16
 
 
-def canonical_type(token):
-    """The wire type sshd reads ``token`` as, or None when it is no key type."""
-    if is_known_type(token):
-        return token
-    return TYPE_ALIASES.get(token)
-
-
 def _short(text):
     text = text or ''
     return text if len(text) <= _PREFIX_CHARS else text[:_PREFIX_CHARS] + '...'
-
-
-def _lstrip(text):
-    return text.lstrip(_SPACE)
-
-
-def _split_token(text):
-    """(first token up to a space or tab, rest after it, whether a separator was found)."""
-    # A regex search, not a loop over characters: a base64 token is hundreds of
-    # characters and this runs twice per line of a 10,000-line file.
-    match = _SEPARATOR_RE.search(text)
-    if match is None:
-        return text, '', False
-    index = match.start()
-    return text[:index], text[index:], True
 
 
 # ---------------------------------------------------------------------------
@@ -271,16 +238,9 @@ def validate_option_values(options):
 
 def key_identity(key):
     """What "the same key" means for sshd (``sshkey_equal``): the public numbers of
-    the key, whatever the type name written or the encoding of the numbers."""
-    material = getattr(key, 'sshd_material', None)
-    if material is not None:
-        return material
-    try:
-        material = sshd_rules.key_from_blob(key.blob).material
-    except sshd_rules.BlobError:
-        material = ('unparsed', key.key_type, key.blob)
-    key.sshd_material = material
-    return material
+    the key, whatever the type name written or the encoding of the numbers
+    (:attr:`PublicKey.material`)."""
+    return key.material
 
 
 def is_cert_authority(options):
@@ -290,9 +250,7 @@ def is_cert_authority(options):
 
 def public_key_of(found, comment):
     """A :class:`PublicKey` (canonical type and encoding) for an :class:`sshd_rules.SshdKey`."""
-    key = PublicKey(found.wire_type, found.blob, comment, _parsed=(found.bits, found.plain_blob))
-    key.sshd_material = found.material
-    return key
+    return PublicKey.from_sshd(found, comment)
 
 
 class ParsedLine:
@@ -422,50 +380,15 @@ def parse_key_text(text, source):
     if parsed.kind in ('blank', 'comment'):
         raise InvalidInput('%s is empty' % source)
     if parsed.kind != 'key':
-        _explain_invalid(line, source)
-        raise InvalidInput('%s: sshd (%s) does not read this as a key line (bad type, base64 or key data)'
-                           % (source, sshd_rules.SSHD_VERSION))
+        raise InvalidInput('%s: %s' % (source, key_text_error(line)))
     if parsed.options is None:
-        raise InvalidInput('%s: bad key options: %s' % (source, parsed.options_error))
+        raise InvalidInput('%s: %s' % (source, key_text_error(line)))
     if parsed.key.cert:
         raise InvalidInput('%s is a certificate (%s): sshd never accepts a certificate written in '
                            'authorized_keys, as a key or as a cert-authority; authorize the key that '
                            'signed it with options: cert-authority instead' % (source, parsed.type_name))
     key = public_key_of(parsed.key, parsed.comment)
     return key, _to_key_options(parsed.options)
-
-
-def _explain_invalid(line, source):
-    """Raise ``InvalidInput`` saying why ``line`` (that sshd does not read as a key) is wrong."""
-    line = _lstrip(line.strip().rstrip('\r'))
-    first, rest, has_space = _split_token(line)
-    key_part = line
-    if canonical_type(first) is None:
-        end = advance_past_options(line)
-        if end is None:
-            raise InvalidInput('%s: unterminated double quote in the key options' % source)
-        candidate = _lstrip(line[end:])
-        second = _split_token(candidate)[0]
-        if not candidate or (canonical_type(second) is None and '=' not in first and ',' not in first
-                             and '"' not in first and first.lower() not in _FLAG_NAMES):
-            if not has_space:
-                raise InvalidInput('%s is not a public key ("type base64 [comment]"), got only %s'
-                                   % (source, _short(first)))
-            raise InvalidInput('%s: %s is not a key type sshd accepts' % (source, _short(first)))
-        try:
-            parse_options(line[:end])
-        except InvalidInput as exc:
-            raise InvalidInput('%s: bad key options: %s' % (source, exc.msg))
-        if canonical_type(second) is None:
-            raise InvalidInput('%s: %s is not a key type sshd accepts' % (source, _short(second)))
-        key_part = candidate
-    token, after, dummy = _split_token(key_part)
-    wire = canonical_type(token)
-    normalized = wire + after if wire != token else key_part
-    try:
-        PublicKey.from_line(normalized)
-    except InvalidInput as exc:
-        raise InvalidInput('%s: %s' % (source, exc.msg))
 
 
 def iter_key_lines(text):

@@ -4,10 +4,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The OpenSSH public key model, in pure standard library Python.
 
-It runs on managed nodes that may lack ``cryptography``: parsing and checking
-of an OpenSSH public key line (``type base64 comment``), the key family and
-size read from the wire format, SHA256 and MD5 fingerprints and the
-"randomart" picture exactly as ``ssh-keygen -lv`` prints them.
+It runs on managed nodes that may lack ``cryptography``. A key line
+(``type base64 comment``) and a key blob are read by the one reader of key
+text, the port of sshd's ``sshkey_read``/``sshkey_from_blob``
+(:mod:`..sshd.rules`): the type names sshd accepts (``rsa-sha2-512`` and
+``rsa-sha2-256`` are names of an ``ssh-rsa`` key, as for sshd and
+``ssh-keygen -l``), its checks of the key data, its reasons for refusing, and
+its idea of the same key (the key material, ``sshkey_equal``). Here: the key
+family and size, SHA256 and MD5 fingerprints and the "randomart" picture
+exactly as ``ssh-keygen -lv`` prints them.
 
 Error messages name the problem and show at most the key type and a short
 prefix of the base64 text, never a whole key.
@@ -18,15 +23,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import binascii
 import hashlib
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.wire import (
-    Reader as _Reader,
-    WireError as _WireError,
-    ssh_string as _ssh_string,
-)
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
 
 CERT_SUFFIX = '-cert-v01@openssh.com'
 
@@ -36,31 +36,16 @@ _PREFIX_CHARS = 16
 # Upper bound for one line: an 16384-bit RSA certificate is ~5 KiB of base64.
 MAX_LINE_CHARS = 64 * 1024
 
-# Plain key types: wire name -> (family, label used by ssh-keygen, layout).
-# The layout lists the fields after the type string:
-#   'mpint' / 'string' generic SSH strings; 'curve' a string naming the curve.
+# Plain key types: wire name -> (family, label used by ssh-keygen).
 _PLAIN_TYPES = {
-    'ssh-rsa': ('rsa', 'RSA', ('mpint', 'mpint')),
-    'ssh-dss': ('dsa', 'DSA', ('mpint', 'mpint', 'mpint', 'mpint')),
-    'ecdsa-sha2-nistp256': ('ecdsa', 'ECDSA', ('curve', 'string')),
-    'ecdsa-sha2-nistp384': ('ecdsa', 'ECDSA', ('curve', 'string')),
-    'ecdsa-sha2-nistp521': ('ecdsa', 'ECDSA', ('curve', 'string')),
-    'ssh-ed25519': ('ed25519', 'ED25519', ('string',)),
-    'sk-ecdsa-sha2-nistp256@openssh.com': ('sk-ecdsa', 'ECDSA-SK', ('curve', 'string', 'string')),
-    'sk-ssh-ed25519@openssh.com': ('sk-ed25519', 'ED25519-SK', ('string', 'string')),
-}
-
-_CURVE_BITS = {
-    'nistp256': 256,
-    'nistp384': 384,
-    'nistp521': 521,
-}
-
-_ECDSA_TYPE_CURVE = {
-    'ecdsa-sha2-nistp256': 'nistp256',
-    'ecdsa-sha2-nistp384': 'nistp384',
-    'ecdsa-sha2-nistp521': 'nistp521',
-    'sk-ecdsa-sha2-nistp256@openssh.com': 'nistp256',
+    'ssh-rsa': ('rsa', 'RSA'),
+    'ssh-dss': ('dsa', 'DSA'),
+    'ecdsa-sha2-nistp256': ('ecdsa', 'ECDSA'),
+    'ecdsa-sha2-nistp384': ('ecdsa', 'ECDSA'),
+    'ecdsa-sha2-nistp521': ('ecdsa', 'ECDSA'),
+    'ssh-ed25519': ('ed25519', 'ED25519'),
+    'sk-ecdsa-sha2-nistp256@openssh.com': ('sk-ecdsa', 'ECDSA-SK'),
+    'sk-ssh-ed25519@openssh.com': ('sk-ed25519', 'ED25519-SK'),
 }
 
 
@@ -80,50 +65,8 @@ def plain_type_of(key_type):
 
 
 def is_known_type(key_type):
-    return key_type in _PLAIN_TYPES or key_type in _CERT_TYPES
-
-
-def _read_key_fields(reader, plain_type):
-    """Read the public fields of ``plain_type`` and return (size_bits, raw_fields_bytes)."""
-    start = reader.pos
-    layout = _PLAIN_TYPES[plain_type][2]
-    size = 0
-    for index, field in enumerate(layout):
-        if field == 'mpint':
-            value = reader.mpint('key field')
-            if index == len(layout) - 1 and plain_type == 'ssh-rsa':
-                size = value.bit_length()
-            elif index == 0 and plain_type == 'ssh-dss':
-                size = value.bit_length()
-        elif field == 'curve':
-            curve = reader.text('curve name')
-            if curve != _ECDSA_TYPE_CURVE[plain_type]:
-                raise _WireError('curve %s does not match the key type' % curve)
-            size = _CURVE_BITS[curve]
-        else:
-            value = reader.string('key field')
-            if index == 0 and plain_type in ('ssh-ed25519', 'sk-ssh-ed25519@openssh.com'):
-                if len(value) != 32:
-                    raise _WireError('ed25519 public key of %d bytes' % len(value))
-                size = 256
-    return size, reader.data[start:reader.pos]
-
-
-def _read_cert_rest(reader):
-    """Read the certificate fields after the key and check nothing follows."""
-    reader.uint64('serial')
-    reader.uint32('certificate type')
-    reader.string('key id')
-    reader.string('principals')
-    reader.uint64('valid after')
-    reader.uint64('valid before')
-    reader.string('critical options')
-    reader.string('extensions')
-    reader.string('reserved')
-    signature_key = reader.string('signature key')
-    reader.string('signature')
-    if not signature_key:
-        raise _WireError('empty signature key')
+    """A name sshd reads as a key type at the start of a line (``rsa-sha2-512`` too)."""
+    return key_type in sshd_rules.KEY_NAMES
 
 
 # ---------------------------------------------------------------------------
@@ -234,21 +177,27 @@ def _describe(key_type, b64):
 class PublicKey:
     """One OpenSSH public key (or certificate) with its comment.
 
-    ``key_type`` is the wire name, ``blob`` the decoded key bytes. ``family`` is
-    the module ``type`` value of the key (of the certified key for a
-    certificate, ``unknown`` for a type this module does not know), ``size``
-    its bits (0 when unknown).
+    ``key_type`` is the key's own wire name (``ssh-rsa`` for a line written
+    ``rsa-sha2-512``), ``blob`` the key as sshd encodes it. ``family`` is the
+    module ``type`` value of the key (of the certified key for a
+    certificate), ``size`` its bits. ``material`` is what sshd compares keys
+    by (:meth:`same_key`).
     """
 
     def __init__(self, key_type, blob, comment='', _parsed=None):
-        self.key_type = key_type
-        self.blob = bytes(blob)
-        self.comment = comment or ''
         if _parsed is None:
-            _parsed = _parse_blob(key_type, self.blob)
-        self._size, self._plain_blob = _parsed
+            _parsed = _read_blob(key_type, bytes(blob))
+        self._sshd = _parsed
+        self.key_type = _parsed.wire_type
+        self.blob = _parsed.blob
+        self.comment = comment or ''
 
     # -- construction --------------------------------------------------------
+
+    @classmethod
+    def from_sshd(cls, found, comment=''):
+        """From a key read by the sshd port (:class:`sshd_rules.SshdKey`)."""
+        return cls(found.wire_type, found.blob, comment, _parsed=found)
 
     @classmethod
     def from_blob(cls, key_type, blob, comment=''):
@@ -260,18 +209,17 @@ class PublicKey:
                 raise InvalidInput('public key type is not ASCII text')
         if not isinstance(blob, (bytes, bytearray)):
             raise InvalidInput('public key blob must be bytes')
-        try:
-            parsed = _parse_blob(key_type, bytes(blob))
-        except _WireError as exc:
-            raise InvalidInput('invalid %s public key: %s' % (_describe(key_type, ''), exc))
-        return cls(key_type, blob, comment, _parsed=parsed)
+        return cls(key_type, blob, comment, _parsed=_read_blob(key_type, bytes(blob)))
 
     @classmethod
     def from_line(cls, text):
-        """Parse ``type base64 [comment]`` (surrounding white space is ignored).
+        """Parse ``type base64 [comment]`` (surrounding white space is ignored)
+        as sshd's ``sshkey_read`` reads it.
 
-        Raises ``InvalidInput`` naming the problem; the message shows only the
-        type and a short prefix of the base64 text.
+        Raises ``InvalidInput`` naming the problem with the reason of the one
+        reader of key text (:func:`sshd_rules.line_error`, the same words
+        ``ssh_authkey`` gives); the message shows only the type and a short
+        prefix of the base64 text.
         """
         if isinstance(text, (bytes, bytearray)):
             try:
@@ -287,42 +235,34 @@ class PublicKey:
             raise InvalidInput('public key line is empty')
         if '\n' in line or '\r' in line or '\0' in line:
             raise InvalidInput('public key text must be a single line')
-        parts = line.split(None, 2)
-        if len(parts) < 2:
-            raise InvalidInput('public key line must be "type base64 [comment]", got only %s'
-                               % _short(parts[0]))
-        key_type, b64 = parts[0], parts[1]
-        comment = parts[2].strip() if len(parts) > 2 else ''
-        if not _is_type_name(key_type):
-            raise InvalidInput('public key type %s is not a valid key type name' % _short(key_type))
-        try:
-            blob = base64.b64decode(b64.encode('ascii'), validate=True)
-        except (binascii.Error, ValueError, UnicodeEncodeError):
-            raise InvalidInput('public key %s: the key data is not valid base64' % _describe(key_type, b64))
-        if not blob:
-            raise InvalidInput('public key %s: the key data is empty' % _describe(key_type, b64))
-        try:
-            parsed = _parse_blob(key_type, blob)
-        except _WireError as exc:
-            raise InvalidInput('public key %s: %s' % (_describe(key_type, b64), exc))
-        return cls(key_type, blob, comment, _parsed=parsed)
+        found, dummy = sshd_rules.read_key_explained(line)
+        if found is None:
+            raise InvalidInput(key_text_error(line))
+        key, dummy, comment = found
+        return cls.from_sshd(key, comment)
 
     # -- properties ---------------------------------------------------------
 
     @property
     def is_certificate(self):
-        return self.key_type in _CERT_TYPES
+        return self._sshd.cert
+
+    @property
+    def material(self):
+        """What sshd compares keys by (``sshkey_equal``): the public numbers, not
+        their encoding nor the type name written; a certificate is compared whole."""
+        return self._sshd.material
 
     @property
     def plain_key_type(self):
         """Wire type of the key itself (the certified key for a certificate)."""
-        return plain_type_of(self.key_type)
+        return sshd_rules.wire_name(self._sshd.kind, self._sshd.curve)
 
     @property
     def plain_blob(self):
         """Blob of the key itself: for a certificate the certified key (what its
         fingerprint is computed from), else ``blob``."""
-        return self._plain_blob
+        return self._sshd.plain_blob
 
     @property
     def family(self):
@@ -331,7 +271,7 @@ class PublicKey:
 
     @property
     def size(self):
-        return self._size
+        return self._sshd.bits
 
     @property
     def type_label(self):
@@ -348,11 +288,11 @@ class PublicKey:
     @property
     def fingerprint_sha256(self):
         # ssh-keygen fingerprints a certificate by its certified key.
-        return fingerprint_sha256(self._plain_blob)
+        return fingerprint_sha256(self.plain_blob)
 
     @property
     def fingerprint_md5(self):
-        return fingerprint_md5(self._plain_blob)
+        return fingerprint_md5(self.plain_blob)
 
     def fingerprint(self, digest='sha256'):
         """``SHA256:...`` or ``MD5:..`` as ``ssh-keygen -l -E <digest>`` prints it."""
@@ -364,7 +304,7 @@ class PublicKey:
 
     def randomart(self, digest='sha256'):
         """The art box ``ssh-keygen -lv -E <digest> -f key.pub`` prints."""
-        return randomart(self._plain_blob, self.type_label, self._size, digest=digest)
+        return randomart(self.plain_blob, self.type_label, self.size, digest=digest)
 
     # -- output and comparison ---------------------------------------------
 
@@ -378,9 +318,9 @@ class PublicKey:
         return line
 
     def same_key(self, other):
-        """Same type and blob, whatever the comments."""
-        return (isinstance(other, PublicKey) and self.key_type == other.key_type
-                and self.blob == other.blob)
+        """The same key for sshd (its key material), whatever the comments, the type
+        name written or the encoding of the numbers."""
+        return isinstance(other, PublicKey) and self.material == other.material
 
     def __eq__(self, other):
         if not isinstance(other, PublicKey):
@@ -394,7 +334,7 @@ class PublicKey:
         return not result
 
     def __hash__(self):
-        return hash((self.key_type, self.blob, self.comment))
+        return hash((self.material, self.comment))
 
     def __repr__(self):
         return 'PublicKey(%s %s, %s)' % (self.key_type, self.fingerprint_sha256, self.comment)
@@ -403,43 +343,38 @@ class PublicKey:
         return self.to_line()
 
 
-def _is_type_name(name):
-    if not name or len(name) > 256:
-        return False
-    for ch in name:
-        if not (33 <= ord(ch) <= 126) or ch in '"\\,':
-            return False
-    return True
+def key_text_error(line):
+    """The one explanation of key text every module gives: why ``line`` is not a
+    public key line (``type base64 [comment]``), in sshd's terms
+    (:func:`sshd_rules.line_error`; options sshd refuses, or options at all where
+    a public key is asked for), naming the type and a short prefix of the data;
+    None when sshd reads it as a key with no options before it."""
+    line = line.lstrip(' \t')
+    if sshd_rules.read_key_explained(line)[0] is not None:
+        return None
+    reason = sshd_rules.line_error(line)
+    if reason is None:
+        options_error = sshd_rules.Line(line).options_error
+        if options_error is not None:
+            reason = 'bad key options: %s' % options_error
+        else:
+            reason = 'options before the key belong to an authorized_keys line, give "type base64 [comment]"'
+    parts = line.split(None, 2)
+    if len(parts) < 2:
+        return 'public key: %s' % reason
+    return 'public key %s: %s' % (_describe(parts[0], parts[1]), reason)
 
 
-def _parse_blob(key_type, blob):
-    """Check ``blob`` against ``key_type``; return (size, plain blob).
-
-    Raises ``_WireError`` with a short, secret free reason.
-    """
-    reader = _Reader(blob)
+def _read_blob(key_type, blob):
+    """The key in ``blob`` as sshd reads it (``sshkey_from_blob``), of the type
+    ``key_type`` names (a name sshd reads at the start of a line); ``InvalidInput``
+    with sshd's reason otherwise."""
     try:
-        inner = reader.string('key type')
-    except _WireError:
-        raise _WireError('the key data is truncated (no key type inside)')
-    try:
-        inner = inner.decode('ascii')
-    except UnicodeDecodeError:
-        raise _WireError('the key type inside the key data is not ASCII')
-    if inner != key_type:
-        raise _WireError('the key data is of type %s, not %s' % (_short(inner), key_type))
-    if key_type in _PLAIN_TYPES:
-        size, dummy = _read_key_fields(reader, key_type)
-        if reader.remaining():
-            raise _WireError('%d bytes of trailing garbage after the key data' % reader.remaining())
-        return size, blob
-    if key_type in _CERT_TYPES:
-        plain = _CERT_TYPES[key_type]
-        reader.string('certificate nonce')
-        size, fields = _read_key_fields(reader, plain)
-        _read_cert_rest(reader)
-        if reader.remaining():
-            raise _WireError('%d bytes of trailing garbage after the certificate' % reader.remaining())
-        return size, _ssh_string(plain) + fields
-    # A type this module does not know: the first string matched, accept it.
-    return 0, blob
+        found = sshd_rules.key_from_blob(blob)
+    except sshd_rules.BlobError as exc:
+        raise InvalidInput('invalid %s public key: %s' % (_describe(key_type, ''), exc))
+    info = sshd_rules.KEY_NAMES.get(key_type)
+    if info is None or (found.kind, found.cert) != info[:2] or (info[2] is not None and found.curve != info[2]):
+        raise InvalidInput('invalid %s public key: the key data is of type %s'
+                           % (_describe(key_type, ''), found.wire_type))
+    return found

@@ -61,6 +61,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.
     key_from_blob,
     normalize_comment,
     read_key,
+    read_key_explained,
+    short_text,
     SshdKey,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.misc import (
@@ -103,6 +105,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.
     CERTIFICATE_LINE,
     from_is_client_dependent,
     Line,
+    line_error,
     line_expiry,
     line_refusal,
     refusal,
@@ -121,12 +124,12 @@ __all__ = (
     'a2port', 'a2tun', 'addr_match_list', 'address_in_cidr', 'advance_past_options', 'algorithm_allowed',
     'b64_pton', 'BlobError', 'C_SPACE', 'CERTIFICATE_ALGORITHMS', 'CERTIFICATE_LINE', 'check_permit', 'DSA',
     'ECDSA', 'ECDSA_SK', 'ED25519', 'ED25519_SK', 'from_is_client_dependent', 'from_is_invalid', 'hpdelim2',
-    'is_flag', 'key_algorithms', 'key_from_blob', 'KEY_NAMES', 'Line', 'line_expiry', 'line_refusal',
+    'is_flag', 'key_algorithms', 'key_from_blob', 'KEY_NAMES', 'Line', 'line_error', 'line_expiry', 'line_refusal',
     'match_host_and_ip', 'match_pattern', 'match_pattern_list', 'MAX_BIGNUM_BYTES', 'MAX_ECPOINT_BYTES',
     'MAX_ENV', 'MAX_PERMITS', 'MAX_PROP', 'MIN_RSA_BITS', 'NEGATABLE_FLAGS', 'NI_MAXHOST',
     'normalize_comment', 'OPENSSL_RSA_MAX_PUBEXP_BITS', 'OPENSSL_RSA_SMALL_MODULUS_BITS', 'Options',
-    'OptionsError', 'parse_absolute_time', 'parse_options', 'principal_names', 'read_key', 'refusal',
+    'OptionsError', 'parse_absolute_time', 'parse_options', 'principal_names', 'read_key', 'read_key_explained', 'refusal',
     'RESTRICT_FLAGS', 'RSA', 'RSA_VERIFY_BUDGET', 'settings_refusals', 'SINGLE_OPTIONS', 'SSHD_VERSION',
-    'SshdKey', 'strtonum', 'TUNID_ANY', 'TUNID_MAX', 'type_algorithms', 'unchecked_signatures',
+    'short_text', 'SshdKey', 'strtonum', 'TUNID_ANY', 'TUNID_MAX', 'type_algorithms', 'unchecked_signatures',
     'valid_env_name', 'VALUE_OPTIONS', 'verify_signature', 'wire_name',
 )

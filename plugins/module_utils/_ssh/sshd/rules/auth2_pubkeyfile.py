@@ -19,6 +19,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.auth_options import (
     Options,
     OptionsError,
+    is_flag,
     parse_options,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.c_text import _BLANK
@@ -27,7 +28,10 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.sshkey import (
     advance_past_options,
     read_key,
+    read_key_explained,
+    short_text,
 )
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.sshkey_types import KEY_NAMES
 
 
 def refusal(opts, remote_ip=None, now=None, plain_key=True):
@@ -173,3 +177,53 @@ _NO_OPTIONS = Options()
 
 def _skip_blank_text(text):
     return text.lstrip(_BLANK)
+
+
+def line_error(text):
+    """Why sshd reads no key on the line ``text`` (``auth_check_authkey_line``:
+    ``sshkey_read`` at the start of the line, else after the options), or None
+    when it reads one (its options may still be refused: :attr:`Line.options_error`).
+
+    The one explanation of key text for every module: a line that starts with
+    a key type name is explained by its key (``sshkey_read``'s reason), any
+    other by its options and the key after them. Shows at most a short prefix
+    of a word of the text, never the key data.
+    """
+    text = _skip_blank_text(text.split('\0', 1)[0])
+    if text.rstrip('\r') == '' or text.startswith('#'):
+        return 'an empty line or a comment holds no key'
+    found, reason = read_key_explained(text)
+    if found is not None:
+        return None
+    end = advance_past_options(text)
+    candidate = None
+    if end is not None:
+        candidate = _skip_blank_text(text[end:])
+        found, after_reason = read_key_explained(candidate)
+        if found is not None:
+            return None
+    # neither read: say what is wrong
+    text = text.rstrip('\r')
+    first = _first_word(text)
+    if first in KEY_NAMES:
+        return reason
+    if end is None:
+        return 'unterminated double quote in the key options'
+    candidate = candidate.rstrip('\r')
+    if not candidate or (_first_word(candidate) not in KEY_NAMES and not _looks_like_options(first)):
+        if len(first) == len(text):
+            return reason
+        return '%s is not a key type sshd accepts' % short_text(first)
+    try:
+        parse_options(text[:end])
+    except OptionsError as exc:
+        return 'bad key options: %s' % exc.reason
+    return after_reason
+
+
+def _first_word(text):
+    return text.split(' ', 1)[0].split('\t', 1)[0]
+
+
+def _looks_like_options(word):
+    return '=' in word or ',' in word or '"' in word or is_flag(word.lower())

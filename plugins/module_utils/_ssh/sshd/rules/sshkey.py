@@ -153,7 +153,7 @@ def _key_from_blob(blob, allow_cert):
     try:
         name = _text(buf.cstring())
     except BlobError:
-        raise BlobError('no key type inside the key data')
+        raise BlobError('truncated key data (no key type inside)')
     found = _blob_type(name)
     if found is None:
         raise BlobError('unknown key type inside the key data')
@@ -192,30 +192,55 @@ def read_key(text):
     Returns (SshdKey, written type name, comment) or None where sshd fails.
     The comment has the trailing blanks and CR of the line removed.
     """
+    found = _read_key(text)
+    return None if isinstance(found, str) else found
+
+
+def read_key_explained(text):
+    """:func:`read_key` with the reason it fails: (found or None, reason or None).
+
+    The reason names the step of ``sshkey_read`` that fails (no blank after
+    the type, a type name sshd does not know, base64, the key data, a type
+    name that is not the data's) and shows at most a short prefix of the
+    text, never the key data.
+    """
+    found = _read_key(text)
+    if isinstance(found, str):
+        return None, found
+    return found, None
+
+
+_SHORT_CHARS = 16
+
+
+def short_text(text):
+    """At most the first 16 characters of ``text`` (for messages)."""
+    return text if len(text) <= _SHORT_CHARS else text[:_SHORT_CHARS] + '...'
+
+
+def _read_key(text):
     end = _find_blank(text, 0)
     if end is None:
-        return None
+        return 'this is not a public key ("type base64 [comment]"), got only %s' % short_text(text)
     name = text[:end]
     info = KEY_NAMES.get(name)
     if info is None:
-        return None
+        return '%s is not a key type sshd accepts' % short_text(name)
     pos = _skip_blank(text, end)
     if pos >= len(text):
-        return None
+        return 'this is not a public key ("type base64 [comment]"), got only %s' % short_text(text)
     stop = _find_blank(text, pos)
     if stop is None:
         stop = len(text)
     blob = b64_pton(text[pos:stop])
     if blob is None:
-        return None
+        return 'the key data is not valid base64'
     try:
         key = key_from_blob(blob)
-    except BlobError:
-        return None
-    if key.kind != info[0] or key.cert != info[1]:
-        return None
-    if key.kind == ECDSA and key.curve != info[2]:
-        return None
+    except BlobError as exc:
+        return 'invalid key data: %s' % exc
+    if key.kind != info[0] or key.cert != info[1] or (key.kind == ECDSA and key.curve != info[2]):
+        return 'the key data is of type %s, not %s' % (key.wire_type, name)
     comment = text[_skip_blank(text, stop):]
     return key, name, normalize_comment(comment)
 

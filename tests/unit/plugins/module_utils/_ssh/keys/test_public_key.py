@@ -177,11 +177,25 @@ def test_security_key_types(tmp_path, index):
     assert '\n'.join(out[1:]) == cert.randomart()
 
 
-def test_unknown_type_accepted():
+ED_BLOB = _s('ssh-ed25519') + _s(b'\x02' * 32)
+
+
+def test_unknown_type_refused():
+    # sshd and ssh-keygen -l read no key of a type they do not know: neither does the model
     blob = _s('ssh-future@example.com') + _s(b'whatever') + b'\x00\x01'
-    key = PublicKey.from_line(_line('ssh-future@example.com', blob))
-    assert key.family == 'unknown' and key.size == 0 and not key.is_certificate
-    assert key.fingerprint_sha256 == fingerprint_sha256(blob)
+    with pytest.raises(InvalidInput, match='ssh-future@examp... is not a key type sshd accepts'):
+        PublicKey.from_line(_line('ssh-future@example.com', blob))
+    with pytest.raises(InvalidInput, match='unknown key type inside the key data'):
+        PublicKey.from_blob('ssh-future@example.com', blob)
+
+
+def test_blob_of_another_type_refused():
+    # the type a blob is given under must be the blob's own (a name sshd reads for it)
+    with pytest.raises(InvalidInput, match='the key data is of type ssh-ed25519'):
+        PublicKey.from_blob('ssh-rsa', ED_BLOB)
+    with pytest.raises(InvalidInput, match='the key data is of type ssh-ed25519'):
+        PublicKey.from_blob('ssh-ed25519-cert-v01@openssh.com', ED_BLOB)
+    assert PublicKey.from_blob('ssh-ed25519', ED_BLOB).key_type == 'ssh-ed25519'
 
 
 def test_module_functions_and_comparison():
@@ -213,8 +227,6 @@ def test_randomart_title_rules():
     assert randomart(blob, 'ED25519', 256, digest='md5').splitlines()[-1] == '+------[MD5]------+'
 
 
-ED_BLOB = _s('ssh-ed25519') + _s(b'\x02' * 32)
-
 
 @pytest.mark.parametrize('line, fragment', [
     ('', 'empty'),
@@ -224,7 +236,7 @@ ED_BLOB = _s('ssh-ed25519') + _s(b'\x02' * 32)
     ('ssh-ed25519 ' + base64.b64encode(ED_BLOB).decode()[:-2], 'base64'),
     ('ssh-rsa ' + base64.b64encode(ED_BLOB).decode(), 'of type ssh-ed25519, not ssh-rsa'),
     ('ssh-ed25519 ' + base64.b64encode(ED_BLOB[:-5]).decode(), 'truncated'),
-    ('ssh-ed25519 ' + base64.b64encode(ED_BLOB + b'junk').decode(), 'trailing garbage'),
+    ('ssh-ed25519 ' + base64.b64encode(ED_BLOB + b'junk').decode(), 'trailing data'),
     ('ssh-ed25519 ' + base64.b64encode(_s('ssh-ed25519') + _s(b'\x02' * 31)).decode(), '31 bytes'),
     ('ecdsa-sha2-nistp256 ' + base64.b64encode(
         _s('ecdsa-sha2-nistp256') + _s('nistp384') + _s(b'\x04' * 65)).decode(), 'curve'),
