@@ -1187,20 +1187,6 @@ class Tree:
         return self.path(parts, backup_name)
 
 
-# ---------------------------------------------------------------------------
-# The audit's reads follow links as sshd does and read with the account's
-# rights: a different rule, in ``_fs_audit``. These names stay reachable here.
-
-_AUDIT_NAMES = ('PathStat', 'stat_path', 'real_path', 'read_for_audit', 'read_config_file', 'list_dir')
-
-
-def __getattr__(name):
-    if name in _AUDIT_NAMES:
-        from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
-        return getattr(_fs_audit, name)
-    raise AttributeError('module %r has no attribute %r' % (__name__, name))
-
-
 @contextlib.contextmanager
 def scratch_files(contents):
     """Files holding ``contents`` (list of public bytes) for a tool that reads

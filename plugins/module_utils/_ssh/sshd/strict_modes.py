@@ -2,8 +2,7 @@
 # Copyright (c) keysmith.accounts contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Can sshd, acting as the account, use a file: permission bits on the way
-(``_open_problem``) and ``StrictModes`` (OpenSSH's ``auth_secure_path``, with
+"""Can sshd use a file: ``StrictModes`` (OpenSSH's ``auth_secure_path``, with
 Debian's rule for group-writable paths: :class:`UserGroups`)."""
 
 from __future__ import absolute_import, division, print_function
@@ -13,21 +12,6 @@ __metaclass__ = type
 import grp
 import os
 import pwd
-
-from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
-
-
-def _allowed(info, uid, gids, bit_shift):
-    """Permission bit (4 read, 1 search) for uid/gids as the kernel checks it."""
-    if uid == 0:
-        return True
-    if info.uid == uid:
-        shift = 6
-    elif info.gid in gids:
-        shift = 3
-    else:
-        shift = 0
-    return bool(info.mode & (bit_shift << shift))
 
 
 def _owner_ok(info, uid):
@@ -95,24 +79,3 @@ class UserGroups:
                     return False
             return members > 0
         return allowed
-
-
-def open_problem(path, entry):
-    """Why sshd, acting as the account, could not open ``path`` (None: it can)."""
-    parts = path.split('/')
-    current = '/'
-    for part in parts[1:-1]:
-        current = os.path.join(current, part)
-        info = _fs.stat_path(current)
-        if not info.exists:
-            return 'missing'
-        if not info.is_dir:
-            return '%s is not a directory' % current
-        if not _allowed(info, entry.uid, entry.groups, 1):
-            return 'permission denied: %s is not searchable by %s' % (current, entry.name)
-    info = _fs.stat_path(path)
-    if not info.exists:
-        return 'missing'
-    if not _allowed(info, entry.uid, entry.groups, 4):
-        return 'permission denied: %s is not readable by %s' % (path, entry.name)
-    return None

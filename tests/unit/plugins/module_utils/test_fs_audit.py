@@ -170,7 +170,7 @@ def test_without_root_only_the_own_account_is_judged(area, reader):
     assert reader.started == 0
 
 
-def test_old_names_still_resolve_through_fs():
-    assert _fs.stat_path is _fs_audit.stat_path and _fs.read_for_audit is _fs_audit.read_for_audit
-    with pytest.raises(AttributeError):
-        _fs.no_such_name  # pylint: disable=pointless-statement
+def test_fs_holds_no_audit_helpers():
+    # the trust layer keeps its rule by name: the audit's link-following reads live in _fs_audit only
+    for name in ('PathStat', 'stat_path', 'real_path', 'read_for_audit', 'read_config_file', 'list_dir'):
+        assert hasattr(_fs_audit, name) and not hasattr(_fs, name), name

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
+from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import authorized_keys_info as access
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import settings as sshd_settings
@@ -290,9 +290,9 @@ def test_match_blocks_run_sshd_per_account(tmp_path, monkeypatch):
 
 def test_read_for_audit_is_bounded(tmp_path):
     write(tmp_path / 'big', 'x' * 100)
-    info, data, truncated = _fs.read_for_audit(str(tmp_path / 'big'), max_bytes=10)
+    info, data, truncated = _fs_audit.read_for_audit(str(tmp_path / 'big'), max_bytes=10)
     assert info.is_file and data == b'x' * 10 and truncated
-    assert _fs.read_for_audit(str(tmp_path / 'missing')) == (None, None, False)
+    assert _fs_audit.read_for_audit(str(tmp_path / 'missing')) == (None, None, False)
 
 
 def test_file_outside_home_is_checked_up_to_root(tmp_path, monkeypatch, keyset):
