@@ -85,6 +85,8 @@ options:
   public_key:
     description:
       - Import this OpenSSH public key (C(type base64 [comment])) instead of generating a key pair.
+      - Read as sshd and C(ssh-keygen -l) read it (the same reader as M(keysmith.accounts.ssh_authkey)); C(rsa-sha2-512)
+        or C(rsa-sha2-256) as the type name is the C(ssh-rsa) key, stored as C(ssh-rsa).
       - An rsa, ecdsa or ed25519 key; certificates are refused.
       - When the entry exists with another public key, the task fails unless O(force) is set.
     type: str

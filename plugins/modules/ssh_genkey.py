@@ -146,7 +146,9 @@ options:
     type: str
   public_key:
     description:
-      - A public key line (C(type base64 [comment])).
+      - A public key line (C(type base64 [comment])), read as sshd and C(ssh-keygen -l) read it (the same reader
+        as M(keysmith.accounts.ssh_authkey)); C(rsa-sha2-512) or C(rsa-sha2-256) as the type name is the C(ssh-rsa)
+        key, written as C(ssh-rsa).
       - With O(private_key), it must be the public key of that key (it may bring the comment).
       - Alone, only C(NAME.pub) is installed; there is no private key. See O(regenerate) for an
         existing private key of another key. Certificates are refused. Ignored with O(state=absent).
