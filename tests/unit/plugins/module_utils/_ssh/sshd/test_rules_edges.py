@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import base64
 import calendar
+import struct
 import time
 
 import pytest
@@ -190,3 +191,13 @@ def test_key_data_is_decoded_canonically(keyset):
     # 'AB==' leaves non-zero bits past the last byte: sshd's b64_pton refuses it
     assert sshd_rules.b64_pton('AB==') is None
     assert sshd_rules.b64_pton('AAB=') is None
+
+
+def test_a_nul_inside_the_type_name_of_the_key_data(keyset):
+    blob = base64.b64decode(keyset.lines['ssh-ed25519'].split()[1])
+    name_length = struct.unpack('>I', blob[:4])[0]
+    rest = blob[4 + name_length:]
+    for name, readable in ((b'ssh-ed25519\0x', False), (b'ssh-ed25519\0', True), (b'ssh-ed25519', True)):
+        data = struct.pack('>I', len(name)) + name + rest
+        found = sshd_rules.read_key('ssh-ed25519 ' + base64.b64encode(data).decode('ascii'))
+        assert (found is not None) == readable, name
