@@ -49,6 +49,10 @@ KEYS_PRIVATE = [U + '_ssh/keys/test_openssh_private.py']
 TLS_RULES = [U + '_tls/test_tls_rules.py']
 KEY_BACKENDS = [U + '_ssh/keys/test_backend_rules.py']
 CLIENTS = [U + '_ssh/sshd/test_clients.py']
+PUBKEY = [U + '_ssh/keys/test_public_key.py', U + '_ssh/keys/test_key_rules.py']
+KEYINFO = [U + '_ssh/keys/test_key_info.py', U + '_ssh/keys/test_key_rules.py']
+PPK = [U + '_ssh/keys/test_key_rules.py']
+GENKEY_REPORT = [U + '_ssh/keys/test_key_rules.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -782,4 +786,48 @@ MUTATIONS = [
     mutation('_ssh/sshd/clients.py', "    if pattern.startswith('!') or pattern in ('', '*'):\n        return None\n    found",
              "    if pattern in ('', '*'):\n        return None\n    found", CLIENTS,
              'a negated address pattern yields a client it excludes'),
+    # ------------------------------------------------------------ _ssh/keys/public_key.py
+    mutation('_ssh/keys/public_key.py', "        if '\\n' in line or '\\r' in line or '\\0' in line:\n", "        if '\\0' in line:\n",
+             PUBKEY, 'key text with a newline writes a second authorized_keys line'),
+    mutation('_ssh/keys/public_key.py', '    if inner != key_type:\n', '    if False:\n', PUBKEY,
+             'a key whose data is of another type than its name is accepted'),
+    mutation('_ssh/keys/public_key.py', '                if len(value) != 32:\n', '                if False:\n', PUBKEY,
+             'an ed25519 key of the wrong length is accepted'),
+    mutation('_ssh/keys/public_key.py', "            if index == len(layout) - 1 and plain_type == 'ssh-rsa':\n",
+             "            if index == 0 and plain_type == 'ssh-rsa':\n", PUBKEY,
+             'an rsa key\'s size is read from its exponent'),
+    mutation('_ssh/keys/public_key.py', '                and self.blob == other.blob)\n', '                )\n', PUBKEY,
+             'any two keys of one type are the same key'),
+    mutation('_ssh/keys/public_key.py', '        if len(text) > MAX_LINE_CHARS:\n', '        if False:\n', PUBKEY,
+             'a key line of any length is parsed'),
+    mutation('_ssh/keys/public_key.py', "        if reader.remaining():\n            raise _WireError('%d bytes of trailing garbage after the key data'",
+             "        if False:\n            raise _WireError('%d bytes of trailing garbage after the key data'", PUBKEY,
+             'key data with trailing bytes is accepted'),
+    # ------------------------------------------------------------ _ssh/keys/key_info.py
+    mutation('_ssh/keys/key_info.py', '                state = tree.read(parts, entry, limit=_KEY_FILE_LIMIT)\n',
+             '                state = tree.read(parts, entry)\n', KEYINFO,
+             'ssh_key_info reads files of any size in ~/.ssh into memory'),
+    mutation('_ssh/keys/key_info.py', '            if derived is not None and key is not None and not derived.same_key(key):\n',
+             '            if False:\n', KEYINFO, 'a .pub file holding another key than its private key goes unsaid'),
+    mutation('_ssh/keys/key_info.py', "                'authorized': key.plain_blob in authorized,\n",
+             "                'authorized': bool(authorized),\n", KEYINFO,
+             'every key is reported authorized when authorized_keys holds any key'),
+    # ------------------------------------------------------------ _ssh/keys/ppk.py
+    mutation('_ssh/keys/ppk.py', '        if not hmac.compare_digest(wanted, self.mac):\n', '        if False:\n', PPK,
+             'a tampered PuTTY key file is accepted'),
+    mutation('_ssh/keys/ppk.py', '            if memory > _MAX_ARGON2_MEMORY_KIB or passes > _MAX_ARGON2_PASSES \\\n'
+             '                    or memory * passes > _MAX_ARGON2_WORK_KIB:\n', '            if False:\n', PPK,
+             'a PuTTY key file asking 1000 Argon2 passes keeps root busy'),
+    mutation('_ssh/keys/ppk.py', '    if ppk.encrypted != bool(secret):\n', '    if False:\n', PPK,
+             'a .ppk without a passphrase is kept although one is asked'),
+    mutation('_ssh/keys/ppk.py', '    if ppk.algorithm != algorithm or ppk.public_blob != public_blob:\n', '    if False:\n', PPK,
+             'a .ppk holding another key is kept'),
+    # ------------------------------------------------------------ _ssh/genkey/report.py
+    mutation('_ssh/genkey/report.py', "        return {'public_key': '(unreadable public key file)'}\n",
+             "        return {'public_key': public.data.decode('utf-8', 'replace')}\n", GENKEY_REPORT,
+             'the diff shows what an unreadable .pub holds (a private key planted there)'),
+    mutation('_ssh/genkey/report.py', "'Installed' if applied else 'Would install'", "'Installed'", GENKEY_REPORT,
+             'check mode says a public key was installed'),
+    mutation('_ssh/genkey/report.py', "'Imported' if applied else 'Would import'", "'Imported'", GENKEY_REPORT,
+             'check mode says a key pair was imported'),
 ]
