@@ -53,6 +53,7 @@ PUBKEY = [U + '_ssh/keys/test_public_key.py', U + '_ssh/keys/test_key_rules.py']
 KEYINFO = [U + '_ssh/keys/test_key_info.py', U + '_ssh/keys/test_key_rules.py']
 PPK = [U + '_ssh/keys/test_key_rules.py']
 GENKEY_REPORT = [U + '_ssh/keys/test_key_rules.py']
+AUTHKEY_RULES = [U + '_ssh/authorized_keys/test_operation_rules.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -830,4 +831,25 @@ MUTATIONS = [
              'check mode says a public key was installed'),
     mutation('_ssh/genkey/report.py', "'Imported' if applied else 'Would import'", "'Imported'", GENKEY_REPORT,
              'check mode says a key pair was imported'),
+    # ------------------------------------------------------------ _ssh/authorized_keys/operation.py
+    mutation('_ssh/authorized_keys/operation.py', "    if in_home and not path.startswith(os.path.normpath(account.home).rstrip('/') + '/'):\n",
+             '    if False:\n', AUTHKEY_RULES, 'path: ~/../../etc/x names a file outside the home'),
+    mutation('_ssh/authorized_keys/operation.py', '        if value & 0o022:\n', '        if False:\n', AUTHKEY_RULES,
+             'mode: 0664 (sshd\'s StrictModes refuses the file) is accepted'),
+    mutation('_ssh/authorized_keys/operation.py', '        if value < 0 or value > 0o777:\n', '        if value < 0:\n',
+             AUTHKEY_RULES, 'mode: 04600 (setuid) is accepted'),
+    mutation('_ssh/authorized_keys/operation.py', "        if 'PRIVATE KEY' in text:\n", '        if False:\n', AUTHKEY_RULES,
+             'a private key given as the key file is not named as such'),
+    mutation('_ssh/authorized_keys/operation.py', "            raise InvalidInput('file %s%s is not a valid public key line (its content is not shown)'\n"
+             "                               % (spec.key_file, ' line %d' % number if number is not None else ''),",
+             "            raise InvalidInput('file %s%s is not a valid public key line'\n"
+             "                               % (spec.key_file, ': ' + exc.msg),", AUTHKEY_RULES,
+             'an invalid key file\'s content (another file\'s secret) is shown in the error'),
+    mutation('_ssh/authorized_keys/operation.py', '            if planned is not None and planned[0] == data:\n',
+             '            if planned is not None:\n', AUTHKEY_RULES,
+             'a key another process added between the plan and the write is lost'),
+    mutation('_ssh/authorized_keys/operation.py', "        if comment is not None and ('\\n' in comment or '\\r' in comment or '\\0' in comment):\n",
+             '        if False:\n', AUTHKEY_RULES, 'a comment with a newline writes a second authorized_keys line'),
+    mutation('_ssh/authorized_keys/operation.py', 'FILE_MODE = 0o600\n', 'FILE_MODE = 0o644\n', AUTHKEY_RULES,
+             'authorized_keys is written readable by every account'),
 ]
