@@ -54,6 +54,8 @@ KEYINFO = [U + '_ssh/keys/test_key_info.py', U + '_ssh/keys/test_key_rules.py']
 PPK = [U + '_ssh/keys/test_key_rules.py']
 GENKEY_REPORT = [U + '_ssh/keys/test_key_rules.py']
 AUTHKEY_RULES = [U + '_ssh/authorized_keys/test_operation_rules.py']
+AUDIT_RULES = [U + '_ssh/sshd/test_settings.py', U + '_ssh/sshd/test_audit_rules.py']
+REPORT = [U + '_ssh/audit/test_access_report.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -852,4 +854,61 @@ MUTATIONS = [
              '        if False:\n', AUTHKEY_RULES, 'a comment with a newline writes a second authorized_keys line'),
     mutation('_ssh/authorized_keys/operation.py', 'FILE_MODE = 0o600\n', 'FILE_MODE = 0o644\n', AUTHKEY_RULES,
              'authorized_keys is written readable by every account'),
+    # ------------------------------------------------------------ operations: genkey, keypair, gencsr, ppk
+    mutation('_ssh/genkey/operation.py', '        plan.ensure_attrs(spec.path, private, self._attr_setter(self.name, PRIVATE_MODE), PRIVATE_MODE,\n'
+             '                          self.tree.uid',
+             '        plan.ensure_attrs(spec.path, private, self._attr_setter(self.name, PUBLIC_MODE), PUBLIC_MODE,\n'
+             '                          self.tree.uid', GENKEY,
+             'an existing private key readable by others is not repaired'),
+    mutation('_ssh/genkey/ppk_companion.py', '        if known is not None and known.blob != blob:\n', '        if False:\n',
+             GENKEY,
+             'a .ppk holding another key than the private key is not said'),
+    mutation('_ssh/keypair/operation.py', 'PRIVATE_KEY_MODE = 0o600\n', 'PRIVATE_KEY_MODE = 0o644\n', KEYPAIR,
+             'keypair writes private_key_path readable by every account'),
+    mutation('_ssh/keypair/operation.py', '            elif mode != REGISTRY_MODE:\n', '            elif False:\n', KEYPAIR,
+             'check mode does not say the registry\'s mode will be fixed'),
+    mutation('_ssh/keypair/operation.py', "            elif not spec.force:\n                raise Conflict('key pair %s already exists with another public key",
+             "            elif False:\n                raise Conflict('key pair %s already exists with another public key", KEYPAIR,
+             'an import of another public key silently replaces a key pair'),
+    mutation('_ssh/keypair/operation.py', '        if spec.private_key_path is not None and not self._private_key_exists():\n            plan.warn(',
+             '        if False:\n            plan.warn(', KEYPAIR, 'a private key stored nowhere goes unsaid'),
+    mutation('_tls/gencsr.py', '        if self.path == self.key_path:\n', '        if False:\n', TLS + TLS_RULES,
+             'a CSR path equal to key_path overwrites the private key'),
+    mutation('_tls/gencsr.py', "            'challenge_password': '(set)' if spec.password else None,\n",
+             "            'challenge_password': spec.password or None,\n", TLS + TLS_RULES,
+             'the challenge password is shown in the planned diff'),
+    # ------------------------------------------------------------ the audit: settings, login rules, revocation, report
+    mutation('_ssh/sshd/settings.py', "        replacement = {'%': '%', 'h': account.home, 'u': account.name, 'U': str(account.uid)}.get(token)\n",
+             "        replacement = {'%': '%', 'h': account.home, 'u': account.name, 'U': account.name}.get(token)\n",
+             AUDIT_RULES, 'AuthorizedKeysFile %U is read as the name (another file is audited)'),
+    mutation('_ssh/sshd/settings.py', "            raise InvalidInput('unknown token %%%s in AuthorizedKeysFile %s' % (token, pattern))\n",
+             "            replacement = ''\n", AUDIT_RULES, 'an unknown %-token (sshd fails on it) is dropped'),
+    mutation('_ssh/sshd/settings.py', "    if not path.startswith('/'):\n        path = '%s/%s' % (account.home, path)\n",
+             '', AUDIT_RULES, 'a relative AuthorizedKeysFile is not read from the home'),
+    mutation('_ssh/sshd/settings.py', '            if depth >= _MAX_INCLUDE_DEPTH:\n                continue\n', '', AUDIT_RULES,
+             'an sshd_config including itself recurses without bound'),
+    mutation('_ssh/sshd/login_rules.py', "        if 1 not in results:\n            return ['not listed in AllowUsers']",
+             "        if False:\n            return ['not listed in AllowUsers']", AUDIT_RULES,
+             'an account not in AllowUsers is reported able to log in'),
+    mutation('_ssh/sshd/login_rules.py', '        if login.deny_groups and ga_match(group_names, login.deny_groups):\n',
+             '        if False:\n', AUDIT_RULES, 'an account in a DenyGroups group is reported able to log in'),
+    mutation('_ssh/sshd/login_rules.py', '        if login.allow_groups and not ga_match(group_names, login.allow_groups):\n',
+             '        if False:\n', AUDIT_RULES, 'an account in no AllowGroups group is reported able to log in'),
+    mutation('_ssh/sshd/login_rules.py', '    if not settings.pubkey_authentication:\n', '    if False:\n', AUDIT_RULES,
+             'with PubkeyAuthentication no keys are reported accepted'),
+    mutation('_ssh/sshd/revoked.py', "            reason = 'RevokedKeys %s cannot be read: sshd refuses every key' % path\n"
+             "            return dict((line, reason) for line in key_lines)\n",
+             '            return dict((line, None) for line in key_lines)\n', AUDIT_RULES,
+             'an unreadable RevokedKeys file (sshd refuses every key) is reported as revoking nothing'),
+    mutation('_ssh/sshd/revoked.py', "                    if verdict == 'REVOKED':\n", "                    if verdict == 'revoked':\n",
+             AUDIT_RULES, 'a key a KRL revokes is not reported revoked'),
+    mutation('_ssh/sshd/revoked.py', '            if wanted[line] is not None and wanted[line] == found[0].plain_blob:\n',
+             '            if wanted[line] is not None:\n', AUDIT_RULES, 'one revoked key revokes every key'),
+    mutation('_ssh/audit/access_report.py', "    return _html_escape('' if value is None else str(value), quote=True)\n",
+             "    return _html_escape('' if value is None else str(value), quote=False)\n", REPORT,
+             'a comment with a quote breaks out of an HTML attribute of the report'),
+    mutation('_ssh/audit/access_report.py', "esc(row['comment'])", "row['comment']", REPORT,
+             'a key comment is written into the HTML report as markup (script injection)'),
+    mutation('_ssh/audit/access_report.py', "        if not name or '/' in name or name.startswith('.'):\n",
+             '        if not name:\n', REPORT, 'a report name with "/" writes outside dest'),
 ]
