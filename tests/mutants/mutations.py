@@ -911,4 +911,17 @@ MUTATIONS = [
              'a key comment is written into the HTML report as markup (script injection)'),
     mutation('_ssh/audit/access_report.py', "        if not name or '/' in name or name.startswith('.'):\n",
              '        if not name:\n', REPORT, 'a report name with "/" writes outside dest'),
+    # ------------------------------------------------------------ _fs.py, _fs_audit.py: bounds and modes an outside judge would pick
+    mutation('_fs.py', '                self.followed[path] = (path, kind)\n            self._check_owner(st, path)\n            if st.st_size > limit:\n',
+             '                self.followed[path] = (path, kind)\n            self._check_owner(st, path)\n            if st.st_size >= limit:\n',
+             TRUST, 'a file of exactly the read limit is refused'),
+    mutation('_fs.py', '        chunk = os.read(fd, min(1024 * 1024, limit + 1 - total))\n',
+             '        chunk = os.read(fd, min(1024 * 1024, limit - total))\n', TRUST,
+             'a file grown past the limit while read is cut silently'),
+    mutation('_fs.py', '        os.fchmod(fd, mode)\n\n    def _check_owner', '\n    def _check_owner', TRUST,
+             'written files keep the temporary file\'s mode, not the one asked'),
+    mutation('_fs.py', '                if links > _MAX_SYMLINKS:\n', '                if False:\n', TRUST,
+             'a loop of root-owned links keeps the trust walk going forever'),
+    mutation('_fs_audit.py', '        before = os.stat(path)\n', '        before = os.lstat(path)\n', AUDIT_READS + AUDIT_FILES,
+             'the audit does not follow a symlinked authorized_keys as sshd does'),
 ]

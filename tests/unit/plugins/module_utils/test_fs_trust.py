@@ -192,3 +192,41 @@ def test_a_named_file_in_an_account_directory_needs_the_accounts_read_right(tmp_
         read_named_file(str(secret))
     owned(secret, 0, 0o640, gid=65534)
     assert read_named_file(str(secret)) == b'root only\n'
+
+
+def test_read_limit_to_the_byte(tmp_path):
+    (tmp_path / 'f').write_bytes(b'x' * 10)
+    assert Tree(str(tmp_path)).read([], 'f', limit=10).data == b'x' * 10
+    (tmp_path / 'f').write_bytes(b'x' * 11)
+    with pytest.raises(UnsafePath, match='larger than 10 bytes'):
+        Tree(str(tmp_path)).read([], 'f', limit=10)
+    fd = os.open(str(tmp_path / 'f'), os.O_RDONLY)
+    try:
+        with pytest.raises(UnsafePath, match='larger than 10 bytes'):
+            _fs.read_fd(fd, limit=10)
+    finally:
+        os.close(fd)
+
+
+def test_written_files_get_the_mode_asked(tmp_path):
+    tree = Tree(str(tmp_path))
+    for mode in (0o644, 0o600, 0o640):
+        tree.write([], 'f', b'x', mode)
+        assert os.stat(str(tmp_path / 'f')).st_mode & 0o7777 == mode
+
+
+def test_a_loop_of_root_links_ends(tmp_path):
+    import signal
+
+    def too_long(signum, frame):
+        raise RuntimeError('the trust walk did not end')
+    os.symlink(str(tmp_path / 'b'), str(tmp_path / 'a'))
+    os.symlink(str(tmp_path / 'a'), str(tmp_path / 'b'))
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(10)
+    try:
+        with pytest.raises(UnsafePath, match='too many symbolic links'):
+            open_trusted_dir(str(tmp_path / 'a' / 'x'))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
