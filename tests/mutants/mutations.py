@@ -924,4 +924,13 @@ MUTATIONS = [
              'a loop of root-owned links keeps the trust walk going forever'),
     mutation('_fs_audit.py', '        before = os.stat(path)\n', '        before = os.lstat(path)\n', AUDIT_READS + AUDIT_FILES,
              'the audit does not follow a symlinked authorized_keys as sshd does'),
+    # ------------------------------------------------------------ swapped owner and group, sshd's numbers
+    mutation('_fs.py', '                    os.fchown(fd, uid, gid)\n', '                    os.fchown(fd, gid, uid)\n', TRUST,
+             'a file is given to the account\'s gid as owner and its uid as group'),
+    mutation('_fs.py', '            os.fchown(fd, self.uid, gid)\n', '            os.fchown(fd, gid, self.uid)\n', TRUST,
+             'a created directory is given owner and group swapped'),
+    mutation('_ssh/sshd/rules.py', 'MAX_ENV = 1024\n', 'MAX_ENV = 2048\n', RULES_EDGES,
+             'a line with 2000 environment= (sshd refuses it) is accepted'),
+    mutation('_ssh/sshd/rules.py', 'MAX_PERMITS = 4096\n', 'MAX_PERMITS = 1024\n', RULES_EDGES,
+             'a line with 2000 permitopen= (sshd accepts it) is refused'),
 ]

@@ -230,3 +230,17 @@ def test_a_loop_of_root_links_ends(tmp_path):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_owner_and_group_are_given_each_their_own(tmp_path):
+    """uid and gid differ here, so a swap of the two is seen."""
+    group = 51100
+    tree = Tree(str(tmp_path), uid=ACCOUNT, gid=group)
+    tree.write(['.ssh'], 'authorized_keys', b'x\n', 0o600)
+    for path in (tmp_path / '.ssh', tmp_path / '.ssh' / 'authorized_keys'):
+        st = os.stat(str(path))
+        assert (st.st_uid, st.st_gid) == (ACCOUNT, group), path
+    (tmp_path / 'f').write_bytes(b'x')
+    tree.set_attrs([], 'f', 0o640)
+    st = os.stat(str(tmp_path / 'f'))
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (ACCOUNT, group, 0o640)

@@ -201,3 +201,15 @@ def test_a_nul_inside_the_type_name_of_the_key_data(keyset):
         data = struct.pack('>I', len(name)) + name + rest
         found = sshd_rules.read_key('ssh-ed25519 ' + base64.b64encode(data).decode('ascii'))
         assert (found is not None) == readable, name
+
+
+def test_option_repetition_limits_are_sshds_numbers():
+    """auth-options.c: at most 1024 environment= names and 4096 permitopen=/permitlisten= each."""
+    env = ','.join('environment="V%d=x"' % n for n in range(1025))
+    sshd_rules.parse_options(env)
+    with pytest.raises(sshd_rules.OptionsError, match='too many environment'):
+        sshd_rules.parse_options(env + ',environment="LAST=x"')
+    permits = ','.join(['permitlisten="1"'] * 4097)
+    sshd_rules.parse_options(permits)
+    with pytest.raises(sshd_rules.OptionsError, match='too many permission'):
+        sshd_rules.parse_options(permits + ',permitlisten="1"')
