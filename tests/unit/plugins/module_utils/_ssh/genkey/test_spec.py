@@ -74,7 +74,7 @@ def keys(tmp_path_factory):
     made = {}
     for name, passphrase in (('one', ''), ('two', ''), ('locked', 'secret phrase')):
         path = directory / name
-        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', passphrase, '-C', name, '-f', str(path)],
+        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-a', '1', '-N', passphrase, '-C', name, '-f', str(path)],
                        check=True, stdout=subprocess.DEVNULL)
         made[name] = (path.read_text(), (directory / (name + '.pub')).read_text())
     subprocess.run(['ssh-keygen', '-q', '-s', str(directory / 'one'), '-I', 'c', '-n', 'x',

@@ -34,7 +34,7 @@ def keys(tmp_path_factory):
                                     ('pkcs8', '', ['-t', 'ecdsa', '-m', 'PKCS8']),
                                     ('pkcs8_locked', 'secret phrase', ['-t', 'ecdsa', '-m', 'PKCS8'])):
         path = directory / name
-        args = extra or ['-t', 'ed25519']
+        args = extra or ['-t', 'ed25519', '-a', '1']
         subprocess.run(['ssh-keygen', '-q'] + args + ['-N', passphrase, '-C', 'c-' + name, '-f', str(path)],
                        check=True, stdout=subprocess.DEVNULL)
         made[name] = path.read_bytes()
