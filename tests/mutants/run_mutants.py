@@ -78,11 +78,22 @@ def main():
     try:
         collections = [place(root) for root in roots]
         baseline = sorted(set(t for m in chosen for t in m['tests']))
-        status, seconds, tail = run_tests(roots[0], collections[0], baseline)
-        print('baseline (%d test paths): %s in %.0f s: %s' % (len(baseline), status, seconds, tail))
-        if status != 'passed':
-            print('the unmutated collection fails its tests: fix that first')
-            return 2
+        outcomes = [None] * jobs
+
+        def run_part(index):
+            outcomes[index] = run_tests(roots[index], collections[index], baseline[index::jobs])
+
+        parts = [threading.Thread(target=run_part, args=(index,)) for index in range(jobs) if baseline[index::jobs]]
+        for thread in parts:
+            thread.start()
+        for thread in parts:
+            thread.join()
+        for status, seconds, tail in [outcome for outcome in outcomes if outcome is not None]:
+            print('baseline (%d test paths in %d parts): %s in %.0f s: %s' % (len(baseline), len(parts), status,
+                                                                             seconds, tail))
+            if status != 'passed':
+                print('the unmutated collection fails its tests: fix that first')
+                return 2
         pending = list(enumerate(chosen, 1))
         lock = threading.Lock()
 
