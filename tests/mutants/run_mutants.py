@@ -6,7 +6,10 @@
 to a placed copy of the collection, run the unit tests that should notice it,
 and report which mutants survive. Not part of ``make test``.
 
-Usage: run_mutants.py [-k SUBSTRING] [--list] [--report FILE]
+Usage: run_mutants.py [-k SUBSTRING] [--list] [--report FILE] [--jobs N]
+
+``--jobs N`` runs N mutants at a time, each in its own placed copy (on a
+machine shared with other work, N processes get N shares of the CPU).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,56 +64,94 @@ def main():
     parser.add_argument('--list', action='store_true', help='list the mutations and exit')
     parser.add_argument('--report', default=os.path.join(ROOT, 'tests', 'output', 'mutants.md'),
                         help='where to write the report (Markdown)')
+    parser.add_argument('--jobs', type=int, default=1, help='mutants run at a time (each in its own copy)')
     args = parser.parse_args()
     chosen = [m for m in MUTATIONS if not args.only or args.only in m['file'] or args.only in m['why']]
     if args.list:
         for number, item in enumerate(chosen, 1):
             print('%2d %-26s %s' % (number, item['file'], item['why']))
         return 0
-    root = tempfile.mkdtemp(prefix='keysmith-mutants-')
-    rows = []
+    jobs = max(1, min(args.jobs, len(chosen) or 1))
+    roots = [tempfile.mkdtemp(prefix='keysmith-mutants-') for dummy in range(jobs)]
+    rows = [None] * len(chosen)
+    started = time.monotonic()
     try:
-        collection = place(root)
-        utils = os.path.join(collection, 'plugins', 'module_utils')
+        collections = [place(root) for root in roots]
         baseline = sorted(set(t for m in chosen for t in m['tests']))
-        status, seconds, tail = run_tests(root, collection, baseline)
-        print('baseline (%d test paths): %s in %.0f s: %s' % (len(baseline), status, seconds, tail))
-        if status != 'passed':
-            print('the unmutated collection fails its tests: fix that first')
-            return 2
-        for number, item in enumerate(chosen, 1):
-            path = os.path.join(utils, item['file'])
-            with open(path) as stream:
-                original = stream.read()
-            count = original.count(item['find'])
-            if count != 1:
-                rows.append((item, 'invalid', 0.0, 'the text to change occurs %d times' % count))
-                print('%2d INVALID  %s: %s (occurs %d times)' % (number, item['file'], item['why'], count))
-                continue
-            with open(path, 'w') as stream:
-                stream.write(original.replace(item['find'], item['replace']))
-            try:
-                status, seconds, tail = run_tests(root, collection, item['tests'])
-            finally:
-                with open(path, 'w') as stream:
-                    stream.write(original)
-            verdict = 'survived' if status == 'passed' else 'killed'
-            rows.append((item, verdict, seconds, tail))
-            print('%2d %-8s %5.1f s  %s: %s' % (number, verdict.upper(), seconds, item['file'], item['why']))
-            sys.stdout.flush()
+        outcomes = [None] * jobs
+
+        def run_part(index):
+            outcomes[index] = run_tests(roots[index], collections[index], baseline[index::jobs])
+
+        parts = [threading.Thread(target=run_part, args=(index,)) for index in range(jobs) if baseline[index::jobs]]
+        for thread in parts:
+            thread.start()
+        for thread in parts:
+            thread.join()
+        for status, seconds, tail in [outcome for outcome in outcomes if outcome is not None]:
+            print('baseline (%d test paths in %d parts): %s in %.0f s: %s' % (len(baseline), len(parts), status,
+                                                                             seconds, tail))
+            if status != 'passed':
+                print('the unmutated collection fails its tests: fix that first')
+                return 2
+        pending = list(enumerate(chosen, 1))
+        lock = threading.Lock()
+
+        def worker(root, collection):
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    number, item = pending.pop(0)
+                rows[number - 1] = run_one(root, collection, number, item, lock)
+
+        threads = [threading.Thread(target=worker, args=(root, collection))
+                   for root, collection in zip(roots, collections)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     finally:
-        shutil.rmtree(root, ignore_errors=True)
-    return report(rows, args.report)
+        for root in roots:
+            shutil.rmtree(root, ignore_errors=True)
+    return report([row for row in rows if row is not None], args.report, time.monotonic() - started, jobs)
 
 
-def report(rows, path):
+def run_one(root, collection, number, item, lock):
+    """Apply mutation ``item`` in ``collection``, run its tests, restore: the report row."""
+    path = os.path.join(collection, 'plugins', 'module_utils', item['file'])
+    with open(path) as stream:
+        original = stream.read()
+    count = original.count(item['find'])
+    if count != 1:
+        with lock:
+            print('%2d INVALID  %s: %s (occurs %d times)' % (number, item['file'], item['why'], count))
+        return (item, 'invalid', 0.0, 'the text to change occurs %d times' % count)
+    with open(path, 'w') as stream:
+        stream.write(original.replace(item['find'], item['replace']))
+    try:
+        status, seconds, tail = run_tests(root, collection, item['tests'])
+    finally:
+        with open(path, 'w') as stream:
+            stream.write(original)
+    verdict = 'survived' if status == 'passed' else 'killed'
+    with lock:
+        print('%2d %-8s %5.1f s  %s: %s' % (number, verdict.upper(), seconds, item['file'], item['why']))
+        sys.stdout.flush()
+    return (item, verdict, seconds, tail)
+
+
+def report(rows, path, elapsed=None, jobs=1):
     valid = [row for row in rows if row[1] != 'invalid']
     survivors = [row for row in valid if row[1] == 'survived']
     rate = 100.0 * len(survivors) / len(valid) if valid else 0.0
+    files = len(set(row[0]['file'] for row in rows))
     lines = ['# Mutation run', '',
-             '%d mutants, %d killed, %d survived (survival rate %.1f%%), %d invalid; %.0f s of tests.'
-             % (len(valid), len(valid) - len(survivors), len(survivors), rate, len(rows) - len(valid),
-                sum(row[2] for row in rows)), '',
+             '%d mutants in %d files, %d killed, %d survived (survival rate %.1f%%), %d invalid; %.0f s of tests%s.'
+             % (len(valid), files, len(valid) - len(survivors), len(survivors), rate, len(rows) - len(valid),
+                sum(row[2] for row in rows),
+                '' if elapsed is None else ', %.0f s wall time with %d job%s' % (elapsed, jobs, '' if jobs == 1 else 's')),
+             '',
              '| file | mutant | verdict | seconds |', '| --- | --- | --- | --- |']
     for item, verdict, seconds, dummy in rows:
         lines.append('| %s | %s | %s | %.1f |' % (item['file'], item['why'], verdict, seconds))
