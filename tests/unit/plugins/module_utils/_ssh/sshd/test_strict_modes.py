@@ -10,13 +10,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
-import os
-import shutil
-import tempfile
 
 import pytest
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.accounts import AccountEntry
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import strict_modes
 
 ALICE, BOB = 51001, 51002
@@ -128,56 +124,3 @@ def test_debian_rule_primary_member_and_listed_owner():
     rule = groups_rule(PASSWD + [Passwd('al2', ALICE, 52000)], [Group('keys', 52000, ['alice'])])
     assert rule(directory(0o770, ALICE, 52000))
 
-
-# --------------------------------------------------------------------------- the kernel's permission bits
-
-@pytest.fixture
-def shared_dir():
-    """A directory below /tmp that other uids can search (tmp_path's parents are root-only)."""
-    path = tempfile.mkdtemp(prefix='kmu-strict-')
-    os.chmod(path, 0o755)
-    yield path
-    shutil.rmtree(path)
-
-
-def entry(uid, groups=()):
-    return AccountEntry('u%d' % uid, uid, uid, '/nonexistent', '/bin/sh', groups)
-
-
-def make(path, kind, mode, uid=0, gid=0):
-    if kind == 'dir':
-        os.mkdir(path)
-    else:
-        with open(path, 'w') as handle:
-            handle.write('x\n')
-    os.chown(path, uid, gid)
-    os.chmod(path, mode)
-    return path
-
-
-def test_search_bit_of_a_directory(shared_dir):
-    make(os.path.join(shared_dir, 'd'), 'dir', 0o711)
-    path = make(os.path.join(shared_dir, 'd', 'f'), 'file', 0o644)
-    assert strict_modes.open_problem(path, entry(ALICE)) is None
-    os.chmod(os.path.join(shared_dir, 'd'), 0o744)
-    assert 'is not searchable by u%d' % ALICE in strict_modes.open_problem(path, entry(ALICE))
-
-
-def test_group_bits_for_the_accounts_groups(shared_dir):
-    make(os.path.join(shared_dir, 'd'), 'dir', 0o750, 0, 52000)
-    path = make(os.path.join(shared_dir, 'd', 'f'), 'file', 0o640, 0, 52000)
-    assert strict_modes.open_problem(path, entry(ALICE, [52000])) is None
-    assert 'not searchable' in strict_modes.open_problem(path, entry(ALICE))
-    os.chmod(os.path.join(shared_dir, 'd'), 0o755)
-    assert 'is not readable by u%d' % ALICE in strict_modes.open_problem(path, entry(ALICE))
-
-
-def test_owner_bits_and_root(shared_dir):
-    path = make(os.path.join(shared_dir, 'f'), 'file', 0o400, ALICE, ALICE)
-    assert strict_modes.open_problem(path, entry(ALICE)) is None
-    os.chmod(path, 0o044)
-    assert 'not readable' in strict_modes.open_problem(path, entry(ALICE))
-    # root reads whatever the bits say
-    os.chmod(path, 0o000)
-    assert strict_modes.open_problem(path, entry(0)) is None
-    assert strict_modes.open_problem(os.path.join(shared_dir, 'missing'), entry(0)) == 'missing'
