@@ -132,3 +132,19 @@ SSH_CERT_OPTIONS = dict(
     critical_options=dict(type='dict'),
     extensions=dict(type='list', elements='str'),
 )
+
+SSH_KRL_OPTIONS = dict(
+    path=dict(type='path', required=True),
+    keys=dict(type='list', elements='str', default=[], no_log=False),
+    key_hashes=dict(type='list', elements='str', default=[], no_log=False),
+    certificates=dict(type='list', elements='dict', default=[], options=dict(
+        ca=dict(type='str'),
+        ca_path=dict(type='path'),
+        serials=dict(type='list', elements='raw'),
+        key_ids=dict(type='list', elements='str', no_log=False),
+    )),
+    comment=dict(type='str', default=''),
+    owner=dict(type='str'),
+    group=dict(type='str'),
+    mode=dict(type='raw'),
+)
