@@ -26,6 +26,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit impor
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import accounts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.access_report import AccessReport
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import AuthKeySpec, SshAuthKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.krl_operation import KrlSpec, SshKrl
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.operation import SshCert
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.spec import CaSpec, CertRequest
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
@@ -112,6 +113,11 @@ def ssh_cert(w, **options):
     return SshCert(CaSpec(str(w['tree'].parent / 'material' / 'id')), [CertRequest(item)])
 
 
+def ssh_krl(w, **options):
+    options.setdefault('keys', [w['public']])
+    return SshKrl(KrlSpec(str(w['tree'] / 'revoked_keys'), **options))
+
+
 def user_creation(w, monkeypatch):
     return UserCreation(UserSpec(w['user'], home=str(w['tree'] / 'newhome'), groups=[w['user'] + 'g'],
                                  shell='/bin/sh'))
@@ -162,6 +168,8 @@ CASES = [
     ('ssh_cert sign', [], lambda w, mp: ssh_cert(w)),
     ('ssh_cert re-sign', [ssh_cert], lambda w, mp: ssh_cert(w, principals=['alice', 'bob'])),
     ('ssh_cert absent', [ssh_cert], lambda w, mp: ssh_cert(w, state='absent')),
+    ('ssh_krl create', [], lambda w, mp: ssh_krl(w)),
+    ('ssh_krl update', [ssh_krl], lambda w, mp: ssh_krl(w, keys=[], key_hashes=['SHA256:' + 'A' * 43])),
 ]
 
 
