@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: ssh_cert
 short_description: Sign OpenSSH user and host certificates with a CA key, idempotently and many per call
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Signs OpenSSH certificates (C(PROTOCOL.certkeys)) for user and host public keys with a certificate authority
     (CA) private key on the host where the task runs - typically a CA host reached with C(delegate_to). The CA

@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: ssh_krl
 short_description: Build an OpenSSH key revocation list (KRL) from a declarative list
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Writes an OpenSSH KRL (C(PROTOCOL.krl)), the file sshd's C(RevokedKeys) reads, from a list of revoked keys,
     key hashes, certificate serials (and serial ranges) per CA and certificate key ids (per CA or for every CA).
