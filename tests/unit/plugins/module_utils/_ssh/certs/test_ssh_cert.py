@@ -198,6 +198,14 @@ def test_each_difference_re_signs(pki, change, reason):
     assert not again['changed']
 
 
+def test_fewer_principals_re_signs(pki):
+    """A certificate naming more principals than asked (root) is no certificate to keep."""
+    sign(pki, principals=['alice', 'root'])
+    dummy, result = sign(pki, principals=['alice'])
+    assert result['action'] == 're-sign' and result['reasons'] == ['principals differ']
+    assert result['principals'] == ['alice']
+
+
 def test_principals_order_and_another_key_or_ca(pki):
     sign(pki, principals=['a', 'b'])
     dummy, same = sign(pki, principals=['b', 'a'])

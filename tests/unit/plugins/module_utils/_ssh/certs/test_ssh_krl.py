@@ -127,6 +127,13 @@ def test_comment_and_damaged_file(pki):
     assert revoked_by_keygen(pki['dir'] / 'krl', pki['dir'] / 'carol.pub')
 
 
+def test_serial_zero_is_never_revoked():
+    """sshd ignores serial 0 (a CA that numbers no certificate); a KRL holding it is refused."""
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.krl import CaRevocations
+    with pytest.raises(InvalidInput, match='serial 0'):
+        CaRevocations().add_range(0, 3)
+
+
 def test_bad_entries(pki):
     for options, match in (
             (dict(certificates=[{'serials': [1]}]), 'per CA'),
