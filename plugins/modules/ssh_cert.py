@@ -166,31 +166,44 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: A user CA key on the CA host (made here for the example; keep a real one on a CA host only)
+  keysmith.accounts.ssh_genkey:
+    home: /srv/ssh-ca
+    name: user_ca
+    type: ed25519
+  delegate_to: ca.example.com
+
+- name: A directory for the certificates
+  ansible.builtin.file:
+    path: /srv/ssh-ca/issued
+    state: directory
+    mode: "0755"
+  delegate_to: ca.example.com
+
 - name: Sign alice's key for a year, renewed when less than 4 weeks are left
   keysmith.accounts.ssh_cert:
-    ca_key: /etc/ssh-ca/user_ca
-    public_key: "{{ alice_public_key }}"
-    path: /etc/ssh-ca/issued/alice-cert.pub
+    ca_key: /srv/ssh-ca/.ssh/user_ca
+    public_key: "{{ lookup('ansible.builtin.file', 'keys/alice.pub') }}"
+    path: /srv/ssh-ca/issued/alice-cert.pub
     key_id: alice@example.com
     principals: [alice]
     valid_from: -5m
     valid_to: +52w
     renew_before: 4w
   delegate_to: ca.example.com
-  become: true
 
-- name: Sign the whole team in one call, deploy keys with a forced command and no pty
+- name: Sign a team in one call; the deploy key gets a forced command, one source network and no pty
   keysmith.accounts.ssh_cert:
-    ca_key: /etc/ssh-ca/user_ca
+    ca_key: /srv/ssh-ca/.ssh/user_ca
     valid_to: +8h
     renew_before: 1h
     certificates:
-      - public_key: "{{ keys.alice }}"
-        path: /etc/ssh-ca/issued/alice-cert.pub
-        key_id: alice
-        principals: [alice, admin]
-      - public_key: "{{ keys.deploy }}"
-        path: /etc/ssh-ca/issued/deploy-cert.pub
+      - public_key: "{{ lookup('ansible.builtin.file', 'keys/bob.pub') }}"
+        path: /srv/ssh-ca/issued/bob-cert.pub
+        key_id: bob
+        principals: [bob, ops]
+      - public_key: "{{ lookup('ansible.builtin.file', 'keys/deploy.pub') }}"
+        path: /srv/ssh-ca/issued/deploy-cert.pub
         key_id: deploy
         principals: [deploy]
         critical_options:
@@ -199,16 +212,17 @@ EXAMPLES = r'''
         extensions: []
   delegate_to: ca.example.com
 
-- name: A host certificate
+- name: A host certificate for web1
   keysmith.accounts.ssh_cert:
-    ca_key: /etc/ssh-ca/host_ca
+    ca_key: /srv/ssh-ca/.ssh/user_ca
     type: host
-    public_key_path: /etc/ssh-ca/hosts/web1.pub
-    path: /etc/ssh-ca/hosts/web1-cert.pub
+    public_key: "{{ lookup('ansible.builtin.file', 'keys/web1.pub') }}"
+    path: /srv/ssh-ca/issued/web1-cert.pub
     key_id: web1.example.com
     principals: [web1.example.com, web1]
     valid_to: +52w
     renew_before: 8w
+  delegate_to: ca.example.com
 '''
 
 RETURN = r'''
@@ -319,7 +333,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.spec 
 
 def build(module):
     params = module.params
-    ca = CaSpec(params['ca_key'], params['ca_key_passphrase'], params['signature_algorithm'], params['backend'])
+    ca = CaSpec(params['ca_key'], params['ca_key_passphrase'], params['signature_algorithm'], params['backend'],
+                predicted=module.check_mode)
     requests = [CertRequest(options, index) for index, options in enumerate(merged_items(params))]
     return SshCert(ca, requests, single=params['certificates'] is None)
 

@@ -99,17 +99,18 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Revoke a stolen key, a certificate serial range and a key id, on every host
+- name: Revoke a stolen key, a certificate serial range and a key id
   keysmith.accounts.ssh_krl:
-    path: /etc/ssh/revoked_keys
+    path: /srv/revoked_keys
     keys:
-      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ laptop-stolen
+      - "{{ lookup('ansible.builtin.file', 'keys/stolen.pub') }}"
     key_hashes:
       - SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
     certificates:
-      - ca_path: /etc/ssh/user_ca.pub
+      - ca: "{{ lookup('ansible.builtin.file', 'keys/user_ca.pub') }}"
         serials: [17, 100-199]
         key_ids: [mallory@example.com]
+      - key_ids: [compromised-build-host]
   become: true
 '''
 
@@ -151,7 +152,7 @@ def build(module):
     params = module.params
     spec = KrlSpec(params['path'], keys=params['keys'], key_hashes=params['key_hashes'],
                    certificates=params['certificates'], comment=params['comment'], owner=params['owner'],
-                   group=params['group'], mode=params['mode'])
+                   group=params['group'], mode=params['mode'], predicted=module.check_mode)
     return SshKrl(spec)
 
 

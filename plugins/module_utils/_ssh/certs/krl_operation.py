@@ -19,8 +19,8 @@ import binascii
 import os
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, NotFound
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, read_named_file
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import FileState, Tree, read_named_file
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, missing_prerequisite
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import resolve_file_attrs
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certificate import epoch_now
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.krl import MAX_SERIAL, Krl
@@ -78,13 +78,16 @@ class KrlSpec:
     """The validated options of ``ssh_krl``: the revoked set and the file."""
 
     def __init__(self, path, keys=None, key_hashes=None, certificates=None, comment='', owner=None, group=None,
-                 mode=None):
+                 mode=None, predicted=False):
         if not path or not os.path.isabs(path) or '\n' in path or '\0' in path:
             raise InvalidInput('path (the KRL file) must be an absolute path, got %r' % (path,))
         self.path = os.path.normpath(path)
         self.file_attrs = resolve_file_attrs(owner, group, mode)
+        # check mode: a missing directory or CA key file is one an earlier task makes
+        self.predicted = predicted
         self.comment = comment or ''
         self.krl = Krl(self.comment)
+        self.warnings = []
         for index, text in enumerate(keys or []):
             self.krl.keys.add(_plain_blob(text, 'keys[%d]' % index))
         for text in key_hashes or []:
@@ -105,7 +108,10 @@ class KrlSpec:
                 raise InvalidInput('%s: give ca or ca_path, not both' % what)
             data = read_named_file(entry['ca_path'], 256 * 1024)
             if data is None:
-                raise NotFound('%s: the CA public key %s does not exist' % (what, entry['ca_path']))
+                error = NotFound('%s: the CA public key %s does not exist' % (what, entry['ca_path']))
+                missing_prerequisite(error, self.predicted)
+                self.warnings.append(error.msg + '; check mode assumes an earlier task creates it')
+                return
             ca_text = data.decode('utf-8', 'replace').strip()
         ca_blob = _plain_blob(ca_text, what + '.ca') if ca_text else b''
         serials = entry.get('serials') or []
@@ -160,11 +166,15 @@ class SshKrl(Operation):
     def plan(self):
         spec = self.spec
         plan = Plan(spec.path)
+        for text in spec.warnings:
+            plan.warn(text)
         try:
             self.tree.check_base()
+            self.current = current = self.tree.read([], self.name)
         except NotFound as exc:
-            raise NotFound('%s (the directory of the KRL %s)' % (exc.msg, spec.path), path=spec.path)
-        self.current = current = self.tree.read([], self.name)
+            missing_prerequisite(NotFound('%s (the directory of the KRL %s)' % (exc.msg, spec.path), path=spec.path),
+                                 spec.predicted, plan)
+            self.current = current = FileState(spec.path)
         if current.exists:
             try:
                 self.existing = Krl.parse(current.data)

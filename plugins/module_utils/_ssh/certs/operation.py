@@ -24,8 +24,14 @@ __metaclass__ = type
 import os
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, NotFound
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree, read_named_file
-from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Outcome, Plan, render_state
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import FileState, Tree, read_named_file
+from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
+    Operation,
+    Outcome,
+    Plan,
+    missing_prerequisite,
+    render_state,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certificate import (
     Certificate,
     epoch_now,
@@ -116,7 +122,10 @@ class SshCert(Operation):
     def _load_ca(self, plan):
         data = read_named_file(self.ca.path)
         if data is None:
-            raise NotFound('the CA key %s does not exist' % self.ca.path, path=self.ca.path)
+            # check mode: an earlier task of the play may make it
+            missing_prerequisite(NotFound('the CA key %s does not exist' % self.ca.path, path=self.ca.path),
+                                 self.ca.predicted, plan)
+            return
         self.signer = select_signer(self.ca.backend, data, self.ca.passphrase)
         self.ca_key = ca_public_key(self.signer)
         self.algorithm = signature_algorithm_for(self.ca_key, self.ca.signature_algorithm)
@@ -141,8 +150,9 @@ class SshCert(Operation):
         else:
             data = read_named_file(request.public_key_path, KEY_FILE_LIMIT)
             if data is None:
-                raise NotFound('the public key %s does not exist' % request.public_key_path,
-                               path=request.public_key_path)
+                missing_prerequisite(NotFound('the public key %s does not exist' % request.public_key_path,
+                                              path=request.public_key_path), self.ca.predicted, plan)
+                return None
             text = data.decode('utf-8', 'replace').strip()
         key = PublicKey.from_line(text)
         if key.is_certificate:
@@ -170,8 +180,9 @@ class SshCert(Operation):
                 tree.check_base()
                 item.current = tree.read([], name, limit=CERT_FILE_LIMIT)
             except NotFound as exc:
-                raise NotFound('%s (the directory of the certificate %s)' % (exc.msg, request.path),
-                               path=request.path)
+                missing_prerequisite(NotFound('%s (the directory of the certificate %s)' % (exc.msg, request.path),
+                                              path=request.path), self.ca.predicted, plan)
+                item.current = FileState(request.path)
             if request.state == 'absent':
                 if item.current.exists:
                     item.verb = 'remove'
@@ -185,8 +196,12 @@ class SshCert(Operation):
                 except InvalidInput as exc:
                     item.reasons = ['the file holds no valid certificate (%s)' % exc.msg]
                 else:
-                    item.reasons = differences(item.existing, request, item.key, self.ca_key, self.algorithm,
-                                               self.now)
+                    if item.key is None or self.ca_key is None:
+                        item.reasons = ['check mode: the %s does not exist yet'
+                                        % ('CA key' if self.ca_key is None else 'public key')]
+                    else:
+                        item.reasons = differences(item.existing, request, item.key, self.ca_key, self.algorithm,
+                                                   self.now)
                     if item.existing.valid_before <= self.now and not item.reasons:
                         plan.warn('%s has expired (valid_to %s is fixed: give a new one or a relative one such '
                                   'as +52w)' % (request.path, request.validity.valid_to.text))
@@ -218,13 +233,17 @@ class SshCert(Operation):
         return plan
 
     def _wanted(self, item):
+        """The certificate to sign (without nonce and signature), its serial
+        and validity fixed now; its key is None only in check mode (a public
+        key file an earlier task makes)."""
         request = item.request
         serial = request.serial
         if serial is None:
             serial = _random_serial()
         after, before = request.validity.window(self.now)
         return Certificate(item.key, request.cert_type, serial, request.key_id, request.principals, after, before,
-                           request.critical_options, request.extensions, comment=item.key.comment)
+                           request.critical_options, request.extensions,
+                           comment=item.key.comment if item.key is not None else '')
 
     @staticmethod
     def _text_view(path, view):
@@ -239,9 +258,12 @@ class SshCert(Operation):
 
     def _wanted_view(self, item):
         wanted = item.wanted
+        known = wanted.key is not None
         view = {
-            'type': wanted.cert_type, 'key_type': wanted.wire_type, 'fingerprint': wanted.key.fingerprint_sha256,
-            'ca_fingerprint': self.ca_key.fingerprint_sha256, 'signature_algorithm': self.algorithm,
+            'type': wanted.cert_type, 'key_type': wanted.wire_type if known else None,
+            'fingerprint': wanted.key.fingerprint_sha256 if known else None,
+            'ca_fingerprint': self.ca_key.fingerprint_sha256 if self.ca_key is not None else None,
+            'signature_algorithm': self.algorithm,
             'serial': wanted.serial, 'key_id': wanted.key_id, 'principals': list(wanted.principals),
             'valid_from': utc_text(wanted.valid_after), 'valid_to': utc_text(wanted.valid_before),
             'critical_options': dict(wanted.critical_options), 'extensions': sorted(wanted.extensions),

@@ -297,3 +297,19 @@ def test_bad_requests(pki):
         requests = [CertRequest(merged_items(dict(path='/tmp/x', key_id='a', principals=['a'],
                                                   public_key=pki['alice']))[0])]
         run_op(SshCert(CaSpec(str(pki['dir'] / 'ca_rsa'), None, 'rsa-sha3', 'auto'), requests))
+
+
+def test_check_mode_before_the_ca_key_and_directory_exist(pki):
+    """Check mode of a play whose earlier tasks make the CA key, the public key
+    file and the directory: the plan signs, with warnings; a real run fails."""
+    missing = pki['dir'] / 'later'
+    params = dict(path=str(missing / 'alice-cert.pub'), public_key_path=str(missing / 'alice.pub'), key_id='a',
+                  principals=['alice'])
+    request = [CertRequest(merged_items(params)[0])]
+    dummy, check = run_op(SshCert(CaSpec(str(missing / 'ca'), predicted=True), request, now=NOW, single=True),
+                          check_mode=True)
+    assert check['changed'] and check['action'] == 'sign' and check['fingerprint'] is None
+    assert any('the CA key' in text and 'check mode assumes' in text for text in check['warnings'])
+    assert any('the public key' in text for text in check['warnings'])
+    with pytest.raises(Exception, match='the CA key .* does not exist'):
+        run_op(SshCert(CaSpec(str(missing / 'ca')), request, now=NOW))
