@@ -207,8 +207,8 @@ class SshKrl(Operation):
     def _view(lines, changed, verb):
         view = {'entries': len(lines)}
         if changed:
-            view[verb] = changed[:DIFF_ENTRIES] + (['... and %d more' % (len(changed) - DIFF_ENTRIES)]
-                                                  if len(changed) > DIFF_ENTRIES else [])
+            more = len(changed) - DIFF_ENTRIES
+            view[verb] = changed[:DIFF_ENTRIES] + (['... and %d more' % more] if more > 0 else [])
         return view
 
     def _write(self):

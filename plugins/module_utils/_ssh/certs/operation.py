@@ -320,9 +320,9 @@ class SshCert(Operation):
     def result(self, plan, applied):
         items = [self._item_result(item, applied) for item in self.items]
         changed = sum(1 for item in items if item['changed'])
+        verb = 'changed' if applied or not changed else 'to change'
         result = {'certificates': items, 'actions': plan.describe(),
-                  'msg': '%d of %d certificate%s %s.' % (changed, len(items), '' if len(items) == 1 else 's',
-                                                      'changed' if applied else 'to change' if changed else 'changed')}
+                  'msg': '%d of %d certificate%s %s.' % (changed, len(items), '' if len(items) == 1 else 's', verb)}
         if self.ca_key is not None:
             result['ca_fingerprint'] = self.ca_key.fingerprint_sha256
         if self.single and items:
@@ -330,4 +330,3 @@ class SshCert(Operation):
                 if name not in ('changed',):
                     result.setdefault(name, value)
         return result
-

@@ -133,15 +133,15 @@ class Validity:
                                % (renew_before, self.valid_to.text))
         if not self.valid_from.relative and not self.valid_to.relative \
                 and self.valid_to.absolute <= self.valid_from.absolute:
-            raise InvalidInput('valid_to (%s) is not after valid_from (%s)' % (self.valid_to.text,
-                                                                            self.valid_from.text))
+            raise InvalidInput('valid_to (%s) is not after valid_from (%s)'
+                               % (self.valid_to.text, self.valid_from.text))
 
     def window(self, now):
         """(valid after, valid before) of a certificate signed at ``now``."""
         after, before = self.valid_from.at(now), self.valid_to.at(now)
         if before <= after:
-            raise InvalidInput('valid_to (%s) is not after valid_from (%s)' % (self.valid_to.text,
-                                                                            self.valid_from.text))
+            raise InvalidInput('valid_to (%s) is not after valid_from (%s)'
+                               % (self.valid_to.text, self.valid_from.text))
         return after, before
 
     def mismatch(self, cert, now):

@@ -41,8 +41,8 @@ def keys(tmp_path_factory):
     directory = tmp_path_factory.mktemp('keys')
     for ca_type in ('ed25519', 'rsa', 'ecdsa'):
         keygen(directory / ('ca_' + ca_type), ca_type)
-    return directory, keygen(directory / 'alice', 'ed25519', 'alice@example.com'), keygen(directory / 'bob', 'rsa',
-                                                                                         'bob@example.com')
+    alice = keygen(directory / 'alice', 'ed25519', 'alice@example.com')
+    return directory, alice, keygen(directory / 'bob', 'rsa', 'bob@example.com')
 
 
 @pytest.fixture

@@ -93,12 +93,12 @@ def test_a_krl_ssh_keygen_wrote_is_read_by_content(pki):
     (tmp / 'spec').write_text('serial: 1-5\nserial: 7\nserial: 9\nid: bob\n')
     subprocess.run(['ssh-keygen', '-k', '-f', str(tmp / 'krl'), '-s', str(tmp / 'ca.pub'), str(tmp / 'spec')],
                    check=True, capture_output=True)
-    dummy, result = run_op(krl_op(pki, certificates=[{'ca': pki['ca'], 'serials': ['1-5', 7, 9],
-                                                       'key_ids': ['bob']}]))
+    wanted = [{'ca': pki['ca'], 'serials': ['1-5', 7, 9], 'key_ids': ['bob']}]
+    dummy, result = run_op(krl_op(pki, certificates=wanted))
     assert not result['changed']
     version = Krl.parse((tmp / 'krl').read_bytes()).version
-    dummy, more = run_op(krl_op(pki, certificates=[{'ca': pki['ca'], 'serials': ['1-5', 7, 9, 11],
-                                                     'key_ids': ['bob']}]))
+    more_wanted = [{'ca': pki['ca'], 'serials': ['1-5', 7, 9, 11], 'key_ids': ['bob']}]
+    dummy, more = run_op(krl_op(pki, certificates=more_wanted))
     assert more['changed'] and more['krl_version'] == version + 1
     assert revoked_by_keygen(tmp / 'krl', certify(tmp, 'ca', 'alice', 11, 'a'))
 
@@ -175,6 +175,6 @@ def test_ten_thousand_entries_under_a_second(pki, tmp_path):
     cert = Certificate.from_line((pki['dir'] / 'bob-cert.pub').read_text())
     assert parsed.revoked(cert.key.blob, cert) is None
     our_check = time.time() - started
-    assert built < 1.0 and rerun < 1.0 and keygen_check < 1.0 and our_check < 1.0, (built, rerun, keygen_check,
-                                                                                       our_check)
+    figures = (built, rerun, keygen_check, our_check)
+    assert max(figures) < 1.0, figures
     assert os.path.getsize(str(krl)) < 512 * 1024
