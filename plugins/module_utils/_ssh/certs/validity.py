@@ -12,8 +12,9 @@ the time of signing (``+52w``, ``-1d``, ``+1h30m``). An absolute bound is part
 of what was asked: the certificate on disk must carry exactly it. A relative
 bound moves with the clock, so it is not compared as a number (an unchanged
 task re-run must never re-sign): a certificate fits while it is valid now and
-does not end later than the bound would put it now (``+52w`` after ``forever``
-re-signs); ``renew_before`` re-signs when less than that is left.
+does not end later than the bound would put it now, give or take ``CLOCK_SLACK``
+(``+52w`` after ``forever`` re-signs); ``renew_before`` re-signs when less than
+that is left.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,6 +30,10 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules 
 _UNITS = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 _PIECE = re.compile(r'([0-9]+)([sSmMhHdDwW]?)')
 _INT_MAX = 2 ** 31 - 1
+# A certificate signed for a relative valid_to ends at (time of signing) +
+# offset; a clock stepped back a little since must not make it "valid for
+# longer than asked" (and re-signed on every run until the clock catches up).
+CLOCK_SLACK = 600
 
 
 def convtime(text):
@@ -160,7 +165,7 @@ class Validity:
         else:
             if cert.valid_before <= now:
                 return 'it has expired'
-            if cert.valid_before > before:
+            if cert.valid_before > before + CLOCK_SLACK:
                 return 'it is valid for longer than valid_to %s' % self.valid_to.text
         if self.renew_before is not None and cert.valid_before - now < self.renew_before:
             if before > cert.valid_before:

@@ -167,6 +167,14 @@ def test_rerun_signs_nothing_and_check_mode_predicts(pki, backend):
     assert not again['changed']
 
 
+def test_a_clock_stepped_back_does_not_re_sign(pki):
+    sign(pki, valid_to='+1d')
+    dummy, result = sign(pki, now=NOW - 120, valid_to='+1d')
+    assert not result['changed']
+    dummy, result = sign(pki, now=NOW - 120, valid_to='+12h')
+    assert result['reasons'] == ['it is valid for longer than valid_to +12h']
+
+
 def test_expired_certificate_with_relative_bound_is_signed_again(pki):
     sign(pki, valid_to='+1d')
     dummy, later = sign(pki, now=NOW + 2 * 86400, valid_to='+1d')
