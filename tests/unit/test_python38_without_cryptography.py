@@ -138,8 +138,8 @@ def test_certificates_and_krl_on_python38(target, tmp_path):
     assert signed['changed'] and not signed.get('failed') and signed['principals'] == ['py38'], signed
     subprocess.run(['ssh-keygen', '-L', '-f', str(tmp_path / 'user-cert.pub')], check=True, stdout=subprocess.PIPE)
     assert not target('ssh_cert', **options)['changed']
-    krl = dict(path=str(tmp_path / 'krl'), certificates=[{'ca_path': str(tmp_path / 'ca.pub'),
-                                                            'serials': [signed['serial']]}])
+    revoked = [{'ca_path': str(tmp_path / 'ca.pub'), 'serials': [signed['serial']]}]
+    krl = dict(path=str(tmp_path / 'krl'), certificates=revoked)
     made = target('ssh_krl', **krl)
     assert made['changed'] and not made.get('failed'), made
     assert not target('ssh_krl', **krl)['changed']

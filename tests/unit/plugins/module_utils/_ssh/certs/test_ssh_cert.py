@@ -141,7 +141,8 @@ def test_ssh_keygen_verifies_the_signature(pki, tmp_path):
     krl = tmp_path / 'krl'
     subprocess.run(['ssh-keygen', '-k', '-f', str(krl), '-s', str(pki['dir'] / 'ca_rsa.pub'), '-z', '5'],
                    check=True, capture_output=True)
-    checked = subprocess.run(['ssh-keygen', '-Q', '-f', str(krl), str(cert_path)], capture_output=True, text=True)
+    checked = subprocess.run(['ssh-keygen', '-Q', '-f', str(krl), str(cert_path)], capture_output=True, text=True,
+                             check=False)
     assert checked.returncode == 0, checked.stderr
 
 

@@ -37,7 +37,7 @@ def certify(tmp_path, ca, key, serial, key_id):
 
 def revoked_by_keygen(krl, path):
     """``ssh-keygen -Q -f krl path``: True when the KRL revokes the key or certificate."""
-    out = subprocess.run(['ssh-keygen', '-Q', '-f', str(krl), str(path)], capture_output=True, text=True)
+    out = subprocess.run(['ssh-keygen', '-Q', '-f', str(krl), str(path)], capture_output=True, text=True, check=False)
     assert out.returncode in (0, 1), out.stderr
     return out.returncode == 1
 
