@@ -268,11 +268,11 @@ certificates:
     fingerprint:
       description: SHA256 fingerprint of the certified key.
       type: str
-      sample: SHA256:aKDt75kMOoJjc78ZVnJ0l+ttwQl4/Hrr1mpvLmfehto
+      sample: SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
     ca_fingerprint:
       description: SHA256 fingerprint of the CA key that signed it.
       type: str
-      sample: SHA256:Q5eqTz+pwLoUsPnpGoKfxJPVzQ4kW4KZevYkmbx5m1s
+      sample: SHA256:dbAEeW+7IrsY96ZyZk7Or9GWR5OwcU2K/Y+ppIkUSM0
     signature_algorithm:
       description: The CA's signature algorithm.
       type: str
@@ -311,7 +311,7 @@ ca_fingerprint:
   description: SHA256 fingerprint of the CA key.
   returned: when a certificate is to be present
   type: str
-  sample: SHA256:Q5eqTz+pwLoUsPnpGoKfxJPVzQ4kW4KZevYkmbx5m1s
+  sample: SHA256:dbAEeW+7IrsY96ZyZk7Or9GWR5OwcU2K/Y+ppIkUSM0
 actions:
   description: What was (check mode - would be) done, one line per action.
   returned: always
