@@ -227,7 +227,10 @@ EXAMPLES = r'''
 
 RETURN = r'''
 certificates:
-  description: One entry per certificate, in the order asked.
+  description:
+    - One entry per certificate, in the order asked.
+    - Without O(certificates) (one certificate per task) the fields of that one entry are also returned at the
+      top level (RV(certificates[].path), RV(certificates[].action), RV(certificates[].serial), ...).
   returned: always
   type: list
   elements: dict
