@@ -39,6 +39,7 @@ import zipfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fleet_cases  # noqa: E402  (bench/fleet_cases.py: the fleet-scale cases of issue 18)
 import audit_case  # noqa: E402  (bench/audit_case.py: authorized_keys_info at scale, issue 26)
+import cert_case  # noqa: E402  (bench/cert_case.py: certificates and KRLs, issue 30)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, 'bench')
@@ -67,6 +68,8 @@ TARGETS = {
     'authkey_seconds': 0.5,  # ssh_authkey on 10,000 lines, module time
     'audit_5000_seconds': 10.0,   # authorized_keys_info on 5,000 accounts sharing keys: whole task (issue 26)
     'audit_5000_rss_mib': 400.0,  # ... within a few hundred MiB, module and ansible-playbook
+    'certs_first': 20.0,     # ssh_cert in one call at least 20x faster than an openssh_cert loop (issue 30)
+    'krl_seconds': 1.0,      # a 10,000-entry KRL built, and a key checked against it, each under 1 s
 }
 
 
@@ -641,6 +644,7 @@ def build_table(results):
     for case in ('audit', 'audit_quiet'):
         if results.get(case):
             rows.extend(audit_rows(results[case], '' if case == 'audit' else ' [%s]' % case))
+    rows.extend(cert_rows(results))
     auth = results.get('authkey')
     if auth:
         for name in ('unchanged', 'add_one'):
@@ -651,6 +655,36 @@ def build_table(results):
                          % (name, auth['lines'], auth['lines'], op), small, proc, None,
                          '< %.1f s' % TARGETS['authkey_seconds'],
                          'yes' if proc < TARGETS['authkey_seconds'] else ('op only: yes' if op < TARGETS['authkey_seconds'] else 'NO')])
+    return rows
+
+
+def cert_rows(results):
+    rows = []
+    certs = results.get('certs')
+    if certs:
+        for phase in ('first', 'rerun'):
+            a, b = certs['a'][phase], certs['b'][phase]
+            r = ratio(a, b)
+            target = TARGETS['certs_first'] if phase == 'first' else None
+            rows.append(['%d user certificates, %s: openssh_cert loop (a) vs ssh_cert in one call (b)%s'
+                         % (certs['loop_count'], 'first run' if phase == 'first' else 'unchanged rerun',
+                            '' if certs['b']['%s_changed' % phase] == (phase == 'first') else ' (b changed: %s!)'
+                            % certs['b']['%s_changed' % phase]),
+                         a, b, r, '>= %gx' % target if target else 'info',
+                         ('yes' if r and r >= target else 'NO') if target else 'info'])
+        big = certs.get('b_big')
+        if big:
+            for phase in ('first', 'rerun'):
+                rows.append(['ssh_cert, %d user certificates in one call, %s (ansible-playbook)' % (big['count'], phase),
+                             None, big[phase], None, 'info', 'info'])
+    krl = results.get('krl')
+    if krl:
+        limit = TARGETS['krl_seconds']
+        for key, label in (('build_seconds', 'built and written'), ('rerun_seconds', 'unchanged rerun'),
+                           ('ssh_keygen_check_seconds', 'a certificate checked by ssh-keygen -Q'),
+                           ('own_parse_and_check_seconds', 'parsed and a certificate checked (krl.py)')):
+            rows.append(['ssh_krl, %d entries: %s' % (krl['entries'], label), None, krl[key], None,
+                         '< %g s' % limit, 'yes' if krl[key] < limit else 'NO'])
     return rows
 
 
@@ -706,8 +740,11 @@ def main():
     parser.add_argument('--accounts', type=int, default=100)
     parser.add_argument('--reruns', type=int, default=2, help='unchanged fleet reruns per side (median)')
     parser.add_argument('--repeats', type=int, default=5, help='runs of each single-module / authkey case')
-    parser.add_argument('--only', default='fleet,create,ssh,scale,single,authkey,audit',
-                        help='comma list of: fleet, create, ssh, scale, single, authkey, audit')
+    parser.add_argument('--only', default='fleet,create,ssh,scale,single,authkey,audit,certs',
+                        help='comma list of: fleet, create, ssh, scale, single, authkey, audit, certs')
+    parser.add_argument('--cert-loop-count', type=int, default=1000,
+                        help='certificates of the side-by-side case (the openssh_cert loop takes ~0.5 s each)')
+    parser.add_argument('--cert-count', type=int, default=1000, help='certificates ssh_cert signs in one call')
     parser.add_argument('--audit-sizes', default='250,1000,5000', help='accounts of the audit case')
     parser.add_argument('--audit-before-ref', default=None,
                         help='also measure the audit case with this git ref (the code before a change)')
@@ -741,7 +778,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     shutil.rmtree(os.path.join(OUT, 'logs'), ignore_errors=True)
     place = place_collection()
-    if only & set(('fleet', 'create', 'ssh')):
+    if only & set(('fleet', 'create', 'ssh', 'certs')):
         collections, comparison_versions = install_comparison()
     else:  # the other cases run keysmith.accounts alone: no download
         collections, comparison_versions = os.path.join(OUT, 'collections'), {}
@@ -771,7 +808,7 @@ def main():
     if opts.merge and os.path.exists(opts.results):
         with open(opts.results) as handle:
             earlier = json.load(handle)
-        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey', 'audit', 'audit_quiet'):
+        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey', 'audit', 'audit_quiet', 'certs', 'krl'):
             if case in earlier and case not in only:
                 results[case] = earlier[case]
         if not comparison_versions and earlier.get('comparison_collections'):
@@ -860,6 +897,12 @@ def main():
             results['single'] = single_module(runner, place, opts.repeats)
         if 'authkey' in only:
             results['authkey'] = authkey_large(runner, place, opts.repeats)
+        if 'certs' in only:
+            results['krl'] = cert_case.krl_case(log, VPY, place, OUT)
+            save(results, opts)
+            results['certs'] = cert_case.cert_case(log, runner, PLAYBOOKS, OUT, ed25519_line, opts.cert_loop_count,
+                                                   opts.cert_count)
+            save(results, opts)
     finally:
         if users:
             log('removing the %d bench users' % len(users))

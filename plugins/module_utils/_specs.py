@@ -105,3 +105,46 @@ def pick(options, names=None, rename=None, **changes):
             spec.pop('aliases', None)   # an alias of type is no alias of key_type
         picked[new_name] = spec
     return picked
+
+
+# ssh_cert: the task's own per-certificate options are the defaults of its
+# ``certificates`` items (validated in _ssh/certs/spec.py, which lists them).
+SSH_CERT_OPTIONS = dict(
+    ca_key=dict(type='path', required=True),
+    ca_key_passphrase=dict(type='str', no_log=True),
+    signature_algorithm=dict(type='str'),
+    backend=dict(type='str', default='auto', choices=['auto', 'cryptography', 'ssh-keygen']),
+    certificates=dict(type='list', elements='dict'),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    type=dict(type='str', default='user', choices=['user', 'host']),
+    public_key=dict(type='str'),
+    public_key_path=dict(type='path'),
+    path=dict(type='path'),
+    owner=dict(type='str'),
+    group=dict(type='str'),
+    mode=dict(type='raw'),
+    principals=dict(type='list', elements='str'),
+    key_id=dict(type='str'),
+    valid_from=dict(type='raw', default='always'),
+    valid_to=dict(type='raw', default='forever'),
+    renew_before=dict(type='raw'),
+    serial=dict(type='raw'),
+    critical_options=dict(type='dict'),
+    extensions=dict(type='list', elements='str'),
+)
+
+SSH_KRL_OPTIONS = dict(
+    path=dict(type='path', required=True),
+    keys=dict(type='list', elements='str', default=[], no_log=False),
+    key_hashes=dict(type='list', elements='str', default=[], no_log=False),
+    certificates=dict(type='list', elements='dict', default=[], options=dict(
+        ca=dict(type='str'),
+        ca_path=dict(type='path'),
+        serials=dict(type='list', elements='raw'),
+        key_ids=dict(type='list', elements='str', no_log=False),
+    )),
+    comment=dict(type='str', default=''),
+    owner=dict(type='str'),
+    group=dict(type='str'),
+    mode=dict(type='raw'),
+)

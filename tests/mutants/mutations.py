@@ -34,6 +34,7 @@ RESOURCES = [U + '_ssh/test_resource_rules.py']
 ACCOUNT_STATE = [U + '_ssh/audit/test_account_state.py', U + '_ssh/audit/test_authorized_keys_info.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/genkey/test_operation.py', U + '_tls/test_tls_genkey.py']
 AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/audit/test_audit_files.py', U + '_ssh/audit/test_authorized_keys_info.py']
+CERTS = [U + '_ssh/certs/test_ssh_cert.py', U + '_ssh/certs/test_ssh_krl.py']
 AUDIT_SETTINGS = [U + '_ssh/sshd/test_settings.py', U + '_ssh/audit/test_authorized_keys_info.py']
 KEY_TEXT = [U + '_ssh/test_key_text_reader.py', U + '_ssh/keys/test_public_key.py']
 
@@ -933,4 +934,21 @@ MUTATIONS = [
              'a line with 2000 environment= (sshd refuses it) is accepted'),
     mutation('_ssh/sshd/rules/auth_options.py', 'MAX_PERMITS = 4096\n', 'MAX_PERMITS = 1024\n', RULES_EDGES,
              'a line with 2000 permitopen= (sshd accepts it) is refused'),
+    # ------------------------------------------------------------ certificates and KRLs (issue 30)
+    mutation('_ssh/certs/operation.py', "    if cert.ca_blob != ca_key.blob:\n", "    if False:\n", CERTS,
+             'a certificate another CA signed is kept: logins fail against the CA the servers trust'),
+    mutation('_ssh/certs/operation.py', "            sshd_rules.key_from_blob(cert.blob())\n", "            pass\n", CERTS,
+             'a tampered certificate (principals edited under the old signature) is kept as valid'),
+    mutation('_ssh/certs/operation.py', "    if sorted(cert.principals) != sorted(request.principals):\n",
+             "    if not set(request.principals) <= set(cert.principals):\n", CERTS,
+             'a certificate with more principals than asked (root) is kept'),
+    mutation('_ssh/certs/validity.py', "            if cert.valid_before > before + CLOCK_SLACK:\n", "            if False:\n", CERTS,
+             'a certificate valid forever is kept when a short validity (+8h) is asked'),
+    mutation('_ssh/certs/validity.py', "            if before > cert.valid_before:\n", "            if True:\n", CERTS,
+             'renew_before with a fixed valid_to re-signs on every run'),
+    mutation('_ssh/certs/krl.py', "        if low == 0 or low > high:\n", "        if low > high:\n", CERTS,
+             'serial 0 (every certificate of a CA that numbers none) is written into the KRL'),
+    mutation('_ssh/certs/krl_operation.py', "        same = (self.existing is not None and self.existing.same_revocations(spec.krl)\n",
+             "        same = (self.existing is not None\n", CERTS,
+             'a KRL revoking other keys than asked is kept: a revoked key still logs in'),
 ]

@@ -57,6 +57,43 @@ _PLAY = '''- name: Try {fqcn}
 {tasks}'''
 
 TRY = {
+    'ssh_cert': '''    - name: A CA key (here made with ssh_genkey; keep a real one offline or on a CA host)
+      keysmith.accounts.ssh_genkey:
+        home: "{{ docs_home }}/ca"
+        name: user_ca
+        type: ed25519
+      register: ca
+
+    - name: Sign a user certificate for alice, valid 8 hours, renewed in its last hour
+      keysmith.accounts.ssh_cert:
+        ca_key: "{{ docs_home }}/ca/.ssh/user_ca"
+        public_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ alice@laptop
+        path: "{{ docs_home }}/ca/alice-cert.pub"
+        key_id: alice@example.com
+        principals: [alice]
+        valid_from: -5m
+        valid_to: +8h
+        renew_before: 1h
+      register: cert
+
+    - name: Show what was signed (run it again - nothing is signed)
+      ansible.builtin.debug:
+        msg: "{{ cert.action }}: serial {{ cert.serial }}, {{ cert.valid_from }} to {{ cert.valid_to }}"
+''',
+    'ssh_krl': '''    - name: Revoke a key and a certificate serial range
+      keysmith.accounts.ssh_krl:
+        path: "{{ docs_home }}/revoked_keys"
+        keys:
+          - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ stolen@laptop
+        certificates:
+          - ca: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ ca
+            serials: [100-199]
+      register: krl
+
+    - name: Show what it revokes (run it again - the file is kept)
+      ansible.builtin.debug:
+        msg: "{{ krl.msg }}"
+''',
     'authorized_keys_info': '''    - name: A directory for the keys
       ansible.builtin.file:
         path: "{{ docs_home }}/keys"

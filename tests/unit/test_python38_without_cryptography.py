@@ -125,3 +125,24 @@ def test_keypair_and_provision_on_python38(target, tmp_path):
 def test_tls_modules_say_they_need_cryptography(target, tmp_path):
     result = target('ssl_genkey', home=str(tmp_path / 'home'), host='www.example.com')
     assert result['failed'] and 'cryptography' in result['msg'], result
+
+
+def test_certificates_and_krl_on_python38(target, tmp_path):
+    """ssh_cert picks ssh-keygen without cryptography; a re-run signs nothing; ssh_krl needs no library."""
+    for name in ('ca', 'user'):
+        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', str(tmp_path / name)], check=True)
+    options = dict(ca_key=str(tmp_path / 'ca'), public_key_path=str(tmp_path / 'user.pub'),
+                   path=str(tmp_path / 'user-cert.pub'), key_id='py38', principals=['py38'], valid_to='+1d',
+                   renew_before='1h')
+    signed = target('ssh_cert', **options)
+    assert signed['changed'] and not signed.get('failed') and signed['principals'] == ['py38'], signed
+    subprocess.run(['ssh-keygen', '-L', '-f', str(tmp_path / 'user-cert.pub')], check=True, stdout=subprocess.PIPE)
+    assert not target('ssh_cert', **options)['changed']
+    revoked = [{'ca_path': str(tmp_path / 'ca.pub'), 'serials': [signed['serial']]}]
+    krl = dict(path=str(tmp_path / 'krl'), certificates=revoked)
+    made = target('ssh_krl', **krl)
+    assert made['changed'] and not made.get('failed'), made
+    assert not target('ssh_krl', **krl)['changed']
+    query = subprocess.run(['ssh-keygen', '-Q', '-f', str(tmp_path / 'krl'), str(tmp_path / 'user-cert.pub')],
+                           stdout=subprocess.PIPE, check=False)
+    assert query.returncode == 1

@@ -26,6 +26,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit impor
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import accounts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.access_report import AccessReport
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import AuthKeySpec, SshAuthKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.krl_operation import KrlSpec, SshKrl
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.operation import SshCert
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.spec import CaSpec, CertRequest
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import KeyPairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.key_info import KeyInfoSpec, SshKeyInfo
@@ -101,6 +104,20 @@ def provision(w, **options):
                        'ssl': [dict(SUBJECT, host='www.example.com', key_type='ecdsa')]}], **options)
 
 
+def ssh_cert(w, **options):
+    """A certificate of the test key, signed by itself as the CA (outside the tree), written below the tree."""
+    (w['tree'] / 'certs').mkdir(exist_ok=True)
+    item = dict(path=str(w['tree'] / 'certs' / 'id-cert.pub'), public_key=w['public'], key_id='id',
+                principals=['alice'], valid_to='+1d')
+    item.update(options)
+    return SshCert(CaSpec(str(w['tree'].parent / 'material' / 'id')), [CertRequest(item)])
+
+
+def ssh_krl(w, **options):
+    options.setdefault('keys', [w['public']])
+    return SshKrl(KrlSpec(str(w['tree'] / 'revoked_keys'), **options))
+
+
 def user_creation(w, monkeypatch):
     return UserCreation(UserSpec(w['user'], home=str(w['tree'] / 'newhome'), groups=[w['user'] + 'g'],
                                  shell='/bin/sh'))
@@ -148,6 +165,11 @@ CASES = [
     ('provision user creation', [], user_creation),
     ('authorized_keys_info', [authkey], audit),
     ('access_report', [], lambda w, mp: AccessReport({}, str(w['tree'] / 'report'), generated_at='fixed')),
+    ('ssh_cert sign', [], lambda w, mp: ssh_cert(w)),
+    ('ssh_cert re-sign', [ssh_cert], lambda w, mp: ssh_cert(w, principals=['alice', 'bob'])),
+    ('ssh_cert absent', [ssh_cert], lambda w, mp: ssh_cert(w, state='absent')),
+    ('ssh_krl create', [], lambda w, mp: ssh_krl(w)),
+    ('ssh_krl update', [ssh_krl], lambda w, mp: ssh_krl(w, keys=[], key_hashes=['SHA256:' + 'A' * 43])),
 ]
 
 
