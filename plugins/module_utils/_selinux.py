@@ -65,12 +65,14 @@ class _LibSelinux:
     def _context_call(self, call, first, *rest):
         context = self._ctypes.c_char_p()
         rc = call(first, *(rest + (self._ctypes.byref(context),)))
+        # what libselinux allocated (None when nothing); freed here, as the binding does
+        value = getattr(context, 'value')
         try:
             if rc < 0:
                 raise self._failed()
-            return [rc, context.value.decode('utf-8', 'surrogateescape') if context.value else None]
+            return [rc, None if value is None else value.decode('utf-8', 'surrogateescape')]
         finally:
-            if context.value:
+            if value is not None:
                 self._lib.freecon(context)
 
     def matchpathcon(self, path, mode):

@@ -168,3 +168,10 @@ def test_libselinux_by_ctypes_where_the_python_binding_is_missing(monkeypatch):
     # this host: libselinux installed, SELinux off
     assert isinstance(found, _selinux._LibSelinux) and found.is_selinux_enabled() == 0
     assert _selinux.enabled() is None and _selinux.default_context('/root/.ssh', stat.S_IFDIR) is None
+    # the calls themselves, with the binding's conventions: no label here is an OSError, not a crash
+    fd = os.open('/', os.O_RDONLY)
+    try:
+        with pytest.raises(OSError):
+            found.fgetfilecon_raw(fd)
+    finally:
+        os.close(fd)
