@@ -72,6 +72,11 @@ def test_the_former_names_still_work():
     account = result.validated_parameters['accounts'][0]
     assert account['ssh_keys'][0]['size'] == 3072
     assert (account['ssl'][0]['type'], account['ssl'][0]['size']) == ('ecdsa', 384)
+    # the roles accept them too (and hand them to provision as given)
+    with open(os.path.join(ROOT, 'roles', 'account', 'meta', 'argument_specs.yml')) as stream:
+        users = yaml.safe_load(stream)['argument_specs']['main']['options']['account_users']
+    result = ArgumentSpecValidator({'account_users': users}).validate({'account_users': accounts})
+    assert not result.error_messages, result.error_messages
     for module_name in ('ssh_genkey', 'ssl_genkey', 'keypair'):
         dummy, captured = module_spec(module_name)
         result = ArgumentSpecValidator(captured['argument_spec']).validate({'name': 'k', 'host': 'h', 'bits': 384})
