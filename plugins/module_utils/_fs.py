@@ -31,6 +31,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     NotRegularFile,
     UnsafePath,
 )
+from ansible_collections.keysmith.accounts.plugins.module_utils import _selinux
 
 # authorized_keys of tens of thousands of lines are a few MiB; anything larger
 # is not a file this collection manages.
@@ -335,6 +336,22 @@ def user_database_lock(locks=None, path=USER_DATABASE_LOCK):
         os.close(fd)
 
 
+def _label_new_dir(dir_fd, name, path):
+    """SELinux: the default context of the directory ``name`` just made
+    below ``dir_fd`` (``open_trusted_dir``), by its descriptor; opened without
+    following a link (what the walk finds there next is checked as usual)."""
+    if _selinux.enabled() is None:
+        return
+    try:
+        fd = os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return
+    try:
+        _selinux.set_default_context(fd, path, stat.S_IFDIR)
+    finally:
+        os.close(fd)
+
+
 def _writable_by_others(st):
     """Whether someone other than the owner (and root's group) may change the
     entries of directory ``st``: a sticky bit keeps them from renaming or
@@ -410,6 +427,7 @@ def open_trusted_dir(path, owners=None, create=False, create_mode=0o700, final_l
                         os.mkdir(part, create_mode if not pending else 0o755, dir_fd=fd)
                         if made is not None:
                             made.append(child_path)
+                        _label_new_dir(fd, part, child_path)
                     except OSError as mkexc:
                         if mkexc.errno != errno.EEXIST:
                             raise KeysmithError('cannot create %s: %s' % (child_path, mkexc.strerror),
@@ -1030,6 +1048,9 @@ class Tree:
                     child = self._open_child_dir(fd, part, current)
                     if child is None:
                         raise KeysmithError('directory %s vanished while being created' % path)
+                    if path in self.made:
+                        # SELinux: the default context of the new directory, by its descriptor
+                        _selinux.set_default_context(child, path, stat.S_IFDIR)
                     self._chown(child, path)
                     os.fchmod(child, mode)
                     os.fsync(fd)
@@ -1105,8 +1126,13 @@ class Tree:
         # non-file is refused rather than silently replaced by the rename.
         fd, st = self._open_existing(dir_fd, name, path)
         current = None
+        context = None
         if fd is not None:
-            os.close(fd)
+            try:
+                # SELinux: a replaced file keeps its context (as atomic_move does)
+                context = _selinux.context_of(fd)
+            finally:
+                os.close(fd)
             current = (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
             followed = self.followed.get(path)
             if followed is not None and followed[0] != path:
@@ -1122,6 +1148,11 @@ class Tree:
                     written = os.write(fd, view)
                     view = view[written:]
                 self._give(fd, path, attrs)
+                # SELinux: the context goes on the open temporary file before the rename
+                if context is None:
+                    _selinux.set_default_context(fd, path, stat.S_IFREG)
+                else:
+                    _selinux.set_context(fd, path, context)
                 os.fsync(fd)
             finally:
                 os.close(fd)

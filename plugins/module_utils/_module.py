@@ -149,6 +149,9 @@ class Plan:
         self.after = None
         # (path, before, after) of mode/owner repairs, shown in --diff
         self.attr_changes = []
+        # NotFound errors of files the task needs and does not find (missing_prerequisite):
+        # the runner fails a real run with the first, a check mode run assumes them
+        self.missing = []
 
     @property
     def changed(self):
@@ -309,19 +312,28 @@ class Outcome:
 class Operation:
     """The contract of every operation (``run_operation`` drives it):
 
-    1. ``session()``: a context held from before ``plan()`` until after
-       ``result()`` (a lock, ...); by default nothing.
+    0. The constructor takes the spec (and the call's shared state, such as
+       ``Locks``), never the check mode: check mode is a property of the run.
+       The plan is computed the same way in both; the runner decides whether
+       to apply it (and fails a real run whose plan misses a prerequisite,
+       see ``missing_prerequisite``).
+    1. ``session(applying)``: a context held from before ``plan()`` until
+       after ``result()`` (a lock, ...); by default nothing. ``applying`` is
+       False in check mode (a session that would write to take its lock,
+       such as the registry's, then takes none).
     2. ``plan()`` -> ``Plan``: reads the current state, writes nothing, takes
        no lock. The plan is final: nothing changes it afterwards.
-    3. ``apply(plan)`` -> ``Outcome``: runs the plan's actions (not in check
-       mode); ``after_apply()`` tells what only applying learnt.
+    3. ``apply(plan)`` -> ``Outcome``: runs the plan's actions (only when
+       applying); ``after_apply()`` tells what only applying learnt.
     4. ``result(plan, applied)`` -> dict of public return values; it reads the
        plan and the operation's own state, and changes neither the plan nor
        the files. It raises ``PartialFailure`` (with that dict) when part of
        the work failed and the rest was done.
     """
 
-    def session(self):
+    def session(self, applying=True):
+        """``applying``: the runner applies the plan when it changes
+        something (False: check mode, nothing is written whatever the plan)."""
         return _nothing_held()
 
     def plan(self):
@@ -362,16 +374,27 @@ class Operation:
         return result
 
 
-def missing_prerequisite(error, predicted, plan=None):
+def missing_prerequisite(error, plan=None):
     """A file or directory the task needs is missing: ``error`` (a
-    ``NotFound``) names it. A real run fails with it. A check mode run
-    (``predicted``: the task's inputs were resolved for check mode) cannot
-    see what an earlier task of the play makes: its plan says what it assumes
-    and goes on, as it does for an account that does not exist yet."""
-    if not predicted:
+    ``NotFound``) names it. The plan records it, and says what a check mode
+    run assumes; the plan is the same in both modes. The runner decides
+    (``require_prerequisites``): a real run fails with it; a check mode run
+    cannot see what an earlier task of the play makes, so its plan goes on, as
+    it does for an account that does not exist yet. Without a plan (a check a
+    session makes before writing, only when the plan is to be applied) the
+    error is raised here."""
+    if plan is None:
         raise error
-    if plan is not None:
-        plan.warn('%s; check mode assumes an earlier task creates it (a real run fails without it)' % error.msg)
+    plan.missing.append(error)
+    plan.warn('%s; check mode assumes an earlier task creates it (a real run fails without it)' % error.msg)
+
+
+def require_prerequisites(plan, applying):
+    """The runner's part of ``missing_prerequisite``: a plan that is to be
+    applied (``applying``: not check mode) fails with its first missing
+    prerequisite; check mode keeps the plan and its warnings."""
+    if applying and plan.missing:
+        raise plan.missing[0]
 
 
 def plan_generates(plan):
@@ -440,11 +463,14 @@ def run_operation(module, build):
     """
     plan = outcome = partial = None
     warned = []
+    applying = not module.check_mode
     try:
         operation = build(module)
-        with operation.session():
-            plan = operation.plan()
-            if plan.changed and not module.check_mode:
+        with operation.session(applying):
+            planned = operation.plan()
+            require_prerequisites(planned, applying)
+            plan = planned
+            if plan.changed and applying:
                 outcome = operation.apply(plan)
             result = operation.result(plan, outcome is not None)
     except PartialFailure as exc:

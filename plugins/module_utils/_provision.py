@@ -30,6 +30,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
     Outcome,
     Plan,
     plan_generates,
+    require_prerequisites,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import AuthKeySpec, SshAuthKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
@@ -123,15 +124,18 @@ class Item:
         self.outcome = None      # the Outcome of applying its plan
         self.done = []           # the actions done, also when it failed half-way
 
-    def make_plan(self):
-        self.plan = self.operation.plan()
-        return self.plan
+    def make_plan(self, applying=True):
+        """Plan the item; when the run applies, a missing prerequisite fails it."""
+        plan = self.operation.plan()
+        require_prerequisites(plan, applying)
+        self.plan = plan
+        return plan
 
     def label(self):
         return self.name
 
 
-def ssh_key_items(account, entries, defaults, check_mode):
+def ssh_key_items(account, entries, defaults):
     items = []
     for index, entry in enumerate(entries or []):
         where = 'ssh_keys[%d] (%s)' % (index, entry.get('name') or entry.get('path'))
@@ -140,7 +144,7 @@ def ssh_key_items(account, entries, defaults, check_mode):
             name=entry.get('name'),
             path=entry.get('path'),
             key_type=entry.get('type'),
-            bits=entry.get('bits'),
+            bits=entry.get('size'),
             passphrase=entry.get('passphrase'),
             comment=entry.get('comment'),
             state=entry.get('state') or 'present',
@@ -152,7 +156,7 @@ def ssh_key_items(account, entries, defaults, check_mode):
             public_key=entry.get('public_key'),
             ppk=bool(entry.get('ppk')),
         ))
-        items.append(Item('ssh_key', where, SshKeyPair(spec, check_mode=check_mode)))
+        items.append(Item('ssh_key', where, SshKeyPair(spec)))
     return items
 
 
@@ -173,7 +177,7 @@ def file_attrs_of(entries):
     return dict((name, value[1]) for name, value in attrs.items())
 
 
-def authorized_key_items(account, entries, exclusive, defaults, check_mode):
+def authorized_key_items(account, entries, exclusive, defaults):
     """One ``authorized_keys`` operation for the keys to keep, one for those to
     revoke: the same code as ``ssh_authkey`` with a list of keys.
 
@@ -201,17 +205,17 @@ def authorized_key_items(account, entries, exclusive, defaults, check_mode):
         spec.warnings[:0] = warnings
         items.append(Item('authorized_keys', 'authorized_keys (%d key%s%s)' % (
             len(spec.wanted), '' if len(spec.wanted) == 1 else 's', ', exclusive' if exclusive else ''),
-            SshAuthKey(spec, check_mode=check_mode, locks=defaults.get('locks'))))
+            SshAuthKey(spec, locks=defaults.get('locks'))))
     if absent and not exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
             account, wanted=absent, state='absent', follow=defaults['follow'], **attrs))
         items.append(Item('authorized_keys', 'authorized_keys (revoke %d key%s)' % (
             len(spec.wanted), '' if len(spec.wanted) == 1 else 's'),
-            SshAuthKey(spec, check_mode=check_mode, locks=defaults.get('locks'))))
+            SshAuthKey(spec, locks=defaults.get('locks'))))
     return items
 
 
-def ssl_items(account, entries, defaults, check_mode):
+def ssl_items(account, entries, defaults):
     """Per host: the TLS key (``ssl_genkey``), then the CSR (``ssl_gencsr``)."""
     items = []
     for index, entry in enumerate(entries or []):
@@ -219,7 +223,7 @@ def ssl_items(account, entries, defaults, check_mode):
         # ssl_gencsr's reading of state first: a province given as state is named as such
         named(where, lambda entry=entry: validate_csr_state(entry.get('state') or 'present'))
         key_spec = named(where, lambda entry=entry: TlsKeySpec(
-            account, host=entry.get('host'), key_type=entry.get('key_type') or 'rsa', size=entry.get('key_size'),
+            account, host=entry.get('host'), key_type=entry.get('type') or 'rsa', size=entry.get('size'),
             passphrase=entry.get('key_passphrase'), regenerate=entry.get('regenerate') or 'partial_idempotence',
             state=entry.get('state') or 'present', follow=defaults['follow']))
         csr_spec = named(where, lambda entry=entry: CsrSpec(
@@ -229,21 +233,20 @@ def ssl_items(account, entries, defaults, check_mode):
             password=entry.get('password') or '', subject_alt_names=entry.get('subject_alt_names'),
             digest=entry.get('digest') or 'sha256', key_passphrase=entry.get('key_passphrase'),
             follow=defaults['follow'], state=entry.get('state') or 'present'))
-        key = TlsKey(key_spec, check_mode=check_mode)
+        key = TlsKey(key_spec)
         items.append(Item('ssl_key', where + ' key', key))
-        items.append(Item('ssl_csr', where + ' csr', CertificateSigningRequest(csr_spec, check_mode=check_mode,
-                                                                               key_source=key)))
+        items.append(Item('ssl_csr', where + ' csr', CertificateSigningRequest(csr_spec, key_source=key)))
     return items
 
 
 # Item kinds in the order they are applied within an account; each builder
 # turns the account's entries into operations.
-def build_items(account, entry, defaults, check_mode):
+def build_items(account, entry, defaults):
     items = []
-    items.extend(ssh_key_items(account, entry.get('ssh_keys'), defaults, check_mode))
+    items.extend(ssh_key_items(account, entry.get('ssh_keys'), defaults))
     items.extend(authorized_key_items(account, entry.get('authorized_keys'),
-                                      bool(entry.get('authorized_keys_exclusive')), defaults, check_mode))
-    items.extend(ssl_items(account, entry.get('ssl'), defaults, check_mode))
+                                      bool(entry.get('authorized_keys_exclusive')), defaults))
+    items.extend(ssl_items(account, entry.get('ssl'), defaults))
     return items
 
 
@@ -345,7 +348,7 @@ class Provision(Operation):
     the traceback in its ``exception``), not the others.
     """
 
-    def __init__(self, accounts, atomic=False, backend='auto', follow=False, check_mode=False, report='full',
+    def __init__(self, accounts, atomic=False, backend='auto', follow=False, report='full',
                  lock_timeout=None):
         if not isinstance(accounts, list):
             raise InvalidInput('accounts must be a list')
@@ -362,10 +365,15 @@ class Provision(Operation):
         self.locks = Locks(lock_timeout)
         self.stopped = None      # atomic: the account whose failure stopped the run
         self.defaults = {'backend': backend, 'follow': follow, 'locks': self.locks}
-        self.check_mode = check_mode
+        # check mode is the run's: the runner tells it when it opens the session
+        self.check_mode = False
         if report not in REPORTS:
             raise InvalidInput('report must be one of %s, got %r' % (', '.join(REPORTS), report))
         self.report = report
+
+    def session(self, applying=True):
+        self.check_mode = not applying
+        return super(Provision, self).session(applying)
 
     def plan(self):
         plan = ProvisionPlan(self)
@@ -397,8 +405,8 @@ class Provision(Operation):
             run.name, home=entry.get('home'), uid=entry.get('uid'), group=entry.get('group'),
             groups=entry.get('groups'), shell=entry.get('shell'), comment=entry.get('comment'),
             system=entry.get('system'), password=entry.get('password')))
-        item = Item('user', 'user', UserCreation(spec, check_mode=self.check_mode, locks=self.locks))
-        item.make_plan()
+        item = Item('user', 'user', UserCreation(spec, locks=self.locks))
+        item.make_plan(not self.check_mode)
         run.creating = item.plan.changed
         return item
 
@@ -408,10 +416,10 @@ class Provision(Operation):
             user_item = item = self._user_item(run)
             account = Account.resolve(run.name, run.entry.get('home'), check_mode=self.check_mode or run.creating)
             run.items = ([user_item] if user_item is not None else []) + build_items(
-                account, run.entry, self.defaults, self.check_mode)
+                account, run.entry, self.defaults)
             for item in run.items:
                 if item is not user_item:
-                    item.make_plan()
+                    item.make_plan(not self.check_mode)
         except KeysmithError as exc:
             run.fail(item, exc)
         except Exception as exc:  # pylint: disable=broad-except
@@ -420,9 +428,9 @@ class Provision(Operation):
     def _plan_created_account(self, run):
         """Plan the items again for the user this call has just created."""
         account = Account.resolve(run.name, run.entry.get('home'))
-        items = build_items(account, run.entry, self.defaults, self.check_mode)
+        items = build_items(account, run.entry, self.defaults)
         for item in items:
-            item.make_plan()
+            item.make_plan(not self.check_mode)
         for predicted, item in zip(run.items[1:], items):
             # the same entry, so the same key: the one computed ahead for the
             # predicted plan is this plan's (if this plan makes a key at all)

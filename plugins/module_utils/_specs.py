@@ -25,11 +25,16 @@ BACKEND_OPTIONS = dict(
 # against the constants the code uses.
 REGENERATE = ['never', 'fail', 'partial_idempotence', 'full_idempotence', 'always']
 
+# A key's type and size have one name everywhere: ``type`` and ``size`` (as in
+# community.crypto's openssh_keypair and openssl_privatekey); ``bits`` (and in
+# provision's ``ssl`` items ``key_type``/``key_size``) are kept as aliases.
+SIZE_ALIASES = ['bits']
+
 SSH_GENKEY_OPTIONS = dict(
     name=dict(type='str'),
     path=dict(type='path'),
     type=dict(type='str', choices=['rsa', 'ecdsa', 'ed25519', 'dsa']),
-    bits=dict(type='int', aliases=['size']),
+    size=dict(type='int', aliases=list(SIZE_ALIASES)),
     passphrase=dict(type='str', no_log=True, aliases=['pass']),
     comment=dict(type='str'),
     state=dict(type='str', default='present', choices=['present', 'absent']),
@@ -61,7 +66,7 @@ SSL_GENKEY_OPTIONS = dict(
     host=dict(type='str'),
     path=dict(type='path'),
     type=dict(type='str', default='rsa', choices=['rsa', 'ecdsa', 'ed25519']),
-    size=dict(type='int', aliases=['bits']),
+    size=dict(type='int', aliases=list(SIZE_ALIASES)),
     passphrase=dict(type='str', no_log=True),
     state=dict(type='str', default='present', choices=['present', 'absent']),
     regenerate=dict(type='str', default='partial_idempotence', choices=REGENERATE),

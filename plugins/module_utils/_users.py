@@ -79,9 +79,8 @@ class UserSpec:
 class UserCreation(Operation):
     """Plan and apply the creation of a missing user and of its missing groups."""
 
-    def __init__(self, spec, check_mode=False, locks=None):
+    def __init__(self, spec, locks=None):
         self.spec = spec
-        self.check_mode = check_mode
         self.locks = locks   # the call's Locks: the wait for user_database_lock
         self.created = False
         self.groups_created = []

@@ -363,7 +363,7 @@ def build(module):
         # AnsibleModule's view of the task's no_log (_ansible_no_log).
         task_no_log=module.no_log,
     )
-    return Keypair(spec, check_mode=module.check_mode)
+    return Keypair(spec)
 
 
 def main():

@@ -110,10 +110,10 @@ options:
               - With O(accounts[].ssh_keys[].private_key) or O(accounts[].ssh_keys[].public_key), the type of the given key (checked when set).
             type: str
             choices: [rsa, ecdsa, ed25519, dsa]
-          bits:
+          size:
             description: The size of the key in bits (see M(keysmith.accounts.ssh_genkey)).
             type: int
-            aliases: [size]
+            aliases: [bits]
           passphrase:
             description:
               - The passphrase of the private key; at least 4 characters.
@@ -251,14 +251,20 @@ options:
             type: str
             default: sha256
             choices: [sha256, sha384, sha512]
-          key_type:
-            description: The type of the host's TLS key.
+          type:
+            description:
+              - The type of the host's TLS key.
+              - V(key_type), its former name, is kept as an alias.
             type: str
             default: rsa
             choices: [rsa, ecdsa, ed25519]
-          key_size:
-            description: The size of the host's TLS key in bits (see M(keysmith.accounts.ssl_genkey)).
+            aliases: [key_type]
+          size:
+            description:
+              - The size of the host's TLS key in bits (see M(keysmith.accounts.ssl_genkey)).
+              - V(key_size), its former name, is kept as an alias (as is V(bits)).
             type: int
+            aliases: [key_size, bits]
           key_passphrase:
             description: The passphrase of the host's TLS key.
             type: str
@@ -416,7 +422,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._specs import (
 
 # The items take the single modules' options, picked from the same spec pieces
 # (module_utils/_specs.py), so they cannot drift from the modules.
-SSH_KEY_OPTIONS = pick(SSH_GENKEY_OPTIONS, ['name', 'path', 'type', 'bits', 'passphrase', 'comment', 'regenerate',
+SSH_KEY_OPTIONS = pick(SSH_GENKEY_OPTIONS, ['name', 'path', 'type', 'size', 'passphrase', 'comment', 'regenerate',
                                             'private_key_format', 'state', 'private_key', 'public_key', 'ppk'])
 
 AUTHORIZED_KEY_OPTIONS = pick(SSH_AUTHKEY_OPTIONS, ['key', 'options', 'comment', 'state', 'owner', 'group', 'mode'],
@@ -424,8 +430,11 @@ AUTHORIZED_KEY_OPTIONS = pick(SSH_AUTHKEY_OPTIONS, ['key', 'options', 'comment',
 
 SSL_OPTIONS = pick(SSL_GENCSR_OPTIONS, ['host', 'city', 'company', 'companydivision', 'country', 'province', 'state',
                                         'email', 'password', 'subject_alt_names', 'digest'])
+# The TLS key's type and size: ``type`` and ``size`` as everywhere (key_type and
+# key_size, their names before, are aliases).
 SSL_OPTIONS.update(pick(SSL_GENKEY_OPTIONS, ['type', 'size', 'passphrase', 'regenerate'],
-                        rename=dict(type='key_type', size='key_size', passphrase='key_passphrase')))
+                        rename=dict(passphrase='key_passphrase'),
+                        type=dict(aliases=['key_type']), size=dict(aliases=['key_size', 'bits'])))
 
 ACCOUNT_ITEM_OPTIONS = dict(
     name=dict(type='str', required=True),
@@ -449,7 +458,7 @@ ACCOUNT_ITEM_OPTIONS = dict(
 def build(module):
     params = module.params
     return Provision(params['accounts'], atomic=params['atomic'], backend=params['backend'],
-                     follow=params['follow'], check_mode=module.check_mode, report=params['report'],
+                     follow=params['follow'], report=params['report'],
                      lock_timeout=params['lock_timeout'])
 
 

@@ -418,7 +418,7 @@ def build(module):
         group=params['group'],
         mode=params['mode'],
     )
-    return SshAuthKey(spec, check_mode=module.check_mode, locks=locks)
+    return SshAuthKey(spec, locks=locks)
 
 
 def main():

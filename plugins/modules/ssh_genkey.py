@@ -21,7 +21,7 @@ description:
   - The private key is written to C(~/.ssh/NAME) (mode V(0600)) and the public key to
     C(~/.ssh/NAME.pub) (mode V(0644)), both owned by the account; C(~/.ssh) is created
     with mode V(0700) when missing.
-  - An existing key that matches O(type), O(bits), O(comment) and O(passphrase) is left alone.
+  - An existing key that matches O(type), O(size), O(comment) and O(passphrase) is left alone.
     When it does not match, O(regenerate) decides what happens. A missing or wrong public key
     file is restored from the private key, and a changed O(comment) is written into the key files
     without generating a new key.
@@ -66,15 +66,16 @@ options:
       - V(dsa) is deprecated; it only works where the backend can still make such keys.
     type: str
     choices: [rsa, ecdsa, ed25519, dsa]
-  bits:
+  size:
     description:
       - The size of the key in bits.
+      - V(bits), its former name, is kept as an alias (one name for a key's size in every module).
       - V(rsa) defaults to V(4096); fewer than V(1024) is an error and fewer than V(2048) a warning.
       - V(ecdsa) takes V(256) (default), V(384) or V(521). V(ed25519) is always V(256) and V(dsa) V(1024).
       - With O(private_key) or O(public_key), the size of the given key; when set, a key of
         another size is an error. The size limits above apply to given keys as well.
     type: int
-    aliases: [size]
+    aliases: [bits]
   passphrase:
     description:
       - The passphrase that protects the private key; at least 4 characters.
@@ -193,7 +194,7 @@ EXAMPLES = r'''
   keysmith.accounts.ssh_genkey:
     user: alice
     name: deploy
-    bits: 4096
+    size: 4096
     pass: "{{ vault_deploy_passphrase }}"
     type: rsa
 
@@ -202,7 +203,7 @@ EXAMPLES = r'''
     home: /srv/demo/alice
     name: id_ecdsa
     type: ecdsa
-    bits: 384
+    size: 384
   register: key
 
 - name: Show its fingerprint and randomart
@@ -327,7 +328,7 @@ def build(module):
         name=params['name'],
         path=params['path'],
         key_type=params['type'],
-        bits=params['bits'],
+        bits=params['size'],
         passphrase=params['passphrase'],
         comment=params['comment'],
         state=params['state'],
@@ -339,7 +340,7 @@ def build(module):
         public_key=params['public_key'],
         ppk=params['ppk'],
     )
-    return SshKeyPair(spec, check_mode=module.check_mode)
+    return SshKeyPair(spec)
 
 
 def main():

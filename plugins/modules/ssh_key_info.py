@@ -173,7 +173,7 @@ def build(module):
     account = Account.resolve(params['user'], params['home'], check_mode=module.check_mode)
     spec = KeyInfoSpec(account, name=params['name'], path=params['path'],
                        authorized_keys_path=params['authorized_keys_path'], follow=params['follow'])
-    return SshKeyInfo(spec, check_mode=module.check_mode)
+    return SshKeyInfo(spec)
 
 
 def main():

@@ -199,7 +199,7 @@ def build(module):
     account = Account.resolve(params['user'], params['home'], check_mode=module.check_mode)
     spec = InfoSpec(account, path=params['path'], host=params['host'],
                     key_passphrase=params['key_passphrase'], follow=params['follow'])
-    return SslInfo(spec, check_mode=module.check_mode)
+    return SslInfo(spec)
 
 
 def main():

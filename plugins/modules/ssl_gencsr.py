@@ -307,7 +307,7 @@ def build(module):
         follow=params['follow'],
         state=params['state'],
     )
-    return CertificateSigningRequest(spec, check_mode=module.check_mode)
+    return CertificateSigningRequest(spec)
 
 
 def main():

@@ -202,7 +202,7 @@ def build(module):
         regenerate=params['regenerate'],
         follow=params['follow'],
     )
-    return TlsKey(spec, check_mode=module.check_mode)
+    return TlsKey(spec)
 
 
 def main():

@@ -12,7 +12,8 @@
 #      fails, names the recorded fingerprint and changes nothing;
 #   2. the rotation: successor generated and authorized, old lines expire in an
 #      hour - before the grace ends both keys log in;
-#   3. again: nothing changes (the deadline is not pushed later);
+#   3. again: nothing changes (the deadline is not pushed later), and the status message
+#      shows the deadline in force (the first run's) and ends without a space;
 #   4. the grace ended early (key_rotation_expire_at in the past): the old lines
 #      are still there, with a passed expiry-time, and sshd refuses the old key;
 #   5. the cleanup run (--diff): expired lines removed, old key files retired, only
@@ -263,6 +264,11 @@ after="$(state)"
 play
 [ "$(recap_changed)" = 0 ] || { cat "$WORK/play.log" >&2; fail "second run changed something"; }
 [ "$(state)" = "$after" ] || fail "second run moved the deadline"
+# its status message names the deadline in force (the first run's, read from the lines), not this
+# run's now + grace, and no status message ends with a space
+grep -qF "still on target accounts here, refused by sshd after its expiry-time ${expiry}Z (set by the run" \
+    "$WORK/play.log" || { cat "$WORK/play.log" >&2; fail "the status message does not show the deadline in force"; }
+! grep -qE '"msg": ".* "$' "$WORK/play.log" || { cat "$WORK/play.log" >&2; fail "a status message ends with a space"; }
 
 # 4. the grace ends (here: at once, on purpose): sshd itself refuses the old key
 play -e key_rotation_expire_at=20200101000000Z
@@ -290,6 +296,8 @@ done
 [ "$(ak "${APPS[1]}")" = "$NEW_PUB" ] || fail "${APPS[1]} holds more than the new key"
 [ "$(ak "${APPS[0]}" | wc -l)" = 2 ] || fail "${APPS[0]} should hold the new and the unrelated key"
 if [ -e "$DEPLOY_SSH/$OLD" ] || [ -e "$DEPLOY_SSH/$OLD.pub" ]; then fail "old key files not retired"; fi
+grep -qE '"msg": ".*: successor .* retired by this run"$' "$WORK/play.log" \
+    || { cat "$WORK/play.log" >&2; fail "the status message does not say (without a trailing space) that the key was retired"; }
 expect_login yes "$NEW" "${APPS[@]}"
 login "${APPS[0]}" "$WORK/unrelated" || fail "unrelated key no longer logs in"
 

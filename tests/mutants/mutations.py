@@ -30,6 +30,7 @@ RULES = [U + '_ssh/audit/test_audit_line_rules.py', U + '_ssh/authorized_keys/te
          U + '_ssh/authorized_keys/test_model.py']
 BACKENDS = [U + '_ssh/keys/test_ssh_keygen_backend.py', 'tests/unit/test_python38_without_cryptography.py']
 FOLLOW = FS + [U + 'test_fs_follow.py']
+SELINUX = [U + 'test_selinux.py']
 RESOURCES = [U + '_ssh/test_resource_rules.py']
 ACCOUNT_STATE = [U + '_ssh/audit/test_account_state.py', U + '_ssh/audit/test_authorized_keys_info.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/genkey/test_operation.py', U + '_tls/test_tls_genkey.py']
@@ -67,6 +68,19 @@ def mutation(path, find, replace, tests, why):
 
 MUTATIONS = [
     # ------------------------------------------------------------ _fs.py
+    # SELinux default contexts (issue 29)
+    mutation('_fs.py', '                    _selinux.set_default_context(fd, path, stat.S_IFREG)\n',
+             '                    pass\n', SELINUX, 'a new key file gets no SELinux context (sshd cannot read it)'),
+    mutation('_fs.py', '                context = _selinux.context_of(fd)\n', '                context = None\n', SELINUX,
+             'a rewritten file loses the SELinux context an admin gave it'),
+    mutation('_fs.py', '                        _selinux.set_default_context(child, path, stat.S_IFDIR)\n',
+             '                        pass\n', SELINUX, 'a new ~/.ssh gets no SELinux context'),
+    mutation('_fs.py', '                        _label_new_dir(fd, part, child_path)\n', '', SELINUX,
+             'a directory made on the way to a base (a new home) gets no SELinux context'),
+    mutation('_selinux.py', 'return lib if lib is not None and lib.is_selinux_enabled() == 1 else None',
+             'return lib', SELINUX, 'contexts are set where SELinux is disabled'),
+    mutation('_selinux.py', '        if exc.errno in _NO_LABELS:\n            return\n', '', SELINUX,
+             'a home on a file system without labels (NFS) fails every write'),
     # follow: true and central files (issue 27)
     mutation('_fs.py', 'links.append(lst.st_uid == 0 and holder is not None and _root_only(holder))',
              'links.append(True)', FOLLOW,
@@ -86,8 +100,8 @@ MUTATIONS = [
              'ensure_dir chowns a followed directory (~/.ssh -> /etc) to the account'),
     mutation('_fs.py', '                    self._chown(child, path)\n', '', FS,
              'directories created on the way (~/ssl) stay root-owned'),
-    mutation('_fs.py', '                self._give(fd, path, attrs)\n                os.fsync(fd)\n',
-             '                self._give(fd, path, attrs)\n', FS,
+    mutation('_fs.py', '                    _selinux.set_context(fd, path, context)\n                os.fsync(fd)\n',
+             '                    _selinux.set_context(fd, path, context)\n', FS,
              'atomic write renames data that was never synced (empty file after a crash)'),
     mutation('_fs.py', '            raise\n        os.fsync(dir_fd)\n        return path\n',
              '            raise\n        return path\n', FS, 'the rename itself is not made durable'),
@@ -138,8 +152,13 @@ MUTATIONS = [
              'a failure after part of the plan was written says changed: false'),
     mutation('_module.py', "lambda: _dir_outcome('created', run())", 'run', ROBUST,
              'a directory another run created meanwhile is reported as created by this run'),
-    mutation('_module.py', '            if plan.changed and not module.check_mode:\n',
+    mutation('_module.py', '            if plan.changed and applying:\n',
              '            if plan.changed:\n', CORE, 'check mode writes'),
+    mutation('_module.py', '    if applying and plan.missing:\n', '    if False:\n', CORE,
+             'a real run goes on without a file it needs (a missing public key file is taken as no keys)'),
+    mutation('_provision.py', '        require_prerequisites(plan, applying)\n', '        pass\n',
+             [U + 'test_check_mode_of_the_run.py'],
+             'a provision item goes on without a file it needs'),
     mutation('_module.py', "    result['changed'] = plan.changed if outcome is None else outcome.changed\n",
              "    result['changed'] = outcome is not None\n",
              CORE, 'check mode reports changed: false'),
@@ -154,7 +173,7 @@ MUTATIONS = [
              'a ~/.ssh owned by root is not given back to the account'),
     mutation('_module.py', '        after_uid = current.uid if uid is None else uid\n',
              '        after_uid = current.uid\n', CORE, 'the diff of an owner repair shows no change'),
-    mutation('_module.py', '        with operation.session():\n', '        with _nothing_held():\n',
+    mutation('_module.py', '        with operation.session(applying):\n', '        with _nothing_held():\n',
              CORE + [U + '_ssh/keypair/test_operation.py'], 'keypair plans and writes without the registry lock'),
     mutation('_module.py', '    for text in plan.all_warnings() + (outcome.warnings if outcome is not None else []):\n',
              '    for text in plan.all_warnings():\n', CORE + [U + '_ssh/keypair/test_operation.py'],
@@ -222,6 +241,8 @@ MUTATIONS = [
     mutation('_ssh/keypair/operation.py', 'if self.generated and self.spec.private_key_path is None and not '
              'self.spec.task_no_log:', 'if self.generated and self.spec.private_key_path is None:', KEYPAIR,
              'the no_log warning is given although the task has no_log'),
+    mutation('_ssh/keypair/operation.py', '            if applying:\n', '            if True:\n', KEYPAIR,
+             'a check mode keypair run creates the registry (its session takes the lock)'),
     mutation('_ssh/keypair/operation.py', '                    created = self.registry.hold()\n',
              '                    created = False\n', KEYPAIR,
              'keypair runs without the registry lock'),

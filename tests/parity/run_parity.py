@@ -191,7 +191,7 @@ class ModuleRunner:
             handle.write(data)
         os.chmod(path, 0o600)
         account = Account.resolve(None, home, check_mode=True)
-        predicted = SshAuthKey(AuthKeySpec(account, **options), check_mode=True).plan()
+        predicted = SshAuthKey(AuthKeySpec(account, **options)).plan()
         account = Account.resolve(None, home)
         plan = SshAuthKey(AuthKeySpec(account, **options)).plan()
         if plan.changed:

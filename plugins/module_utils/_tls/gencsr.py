@@ -97,9 +97,8 @@ class CsrSpec:
 class CertificateSigningRequest(Operation):
     """Plan and apply one CSR."""
 
-    def __init__(self, spec, check_mode=False, key_source=None):
+    def __init__(self, spec, key_source=None):
         self.spec = spec
-        self.check_mode = check_mode
         # key_source: the TlsKey operation of the same run for key_path
         # (provision), planned first; its key, loaded or generated, is used
         # instead of reading the PEM again (each key is loaded at most once
@@ -170,7 +169,7 @@ class CertificateSigningRequest(Operation):
             message = ('no private key for host %s at %s. You must install a key for the host before you '
                        'generate a CSR: create it first with keysmith.accounts.ssl_genkey (host: %s)'
                        % (spec.host, spec.key_path, spec.host))
-            missing_prerequisite(NotFound(message, path=spec.key_path), self.check_mode, plan)
+            missing_prerequisite(NotFound(message, path=spec.key_path), plan)
             return None
         try:
             key, _encrypted = tls_keys.load_private(key_file.data, spec.key_passphrase, spec.key_path)

@@ -51,9 +51,8 @@ class TlsKeySpec:
 class TlsKey(Operation):
     """Plan and apply one TLS private key."""
 
-    def __init__(self, spec, check_mode=False):
+    def __init__(self, spec):
         self.spec = spec
-        self.check_mode = check_mode
         self.location = Location(spec.account, spec.path, spec.follow)
         self.key = None
         self.encrypted = False

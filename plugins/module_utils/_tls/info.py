@@ -44,9 +44,8 @@ class InfoSpec:
 class SslInfo(Operation):
     """Reads ``~/ssl/keys`` and ``~/ssl/csrs``; changes nothing."""
 
-    def __init__(self, spec, check_mode=False):
+    def __init__(self, spec):
         self.spec = spec
-        self.check_mode = check_mode
         base, self.parts = directory_location(spec.account, spec.path)
         self.tree = Tree(base, uid=spec.account.uid, gid=spec.account.gid, follow=spec.follow)
         self.keys = []

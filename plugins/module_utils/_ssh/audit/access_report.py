@@ -209,6 +209,7 @@ _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;background:#fafafa}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .meta{color:#666;font-size:13px}
+.empty{color:#666;font-style:italic}
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0}
 .card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:96px}
 .card b{display:block;font-size:24px}.card span{font-size:12px;color:#555;text-transform:uppercase}
@@ -322,6 +323,18 @@ def _search_text(*values):
     return esc(' '.join(_cell(value) for value in values).lower())
 
 
+def _end_table(out, start, sentence):
+    """Close the table begun at ``out[start]``; a table without rows is said
+    in a sentence (``<p class="empty">``) instead of a header row alone."""
+    if len(out) > start + 1:
+        out.append('</tbody></table>')
+        return
+    head = out[start]
+    at = head.index('<table')
+    table_id = head[at:].split('id="', 1)[1].split('"', 1)[0]
+    out[start] = head[:at] + '<p class="empty" id="%s-empty">%s</p>' % (table_id, esc(sentence))
+
+
 def render_html(report):
     summary = report['summary']
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
@@ -347,6 +360,7 @@ def render_html(report):
     out.append('<div class="chart">%s</div>' % bar_chart('Weak + unmanaged per host', weak_per_host))
     out.append('</div>')
 
+    start = len(out)
     out.append('<h2>Hosts</h2><table id="hosts"><thead><tr><th>host</th><th>accounts</th><th>keys</th>'
                '<th>accepted</th><th>weak</th><th>unmanaged</th><th>ignored</th><th>expired</th>'
                '<th>sshd settings</th></tr></thead><tbody>')
@@ -364,12 +378,13 @@ def render_html(report):
             ''.join('<td>%d</td>' % host_summary.get(field, 0)
                     for field in ('accounts', 'keys', 'accepted', 'weak', 'unmanaged', 'ignored', 'expired')),
             settings))
-    out.append('</tbody></table>')
+    _end_table(out, start, 'No hosts were audited.')
 
     out.append('<h2>Keys</h2><input id="search" type="search" placeholder="Search host, account, fingerprint, '
                'comment, status..." autocomplete="off" aria-label="Search">')
     out.append('<span class="count" id="keys-count"></span>')
     accounts_per_key = _accounts_per_key(report['fingerprints'])
+    start = len(out)
     out.append('<table id="keys" class="searchable"><thead><tr><th>host</th><th>account</th><th>file:line</th>'
                '<th>key</th><th>fingerprint</th><th>comment</th><th>options</th><th>status</th><th>why</th>'
                '</tr></thead><tbody>')
@@ -385,9 +400,10 @@ def render_html(report):
                        esc(row['fingerprint']), esc(row['host']), esc(row['user']), esc(row['file']), row['line'],
                        esc(row['type']), esc(row['bits']), esc(row['fingerprint']), esc(row['comment']),
                        esc(row['options']), _tags(row), esc('; '.join(reasons))))
-    out.append('</tbody></table>')
+    _end_table(out, start, 'No keys found.')
 
     out.append('<h2>Which key opens what</h2><span class="count" id="index-count"></span>')
+    start = len(out)
     out.append('<table id="index" class="searchable"><thead><tr><th>fingerprint</th><th>hosts</th>'
                '<th>opens (host: account, file:line)</th></tr></thead><tbody>')
     for fingerprint, places in report['fingerprints'].items():
@@ -396,8 +412,9 @@ def render_html(report):
         out.append('<tr data-search="%s" data-fingerprint="%s"><td class="fp">%s</td><td>%d</td><td>%s</td></tr>' % (
             _search_text(fingerprint, opens), esc(fingerprint), esc(fingerprint),
             len(set(place['host'] for place in places)), '<br>'.join(esc(item) for item in opens)))
-    out.append('</tbody></table>')
+    _end_table(out, start, 'No keys.')
 
+    start = len(out)
     out.append('<h2>Accounts not fully audited</h2><p class="meta">The audit could not read everything sshd '
                'would read for these accounts: their keys are unknown or incomplete (not "no keys").</p>'
                '<table id="not-audited"><thead><tr><th>host</th><th>account</th><th>status</th><th>why</th>'
@@ -405,9 +422,10 @@ def render_html(report):
     for item in report.get('accounts_not_audited') or []:
         out.append('<tr><td>%s</td><td>%s</td><td class="failed">%s</td><td>%s</td></tr>' % (
             esc(item['host']), esc(item['user']), esc(item['status']), esc('; '.join(item['reasons']))))
-    out.append('</tbody></table>')
+    _end_table(out, start, 'None: every account was audited completely.')
 
     out.append('<h2>Accounts</h2><span class="count" id="accounts-count"></span>')
+    start = len(out)
     out.append('<table id="accounts" class="searchable"><thead><tr><th>host</th><th>account</th><th>keys</th>'
                '<th>accepted keys</th><th>can log in</th><th>why not / notes</th></tr></thead><tbody>')
     for account in report['accounts']:
@@ -417,21 +435,23 @@ def render_html(report):
                        _search_text(account['host'], account['user'], why, _can_log_in_text(account)),
                        esc(account['user']), esc(account['host']), esc(account['user']), account['keys'],
                        account['accepted_keys'], esc(_can_log_in_text(account)), esc('; '.join(why))))
-    out.append('</tbody></table>')
+    _end_table(out, start, 'No accounts.')
 
+    start = len(out)
     out.append('<h2>Managed keys found nowhere</h2><table id="managed-missing"><thead><tr><th>host</th>'
                '<th>fingerprint</th></tr></thead><tbody>')
     for item in report['managed_missing']:
         out.append('<tr data-fingerprint="%s"><td>%s</td><td class="fp">%s</td></tr>' % (
             esc(item['fingerprint']), esc(item['host']), esc(item['fingerprint'])))
-    out.append('</tbody></table>')
+    _end_table(out, start, 'None: every managed key was found.')
 
+    start = len(out)
     out.append('<h2>Files sshd ignores</h2><table id="ignored-files"><thead><tr><th>host</th><th>account</th>'
                '<th>file</th><th>mode</th><th>reason</th></tr></thead><tbody>')
     for item in report['files_ignored']:
         out.append('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
             esc(item['host']), esc(item['user']), esc(item['path']), esc(item['mode']), esc(item['reason'])))
-    out.append('</tbody></table>')
+    _end_table(out, start, 'None.')
     out.append('<script>%s</script></body></html>\n' % _SCRIPT)
     return ''.join(out).encode('utf-8', 'backslashreplace')
 

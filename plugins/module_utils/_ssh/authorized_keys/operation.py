@@ -279,9 +279,8 @@ def read_key_file(path):
 class SshAuthKey(Operation):
     """Plan and apply the keys of one ``authorized_keys`` file (``ssh_authkey``'s operation)."""
 
-    def __init__(self, spec, check_mode=False, locks=None):
+    def __init__(self, spec, locks=None):
         self.spec = spec
-        self.check_mode = check_mode
         # the call's Locks (lock_timeout: one wait for the whole task); None: the default wait
         self.locks = locks
         account = spec.account
@@ -308,7 +307,7 @@ class SshAuthKey(Operation):
         data = read_key_file(spec.key_file)
         if data is None:
             missing_prerequisite(NotFound('public key file %s does not exist' % spec.key_file, path=spec.key_file),
-                                 self.check_mode, plan)
+                                 plan)
             self.keys_unknown = True
             return
         if b'\0' in data:

@@ -47,9 +47,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public
 class SshKeyPair(Operation):
     """Plan and apply one key pair (``ssh_genkey``'s operation)."""
 
-    def __init__(self, spec, check_mode=False):
+    def __init__(self, spec):
         self.spec = spec
-        self.check_mode = check_mode
         account = spec.account
         self.tree, self.parts, self.name = account_tree(account, spec.path, spec.follow)
         self._generator = None

@@ -155,15 +155,14 @@ def _diff_view(view):
 class Keypair(Operation):
     """Plan and apply one ``keypair`` task.
 
-    Outside check mode the registry lock is held by ``session()``, which
+    When the run applies its plan the registry lock is held by ``session()``, which
     ``run_operation`` enters before ``plan()`` and leaves after ``result()``,
     so what the plan saw is what the actions change: no other run can slip in
     between. ``plan()`` itself writes nothing and takes no lock.
     """
 
-    def __init__(self, spec, check_mode=False):
+    def __init__(self, spec):
         self.spec = spec
-        self.check_mode = check_mode
         self.registry = Registry(spec.registry)
         self.current = None      # the entry before the run
         self.entry = None        # the entry after the run (or as predicted)
@@ -186,13 +185,13 @@ class Keypair(Operation):
         self.registry.release()
 
     @contextlib.contextmanager
-    def session(self):
-        """Outside check mode: the registry lock, from before ``plan()`` to
+    def session(self, applying=True):
+        """When ``applying`` (not check mode): the registry lock, from before ``plan()`` to
         after ``result()``. Taking it creates the registry (0700) when missing
         and sets its mode, so what can fail before anything is written is
         checked first."""
         try:
-            if not self.check_mode:
+            if applying:
                 mode = self.registry.mode()
                 self._check_before_writing(mode is not None)
                 if self.spec.state == 'present' or mode is not None:
@@ -216,7 +215,7 @@ class Keypair(Operation):
             if not tree.base_exists():
                 # (ansible.builtin.file makes it in a play)
                 missing_prerequisite(NotFound('the directory of private_key_path, %s, does not exist' % tree.base,
-                                              path=tree.base), self.check_mode, plan)
+                                              path=tree.base), plan)
         if not exists and not spec.imported:
             self._select_generator()
 

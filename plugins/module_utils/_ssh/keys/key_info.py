@@ -65,9 +65,8 @@ class KeyInfoSpec:
 class SshKeyInfo(Operation):
     """List the keys (``plan`` reads, there is never anything to apply)."""
 
-    def __init__(self, spec, check_mode=False):
+    def __init__(self, spec):
         self.spec = spec
-        self.check_mode = check_mode
         self.keys = []
         self.skipped = []
 

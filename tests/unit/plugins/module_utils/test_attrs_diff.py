@@ -27,7 +27,6 @@ MY_GROUP = grp.getgrgid(os.getegid()).gr_name
 
 
 def plan_of(operation):
-    operation.check_mode = True
     return operation.plan()
 
 

@@ -82,8 +82,8 @@ class Scripted(Operation):
         self._after = after_apply
 
     @contextlib.contextmanager
-    def session(self):
-        self.events.append('session')
+    def session(self, applying=True):
+        self.events.append('session' if applying else 'session (check mode)')
         try:
             yield
         finally:
@@ -129,7 +129,7 @@ def test_run_operation_plans_applies_and_exits_once():
 def test_run_operation_check_mode_and_no_diff():
     operation = Scripted(after_apply={'state': 'really new'})
     calls = Recorder(check_mode=True, diff=False).run(operation)
-    assert operation.events == ['session', 'plan', 'result applied=False', 'session closed']
+    assert operation.events == ['session (check mode)', 'plan', 'result applied=False', 'session closed']
     assert calls[-1] == ('exit_json', {'value': 1, 'changed': True})
 
 
@@ -377,15 +377,39 @@ def test_the_default_key_is_rsa_4096(tmp_path):
 
 
 def test_a_missing_prerequisite_fails_a_real_run_and_is_assumed_by_check_mode():
+    """The plan records a missing prerequisite the same way in both modes; the
+    runner fails a real run with it and lets check mode assume it."""
     from ansible_collections.keysmith.accounts.plugins.module_utils._errors import NotFound
-    from ansible_collections.keysmith.accounts.plugins.module_utils._module import missing_prerequisite
+    from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
+        missing_prerequisite, require_prerequisites)
     error = NotFound('public key file /k.pub does not exist', path='/k.pub')
-    with pytest.raises(NotFound) as info:
-        missing_prerequisite(error, False, Plan('/p'))
-    assert info.value is error
     plan = Plan('/p')
-    missing_prerequisite(error, True, plan)
-    missing_prerequisite(error, True, None)  # no plan yet (a session's check): nothing to say
+    missing_prerequisite(error, plan)
+    assert plan.missing == [error]
     assert plan.warnings == ['public key file /k.pub does not exist; check mode assumes an earlier task creates it '
                              '(a real run fails without it)']
     assert plan.actions == [] and not plan.changed
+    require_prerequisites(plan, applying=False)
+    with pytest.raises(NotFound) as info:
+        require_prerequisites(plan, applying=True)
+    assert info.value is error
+    require_prerequisites(Plan('/p'), applying=True)
+    with pytest.raises(NotFound) as info:
+        missing_prerequisite(error)  # no plan: a session's check before writing
+    assert info.value is error
+
+    class Missing(Scripted):
+        def plan(self):
+            plan = super(Missing, self).plan()
+            missing_prerequisite(error, plan)
+            return plan
+
+    operation = Missing()
+    calls = Recorder().run(operation)
+    # a real run fails before applying anything, and says nothing of check mode
+    assert operation.events == ['session', 'plan', 'session closed']
+    assert calls == [('fail_json', {'msg': error.msg, 'path': '/k.pub'})]
+    operation = Missing()
+    calls = Recorder(check_mode=True).run(operation)
+    assert operation.events == ['session (check mode)', 'plan', 'result applied=False', 'session closed']
+    assert ('warn', plan.warnings[0]) in calls and calls[-1][0] == 'exit_json'

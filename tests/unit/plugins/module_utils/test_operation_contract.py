@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import copy
 import grp
+import inspect
 import os
 import pwd
 import subprocess
@@ -101,7 +102,7 @@ def provision(w, **options):
     return Provision([{'name': w['account'].name, 'home': w['account'].home,
                        'ssh_keys': [{'name': 'id_prov', 'type': 'ed25519', 'comment': 'prov'}],
                        'authorized_keys': [{'key': w['public'], 'options': 'no-pty'}],
-                       'ssl': [dict(SUBJECT, host='www.example.com', key_type='ecdsa')]}], **options)
+                       'ssl': [dict(SUBJECT, host='www.example.com', type='ecdsa')]}], **options)
 
 
 def ssh_cert(w, **options):
@@ -242,3 +243,26 @@ def test_every_operation_is_covered(world, monkeypatch):
                                         if line.startswith('class ') and '(Operation)' in line)
     covered = set(type(build(world, monkeypatch)).__name__ for dummy, dummy_setup, build in CASES)
     assert len(declared) >= 11 and declared == covered
+
+
+def _shown(view):
+    """A plan's view without the actions' callables (each operation has its own)."""
+    view = dict(view, actions=[action[:3] for action in view['actions']])
+    if 'items' in view:
+        view['items'] = [_shown(item) for item in view['items']]
+    return view
+
+
+@pytest.mark.parametrize('name, setup, build', CASES, ids=[case[0] for case in CASES])
+def test_check_mode_is_the_runs_not_the_operations(world, monkeypatch, name, setup, build):
+    """No operation is told the check mode when it is made, and its plan is
+    the same whether the run will apply it or not (the session is told)."""
+    for make in setup:
+        run_op(make(world))
+    views = []
+    for applying in (False, True):
+        operation = build(world, monkeypatch)
+        assert 'check_mode' not in inspect.signature(type(operation).__init__).parameters, name
+        with operation.session(applying):
+            views.append(_shown(plan_view(operation.plan())))
+    assert views[0] == views[1], name

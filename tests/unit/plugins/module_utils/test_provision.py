@@ -44,7 +44,7 @@ def accounts(tmp_path, count=3, extra=None):
 
 def run(entries, check_mode=False, atomic=False):
     """Plan and (unless check mode) apply, by run_operation."""
-    return run_op(Provision(entries, atomic=atomic, check_mode=check_mode), check_mode)
+    return run_op(Provision(entries, atomic=atomic), check_mode)
 
 
 def test_names_must_be_unique(tmp_path):
@@ -146,7 +146,7 @@ def ssl_entry(tmp_path, key_type='rsa'):
         'name': ME,
         'home': str(tmp_path / 'tlshome'),
         'ssl': [{'host': 'alice.example.com', 'country': 'US', 'province': 'Texas', 'city': 'Houston',
-                 'company': 'Example', 'subject_alt_names': ['www.alice.example.com'], 'key_type': key_type}],
+                 'company': 'Example', 'subject_alt_names': ['www.alice.example.com'], 'type': key_type}],
     }]
 
 
@@ -365,7 +365,7 @@ def tls_fleet(tmp_path, names, key_types=None):
             'home': str(tmp_path / name),
             'ssh_keys': [{'name': 'id_ecdsa', 'type': 'ecdsa', 'comment': name}],
             'ssl': [{'host': '%s.example.com' % name, 'country': 'US', 'province': 'Texas', 'city': 'Houston',
-                     'company': 'Example', 'key_type': (key_types or ['rsa'] * len(names))[index]}],
+                     'company': 'Example', 'type': (key_types or ['rsa'] * len(names))[index]}],
         })
     return entries
 

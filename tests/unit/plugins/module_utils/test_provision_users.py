@@ -56,7 +56,7 @@ def names(tmp_path):
 
 def run(entries, check_mode=False, atomic=False):
     """Plan and (unless check mode) apply, by run_operation: (plan, what the task returns)."""
-    return run_op(Provision(entries, atomic=atomic, check_mode=check_mode), check_mode)
+    return run_op(Provision(entries, atomic=atomic), check_mode)
 
 
 def entry(user, home, **extra):
@@ -153,7 +153,7 @@ def test_keys_of_users_being_created_are_computed_ahead_while_they_are_created(n
     for user in names['users']:
         item = entry(user, str(tmp_path / user))
         item['ssl'] = [{'host': '%s.example.com' % user, 'country': 'US', 'province': 'Texas', 'city': 'Houston',
-                        'company': 'Example', 'key_type': 'rsa', 'key_size': 2048}]
+                        'company': 'Example', 'type': 'rsa', 'size': 2048}]
         entries.append(item)
     plan, result = run(entries)
     assert not result.get('failed')

@@ -25,7 +25,6 @@ def account(tmp_path):
 
 def run_op(operation, check_mode=False):
     """Plan and (unless check mode) apply by run_operation; returns (plan, result)."""
-    operation.check_mode = check_mode
     return operation_runner.run_op(operation, check_mode)
 
 

@@ -209,3 +209,27 @@ def test_also_on_comes_from_the_index_and_stays_bounded():
     page = access_report.render_html(report).decode()
     assert page.count('<td>also on 39 other accounts (see the index)</td>') == 40  # the why cells
     assert '<td>also on: web1: p2</td>' in page and '<td>also on: web1: p1</td>' in page
+
+
+# ---------------------------------------------------------------- issue 29 item 12
+
+TABLES = ('hosts', 'keys', 'index', 'not-audited', 'accounts', 'managed-missing', 'ignored-files')
+
+
+def test_an_empty_table_is_a_sentence_not_a_header_row_alone():
+    empty = access_report.render_html(access_report.build_report({}, generated_at='now')).decode()
+    assert '<tbody></tbody>' not in empty
+    for table in TABLES:
+        assert 'id="%s"' % table not in empty and '<p class="empty" id="%s-empty">' % table in empty, table
+    assert '<p class="empty" id="keys-empty">No keys found.</p>' in empty
+    assert '<p class="empty" id="hosts-empty">No hosts were audited.</p>' in empty
+    # a host without keys: its row is there, the key tables say there are none
+    page = access_report.render_html(access_report.build_report(
+        {'web1': host_result([audited('alice', [])])}, generated_at='now')).decode()
+    assert '<tbody></tbody>' not in page
+    assert '<table id="hosts">' in page and '<table id="accounts" class="searchable">' in page
+    assert '<p class="empty" id="keys-empty">No keys found.</p>' in page and 'id="keys"' not in page
+    # a full report keeps its tables
+    full = access_report.render_html(access_report.build_report(RESULTS, generated_at='now')).decode()
+    assert '<table id="keys" class="searchable">' in full and '<table id="ignored-files">' in full
+    assert '<p class="empty" id="keys-empty">' not in full

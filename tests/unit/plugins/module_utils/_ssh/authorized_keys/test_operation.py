@@ -41,7 +41,7 @@ def akfile(tmp_path):
 def run(tmp_path, check_mode=False, user=None, **options):
     """Plan and (unless check mode) apply, by run_operation."""
     account = Account.resolve(user, str(home(tmp_path)), check_mode=check_mode)
-    return run_op(SshAuthKey(AuthKeySpec(account, **options), check_mode=check_mode), check_mode)
+    return run_op(SshAuthKey(AuthKeySpec(account, **options)), check_mode)
 
 
 def mode_of(path):
@@ -335,7 +335,7 @@ def _add_in_child(tmp, line, barrier_path):
         pass
     try:
         account = Account.resolve(None, os.path.join(tmp, 'home'))
-        operation = SshAuthKey(AuthKeySpec(account, key=line), check_mode=False)
+        operation = SshAuthKey(AuthKeySpec(account, key=line))
         plan = operation.plan()
         if plan.changed:
             plan.apply()

@@ -34,7 +34,7 @@ def write(tmp_path, text):
 
 def run(tmp_path, check_mode=False, **options):
     account = Account.resolve(None, str(tmp_path / 'home'), check_mode=check_mode)
-    return run_op(SshAuthKey(AuthKeySpec(account, **options), check_mode=check_mode), check_mode)
+    return run_op(SshAuthKey(AuthKeySpec(account, **options)), check_mode)
 
 
 def test_present_of_the_plain_key_keeps_the_cert_authority_line(keyset, tmp_path):

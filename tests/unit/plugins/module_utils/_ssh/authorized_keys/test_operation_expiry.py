@@ -52,7 +52,7 @@ def write(tmp_path, text):
 
 def run(tmp_path, check_mode=False, **options):
     account = Account.resolve(None, str(home(tmp_path)), check_mode=check_mode)
-    operation = SshAuthKey(AuthKeySpec(account, **options), check_mode=check_mode)
+    operation = SshAuthKey(AuthKeySpec(account, **options))
     plan = operation.plan()
     if plan.changed and not check_mode:
         plan.apply()

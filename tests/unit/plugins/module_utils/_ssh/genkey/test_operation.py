@@ -35,7 +35,7 @@ def account(tmp_path):
 def run(tmp_path, check_mode=False, **options):
     """Plan and (unless check mode) apply, by run_operation."""
     options.setdefault('name', 'id_test')
-    return run_op(SshKeyPair(KeyPairSpec(account(tmp_path), **options), check_mode=check_mode), check_mode)
+    return run_op(SshKeyPair(KeyPairSpec(account(tmp_path), **options)), check_mode)
 
 
 def security_risk(plan):
@@ -211,7 +211,7 @@ def test_missing_user_is_an_error_except_in_check_mode():
     with pytest.raises(KeysmithError, match='does not exist'):
         Account.resolve('keysmith-no-such-user')
     future = Account.resolve('keysmith-no-such-user', check_mode=True)
-    operation = SshKeyPair(KeyPairSpec(future, name='id_ed25519', key_type='ed25519'), check_mode=True)
+    operation = SshKeyPair(KeyPairSpec(future, name='id_ed25519', key_type='ed25519'))
     plan = operation.plan()
     assert plan.changed and any('does not exist yet' in w for w in plan.warnings)
 

@@ -42,7 +42,7 @@ def mode_of(path):
 def run(tmp_path, check_mode=False, **options):
     """Plan and (unless check mode) apply, by run_operation."""
     options.setdefault('registry', str(tmp_path / 'reg'))
-    operation = Keypair(KeypairSpec(**options), check_mode=check_mode)
+    operation = Keypair(KeypairSpec(**options))
     result = run_op(operation, check_mode)[1]
     assert not operation.registry.held
     return result

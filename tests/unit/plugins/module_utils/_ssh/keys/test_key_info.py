@@ -115,6 +115,6 @@ def test_other_directory_and_authorized_keys_path(tmp_path, ssh_dir):
 
 def test_missing_user_in_check_mode_lists_nothing():
     account = Account.resolve('keysmith-no-such-user', check_mode=True)
-    operation = SshKeyInfo(KeyInfoSpec(account), check_mode=True)
+    operation = SshKeyInfo(KeyInfoSpec(account))
     plan = operation.plan()
     assert operation.result(plan, False)['keys'] == [] and plan.warnings
