@@ -34,6 +34,7 @@ RESOURCES = [U + '_ssh/test_resource_rules.py']
 ACCOUNT_STATE = [U + '_ssh/audit/test_account_state.py', U + '_ssh/audit/test_authorized_keys_info.py']
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/genkey/test_operation.py', U + '_tls/test_tls_genkey.py']
 AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/audit/test_audit_files.py', U + '_ssh/audit/test_authorized_keys_info.py']
+KEY_REFERENCE = [U + 'test_provision_key_reference.py']
 AUDIT_SETTINGS = [U + '_ssh/sshd/test_settings.py', U + '_ssh/audit/test_authorized_keys_info.py']
 
 
@@ -338,4 +339,17 @@ MUTATIONS = [
     mutation('_ssh/audit/client_verdicts.py', "        login.extend(reason for reason in refused if reason not in login)\n",
              "        login.extend([])\n", ACCOUNT_STATE,
              'a key of a locked or expired account is reported accepted'),
+    mutation('_ssh/authorized_keys/key_reference.py', "    except InvalidInput:\n        # the parser quotes",
+             "    except ValueError:\n        # the parser quotes", KEY_REFERENCE,
+             "the error about bob's .pub quotes the file (a PEM, another file's content)"),
+    mutation('_ssh/authorized_keys/key_reference.py', "    if len(lines) != 1:\n", "    if not lines:\n", KEY_REFERENCE,
+             "a .pub holding several keys authorizes the first as bob's key"),
+    mutation('_provision.py', "        item.late = any(key.account != account.name for key in pending)\n",
+             "        item.late = False\n", KEY_REFERENCE,
+             "an account naming a key a later account makes is applied before that key exists"),
+    mutation('_provision.py', "            except ItemErrors as exc:\n                run.problems.extend(exc.errors)\n"
+             "                return\n",
+             "            except ItemErrors as exc:\n                run.problems.extend(exc.errors[:1])\n"
+             "                return\n", KEY_REFERENCE,
+             "an account with several bad key pairs reports only the first"),
 ]
