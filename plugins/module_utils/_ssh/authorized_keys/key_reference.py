@@ -101,11 +101,12 @@ def read_public_key(account, key_name):
 class PendingKey:
     """A key the same call makes, named by an item: known only once it is made.
 
-    ``resolve()`` returns its ``PublicKey`` when applying (``KeysmithError``
-    when it was not made); ``options``/``comment`` are the item's (None: none
-    given)."""
+    ``account``: whose key it is; ``resolve()`` returns its ``PublicKey`` when
+    applying (``KeysmithError`` when it was not made); ``options``/``comment``
+    are the item's (None: none given)."""
 
-    def __init__(self, label, resolve, options, comment, source):
+    def __init__(self, account, label, resolve, options, comment, source):
+        self.account = account
         self.label = label
         self.resolve = resolve
         self.options = options
