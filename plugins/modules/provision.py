@@ -289,10 +289,11 @@ options:
   atomic:
     description:
       - V(true) - every item of every account is checked before anything is written; bad items
-        fail the task, which names every one of them (account and item) in one message, and nothing is changed. Then every C(flock) the accounts need is taken before anything
-        is written; a lock that cannot be had within O(lock_timeout) fails the task naming the account, and
-        nothing is changed. An error while writing (a full disk) stops the run; the task fails with
-        C(changed=true) and its message says what was already done and which accounts were not applied.
+        fail the task, which names every one of them (account and item) in one message, and nothing is changed.
+        Then every C(flock) the accounts need is taken before anything is written; a lock that cannot be had
+        within O(lock_timeout) fails the task naming the account, and nothing is changed. An error while writing
+        (a full disk) stops the run; the task fails with C(changed=true) and its message says what was already
+        done and which accounts were not applied.
       - V(false) - an account with bad items is reported, with the account and every bad item named, and
         the other accounts are still provisioned; the task fails at the end, listing every failed account.
     type: bool
