@@ -473,14 +473,16 @@ class Provision(Operation):
                  lock_timeout=None):
         if not isinstance(accounts, list):
             raise InvalidInput('accounts must be a list')
-        names = set()
+        names, problems = set(), []
         for index, entry in enumerate(accounts):
             name = entry.get('name') if isinstance(entry, dict) else None
             if not name:
-                raise InvalidInput('accounts[%d]: name is required' % index)
-            if name in names:
-                raise InvalidInput('account %s is listed twice in accounts; merge its items' % name)
+                problems.append('accounts[%d]: name is required' % index)
+            elif name in names:
+                problems.append('account %s is listed twice in accounts; merge its items' % name)
             names.add(name)
+        if problems:
+            raise InvalidInput('; '.join(problems))
         self.runs = [AccountRun(entry) for entry in accounts]
         self.run_named = dict((run.name, run) for run in self.runs)
         self.atomic = atomic

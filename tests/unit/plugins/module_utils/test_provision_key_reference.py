@@ -220,3 +220,10 @@ def test_every_bad_item_of_every_account_is_reported_at_once(users):
     assert result['failed'] and '2 of 2 accounts failed' in result['msg']
     failed = result['accounts'][0]
     assert failed['failed'] and 'ssh_keys[2] (a/b)' in failed['msg'] and 'ssl[0] (example.com)' in failed['msg']
+
+
+def test_every_bad_account_entry_is_named():
+    with pytest.raises(KeysmithError) as error:
+        Provision([{'name': 'kpa-x'}, {'home': '/tmp'}, {'name': 'kpa-x'}, {'name': ''}])
+    assert error.value.msg == ('accounts[1]: name is required; account kpa-x is listed twice in accounts; merge its '
+                               'items; accounts[3]: name is required')
