@@ -47,6 +47,19 @@ def private_key_values(value):
     return []
 
 
+def all_validation_errors(msg, validation_result):
+    """AnsibleModule fails on the first argument error it found (``msg``):
+    append the others, so that every bad item is named in one run."""
+    errors = getattr(validation_result, 'errors', None)
+    messages = []
+    for text in getattr(errors, 'messages', None) or []:
+        if text not in messages:
+            messages.append(text)
+    if len(messages) < 2 or not msg.endswith(messages[0]):
+        return msg
+    return '%s; and %d more: %s' % (msg, len(messages) - 1, '; '.join(messages[1:]))
+
+
 class KeysmithModule(AnsibleModule):
     """AnsibleModule for results that describe keys, not files.
 
@@ -60,6 +73,16 @@ class KeysmithModule(AnsibleModule):
     result's ``invocation`` (``-vvv``, AWX job events) and messages show
     ``********`` instead.
     """
+
+    def __init__(self, *args, **kwargs):
+        self._validating_arguments = True
+        super(KeysmithModule, self).__init__(*args, **kwargs)
+        self._validating_arguments = False
+
+    def fail_json(self, msg, **kwargs):
+        if getattr(self, '_validating_arguments', False):
+            msg = all_validation_errors(msg, getattr(self, 'validation_result', None))
+        super(KeysmithModule, self).fail_json(msg=msg, **kwargs)
 
     def add_path_info(self, kwargs):
         return kwargs

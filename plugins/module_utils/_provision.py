@@ -22,6 +22,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._account import 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     InvalidInput,
     KeysmithError,
+    NotFound,
     PartialFailure,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import MISSING, Locks
@@ -31,6 +32,13 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
     Plan,
     plan_generates,
     require_prerequisites,
+)
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.key_reference import (
+    PendingKey,
+    check_key_name,
+    key_label,
+    private_key_path,
+    read_public_key,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import AuthKeySpec, SshAuthKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
@@ -103,6 +111,27 @@ class ItemError(KeysmithError):
         self.where = where
 
 
+class ItemErrors(KeysmithError):
+    """Every bad item of an account (``ItemError`` each), found in one pass."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super(ItemErrors, self).__init__('; '.join('%s: %s' % (error.where, error.msg) for error in self.errors))
+
+
+def collect(problems, where, build):
+    """``build()``, or None with its error (naming the item ``where``) added to ``problems``."""
+    try:
+        return build()
+    except ItemErrors as exc:
+        problems.extend(exc.errors)
+    except ItemError as exc:
+        problems.append(exc)
+    except KeysmithError as exc:
+        problems.append(ItemError(where, exc))
+    return None
+
+
 def named(where, build):
     """Run ``build()``; an error it raises names the item ``where``."""
     try:
@@ -121,6 +150,7 @@ class Item:
         self.name = name
         self.operation = operation
         self.plan = None
+        self.late = False        # applied after every account's other items (a key another account makes)
         self.outcome = None      # the Outcome of applying its plan
         self.done = []           # the actions done, also when it failed half-way
 
@@ -136,10 +166,10 @@ class Item:
 
 
 def ssh_key_items(account, entries, defaults):
-    items = []
+    items, problems = [], []
     for index, entry in enumerate(entries or []):
         where = 'ssh_keys[%d] (%s)' % (index, entry.get('name') or entry.get('path'))
-        spec = named(where, lambda entry=entry: KeyPairSpec(
+        spec = collect(problems, where, lambda entry=entry: KeyPairSpec(
             account,
             name=entry.get('name'),
             path=entry.get('path'),
@@ -156,7 +186,10 @@ def ssh_key_items(account, entries, defaults):
             public_key=entry.get('public_key'),
             ppk=bool(entry.get('ppk')),
         ))
-        items.append(Item('ssh_key', where, SshKeyPair(spec)))
+        if spec is not None:
+            items.append(Item('ssh_key', where, SshKeyPair(spec)))
+    if problems:
+        raise ItemErrors(problems)
     return items
 
 
@@ -184,28 +217,35 @@ def authorized_key_items(account, entries, exclusive, defaults):
     Each item is read by ``ssh_authkey``'s own spec, so its ``options`` and
     ``comment`` apply to every key of its ``key`` (which may hold several
     lines), and a newline in ``options`` is an error, as in ``ssh_authkey``."""
-    present, absent, warnings = [], [], []
-    attrs = named('authorized_keys', lambda: file_attrs_of(entries))
+    present, absent, pending, warnings, problems = [], [], [], [], []
+    attrs = collect(problems, 'authorized_keys', lambda: file_attrs_of(entries)) or {}
     for index, entry in enumerate(entries or []):
         where = 'authorized_keys[%d]' % index
-        if entry.get('key') is None:
-            raise ItemError(where, InvalidInput('key is required (a public key line)'))
         state = entry.get('state') or 'present'
-        item_spec = named(where, lambda entry=entry, state=state: AuthKeySpec(
-            account, key=entry['key'], state=state, options=entry.get('options'), comment=entry.get('comment'),
-            follow=defaults['follow']))
+        item_spec = collect(problems, where, lambda entry=entry, where=where, state=state: authorized_key_item(
+            account, entry, where, state, defaults))
+        if item_spec is None:
+            continue
         for wanted in item_spec.wanted:
             wanted.source = '%s %s' % (where, wanted.source)
         warnings.extend('%s: %s' % (where, text) for text in item_spec.warnings)
         (absent if state == 'absent' else present).extend(item_spec.wanted)
+        pending.extend(item_spec.pending)
+    if problems:
+        raise ItemErrors(problems)
     items = []
-    if present or exclusive:
+    if present or pending or exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
-            account, wanted=present, state='present', exclusive=exclusive, follow=defaults['follow'], **attrs))
+            account, wanted=present, state='present', exclusive=exclusive, follow=defaults['follow'],
+            pending=pending, **attrs))
         spec.warnings[:0] = warnings
-        items.append(Item('authorized_keys', 'authorized_keys (%d key%s%s)' % (
-            len(spec.wanted), '' if len(spec.wanted) == 1 else 's', ', exclusive' if exclusive else ''),
-            SshAuthKey(spec, locks=defaults.get('locks'))))
+        count = len(spec.wanted) + len(pending)
+        item = Item('authorized_keys', 'authorized_keys (%d key%s%s)' % (
+            count, '' if count == 1 else 's', ', exclusive' if exclusive else ''),
+            SshAuthKey(spec, locks=defaults.get('locks')))
+        # a key another account's items make: applied after every account's own items
+        item.late = any(key.account != account.name for key in pending)
+        items.append(item)
     if absent and not exclusive:
         spec = named('authorized_keys', lambda: AuthKeySpec(
             account, wanted=absent, state='absent', follow=defaults['follow'], **attrs))
@@ -215,38 +255,114 @@ def authorized_key_items(account, entries, exclusive, defaults):
     return items
 
 
+def authorized_key_item(account, entry, where, state, defaults):
+    """The ``AuthKeySpec`` of one item: its ``key`` text, or the key named by
+    ``account`` and ``key_name`` (read now, or still to be made by this call)."""
+    if entry.get('account') is None:
+        if entry.get('key') is None:
+            raise InvalidInput('key (a public key line) or account and key_name is required')
+        return AuthKeySpec(account, key=entry['key'], state=state, options=entry.get('options'),
+                           comment=entry.get('comment'), follow=defaults['follow'])
+    if entry.get('key') is not None:
+        raise InvalidInput('key and account are mutually exclusive: give a key\'s text or the key of an account')
+    if entry.get('key_name') is None:
+        raise InvalidInput('account needs key_name, the name of its key in ~/.ssh (id_ed25519)')
+    owner, key_name = entry['account'], check_key_name(entry['key_name'])
+    label = key_label(owner, key_name)
+    references = defaults.get('references')
+    if references is None:
+        raise InvalidInput('%s: a key of an account can only be named in provision' % label)
+    key, pending = references.reference(owner, key_name)
+    if key is not None:
+        spec = AuthKeySpec(account, key=key.to_line(), state=state, options=entry.get('options'),
+                           comment=entry.get('comment'), follow=defaults['follow'])
+        for wanted in spec.wanted:
+            wanted.source = '(%s)' % label
+        return spec
+    # options and comment checked as for a key's text; the key itself comes when applying
+    spec = AuthKeySpec(account, wanted=[], state=state, options=entry.get('options'), comment=entry.get('comment'),
+                       follow=defaults['follow'])
+    if state != 'present':
+        raise InvalidInput('%s is generated by this call and authorized nowhere yet: there is nothing to revoke '
+                           '(state=absent); revoke the old key by its text' % label)
+    spec.pending = [PendingKey(owner, label, pending, spec.options, spec.comment, '%s (%s)' % (where, label))]
+    return spec
+
+
 def ssl_items(account, entries, defaults):
     """Per host: the TLS key (``ssl_genkey``), then the CSR (``ssl_gencsr``)."""
-    items = []
+    items, problems = [], []
     for index, entry in enumerate(entries or []):
         where = 'ssl[%d] (%s)' % (index, entry.get('host'))
-        # ssl_gencsr's reading of state first: a province given as state is named as such
-        named(where, lambda entry=entry: validate_csr_state(entry.get('state') or 'present'))
-        key_spec = named(where, lambda entry=entry: TlsKeySpec(
-            account, host=entry.get('host'), key_type=entry.get('type') or 'rsa', size=entry.get('size'),
-            passphrase=entry.get('key_passphrase'), regenerate=entry.get('regenerate') or 'partial_idempotence',
-            state=entry.get('state') or 'present', follow=defaults['follow']))
-        csr_spec = named(where, lambda entry=entry: CsrSpec(
-            account, entry.get('host'), city=entry.get('city'), company=entry.get('company'),
-            country=entry.get('country'), province=entry.get('province'),
-            companydivision=entry.get('companydivision') or '', email=entry.get('email') or '',
-            password=entry.get('password') or '', subject_alt_names=entry.get('subject_alt_names'),
-            digest=entry.get('digest') or 'sha256', key_passphrase=entry.get('key_passphrase'),
-            follow=defaults['follow'], state=entry.get('state') or 'present'))
+        specs = collect(problems, where, lambda entry=entry, where=where: ssl_specs(account, entry, where, defaults))
+        if specs is None:
+            continue
+        key_spec, csr_spec = specs
         key = TlsKey(key_spec)
         items.append(Item('ssl_key', where + ' key', key))
-        items.append(Item('ssl_csr', where + ' csr', CertificateSigningRequest(csr_spec, key_source=key)))
+        items.append(Item('ssl_csr', where + ' csr', CertificateSigningRequest(csr_spec,
+                                                                               key_source=key)))
+    if problems:
+        raise ItemErrors(problems)
     return items
+
+
+def ssl_specs(account, entry, where, defaults):
+    """(TlsKeySpec, CsrSpec) of one ``ssl`` item; ``ItemErrors`` with the
+    problems of both (a bad key size and a bad country are both named)."""
+    problems = []
+    # ssl_gencsr's reading of state first: a province given as state is named as such
+    collect(problems, where, lambda: validate_csr_state(entry.get('state') or 'present'))
+    if problems:
+        raise ItemErrors(problems)
+    key_spec = collect(problems, where, lambda: TlsKeySpec(
+        account, host=entry.get('host'), key_type=entry.get('type') or 'rsa', size=entry.get('size'),
+        passphrase=entry.get('key_passphrase'), regenerate=entry.get('regenerate') or 'partial_idempotence',
+        state=entry.get('state') or 'present', follow=defaults['follow']))
+    csr_spec = collect(problems, where, lambda: CsrSpec(
+        account, entry.get('host'), city=entry.get('city'), company=entry.get('company'),
+        country=entry.get('country'), province=entry.get('province'),
+        companydivision=entry.get('companydivision') or '', email=entry.get('email') or '',
+        password=entry.get('password') or '', subject_alt_names=entry.get('subject_alt_names'),
+        digest=entry.get('digest') or 'sha256', key_passphrase=entry.get('key_passphrase'),
+        follow=defaults['follow'], state=entry.get('state') or 'present'))
+    if problems:
+        # the same message twice (the host checked by both) is said once
+        unique = []
+        for problem in problems:
+            if all(problem.msg != seen.msg for seen in unique):
+                unique.append(problem)
+        raise ItemErrors(unique)
+    return key_spec, csr_spec
 
 
 # Item kinds in the order they are applied within an account; each builder
 # turns the account's entries into operations.
+# The key pairs come first (KEY_ITEMS): an authorized_keys item of any
+# account may name a key they make (planned after every account's key pairs).
+def key_items(account, entry, defaults):
+    return ssh_key_items(account, entry.get('ssh_keys'), defaults)
+
+
+def other_items(account, entry, defaults):
+    """The authorized_keys and ssl items; ``ItemErrors`` with the problems of all of them."""
+    items, problems = [], []
+    for build in (lambda: authorized_key_items(account, entry.get('authorized_keys'),
+                                               bool(entry.get('authorized_keys_exclusive')), defaults),
+                  lambda: ssl_items(account, entry.get('ssl'), defaults)):
+        items.extend(collect(problems, 'authorized_keys', build) or [])
+    if problems:
+        raise ItemErrors(problems)
+    return items
+
+
 def build_items(account, entry, defaults):
-    items = []
-    items.extend(ssh_key_items(account, entry.get('ssh_keys'), defaults))
-    items.extend(authorized_key_items(account, entry.get('authorized_keys'),
-                                      bool(entry.get('authorized_keys_exclusive')), defaults))
-    items.extend(ssl_items(account, entry.get('ssl'), defaults))
+    """Every item of an account, in order; ``ItemErrors`` naming every bad one."""
+    problems = []
+    items = collect(problems, 'ssh_keys', lambda: key_items(account, entry, defaults)) or []
+    items.extend(collect(problems, 'authorized_keys', lambda: other_items(account, entry, defaults)) or [])
+    if problems:
+        raise ItemErrors(problems)
     return items
 
 
@@ -263,6 +379,8 @@ class AccountRun:
         # are planned for the predicted account and planned again once it exists.
         self.creating = False
         self.lock_keys = []      # the locks taken ahead for it (released after its items)
+        self.account = None      # its Account once resolved
+        self.problems = []       # ItemErrors of its items (every bad item, reported together)
 
     @property
     def changed(self):
@@ -274,7 +392,11 @@ class AccountRun:
 
     def fail(self, item, exc):
         where = 'account %s' % self.name
-        if isinstance(exc, ItemError):
+        if isinstance(exc, ItemErrors) and len(exc.errors) == 1:
+            exc = exc.errors[0]
+        if isinstance(exc, ItemErrors):
+            where += ' (%d problems)' % len(exc.errors)
+        elif isinstance(exc, ItemError):
             where += ', %s' % exc.where
         elif item is not None:
             where += ', %s' % item.label()
@@ -286,9 +408,12 @@ class AccountRun:
         return self.fail(item, KeysmithError('unexpected %s: %s' % (type(exc).__name__, exc),
                                              exception=traceback.format_exc()))
 
-    def lock_requests(self):
-        """(item, Tree, parts) of every flock applying its plans takes."""
+    def lock_requests(self, late=None):
+        """(item, Tree, parts) of every flock applying its plans takes (``late``:
+        of its late items only, or of the others; None: all)."""
         for item in self.items:
+            if late is not None and item.late != late:
+                continue
             if item.plan is not None and item.plan.changed:
                 for tree, parts in item.operation.lock_requests(item.plan):
                     yield item, tree, parts
@@ -352,19 +477,23 @@ class Provision(Operation):
                  lock_timeout=None):
         if not isinstance(accounts, list):
             raise InvalidInput('accounts must be a list')
-        names = set()
+        names, problems = set(), []
         for index, entry in enumerate(accounts):
             name = entry.get('name') if isinstance(entry, dict) else None
             if not name:
-                raise InvalidInput('accounts[%d]: name is required' % index)
-            if name in names:
-                raise InvalidInput('account %s is listed twice in accounts; merge its items' % name)
+                problems.append('accounts[%d]: name is required' % index)
+            elif name in names:
+                problems.append('account %s is listed twice in accounts; merge its items' % name)
             names.add(name)
+        if problems:
+            raise InvalidInput('; '.join(problems))
         self.runs = [AccountRun(entry) for entry in accounts]
+        self.run_named = dict((run.name, run) for run in self.runs)
         self.atomic = atomic
         self.locks = Locks(lock_timeout)
         self.stopped = None      # atomic: the account whose failure stopped the run
-        self.defaults = {'backend': backend, 'follow': follow, 'locks': self.locks}
+        # references: an authorized_keys item naming a key of an account (self.reference)
+        self.defaults = {'backend': backend, 'follow': follow, 'locks': self.locks, 'references': self}
         # check mode is the run's: the runner tells it when it opens the session
         self.check_mode = False
         if report not in REPORTS:
@@ -376,12 +505,21 @@ class Provision(Operation):
         return super(Provision, self).session(applying)
 
     def plan(self):
+        """Every account's key pairs first, then every account's other items
+        (which may name a key another account makes); every bad item of every
+        account is found before anything is written, and atomic fails with
+        all of them in one message."""
         plan = ProvisionPlan(self)
         for run in self.runs:
             self._plan_account(run)
+        for run in self.runs:
+            self._plan_other_items(run)
+        failed = [run for run in self.runs if run.error is not None]
+        if failed and self.atomic:
+            raise KeysmithError('%s (atomic: nothing was written)' % '; '.join(run.error.msg for run in failed),
+                                **(failed[0].error.details if len(failed) == 1 else {}))
+        for run in self.runs:
             if run.error is not None:
-                if self.atomic:
-                    raise KeysmithError('%s (atomic: nothing was written)' % run.error.msg, **run.error.details)
                 continue
             missing_user = 'user %s does not exist yet' % run.name
             for item in run.items:
@@ -411,12 +549,19 @@ class Provision(Operation):
         return item
 
     def _plan_account(self, run):
+        """The user item and the key pairs of ``run``, planned (its other
+        items: ``_plan_other_items``, once every account's key pairs are)."""
         item = None
         try:
             user_item = item = self._user_item(run)
-            account = Account.resolve(run.name, run.entry.get('home'), check_mode=self.check_mode or run.creating)
-            run.items = ([user_item] if user_item is not None else []) + build_items(
-                account, run.entry, self.defaults)
+            run.account = Account.resolve(run.name, run.entry.get('home'),
+                                          check_mode=self.check_mode or run.creating)
+            run.items = [user_item] if user_item is not None else []
+            try:
+                run.items.extend(key_items(run.account, run.entry, self.defaults))
+            except ItemErrors as exc:
+                run.problems.extend(exc.errors)
+                return
             for item in run.items:
                 if item is not user_item:
                     item.make_plan(not self.check_mode)
@@ -425,9 +570,73 @@ class Provision(Operation):
         except Exception as exc:  # pylint: disable=broad-except
             run.fail_unexpected(item, exc)
 
+    def _plan_other_items(self, run):
+        """``run``'s authorized_keys and ssl items, checked (every bad item of
+        the account named together) and planned."""
+        if run.error is not None or run.account is None:
+            return
+        item = None
+        try:
+            try:
+                items = other_items(run.account, run.entry, self.defaults)
+            except ItemErrors as exc:
+                run.problems.extend(exc.errors)
+            if run.problems:
+                run.fail(None, ItemErrors(run.problems))
+                return
+            run.items.extend(items)
+            for item in items:
+                item.make_plan(not self.check_mode)
+        except KeysmithError as exc:
+            run.fail(item, exc)
+        except Exception as exc:  # pylint: disable=broad-except
+            run.fail_unexpected(item, exc)
+
+    # ------------------------------------------------ keys named by an item
+    def _producer(self, run, key_name):
+        """The ssh_keys item of ``run`` that makes ``~/.ssh/KEY_NAME``, or None."""
+        path = os.path.normpath(private_key_path(run.account, key_name))
+        for item in run.items:
+            if item.kind == 'ssh_key' and os.path.normpath(item.operation.spec.path) == path:
+                return item
+        return None
+
+    def reference(self, owner, key_name):
+        """(PublicKey, None) of the key ``key_name`` of account ``owner`` as
+        it is or as this call leaves it, or (None, resolve) for a key this
+        call makes: ``resolve()`` returns it once made. The key pairs of every
+        account are planned when this is asked."""
+        label = key_label(owner, key_name)
+        run = self.run_named.get(owner)
+        if run is None:
+            # an account this call does not manage: its key as it is
+            return read_public_key(Account.resolve(owner, check_mode=self.check_mode), key_name), None
+        if run.error is not None or run.account is None or run.problems:
+            raise KeysmithError('%s: account %s failed (see its error)' % (label, owner))
+        producer = self._producer(run, key_name)
+        if producer is None:
+            if run.creating:
+                raise NotFound('%s: user %s is created by this call and no ssh_keys item of it makes %s'
+                               % (label, owner, key_name))
+            return read_public_key(run.account, key_name), None
+        if producer.operation.spec.state == 'absent':
+            raise InvalidInput('%s is removed by %s of account %s in this call' % (label, producer.name, owner))
+        if producer.operation.key is None or plan_generates(producer.plan):
+            return None, lambda: self._made_key(owner, key_name)
+        return producer.operation.key, None
+
+    def _made_key(self, owner, key_name):
+        """Applying: the key ``key_name`` of ``owner`` this call has made."""
+        run = self.run_named[owner]
+        producer = self._producer(run, key_name) if run.account is not None else None
+        if producer is None or producer.outcome is None or producer.operation.key is None:
+            raise KeysmithError('%s was not generated: account %s %s' % (
+                key_label(owner, key_name), owner, 'failed' if run.error is not None else 'was not applied'))
+        return producer.operation.key
+
     def _plan_created_account(self, run):
         """Plan the items again for the user this call has just created."""
-        account = Account.resolve(run.name, run.entry.get('home'))
+        account = run.account = Account.resolve(run.name, run.entry.get('home'))
         items = build_items(account, run.entry, self.defaults)
         for item in items:
             item.make_plan(not self.check_mode)
@@ -515,6 +724,15 @@ class Provision(Operation):
         return True
 
     def _apply_runs(self, runs, outcomes):
+        """Every account's items, then the late ones (an authorized_keys item
+        naming a key another account makes: made by then, wherever that
+        account is in the list)."""
+        self._apply_pass(runs, outcomes, late=False)
+        late = [run for run in runs if run.error is None and any(item.late for item in run.items)]
+        if late and self.stopped is None:
+            self._apply_pass(late, outcomes, late=True)
+
+    def _apply_pass(self, runs, outcomes, late):
         pending = [run for run in runs if run.error is None]
         while pending:
             deferred = []
@@ -522,7 +740,7 @@ class Provision(Operation):
                 if self.stopped is not None or run.error is not None:
                     continue
                 if not self.atomic:
-                    busy = self._take_locks(run, list(run.lock_requests()))
+                    busy = self._take_locks(run, list(run.lock_requests(late)))
                     if busy:
                         self.locks.release(run.lock_keys)
                         run.lock_keys = []
@@ -531,7 +749,8 @@ class Provision(Operation):
                     if run.error is not None:
                         continue
                 try:
-                    self._apply_items(run, run.items[1:] if run.creating else run.items, outcomes)
+                    self._apply_items(run, [item for item in (run.items[1:] if run.creating else run.items)
+                                            if item.late == late], outcomes)
                 finally:
                     if not self.atomic:
                         self.locks.release(run.lock_keys)

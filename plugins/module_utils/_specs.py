@@ -2,7 +2,15 @@
 # Copyright (c) keysmith.accounts contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Argument spec pieces shared by the modules (documented in doc_fragments/account.py)."""
+"""Argument spec pieces shared by the modules (documented in doc_fragments/account.py).
+
+The options of each single module live here as an :class:`ArgumentSpec`: the
+options AND their constraints (``mutually_exclusive``, ``required_one_of``,
+...), as community.crypto's ``ArgumentSpec`` keeps them. A module builds its
+``AnsibleModule`` from its object (merged with the shared pieces); ``provision``
+builds its items from the same objects (``pick``: the item's options with the
+constraints among them), so an item cannot drift from its module.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -153,3 +161,166 @@ SSH_KRL_OPTIONS = dict(
     group=dict(type='str'),
     mode=dict(type='raw'),
 )
+CONSTRAINTS = ('mutually_exclusive', 'required_together', 'required_one_of', 'required_if', 'required_by')
+
+
+def _copy_spec(spec):
+    return dict((key, list(value) if isinstance(value, list) else value) for key, value in spec.items())
+
+
+class ArgumentSpec:
+    """Options and the constraints between them, kept together.
+
+    ``merge`` adds another object's options and constraints; ``pick`` copies
+    some options (renamed, changed) with the constraints that name only picked
+    options; ``module_kwargs`` (or ``create_module``) gives what
+    ``AnsibleModule`` takes, ``suboptions`` the spec of a list of such items
+    (``provision``'s ``ssh_keys``, ``authorized_keys``, ``ssl``).
+    """
+
+    def __init__(self, argument_spec=None, mutually_exclusive=None, required_together=None, required_one_of=None,
+                 required_if=None, required_by=None):
+        self.argument_spec = {}
+        self.mutually_exclusive = []
+        self.required_together = []
+        self.required_one_of = []
+        self.required_if = []
+        self.required_by = {}
+        self.update_argspec(**(argument_spec or {}))
+        self.update(mutually_exclusive=mutually_exclusive, required_together=required_together,
+                    required_one_of=required_one_of, required_if=required_if, required_by=required_by)
+
+    def update_argspec(self, **options):
+        """Add (or replace) options; their specs are copied."""
+        for name, spec in options.items():
+            self.argument_spec[name] = _copy_spec(spec)
+        return self
+
+    def update(self, mutually_exclusive=None, required_together=None, required_one_of=None, required_if=None,
+               required_by=None):
+        """Add constraints (lists of tuples as AnsibleModule takes them)."""
+        for name, value in (('mutually_exclusive', mutually_exclusive), ('required_together', required_together),
+                            ('required_one_of', required_one_of), ('required_if', required_if)):
+            for entry in value or []:
+                entry = tuple(tuple(part) if isinstance(part, list) else part for part in entry)
+                if entry not in getattr(self, name):
+                    getattr(self, name).append(entry)
+        for name, needed in (required_by or {}).items():
+            self.required_by[name] = needed
+        return self
+
+    def merge(self, other):
+        """Add ``other``'s options and constraints (``other`` wins for an option both have)."""
+        self.update_argspec(**other.argument_spec)
+        self.update(**other.constraints())
+        return self
+
+    def copy(self):
+        return ArgumentSpec().merge(self)
+
+    def constraints(self):
+        """The non-empty constraints, as ``AnsibleModule`` keyword arguments."""
+        result = {}
+        for name in CONSTRAINTS:
+            value = getattr(self, name)
+            if value:
+                result[name] = dict(value) if isinstance(value, dict) else [tuple(entry) for entry in value]
+        return result
+
+    def names(self):
+        return set(self.argument_spec)
+
+    def pick(self, names=None, rename=None, **changes):
+        """A new ``ArgumentSpec`` with copies of some options and the
+        constraints that name only options picked (renamed as they are).
+
+        ``names``: which (all when None); ``rename``: {option: name in the copy}
+        (an option renamed loses its aliases: an alias of type is no alias of
+        key_type); ``changes``: {option (its new name): {spec key: value}}.
+        """
+        rename = rename or {}
+        names = list(names) if names is not None else list(self.argument_spec)
+        picked = ArgumentSpec(pick(self.argument_spec, names, rename, **changes))
+        renamed = dict((name, rename.get(name, name)) for name in names)
+
+        def mapped(entry_names):
+            if all(name in renamed for name in entry_names):
+                return tuple(renamed[name] for name in entry_names)
+            return None
+
+        for kind in ('mutually_exclusive', 'required_together', 'required_one_of'):
+            picked.update(**{kind: [mapped(entry) for entry in getattr(self, kind) if mapped(entry) is not None]})
+        for entry in self.required_if:
+            key, value, requirements = entry[0], entry[1], entry[2]
+            if mapped((key,)) is not None and mapped(requirements) is not None:
+                picked.update(required_if=[(renamed[key], value, mapped(requirements)) + tuple(entry[3:])])
+        for name, needed in self.required_by.items():
+            needed_names = (needed,) if isinstance(needed, str) else tuple(needed)
+            if mapped((name,)) is not None and mapped(needed_names) is not None:
+                picked.required_by[renamed[name]] = (renamed[needed] if isinstance(needed, str)
+                                                     else list(mapped(needed_names)))
+        return picked
+
+    def module_kwargs(self):
+        """``argument_spec`` (a copy) and the constraints, for ``AnsibleModule``."""
+        kwargs = self.constraints()
+        kwargs['argument_spec'] = pick(self.argument_spec)
+        return kwargs
+
+    def create_module(self, module_class, **kwargs):
+        """``module_class(argument_spec=..., <constraints>, **kwargs)``."""
+        arguments = self.module_kwargs()
+        arguments.update(kwargs)
+        return module_class(**arguments)
+
+    def suboptions(self, **fields):
+        """The spec of an option holding a list of such items (``options`` and
+        the constraints, which Ansible checks per item), with ``fields``."""
+        spec = dict(type='list', elements='dict', options=pick(self.argument_spec))
+        spec.update(self.constraints())
+        spec.update(fields)
+        return spec
+
+
+# The single modules' options with their constraints. The modules build their
+# AnsibleModule from these (merged with ACCOUNT/BACKEND and their own extras),
+# provision its items (``pick``): one source for both.
+ACCOUNT = ArgumentSpec(ACCOUNT_OPTIONS)
+BACKEND = ArgumentSpec(BACKEND_OPTIONS)
+# the flock wait: ssh_authkey's option, and provision's (one wait for the whole call)
+LOCKING = ArgumentSpec(dict(lock_timeout=dict(type='int', default=60)))
+
+SSH_GENKEY = ArgumentSpec(SSH_GENKEY_OPTIONS, required_one_of=[('name', 'path')],
+                          mutually_exclusive=[('name', 'path')])
+
+SSH_AUTHKEY = ArgumentSpec(SSH_AUTHKEY_OPTIONS, required_one_of=[('key', 'file')],
+                           mutually_exclusive=[('key', 'file')])
+# ssh_authkey's rotation options (the key_rotation role's); provision's items have none
+SSH_AUTHKEY_EXPIRY = ArgumentSpec(dict(
+    expire_at=dict(type='str'),
+    remove_expired=dict(type='bool', default=False),
+))
+
+# provision's authorized_keys items: the key of an account, named (``account`` and
+# ``key_name``: its ~/.ssh/KEY_NAME.pub, as it is or as the same call makes it),
+# instead of the key's text.
+KEY_REFERENCE = ArgumentSpec(
+    dict(
+        account=dict(type='str'),
+        key_name=dict(type='str'),
+    ),
+    required_one_of=[('key', 'account')],
+    mutually_exclusive=[('key', 'account')],
+    required_together=[('account', 'key_name')],
+)
+
+SSL_GENKEY = ArgumentSpec(SSL_GENKEY_OPTIONS, required_one_of=[('host', 'path')])
+SSL_GENCSR = ArgumentSpec(SSL_GENCSR_OPTIONS, required_if=SSL_GENCSR_REQUIRED_IF)
+
+
+def module_spec(*pieces):
+    """One ``ArgumentSpec`` merged from ``pieces`` (each is copied)."""
+    spec = ArgumentSpec()
+    for piece in pieces:
+        spec.merge(piece)
+    return spec

@@ -164,9 +164,28 @@ options:
               - A public key line, for example C(ssh-ed25519 AAAA... bob@laptop), several lines, or a list of them,
                 as M(keysmith.accounts.ssh_authkey)'s O(keysmith.accounts.ssh_authkey#module:key).
               - A private key is refused (and masked in the result).
+              - Exactly one of O(accounts[].authorized_keys[].key) and O(accounts[].authorized_keys[].account).
             type: raw
-            required: true
             aliases: [text]
+          account:
+            description:
+              - Authorize (or revoke) the key of this account instead of a key given as text - the key named
+                O(accounts[].authorized_keys[].key_name) in its C(~/.ssh), as it is or as this same call makes it
+                (an O(accounts[].ssh_keys) item of that account, in any position of O(accounts)).
+              - A key this call generates is authorized once it is made; check mode and C(--diff) name it as
+                C(key NAME of ACCOUNT, still to be generated).
+              - Otherwise the account's C(~/.ssh/KEY_NAME.pub) is read - through the same safe walk as every file
+                the collection reads, and only when it is a regular file (not a symbolic or hard link, not owned
+                by another user) of at most 64 KiB holding one public key line. A missing key is an error, and so
+                is a key this call removes. Its content is never shown in a message.
+              - The key's comment is kept unless O(accounts[].authorized_keys[].comment) is given.
+            type: str
+          key_name:
+            description:
+              - The key's file name in the C(~/.ssh) of O(accounts[].authorized_keys[].account), without C(.pub)
+                (as O(accounts[].ssh_keys[].name)), for example V(id_ed25519). Required with
+                O(accounts[].authorized_keys[].account).
+            type: str
           options:
             description:
               - OpenSSH key options for the key(s) of this item, for example C(from="10.0.0.0/8",no-pty). They apply
@@ -275,12 +294,13 @@ options:
             choices: [never, fail, partial_idempotence, full_idempotence, always]
   atomic:
     description:
-      - V(true) - every item of every account is checked before anything is written; one bad item
-        fails the task and nothing is changed. Then every C(flock) the accounts need is taken before anything
-        is written; a lock that cannot be had within O(lock_timeout) fails the task naming the account, and
-        nothing is changed. An error while writing (a full disk) stops the run; the task fails with
-        C(changed=true) and its message says what was already done and which accounts were not applied.
-      - V(false) - an account with a bad item is reported, with the account and the item named, and
+      - V(true) - every item of every account is checked before anything is written; bad items
+        fail the task, which names every one of them (account and item) in one message, and nothing is changed.
+        Then every C(flock) the accounts need is taken before anything is written; a lock that cannot be had
+        within O(lock_timeout) fails the task naming the account, and nothing is changed. An error while writing
+        (a full disk) stops the run; the task fails with C(changed=true) and its message says what was already
+        done and which accounts were not applied.
+      - V(false) - an account with bad items is reported, with the account and every bad item named, and
         the other accounts are still provisioned; the task fails at the end, listing every failed account.
     type: bool
     default: false
@@ -348,6 +368,18 @@ EXAMPLES = r'''
   become: true
   register: provisioned
 
+- name: Give deploy a key and let it log in as backup, in the same call
+  keysmith.accounts.provision:
+    accounts:
+      - name: backup
+        authorized_keys:
+          # deploy's ~/.ssh/id_ed25519.pub, as it is or as this call generates it
+          - {account: deploy, key_name: id_ed25519, options: 'restrict'}
+      - name: deploy
+        ssh_keys:
+          - {name: id_ed25519, type: ed25519, passphrase: ""}
+  become: true
+
 - name: Show what changed for each account
   ansible.builtin.debug:
     msg: "{{ provisioned.accounts | selectattr('changed') | map(attribute='name') | list }}"
@@ -411,37 +443,43 @@ actions:
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
 from ansible_collections.keysmith.accounts.plugins.module_utils._specs import (
-    BACKEND_OPTIONS,
-    SSH_AUTHKEY_OPTIONS,
-    SSH_GENKEY_OPTIONS,
-    SSL_GENCSR_OPTIONS,
-    SSL_GENCSR_REQUIRED_IF,
-    SSL_GENKEY_OPTIONS,
-    pick,
+    BACKEND,
+    KEY_REFERENCE,
+    LOCKING,
+    SSH_AUTHKEY,
+    SSH_GENKEY,
+    SSL_GENCSR,
+    SSL_GENKEY,
+    ArgumentSpec,
+    module_spec,
 )
 
-# The items take the single modules' options, picked from the same spec pieces
-# (module_utils/_specs.py), so they cannot drift from the modules.
-SSH_KEY_OPTIONS = pick(SSH_GENKEY_OPTIONS, ['name', 'path', 'type', 'size', 'passphrase', 'comment', 'regenerate',
-                                            'private_key_format', 'state', 'private_key', 'public_key', 'ppk'])
+# The items are the single modules' ArgumentSpecs picked (options with the
+# constraints among them, module_utils/_specs.py), so they cannot drift.
+SSH_KEY_ITEM = SSH_GENKEY.pick(['name', 'path', 'type', 'size', 'passphrase', 'comment', 'regenerate',
+                                'private_key_format', 'state', 'private_key', 'public_key', 'ppk'])
 
-AUTHORIZED_KEY_OPTIONS = pick(SSH_AUTHKEY_OPTIONS, ['key', 'options', 'comment', 'state', 'owner', 'group', 'mode'],
-                              key=dict(required=True))
+# a key given as text, or the key of an account named (the key of bob's
+# ~/.ssh/id_ed25519.pub, as it is or as this call generates it)
+AUTHORIZED_KEY_ITEM = SSH_AUTHKEY.pick(['key', 'options', 'comment', 'state', 'owner', 'group', 'mode']).merge(
+    KEY_REFERENCE)
 
-SSL_OPTIONS = pick(SSL_GENCSR_OPTIONS, ['host', 'city', 'company', 'companydivision', 'country', 'province', 'state',
-                                        'email', 'password', 'subject_alt_names', 'digest'])
-# The TLS key's type and size: ``type`` and ``size`` as everywhere (key_type and
-# key_size, their names before, are aliases).
-SSL_OPTIONS.update(pick(SSL_GENKEY_OPTIONS, ['type', 'size', 'passphrase', 'regenerate'],
-                        rename=dict(passphrase='key_passphrase'),
-                        type=dict(aliases=['key_type']), size=dict(aliases=['key_size', 'bits'])))
+SSL_ITEM = SSL_GENCSR.pick(['host', 'city', 'company', 'companydivision', 'country', 'province', 'state', 'email',
+                            'password', 'subject_alt_names', 'digest']).merge(
+    # The TLS key's type and size: ``type`` and ``size`` as everywhere (key_type and
+    # key_size, their names before, are aliases).
+    SSL_GENKEY.pick(['type', 'size', 'passphrase', 'regenerate'], rename=dict(passphrase='key_passphrase'),
+                    type=dict(aliases=['key_type']), size=dict(aliases=['key_size', 'bits'])))
+
+SSH_KEY_OPTIONS = SSH_KEY_ITEM.argument_spec
+AUTHORIZED_KEY_OPTIONS = AUTHORIZED_KEY_ITEM.argument_spec
+SSL_OPTIONS = SSL_ITEM.argument_spec
 
 ACCOUNT_ITEM_OPTIONS = dict(
     name=dict(type='str', required=True),
     home=dict(type='path'),
-    ssh_keys=dict(type='list', elements='dict', default=[], options=SSH_KEY_OPTIONS, no_log=False,
-                  mutually_exclusive=[('name', 'path')], required_one_of=[('name', 'path')]),
-    authorized_keys=dict(type='list', elements='dict', default=[], options=AUTHORIZED_KEY_OPTIONS, no_log=False),
+    ssh_keys=SSH_KEY_ITEM.suboptions(default=[], no_log=False),
+    authorized_keys=AUTHORIZED_KEY_ITEM.suboptions(default=[], no_log=False),
     authorized_keys_exclusive=dict(type='bool', default=False),
     create=dict(type='bool', default=False),
     uid=dict(type='int'),
@@ -451,8 +489,15 @@ ACCOUNT_ITEM_OPTIONS = dict(
     comment=dict(type='str'),
     system=dict(type='bool', default=False),
     password=dict(type='str', no_log=True),
-    ssl=dict(type='list', elements='dict', default=[], options=SSL_OPTIONS, required_if=SSL_GENCSR_REQUIRED_IF),
+    ssl=SSL_ITEM.suboptions(default=[]),
 )
+
+PROVISION = module_spec(ArgumentSpec(dict(
+    accounts=dict(type='list', elements='dict', required=True, options=ACCOUNT_ITEM_OPTIONS),
+    atomic=dict(type='bool', default=False),
+    follow=dict(type='bool', default=False),
+    report=dict(type='str', default='full', choices=['full', 'summary']),
+)), LOCKING, BACKEND)
 
 
 def build(module):
@@ -463,15 +508,7 @@ def build(module):
 
 
 def main():
-    argument_spec = dict(
-        accounts=dict(type='list', elements='dict', required=True, options=ACCOUNT_ITEM_OPTIONS),
-        atomic=dict(type='bool', default=False),
-        follow=dict(type='bool', default=False),
-        lock_timeout=dict(type='int', default=60),
-        report=dict(type='str', default='full', choices=['full', 'summary']),
-    )
-    argument_spec.update(BACKEND_OPTIONS)
-    module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = PROVISION.create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -388,7 +388,13 @@ backup_file:
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Locks
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSH_AUTHKEY_OPTIONS, pick
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import (
+    ACCOUNT,
+    LOCKING,
+    SSH_AUTHKEY,
+    SSH_AUTHKEY_EXPIRY,
+    module_spec,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import (
     AuthKeySpec,
     SshAuthKey,
@@ -422,19 +428,9 @@ def build(module):
 
 
 def main():
-    argument_spec = pick(SSH_AUTHKEY_OPTIONS)
-    # a module option, not an item option of provision (which has its own)
-    argument_spec['lock_timeout'] = dict(type='int', default=60)
-    # rotation options of this module (provision has no item option for them)
-    argument_spec['expire_at'] = dict(type='str')
-    argument_spec['remove_expired'] = dict(type='bool', default=False)
-    argument_spec.update(ACCOUNT_OPTIONS)
-    module = KeysmithModule(
-        argument_spec=argument_spec,
-        required_one_of=[('key', 'file')],
-        mutually_exclusive=[('key', 'file')],
-        supports_check_mode=True,
-    )
+    # lock_timeout and the expiry options are this module's, not options of provision's items
+    module = module_spec(SSH_AUTHKEY, SSH_AUTHKEY_EXPIRY, LOCKING, ACCOUNT).create_module(
+        KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -317,7 +317,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._account import 
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import KeyPairSpec
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, BACKEND_OPTIONS, SSH_GENKEY_OPTIONS, pick
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT, BACKEND, SSH_GENKEY, module_spec
 
 
 def build(module):
@@ -344,15 +344,7 @@ def build(module):
 
 
 def main():
-    argument_spec = pick(SSH_GENKEY_OPTIONS)
-    argument_spec.update(ACCOUNT_OPTIONS)
-    argument_spec.update(BACKEND_OPTIONS)
-    module = KeysmithModule(
-        argument_spec=argument_spec,
-        required_one_of=[('name', 'path')],
-        mutually_exclusive=[('name', 'path')],
-        supports_check_mode=True,
-    )
+    module = module_spec(SSH_GENKEY, ACCOUNT, BACKEND).create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -282,7 +282,7 @@ key_size:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSL_GENCSR_OPTIONS, SSL_GENCSR_REQUIRED_IF, pick
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT, SSL_GENCSR, module_spec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
 
 
@@ -311,10 +311,7 @@ def build(module):
 
 
 def main():
-    argument_spec = pick(SSL_GENCSR_OPTIONS)
-    argument_spec.update(ACCOUNT_OPTIONS)
-    module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True,
-                            required_if=SSL_GENCSR_REQUIRED_IF)
+    module = module_spec(SSL_GENCSR, ACCOUNT).create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -184,7 +184,7 @@ public_key:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT_OPTIONS, SSL_GENKEY_OPTIONS, pick
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import ACCOUNT, SSL_GENKEY, module_spec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
 
 
@@ -206,13 +206,7 @@ def build(module):
 
 
 def main():
-    argument_spec = pick(SSL_GENKEY_OPTIONS)
-    argument_spec.update(ACCOUNT_OPTIONS)
-    module = KeysmithModule(
-        argument_spec=argument_spec,
-        required_one_of=[('host', 'path')],
-        supports_check_mode=True,
-    )
+    module = module_spec(SSL_GENKEY, ACCOUNT).create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -91,7 +91,7 @@ CHECK_MODE_WRITES = {
                      '(check_mode: false: the report is the point of a dry run)',
 }
 # Options whose value is an account name (checked after renaming).
-ACCOUNT_OPTIONS = ('user', 'owner', 'group', 'become_user', 'key_rotation_user')
+ACCOUNT_OPTIONS = ('user', 'owner', 'group', 'become_user', 'key_rotation_user', 'account')
 ACCOUNT_LISTS = ('accounts', 'account_users', 'ssh_account_users', 'ssl_account_users')
 PASSPHRASE = 'examples-passphrase-%d' % os.getpid()
 

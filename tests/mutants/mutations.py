@@ -36,6 +36,7 @@ ACCOUNT_STATE = [U + '_ssh/audit/test_account_state.py', U + '_ssh/audit/test_au
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/genkey/test_operation.py', U + '_tls/test_tls_genkey.py']
 AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/audit/test_audit_files.py', U + '_ssh/audit/test_authorized_keys_info.py']
 CERTS = [U + '_ssh/certs/test_ssh_cert.py', U + '_ssh/certs/test_ssh_krl.py']
+KEY_REFERENCE = [U + 'test_provision_key_reference.py']
 AUDIT_SETTINGS = [U + '_ssh/sshd/test_settings.py', U + '_ssh/audit/test_authorized_keys_info.py']
 KEY_TEXT = [U + '_ssh/test_key_text_reader.py', U + '_ssh/keys/test_public_key.py']
 
@@ -658,8 +659,8 @@ MUTATIONS = [
              'an imported private key is logged'),
     mutation('_specs.py', "    key_passphrase=dict(type='str', no_log=True),\n", "    key_passphrase=dict(type='str'),\n", [U + 'test_core.py'],
              'the passphrase of a CSR\'s key is logged'),
-    mutation('_specs.py', "    size=dict(type='int', aliases=['bits']),\n    passphrase=dict(type='str', no_log=True),\n",
-             "    size=dict(type='int', aliases=['bits']),\n    passphrase=dict(type='str'),\n", [U + 'test_core.py'],
+    mutation('_specs.py', "    size=dict(type='int', aliases=list(SIZE_ALIASES)),\n    passphrase=dict(type='str', no_log=True),\n",
+             "    size=dict(type='int', aliases=list(SIZE_ALIASES)),\n    passphrase=dict(type='str'),\n", [U + 'test_core.py'],
              'a TLS key\'s passphrase is logged'),
     mutation('_ssh/keys/backend_base.py', '    if key_type == \'rsa\' and not RSA_MIN_BITS <= size <= RSA_MAX_BITS:\n',
              '    if key_type == \'rsa\' and not size <= RSA_MAX_BITS:\n', SMALL, 'a backend makes rsa keys of 512 bits'),
@@ -972,4 +973,17 @@ MUTATIONS = [
     mutation('_ssh/certs/krl_operation.py', "        same = (self.existing is not None and self.existing.same_revocations(spec.krl)\n",
              "        same = (self.existing is not None\n", CERTS,
              'a KRL revoking other keys than asked is kept: a revoked key still logs in'),
+    mutation('_ssh/authorized_keys/key_reference.py', "    except InvalidInput:\n        # the parser quotes",
+             "    except ValueError:\n        # the parser quotes", KEY_REFERENCE,
+             "the error about bob's .pub quotes the file (a PEM, another file's content)"),
+    mutation('_ssh/authorized_keys/key_reference.py', "    if len(lines) != 1:\n", "    if not lines:\n", KEY_REFERENCE,
+             "a .pub holding several keys authorizes the first as bob's key"),
+    mutation('_provision.py', "        item.late = any(key.account != account.name for key in pending)\n",
+             "        item.late = False\n", KEY_REFERENCE,
+             "an account naming a key a later account makes is applied before that key exists"),
+    mutation('_provision.py', "            except ItemErrors as exc:\n                run.problems.extend(exc.errors)\n"
+             "                return\n",
+             "            except ItemErrors as exc:\n                run.problems.extend(exc.errors[:1])\n"
+             "                return\n", KEY_REFERENCE,
+             "an account with several bad key pairs reports only the first"),
 ]

@@ -150,16 +150,22 @@ class AuthKeySpec:
     def __init__(self, account, key=None, key_file=None, path=None, state=None, authorize=None,
                  options=None, comment=None, exclusive=False, manage_dir=True, follow=False,
                  backup=False, wanted=None, expire_at=None, remove_expired=False,
-                 owner=None, group=None, mode=None):
+                 owner=None, group=None, mode=None, pending=None):
         # wanted: WantedKeys already read by other specs (provision's items,
         # each with its own options and comment), instead of key or file.
+        # pending: keys the same call makes (key_reference.PendingKey), known
+        # only when applying; authorized then (state=present only).
         self.account = account
+        self.pending = list(pending or [])
         if wanted is None and (key is None) == (key_file is None):
             raise InvalidInput('exactly one of key (alias text) and file is required')
         self.state = resolve_state(state, authorize)
         if exclusive and self.state != 'present':
             raise InvalidInput('exclusive only applies with state=present (authorize=true)')
         self.exclusive = bool(exclusive)
+        if self.pending and self.state != 'present':
+            raise InvalidInput('%s can only be authorized (state=present): it is authorized nowhere yet'
+                               % self.pending[0].describe())
         self.expire_at, self.expire_seconds = self._expiry(expire_at, options, comment)
         self.remove_expired = bool(remove_expired)
         self.path = resolve_path(account, path)
@@ -292,12 +298,16 @@ class SshAuthKey(Operation):
         # parent of a path elsewhere (/etc/ssh/authorized_keys) is the admin's.
         self.managed_dir = spec.manage_dir and bool(self.parts)
         self.wanted = list(spec.wanted)
+        # keys this call makes (provision): named by the plan, authorized by the write
+        self.pending = list(getattr(spec, 'pending', None) or [])
+        self.pending_resolved = False
         self.keys_unknown = False     # check mode: the key file does not exist yet
         self.edits = None             # EditResult of the plan, then of the real run
         self.duplicates = []
         self.backup_file = None
         self.before = None
         self._planned = None          # (bytes read, edited model, edits) of the plan, for _write
+        self._after_text = None       # the diff's after once pending keys are authorized
         # The moment that decides which lines have expired, the same for the plan and the write.
         self.now = time.time()
 
@@ -366,15 +376,16 @@ class SshAuthKey(Operation):
             self.edits = self._edit(model)
             self._planned = (data, model, self.edits)
             self._note_duplicates(plan, self.edits)
-        writes = self.keys_unknown or self.edits.changed
+        writes = self.keys_unknown or self.edits.changed or bool(self.pending)
         if self.managed_dir and spec.state == 'present' and (exists or writes):
             # ~/.ssh is made (or fixed) for a file that is or will be there,
             # not for an exclusive task that leaves no file at all.
             self._plan_dir(plan, dir_state)
         if self.keys_unknown:
             plan.add('authorize keys of', spec.path, self._write, 'from %s' % spec.key_file)
-        elif self.edits.changed:
-            plan.add('update' if exists else 'create', spec.path, self._write, self._detail(self.edits, spec.expire_at))
+        elif self.edits.changed or self.pending:
+            plan.add('update' if exists else 'create', spec.path, self._write,
+                     self._detail(self.edits, spec.expire_at, self.pending))
         elif exists:
             uid, gid, mode = self._wanted_attrs(current)
             plan.ensure_attrs(spec.path, current, lambda: self.tree.set_attrs(self.parts, self.name, self.file_mode),
@@ -384,12 +395,12 @@ class SshAuthKey(Operation):
             # module's memory and in its response
             plan.before = '(%d bytes: larger than %d, not shown in --diff)\n' % (len(data), MAX_DIFF_BYTES)
             plan.after = plan.before
-            if self.edits is not None and self.edits.changed:
-                plan.after = '(%s; not shown in --diff)\n' % self._detail(self.edits, spec.expire_at)
+            if self.edits is not None and (self.edits.changed or self.pending):
+                plan.after = '(%s; not shown in --diff)\n' % self._detail(self.edits, spec.expire_at, self.pending)
             return plan
         plan.before = data.decode('utf-8', 'replace') if exists else None
-        if self.edits is not None and (exists or self.edits.changed):
-            plan.after = model.text()
+        if self.edits is not None and (exists or self.edits.changed or self.pending):
+            plan.after = model.text() + ''.join('(+ %s)\n' % key.describe() for key in self.pending)
         else:
             plan.after = plan.before
         return plan
@@ -412,14 +423,31 @@ class SshAuthKey(Operation):
                         self.tree.uid, self.tree.gid)
 
     @staticmethod
-    def _detail(edits, expire_at=None):
+    def _detail(edits, expire_at=None, pending=()):
         counts = edits.counts()
         parts = []
         updated = 'set expiry-time %s of' % expire_at if expire_at is not None else 'update'
         for action, verb in (('added', 'add'), ('updated', updated), ('removed', 'remove')):
             if counts.get(action):
                 parts.append('%s %d key%s' % (verb, counts[action], '' if counts[action] == 1 else 's'))
+        parts.extend('add %s' % key.describe() for key in pending)
         return ', '.join(parts)
+
+    def _resolve_pending(self):
+        """Applying: the keys this call has made meanwhile join the wanted
+        keys (``KeysmithError`` when one was not made)."""
+        if not self.pending or self.pending_resolved:
+            return
+        resolved = [key.wanted() for key in self.pending]
+        self.wanted = self.spec._dedupe(self.wanted + resolved)
+        self.pending_resolved = True
+        self._planned = None          # the plan's edits lack them
+
+    def after_apply(self):
+        # The plan could only name the keys still to be made; the diff shows them.
+        if self.pending_resolved and self._after_text is not None:
+            return self._after_text
+        return None
 
     def _note_duplicates(self, plan, edits):
         self.duplicates = edits.duplicates
@@ -442,6 +470,7 @@ class SshAuthKey(Operation):
             # Only reached outside check mode if the file appeared meanwhile.
             self._load_key_file(Plan())
             self.keys_unknown = False
+        self._resolve_pending()
         with self.tree.locked(self.parts, self.locks) as dir_fd:
             current = self.tree.read_in(dir_fd, self.parts, self.name)
             data = current.data if current.exists else b''
@@ -456,6 +485,9 @@ class SshAuthKey(Operation):
                 self.edits = self._edit(model)
             self.duplicates = self.edits.duplicates
             new = model.render()
+            if self.pending_resolved:
+                self._after_text = (model.text() if len(new) <= MAX_DIFF_BYTES else
+                                    '(%s; not shown in --diff)\n' % self._detail(self.edits, spec.expire_at))
             if current.exists and new == data:
                 uid, gid, mode = self._wanted_attrs(current)
                 if current.attrs_differ(mode, uid, gid):

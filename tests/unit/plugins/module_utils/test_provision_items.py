@@ -61,7 +61,52 @@ def test_item_options_are_the_modules_options(item, piece):
             theirs = dict((k, v) for k, v in piece[name].items() if k != 'required')
             assert mine == theirs, name
     required = set(name for name, spec in options.items() if spec.get('required'))
-    assert required == {'ssh_keys': set(), 'authorized_keys': {'key'}, 'ssl': {'host'}}[item]
+    assert required == {'ssh_keys': set(), 'authorized_keys': set(), 'ssl': {'host'}}[item]
+
+
+@pytest.mark.parametrize('item, module_spec, extra', [
+    ('ssh_keys', _specs.SSH_GENKEY, {}),
+    ('authorized_keys', _specs.SSH_AUTHKEY, _specs.KEY_REFERENCE.constraints()),
+    ('ssl', _specs.SSL_GENCSR, {}),
+])
+def test_item_constraints_are_the_modules_constraints(item, module_spec, extra):
+    """An item keeps every constraint of its module among the options it
+    picked (ssh_keys: name|path once came by hand), and adds only its own."""
+    spec = provision.ACCOUNT_ITEM_OPTIONS[item]
+    names = set(spec['options'])
+    for kind in _specs.CONSTRAINTS:
+        theirs = [tuple(entry) for entry in (getattr(module_spec, kind) if kind != 'required_by' else [])
+                  if set(entry[:1] + tuple(entry[2]) if kind == 'required_if' else entry) <= names]
+        mine = [tuple(entry) for entry in spec.get(kind, [])]
+        assert sorted(mine, key=repr) == sorted(theirs + [tuple(e) for e in extra.get(kind, [])], key=repr), kind
+    if item == 'ssh_keys':
+        assert spec['mutually_exclusive'] == [('name', 'path')] and spec['required_one_of'] == [('name', 'path')]
+
+
+def test_argument_spec_pick_keeps_the_constraints_among_the_picked_options():
+    spec = _specs.ArgumentSpec(dict(a=dict(type='str', aliases=['x']), b=dict(type='str'), c=dict(type='int')),
+                               mutually_exclusive=[('a', 'b'), ('a', 'c')], required_one_of=[['a', 'b']],
+                               required_if=[('c', 1, ('a', 'b'), True)], required_by={'b': 'a'})
+    picked = spec.pick(['a', 'b'], rename={'a': 'z'}, b=dict(default='q'))
+    assert picked.argument_spec == {'z': {'type': 'str'}, 'b': {'type': 'str', 'default': 'q'}}
+    assert picked.constraints() == {'mutually_exclusive': [('z', 'b')], 'required_one_of': [('z', 'b')],
+                                    'required_by': {'b': 'z'}}
+    merged = _specs.module_spec(picked, _specs.ArgumentSpec(dict(d=dict(type='bool')), required_together=[('d', 'b')]))
+    kwargs = merged.module_kwargs()
+    assert set(kwargs['argument_spec']) == {'z', 'b', 'd'}
+    assert kwargs['required_together'] == [('d', 'b')] and kwargs['mutually_exclusive'] == [('z', 'b')]
+    kwargs['argument_spec']['z']['type'] = 'int'          # a copy: the pieces stay as they are
+    assert picked.argument_spec['z']['type'] == 'str' and spec.argument_spec['a']['aliases'] == ['x']
+    # the whole object, as the modules build their AnsibleModule from it
+    assert spec.pick().constraints() == spec.constraints()
+
+
+def test_ssh_authkey_options_come_from_the_spec_objects():
+    """ssh_authkey's lock_timeout and expiry options are named pieces, not added by hand."""
+    merged = _specs.module_spec(_specs.SSH_AUTHKEY, _specs.SSH_AUTHKEY_EXPIRY, _specs.LOCKING, _specs.ACCOUNT)
+    assert {'lock_timeout', 'expire_at', 'remove_expired', 'user', 'key', 'file'} <= merged.names()
+    assert merged.mutually_exclusive == [('key', 'file')]
+    assert provision.PROVISION.argument_spec['lock_timeout'] == _specs.LOCKING.argument_spec['lock_timeout']
 
 
 def test_ssl_key_options_are_ssl_genkeys_renamed():
