@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Root-managed files of the trust setup (sshd drop-ins, CA key lists,
+central principals files, the system known_hosts), read and written through
+``_fs``: the directory is reached by the trust walk, the file is written
+atomically and gets ``root:root`` and its mode; a missing directory is made
+``root:root 0755``."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import UnsafePath
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree
+
+DIR_MODE = 0o755
+
+
+class CentralFile:
+    """The root-owned file at absolute ``path`` with ``mode``."""
+
+    def __init__(self, path, mode=0o644):
+        if not path or not os.path.isabs(path):
+            raise UnsafePath('%r is not an absolute path' % (path,))
+        self.path = os.path.normpath(path)
+        self.mode = mode
+        self.name = os.path.basename(self.path)
+        directory = os.path.dirname(self.path)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            self.tree = Tree(directory, uid=0, gid=0, fixed_attrs=(0, 0, mode))
+            self.parts = []
+        else:
+            self.tree = Tree(parent, uid=0, gid=0, fixed_attrs=(0, 0, mode))
+            self.parts = [os.path.basename(directory)]
+
+    def read(self):
+        return self.tree.read(self.parts, self.name)
+
+    def plan_write(self, plan, data, current, what):
+        """Add to ``plan`` what makes the file hold ``data`` (bytes) with its
+        owner and mode, given its ``current`` FileState; whether anything."""
+        added = False
+        if self.parts:
+            state = self.tree.dir_state(self.parts)
+            if not state.exists:
+                plan.ensure_dir(state, lambda: self.tree.ensure_dir(self.parts, DIR_MODE), DIR_MODE, uid=0, gid=0)
+                added = True
+        if current.exists and current.data == data:
+            return bool(plan.ensure_attrs(self.path, current, lambda: self.tree.set_attrs(self.parts, self.name,
+                                                                                      self.mode),
+                                          self.mode, 0, 0)) or added
+        plan.add('update' if current.exists else 'create', self.path,
+                 lambda: self.tree.write(self.parts, self.name, data, self.mode), what)
+        return True
+
+    def plan_remove(self, plan, current, what):
+        if not current.exists:
+            return False
+        plan.add('remove', self.path, lambda: self.tree.remove(self.parts, self.name), what)
+        return True
