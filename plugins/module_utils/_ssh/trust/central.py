@@ -45,6 +45,7 @@ class CentralFile:
         """Add to ``plan`` what makes the file hold ``data`` (bytes) with its
         owner and mode, given its ``current`` FileState; whether anything."""
         added = False
+        self.tree.check_base()  # NotFound while planning: check mode predicts the failure
         if self.parts:
             state = self.tree.dir_state(self.parts)
             if not state.exists:
