@@ -32,6 +32,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._module import (
     plan_generates,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import AuthKeySpec, SshAuthKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.principals import principal_items
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import KeyPairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import (
@@ -244,6 +245,8 @@ def build_items(account, entry, defaults, check_mode):
     items.extend(authorized_key_items(account, entry.get('authorized_keys'),
                                       bool(entry.get('authorized_keys_exclusive')), defaults, check_mode))
     items.extend(ssl_items(account, entry.get('ssl'), defaults, check_mode))
+    items.extend(Item('principals', name, operation) for name, operation in named('principals', lambda: principal_items(
+        account, entry.get('principals'), entry.get('principals_file'), bool(entry.get('principals_exclusive')))))
     return items
 
 

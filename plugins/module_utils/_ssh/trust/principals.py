@@ -155,3 +155,13 @@ class AuthorizedPrincipals(Operation):
         spec = self.spec
         return {'path': spec.path, 'user': spec.account.name, 'state': spec.state, 'actions': plan.describe(),
                 'principals': self.after_principals}
+
+
+def principal_items(account, principals, path=None, exclusive=False):
+    """``provision``'s ``principals`` of one account: [(item name, operation)]
+    (none when ``principals`` is None: the file is not managed)."""
+    if principals is None:
+        return []
+    spec = PrincipalsSpec(account, principals=principals, path=path or DEFAULT_PATH, exclusive=exclusive)
+    return [('principals (%d%s)' % (len(spec.principals), ', exclusive' if exclusive else ''),
+             AuthorizedPrincipals(spec))]
