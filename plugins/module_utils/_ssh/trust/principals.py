@@ -26,6 +26,7 @@ import os
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import FileState, account_tree
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import principals_file
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settings import expand_tokens
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.central import CentralFile
 
@@ -44,14 +45,12 @@ def check_principal(name):
 
 def line_principal(line):
     """The principal of one line of the file (sshd's reading), or None."""
-    text = line.split('#', 1)[0].strip(' \t\r\n')
-    if not text:
-        return None
-    return text.replace('\t', ' ').rsplit(' ', 1)[-1]
+    found = principals_file.line_principal(line)
+    return found[0] if found is not None else None
 
 
 def principals_in(text):
-    return [found for found in (line_principal(line) for line in text.splitlines()) if found is not None]
+    return [name for name, dummy in principals_file.principal_lines(text)]
 
 
 def edit_lines(text, wanted, state, exclusive):
