@@ -35,6 +35,9 @@ ACCOUNT_STATE = [U + '_ssh/audit/test_account_state.py', U + '_ssh/audit/test_au
 REGENERATE = [U + 'test_regenerate.py', U + '_ssh/genkey/test_operation.py', U + '_tls/test_tls_genkey.py']
 AUDIT_FILES = [U + 'test_fs_audit.py', U + '_ssh/audit/test_audit_files.py', U + '_ssh/audit/test_authorized_keys_info.py']
 AUDIT_SETTINGS = [U + '_ssh/sshd/test_settings.py', U + '_ssh/audit/test_authorized_keys_info.py']
+TRUST = [U + '_ssh/trust/test_sshd_dropin.py', U + '_ssh/trust/test_principals_known_hosts.py',
+         U + '_ssh/trust/test_provision_principals.py']
+CERT_AUDIT = [U + '_ssh/audit/test_certificate_access.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -338,4 +341,44 @@ MUTATIONS = [
     mutation('_ssh/audit/client_verdicts.py', "        login.extend(reason for reason in refused if reason not in login)\n",
              "        login.extend([])\n", ACCOUNT_STATE,
              'a key of a locked or expired account is reported accepted'),
+    # ------------------------------------------------------------ _ssh/trust (issue 30)
+    mutation('_ssh/trust/candidate.py', "            if rc != 0:\n                words =",
+             "            if False:\n                words =", TRUST,
+             'a drop-in sshd rejects is installed (sshd then fails at its next start: nobody logs in)'),
+    mutation('_ssh/trust/candidate.py', "        if have.startswith('.') and not want.startswith('.'):\n            return False\n",
+             "", TRUST, 'a dot file counts as included: the check reads a drop-in sshd never reads'),
+    mutation('_ssh/trust/candidate.py', "    if any(char in value for char in '\"\\'\\\\\\n\\r\\0#') or not value.isprintable():",
+             "    if any(char in value for char in '\\n\\r\\0') or not value.isprintable():", TRUST,
+             'a value with a quote or "#" is written: sshd reads another path than the one asked for'),
+    mutation('_ssh/trust/sshd_dropin.py', "            missing_prerequisite(NotFound('revoked_keys %s does not exist",
+             "            (lambda *args: None)(NotFound('revoked_keys %s does not exist", TRUST,
+             'a RevokedKeys file that does not exist is configured: sshd refuses every key on the host'),
+    mutation('_ssh/trust/sshd_dropin.py', "        if config_changes:\n            self._plan_reload(plan)",
+             "        if True:\n            self._plan_reload(plan)", TRUST,
+             'sshd is reloaded on every run, also when nothing changed'),
+    mutation('_ssh/trust/central.py', "            self.tree = Tree(parent, uid=0, gid=0, fixed_attrs=(0, 0, mode))",
+             "            self.tree = Tree(parent, uid=0, gid=0, fixed_attrs=(0, 0, 0o666))", TRUST,
+             'a central trust file (principals, CA keys, drop-in) is world-writable'),
+    mutation('_ssh/trust/principals.py',
+             "                                          or (state == 'present' and exclusive and principal not in wanted))",
+             "                                          or (state == 'present' and principal not in wanted))", TRUST,
+             'principals the task does not name are removed without exclusive'),
+    mutation('_ssh/trust/known_hosts.py', "        if found is None or not found[1].same_key(spec.key):",
+             "        if found is None:", TRUST, "another CA's @cert-authority line is replaced"),
+    mutation('_ssh/sshd/principals_file.py', "    body = line.split('#', 1)[0].strip(' \\t\\r\\n')",
+             "    body = line.strip(' \\t\\r\\n')", TRUST + CERT_AUDIT,
+             'a commented principal counts (sshd ends the line at #)'),
+    # ------------------------------------------------------------ _ssh/audit/certificate_access.py
+    mutation('_ssh/audit/certificate_access.py', "            if revoked:\n                continue\n",
+             "            if False:\n                continue\n", CERT_AUDIT,
+             'a CA revoked in RevokedKeys is reported to open accounts'),
+    mutation('_ssh/audit/certificate_access.py', "            return keys, ('TrustedUserCAKeys %s line %d cannot be read",
+             "            continue\n            return keys, ('TrustedUserCAKeys %s line %d cannot be read", CERT_AUDIT,
+             'CA keys after a line sshd cannot read are reported trusted'),
+    mutation('_ssh/audit/certificate_access.py', "        if _setting(values, 'authorizedprincipalscommand'):",
+             "        if False:", CERT_AUDIT,
+             'principals an AuthorizedPrincipalsCommand decides are reported as audited'),
+    mutation('_ssh/audit/certificate_access.py', "            if problem:\n                return 'AuthorizedPrincipalsFile', path, [],",
+             "            if False:\n                return 'AuthorizedPrincipalsFile', path, [],", CERT_AUDIT,
+             'a principals file StrictModes makes sshd ignore is reported used'),
 ]
