@@ -447,7 +447,7 @@ accounts:
           description: The principals a certificate must name one of; V(null) when they are not audited.
           type: list
           elements: str
-        status: {description: V(audited) or V(not audited) (an AuthorizedPrincipalsCommand, or no settings)., type: str}
+        status: {description: 'V(audited) or V(not audited) (an AuthorizedPrincipalsCommand, or no settings).', type: str}
         reason: {description: 'Why no certificate logs in, or what was not audited.', type: str}
         can_log_in:
           description: A certificate of a trusted, unrevoked CA can log in (V(null) - unknown, not audited).
