@@ -86,7 +86,7 @@ EXAMPLES = r'''
   keysmith.accounts.ssh_known_hosts_ca:
     user: deploy
     hosts: ["git.example.com"]
-    key: "{{ host_ca_public_key }}"
+    key: "{{ lookup('ansible.builtin.file', 'ca/host_ca.pub') }}"
   become: true
 '''
 

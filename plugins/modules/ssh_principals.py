@@ -75,11 +75,18 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Let certificates for the dev team log in as deploy
+- name: Certificates for the dev team log in as the account (AuthorizedPrincipalsFile /etc/ssh/auth_principals/%u)
   keysmith.accounts.ssh_principals:
     user: deploy
     principals: [dev-team, deploy]
     exclusive: true
+  become: true
+
+- name: The same, with principals files in the homes (AuthorizedPrincipalsFile .ssh/authorized_principals)
+  keysmith.accounts.ssh_principals:
+    user: deploy
+    path: .ssh/authorized_principals
+    principals: [dev-team]
   become: true
 '''
 

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import UnsafePath
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree
 
@@ -30,13 +31,13 @@ class CentralFile:
         self.mode = mode
         self.name = os.path.basename(self.path)
         directory = os.path.dirname(self.path)
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            self.tree = Tree(directory, uid=0, gid=0, fixed_attrs=(0, 0, mode))
-            self.parts = []
-        else:
-            self.tree = Tree(parent, uid=0, gid=0, fixed_attrs=(0, 0, mode))
-            self.parts = [os.path.basename(directory)]
+        # The walk starts at the nearest directory that exists (checked by the
+        # trust walk on use); missing ones below it are made root:root 0755.
+        base = os.path.dirname(directory) if directory != '/' else directory
+        while base != '/' and not _fs_audit.stat_path(base).is_dir:
+            base = os.path.dirname(base)
+        self.tree = Tree(base, uid=0, gid=0, fixed_attrs=(0, 0, mode))
+        self.parts = [part for part in os.path.relpath(directory, base).split('/') if part not in ('', '.')]
 
     def read(self):
         return self.tree.read(self.parts, self.name)
@@ -45,7 +46,6 @@ class CentralFile:
         """Add to ``plan`` what makes the file hold ``data`` (bytes) with its
         owner and mode, given its ``current`` FileState; whether anything."""
         added = False
-        self.tree.check_base()  # NotFound while planning: check mode predicts the failure
         if self.parts:
             state = self.tree.dir_state(self.parts)
             if not state.exists:

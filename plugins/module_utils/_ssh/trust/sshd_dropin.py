@@ -174,9 +174,15 @@ class SshdTrust(Operation):
             and (content is not None or current.exists)
         if config_changes or spec.state == 'present':
             # checked also when unchanged: the configuration around it may have changed
-            self.checked = candidate.check_candidate(self.run_command, spec.sshd_path, spec.sshd_config,
-                                                     spec.path, content)
-            if spec.state == 'present':
+            try:
+                self.checked = candidate.check_candidate(self.run_command, spec.sshd_path, spec.sshd_config,
+                                                         spec.path, content)
+            except NotFound as exc:
+                if exc.details.get('path') != spec.sshd_config:
+                    raise
+                # check mode: an earlier task of the play may write sshd_config (a real run fails)
+                missing_prerequisite(exc, spec.predicted, plan)
+            if spec.state == 'present' and self.checked is not None:
                 self._check_in_force(plan)
         if spec.state == 'present':
             dropin.plan_write(plan, content.encode('utf-8'), current, 'sshd drop-in, checked with sshd -t')

@@ -132,3 +132,16 @@ def test_known_hosts_of_an_account(world):
     plan, done = run_op(KnownHostsCA(KnownHostsCASpec(world['keys']['ca'], hosts=['h'], account=world['account'])))
     path = world['tmp'] / 'home' / '.ssh' / 'known_hosts'
     assert done['path'] == str(path) and path.read_text().startswith('@cert-authority h ssh-ed25519 ')
+
+
+def test_missing_directories_are_made_root_0755_and_predicted(world):
+    path = world['tmp'] / 'etc' / 'a' / 'b' / 'known_hosts'
+    plan, checked = run_op(known_hosts(world, hosts=['h'], path=str(path)), check_mode=True)
+    assert not (world['tmp'] / 'etc' / 'a').exists()
+    plan, done = run_op(known_hosts(world, hosts=['h'], path=str(path)))
+    assert done['actions'] == checked['actions'] == [
+        'create directory %s (0755)' % path.parent, 'create %s (added @cert-authority line of %s)'
+        % (path, done['fingerprint'])]
+    for directory in (path.parent, path.parent.parent):
+        st = os.stat(str(directory))
+        assert (st.st_uid, st.st_mode & 0o7777) == (0, 0o755)

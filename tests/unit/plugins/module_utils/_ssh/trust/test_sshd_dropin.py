@@ -179,3 +179,13 @@ def test_bad_values_are_refused():
         TrustSpec(path='/tmp/x.conf', settings={'Include': '/etc/passwd'})
     with pytest.raises(InvalidInput):
         TrustSpec(path='/tmp/x.conf', trusted_user_ca_keys=['-----BEGIN OPENSSH PRIVATE KEY-----'])
+
+
+def test_check_mode_assumes_a_missing_sshd_config_is_made_earlier(etc):
+    main = etc['root'] / 'sshd_config'
+    main.unlink()
+    plan, checked = run_op(trust(etc, trusted_user_ca_keys=[etc['ca']], predicted=True), check_mode=True)
+    assert checked['changed'] and any('check mode assumes' in text for text in checked['warnings'])
+    with pytest.raises(NotFound):
+        run_op(trust(etc, trusted_user_ca_keys=[etc['ca']]))
+    assert not (etc['root'] / 'conf.d' / '50-trust.conf').exists()
