@@ -111,12 +111,12 @@ line:
   description: The C(@cert-authority) line (null with O(state=absent)).
   returned: always
   type: str
-  sample: "@cert-authority *.example.com ssh-ed25519 AAAAC3... host-ca"
+  sample: "@cert-authority *.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ host-ca"
 fingerprint:
   description: The SHA256 fingerprint of the CA key.
   returned: always
   type: str
-  sample: SHA256:0p5ahTZ0f7tU1H1rFQ2ZQ6JqkbXzQmBf3n8mJbGc0dE
+  sample: SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
