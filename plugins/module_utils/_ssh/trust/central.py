@@ -52,12 +52,14 @@ class CentralFile:
                 plan.ensure_dir(state, lambda: self.tree.ensure_dir(self.parts, DIR_MODE), DIR_MODE, uid=0, gid=0)
                 added = True
         if current.exists and current.data == data:
-            return bool(plan.ensure_attrs(self.path, current, lambda: self.tree.set_attrs(self.parts, self.name,
-                                                                                      self.mode),
-                                          self.mode, 0, 0)) or added
+            repair = plan.ensure_attrs(self.path, current, self._set_attrs, self.mode, 0, 0)
+            return bool(repair) or added
         plan.add('update' if current.exists else 'create', self.path,
                  lambda: self.tree.write(self.parts, self.name, data, self.mode), what)
         return True
+
+    def _set_attrs(self):
+        self.tree.set_attrs(self.parts, self.name, self.mode)
 
     def plan_remove(self, plan, current, what):
         if not current.exists:

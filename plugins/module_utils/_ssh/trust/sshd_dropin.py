@@ -270,13 +270,12 @@ class SshdTrust(Operation):
         if spec.reload == 'pid_file':
             words = 'SIGHUP to the pid in %s' % spec.pid_file
             run = self._reload_pid_file
-        elif spec.reload == 'command':
-            words = ' '.join(spec.reload_command)
-            run = lambda: self._run_reload(spec.reload_command)
         else:
-            command = _service_command(spec.service_name)
+            command = spec.reload_command if spec.reload == 'command' else _service_command(spec.service_name)
             words = ' '.join(command)
-            run = lambda: self._run_reload(command)
+
+            def run():
+                self._run_reload(command)
         self.reload_words = words
         plan.add('reload', 'sshd', run, words)
 
