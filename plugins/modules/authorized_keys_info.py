@@ -466,10 +466,20 @@ certificate_authorities:
     bits: {description: The CA key's size., type: int}
     comment: {description: The CA key's comment., type: str}
     revoked: {description: Why sshd refuses the CA (RevokedKeys) or V(null)., type: str}
+    revocation_list: {description: The RevokedKeys file sshd checks the CA's certificates against (V(null) when none)., type: str}
+    revoked_serials: {description: 'Serials (and ranges, C(100-200)) of this CA''s certificates the KRL revokes.', type: list, elements: str}
+    revoked_key_ids: {description: Key ids of this CA's certificates the KRL revokes., type: list, elements: str}
     accounts:
       description: C(user), C(principals) (V(null) when not audited), C(principals_from) and C(status) per account.
       type: list
       elements: dict
+revocation_lists:
+  description:
+    - Per RevokedKeys KRL in use, what C(ssh-keygen -Q -l) lists - C(version), C(generated_at), C(revoked_keys)
+      (how many keys, by key or hash), C(certificates) (per CA SHA256 fingerprint, V(*) for any CA - C(serials) and
+      C(key_ids)) - or C(error) when it cannot be listed. Plain key lists are not listed here.
+  returned: always
+  type: dict
 fingerprints:
   description:
     - Reverse index, fingerprint to every place it appears (C(user), C(file), C(line), C(accepted)); where else

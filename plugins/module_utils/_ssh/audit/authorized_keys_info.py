@@ -401,6 +401,7 @@ class AuthorizedKeysInfo(Operation):
                          clients=[context.as_dict() for context in self.verdicts.contexts]),
             'managed_missing': managed_missing,
             'certificate_authorities': self.certificates.authorities(),
+            'revocation_lists': self.certificates.revocation_lists(),
             'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)%s' % (
                 summary['accounts'], summary['keys'], summary['accepted'], summary['weak'],
                 summary['unmanaged'], self._not_audited_msg()),

@@ -34,6 +34,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import I
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import principals_file
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.revoked import KRL_MAGIC
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settings import expand_tokens
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.strict_modes import secure_path_problem
 
@@ -72,6 +73,34 @@ def read_ca_file(path):
     return keys, None
 
 
+def krl_listing(text):
+    """What ``ssh-keygen -Q -l -f KRL`` lists (krl.c ``krl_dump``): version,
+    generation time, revoked keys (by hash or key) and per CA key (SHA256
+    fingerprint, ``*`` for any CA) the revoked certificate serials and key ids."""
+    listing = {'version': None, 'generated_at': None, 'keys': [], 'certificates': {}}
+    current = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith('# KRL version '):
+            listing['version'] = line[len('# KRL version '):]
+        elif line.startswith('# Generated at '):
+            listing['generated_at'] = line[len('# Generated at '):]
+        elif line.startswith('# CA key '):
+            words = line.split()
+            current = listing['certificates'].setdefault(words[-1], {'serials': [], 'key_ids': []})
+        elif line.startswith('# Wildcard CA'):
+            current = listing['certificates'].setdefault('*', {'serials': [], 'key_ids': []})
+        elif line.startswith('hash: ') or line.startswith('key: '):
+            listing['keys'].append(line.split(None, 1)[1].split(' #', 1)[0].strip())
+        elif line.startswith('# hash SHA1:'):
+            listing['keys'].append(line[len('# hash '):].strip())
+        elif current is not None and line.startswith('serial: '):
+            current['serials'].append(line[len('serial: '):])
+        elif current is not None and line.startswith('id: '):
+            current['key_ids'].append(line[len('id: '):])
+    return listing
+
+
 class CertificateAccess:
     """Collects each account's certificate access during the audit, and the CA rows."""
 
@@ -81,6 +110,7 @@ class CertificateAccess:
         self._ca_files = {}       # path -> (keys, problem)
         self._revoked = {}        # (revoked path, key line) -> reason or None
         self._rows = {}           # (source, fingerprint) -> row
+        self._krls = {}           # RevokedKeys path -> krl_listing or {'error': why}
         self.accounts = []
 
     def _settings(self, entry):
@@ -165,6 +195,7 @@ class CertificateAccess:
         for key_line, key in keys:
             revoked = self._revocation(revoked_path, key_line)
             row = self._row('TrustedUserCAKeys %s' % ca_path, key, revoked)
+            self._revoked_certificates(row, revoked_path)
             if revoked:
                 continue
             opened.append(key.fingerprint_sha256)
@@ -206,6 +237,50 @@ class CertificateAccess:
                                         'principals_from': 'authorized_keys %s:%d' % (key['file'], key['line']),
                                         'status': 'audited'})
 
+    def _krl(self, path):
+        """The listing of the KRL at ``path`` (once per path); None for a plain key list."""
+        if path not in self._krls:
+            info, data, truncated = _fs_audit.read_for_audit(path, 8)
+            if data is None or not data.startswith(KRL_MAGIC):
+                self._krls[path] = None
+            else:
+                revoked = self.audit.verdicts.revoked
+                if not revoked.keygen_path:
+                    self._krls[path] = {'error': 'ssh-keygen not found: the KRL is not listed'}
+                else:
+                    code, out, err = self.audit.run_command([revoked.keygen_path, '-Q', '-l', '-f', path])
+                    self._krls[path] = krl_listing(out) if code == 0 else {
+                        'error': 'ssh-keygen -Q -l failed: %s' % ((err or out or '').strip() or 'exit %d' % code)}
+        return self._krls[path]
+
+    def _revoked_certificates(self, row, revoked_path):
+        """The serials and key ids the KRL revokes for the row's CA (and for any CA)."""
+        if 'revoked_serials' in row:
+            return
+        row['revoked_serials'], row['revoked_key_ids'], row['revocation_list'] = [], [], revoked_path
+        listing = self._krl(revoked_path) if revoked_path else None
+        if not listing or 'error' in listing:
+            if listing:
+                row['revocation_list_error'] = listing['error']
+            return
+        for fingerprint in (row['fingerprint'], '*'):
+            found = listing['certificates'].get(fingerprint) or {}
+            row['revoked_serials'].extend(found.get('serials') or [])
+            row['revoked_key_ids'].extend(found.get('key_ids') or [])
+
+    def revocation_lists(self):
+        """{RevokedKeys path: its KRL listing (revoked keys counted)} for the result."""
+        lists = {}
+        for path, listing in sorted(self._krls.items()):
+            if listing is None:
+                continue
+            if 'error' in listing:
+                lists[path] = dict(listing)
+                continue
+            lists[path] = {'version': listing['version'], 'generated_at': listing['generated_at'],
+                           'revoked_keys': len(listing['keys']), 'certificates': listing['certificates']}
+        return lists
+
     def summary(self, accounts):
         views = [account.get('certificates') or {} for account in accounts]
         return {
@@ -215,6 +290,10 @@ class CertificateAccess:
         }
 
     def authorities(self):
+        for row in self._rows.values():
+            for name in ('revoked_serials', 'revoked_key_ids'):
+                row.setdefault(name, [])
+            row.setdefault('revocation_list', None)
         return sorted(self._rows.values(), key=lambda row: (row['source'], row['fingerprint']))
 
 

@@ -37,12 +37,27 @@ def _principals_text(item):
     return '%s (%s)' % (', '.join(item['principals']) or 'none', item['principals_from'])
 
 
+def _revoked_certificates_text(row):
+    """What the KRL revokes of the CA's certificates, or ''."""
+    parts = []
+    if row.get('revoked_serials'):
+        parts.append('serials %s' % ', '.join(row['revoked_serials']))
+    if row.get('revoked_key_ids'):
+        parts.append('key ids %s' % ', '.join(row['revoked_key_ids']))
+    if row.get('revocation_list_error'):
+        parts.append(row['revocation_list_error'])
+    return '; revoked certificates: %s' % '; '.join(parts) if parts else ''
+
+
 def csv_rows(report):
     """Rows for the CSV (dicts of CSV_COLUMNS names): one per account a CA opens."""
     for row in report.get('certificate_authorities') or []:
+        notes = [row['revoked']] if row['revoked'] else []
+        if _revoked_certificates_text(row):
+            notes.append(_revoked_certificates_text(row).lstrip('; '))
         base = {'record': CSV_RECORD, 'host': row['host'], 'fingerprint': row['fingerprint'], 'type': row['type'],
                 'bits': row['bits'], 'comment': row['comment'], 'file': row['source'],
-                'accepted': not row['revoked'], 'refused_reasons': [row['revoked']] if row['revoked'] else []}
+                'accepted': not row['revoked'], 'refused_reasons': notes}
         if not row['accounts']:
             yield base
         for item in row['accounts']:
@@ -59,6 +74,7 @@ def html_section(report, esc):
     for row in report.get('certificate_authorities') or []:
         opens = ['%s: %s' % (item['user'], _principals_text(item)) for item in row['accounts']]
         status = 'revoked: %s' % row['revoked'] if row['revoked'] else ('trusted' if opens else 'opens no account')
+        status += _revoked_certificates_text(row)
         out.append('<tr data-search="%s" data-fingerprint="%s"><td>%s</td><td class="fp">%s</td><td>%s %s %s</td>'
                    '<td>%s</td><td>%s</td><td>%s</td></tr>' % (
                        esc(' '.join([row['host'], row['fingerprint'], row['comment'] or '', status] + opens).lower()),

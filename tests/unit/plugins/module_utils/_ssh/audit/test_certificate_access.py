@@ -37,6 +37,9 @@ def world(tmp_path):
     (tmp_path / 'cas.pub').write_text('# the user CAs\n%s\n\n%s\n' % (made['ca1'].to_line(), made['ca2'].to_line()))
     subprocess.run(['ssh-keygen', '-q', '-k', '-f', str(tmp_path / 'revoked.krl'), str(tmp_path / 'ca2.pub')],
                    check=True)
+    (tmp_path / 'krl.spec').write_text('serial: 66\nserial: 100-200\nid: bob\n')
+    subprocess.run(['ssh-keygen', '-q', '-k', '-u', '-s', str(tmp_path / 'ca1.pub'), '-f', str(tmp_path / 'revoked.krl'),
+                    str(tmp_path / 'krl.spec')], check=True)
     (tmp_path / 'principals').mkdir()
     (tmp_path / 'principals' / 'kcbalice').write_text('dev\nfrom="10.0.0.0/8" ops # night shift\n')
     home = tmp_path / 'home'
@@ -71,6 +74,11 @@ def test_principals_file_trusted_and_revoked_cas(world, monkeypatch):
     revoked = rows[world['ca2'].fingerprint_sha256]
     assert revoked['revoked'] and 'revoked by RevokedKeys' in revoked['revoked'] and revoked['accounts'] == []
     assert world['ca3'].fingerprint_sha256 not in rows
+    ca1 = rows[world['ca1'].fingerprint_sha256]
+    assert (ca1['revoked_serials'], ca1['revoked_key_ids']) == (['66', '100-200'], ['bob'])
+    listing = result['revocation_lists'][str(world['tmp'] / 'revoked.krl')]
+    assert listing['revoked_keys'] == 1 and listing['certificates'][world['ca1'].fingerprint_sha256]['serials'] == [
+        '66', '100-200']
     assert result['summary']['accounts_open_to_certificates'] == 1
     report = build_report({'host1': result}, generated_at='fixed')
     assert [row['fingerprint'] for row in report['certificate_authorities']] == sorted(rows)
@@ -81,6 +89,7 @@ def test_principals_file_trusted_and_revoked_cas(world, monkeypatch):
     assert 'certificate_authority' in csv_text and 'principals: dev, ops (AuthorizedPrincipalsFile)' in csv_text
     html = render_html(report).decode()
     assert 'id="certificate-authorities"' in html and 'kcbalice: dev, ops' in html
+    assert 'revoked certificates: serials 66, 100-200; key ids bob' in html
 
 
 def test_strict_modes_refuses_a_principals_file_below_tmp(world, monkeypatch):
