@@ -22,7 +22,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public
 
 
 def run_command(argv):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     return proc.returncode, proc.stdout, proc.stderr
 
 
