@@ -145,16 +145,18 @@ def account_view(host, account):
     refused = list(account.get('login_refused_reasons') or [])
     status = account.get('status', 'audited')
     reasons = list(refused) + list(account.get('status_reasons') or [])
-    can_log_in = accepted > 0
-    if status != 'audited' and not accepted:
+    # a certificate of a trusted CA opens the account too (certificate_report.opens)
+    can_log_in = accepted > 0 or certificate_report.opens(account)
+    if status != 'audited' and not can_log_in:
         # what could not be read may hold keys sshd accepts: unknown, never "no"
         can_log_in = None
-    elif not accepted and not refused:
+    elif not can_log_in and not refused:
         reasons.append('no key sshd accepts' if keys else 'no keys')
     state = account.get('account_state') or {}
     return {'host': host, 'user': account.get('user'), 'uid': account.get('uid'), 'keys': len(keys),
             'accepted_keys': accepted, 'can_log_in': can_log_in, 'status': status,
-            'login_refused_reasons': refused, 'reasons': reasons, 'notes': list(state.get('notes') or [])}
+            'login_refused_reasons': refused, 'reasons': reasons,
+            'notes': list(state.get('notes') or []) + certificate_report.account_notes(account)}
 
 
 def _can_log_in_text(account):

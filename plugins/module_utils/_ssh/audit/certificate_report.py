@@ -31,6 +31,23 @@ def summary(rows, results):
     }
 
 
+def opens(account):
+    """Whether a certificate of a trusted, unrevoked CA can log in to the audited ``account``."""
+    return bool((account.get('certificates') or {}).get('can_log_in'))
+
+
+def account_notes(account):
+    """The account's certificate access in words, for the report's account view."""
+    view = account.get('certificates') or {}
+    if view.get('can_log_in'):
+        return ['certificates of %d CA%s log in with principals %s (%s)' % (
+            len(view['authorities']), '' if len(view['authorities']) == 1 else 's',
+            ', '.join(view['principals']), view['principals_from'])]
+    if view.get('status') == 'not audited' and view.get('authorities'):
+        return ['certificate access not audited: %s' % view.get('reason')]
+    return []
+
+
 def _principals_text(item):
     if item['principals'] is None:
         return 'principals not audited (%s)' % item['principals_from']

@@ -84,6 +84,11 @@ def test_principals_file_trusted_and_revoked_cas(world, monkeypatch):
     assert [row['fingerprint'] for row in report['certificate_authorities']] == sorted(rows)
     assert report['summary']['certificate_authorities'] == 2
     assert report['summary']['accounts_open_to_certificates'] == 1
+    views = dict((view['user'], view) for view in report['accounts'])
+    assert views['kcbalice']['can_log_in'] is True and views['kcbalice']['accepted_keys'] == 0
+    assert views['kcbalice']['notes'][-1] == ('certificates of 1 CA log in with principals dev, ops '
+                                              '(AuthorizedPrincipalsFile)')
+    assert views['kcbbob']['can_log_in'] is False and 'no keys' in views['kcbbob']['reasons']
     from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.access_report import render_csv, render_html
     csv_text = render_csv(report).decode()
     assert 'certificate_authority' in csv_text and 'principals: dev, ops (AuthorizedPrincipalsFile)' in csv_text
