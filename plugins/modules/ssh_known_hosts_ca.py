@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: ssh_known_hosts_ca
 short_description: Trust a host CA in known_hosts (C(@cert-authority) lines)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Writes the C(@cert-authority) line of a host CA in the system C(/etc/ssh/ssh_known_hosts) or in an account's
     C(~/.ssh/known_hosts), so that ssh verifies hosts by their host certificates (see

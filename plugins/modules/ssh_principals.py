@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: ssh_principals
 short_description: Manage an account's AuthorizedPrincipalsFile (the certificate principals it accepts)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Writes the C(AuthorizedPrincipalsFile) of an account, the list of certificate principals sshd accepts for it
     (see M(keysmith.accounts.sshd_trust) to set C(AuthorizedPrincipalsFile) and the trusted CAs).

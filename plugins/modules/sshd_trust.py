@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: sshd_trust
 short_description: Make sshd trust SSH certificates through a checked drop-in
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Writes an sshd drop-in (by default C(/etc/ssh/sshd_config.d/keysmith-trust.conf)) that sets
     C(TrustedUserCAKeys), C(RevokedKeys), C(HostCertificate), C(AuthorizedPrincipalsFile) and any other
