@@ -41,6 +41,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_
     read_public_key,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import AuthKeySpec, SshAuthKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.principals import principal_items
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.operation import SshKeyPair
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import KeyPairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import (
@@ -347,10 +348,14 @@ def key_items(account, entry, defaults):
 def other_items(account, entry, defaults):
     """The authorized_keys and ssl items; ``ItemErrors`` with the problems of all of them."""
     items, problems = [], []
-    for build in (lambda: authorized_key_items(account, entry.get('authorized_keys'),
-                                               bool(entry.get('authorized_keys_exclusive')), defaults),
-                  lambda: ssl_items(account, entry.get('ssl'), defaults)):
-        items.extend(collect(problems, 'authorized_keys', build) or [])
+    for where, build in (('authorized_keys', lambda: authorized_key_items(
+                              account, entry.get('authorized_keys'), bool(entry.get('authorized_keys_exclusive')),
+                              defaults)),
+                         ('ssl', lambda: ssl_items(account, entry.get('ssl'), defaults)),
+                         ('principals', lambda: [Item('principals', name, operation) for name, operation in principal_items(
+                             account, entry.get('principals'), entry.get('principals_file'),
+                             bool(entry.get('principals_exclusive')))])):
+        items.extend(collect(problems, where, build) or [])
     if problems:
         raise ItemErrors(problems)
     return items

@@ -20,8 +20,13 @@ description:
     account it opens, the per-account view and the managed keys found nowhere.
   - The CSV has one row per record; its C(record) column says which - V(key) (a key line), V(managed_missing)
     (a key of C(managed_keys) found on no line of the host, with C(host) and C(fingerprint); C(managed) is
-    V(missing)) or V(account) (every audited account, also without keys, with C(keys), C(accepted_keys),
-    C(can_log_in) and the reasons in C(refused_reasons)).
+    V(missing)), V(account) (every audited account, also without keys, with C(keys), C(accepted_keys),
+    C(can_log_in) and the reasons in C(refused_reasons)) or V(certificate_authority) (a user CA sshd trusts and one
+    account it opens - the CA's fingerprint, key and source in C(file), the principals in C(options), why it is
+    revoked and the certificates the KRL revokes in C(refused_reasons)).
+  - The page's C(Certificate authorities) table lists, per host, every user CA sshd trusts (C(TrustedUserCAKeys),
+    C(cert-authority) lines) and the accounts its certificates open with the principals they must name; an account
+    a certificate opens can log in (C(can_log_in)) even without a key.
   - A key line is a duplicate when its key is on at least one other key line of the fleet; C(duplicates)
     counts those lines (the same meaning as M(keysmith.accounts.authorized_keys_info), whose scope is one
     host). Where else a key is comes from the fingerprint index, never from a per-line list.
@@ -104,7 +109,7 @@ summary:
     hosts: {description: Hosts in the report., type: int}
     hosts_failed: {description: Hosts whose audit failed or that were unreachable., type: int}
     accounts: {description: Accounts audited., type: int}
-    accounts_that_can_log_in: {description: Accounts with at least one key sshd accepts., type: int}
+    accounts_that_can_log_in: {description: 'Accounts with at least one key sshd accepts, or opened by a certificate.', type: int}
     accounts_login_refused: {description: Accounts sshd refuses whatever the key (account state)., type: int}
     keys: {description: Key lines., type: int}
     distinct_keys: {description: Different keys (fingerprints)., type: int}
@@ -116,6 +121,8 @@ summary:
     duplicates: {description: 'Duplicate key lines: lines whose key is on at least one other line of the fleet.', type: int}
     managed_missing: {description: '(host, fingerprint) pairs of managed keys found on no line of the host.', type: int}
     files_ignored: {description: Existing authorized_keys files sshd does not use., type: int}
+    certificate_authorities: {description: '(host, CA) pairs of user CAs sshd trusts.', type: int}
+    accounts_open_to_certificates: {description: Accounts a certificate of a trusted CA can log in to., type: int}
 paths:
   description: The files written, by format.
   returned: always

@@ -431,6 +431,55 @@ accounts:
               RV(summary.duplicates) counts these lines; M(keysmith.accounts.access_report) uses the same
               meaning over the fleet.
           type: bool
+    certificates:
+      description:
+        - Certificate access to the account (the settings sshd applies to it, for the first evaluated client).
+      type: dict
+      contains:
+        trusted_user_ca_keys: {description: The TrustedUserCAKeys file (V(null) when none)., type: str}
+        authorities: {description: SHA256 fingerprints of the trusted CA keys not revoked by RevokedKeys., type: list, elements: str}
+        principals_from:
+          description: V(AuthorizedPrincipalsFile), V(user name) (a certificate must name the account) or
+            V(AuthorizedPrincipalsCommand) (not audited).
+          type: str
+        principals_file: {description: The AuthorizedPrincipalsFile of the account (tokens expanded)., type: str}
+        principals:
+          description: The principals a certificate must name one of; V(null) when they are not audited.
+          type: list
+          elements: str
+        status: {description: 'V(audited) or V(not audited) (an AuthorizedPrincipalsCommand, or no settings).', type: str}
+        reason: {description: 'Why no certificate logs in, or what was not audited.', type: str}
+        can_log_in:
+          description: A certificate of a trusted, unrevoked CA can log in (V(null) - unknown, not audited).
+          type: bool
+certificate_authorities:
+  description:
+    - The user CAs - from TrustedUserCAKeys and accepted C(cert-authority) lines of authorized_keys - and the accounts
+      their certificates open, with the principals a certificate must name. A CA revoked by RevokedKeys opens nothing.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    source: {description: 'C(TrustedUserCAKeys PATH) or C(authorized_keys).', type: str}
+    fingerprint: {description: The CA key's SHA256 fingerprint., type: str}
+    type: {description: The CA key's type., type: str}
+    bits: {description: The CA key's size., type: int}
+    comment: {description: The CA key's comment., type: str}
+    revoked: {description: Why sshd refuses the CA (RevokedKeys) or V(null)., type: str}
+    revocation_list: {description: The RevokedKeys file sshd checks the CA's certificates against (V(null) when none)., type: str}
+    revoked_serials: {description: 'Serials (and ranges, C(100-200)) of this CA''s certificates the KRL revokes.', type: list, elements: str}
+    revoked_key_ids: {description: Key ids of this CA's certificates the KRL revokes., type: list, elements: str}
+    accounts:
+      description: C(user), C(principals) (V(null) when not audited), C(principals_from) and C(status) per account.
+      type: list
+      elements: dict
+revocation_lists:
+  description:
+    - Per RevokedKeys KRL in use, what C(ssh-keygen -Q -l) lists - C(version), C(generated_at), C(revoked_keys)
+      (how many keys, by key or hash), C(certificates) (per CA SHA256 fingerprint, V(*) for any CA - C(serials) and
+      C(key_ids)) - or C(error) when it cannot be listed. Plain key lists are not listed here.
+  returned: always
+  type: dict
 fingerprints:
   description:
     - Reverse index, fingerprint to every place it appears (C(user), C(file), C(line), C(accepted)); where else
@@ -461,6 +510,9 @@ summary:
     duplicates: {description: 'Duplicate key lines: lines whose key is on at least one other line of the host.', type: int}
     keys_client_dependent: {description: Key lines accepted for some evaluated clients and refused for others., type: int}
     accounts_login_refused: {description: Accounts sshd refuses before any key for every evaluated client., type: int}
+    certificate_authorities: {description: CA rows (RV(certificate_authorities))., type: int}
+    accounts_open_to_certificates: {description: 'Accounts a certificate of a trusted, unrevoked CA can log in to.', type: int}
+    accounts_certificates_not_audited: {description: Accounts whose certificate principals are not audited., type: int}
 sshd:
   description: The global sshd settings used.
   returned: always

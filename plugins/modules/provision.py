@@ -216,6 +216,24 @@ options:
         description: Only the keys in O(accounts[].authorized_keys) stay authorized; all others are removed.
         type: bool
         default: false
+      principals:
+        description:
+          - The certificate principals that may log in as this account, written to its C(AuthorizedPrincipalsFile)
+            (O(accounts[].principals_file)) as M(keysmith.accounts.ssh_principals) writes it (an item of kind
+            V(principals), after the keys).
+          - Not given (the default), the file is not managed; V([]) with O(accounts[].principals_exclusive=true)
+            empties it.
+        type: list
+        elements: str
+      principals_exclusive:
+        description: Remove the principals not in O(accounts[].principals) from the file.
+        type: bool
+        default: false
+      principals_file:
+        description:
+          - The C(AuthorizedPrincipalsFile) pattern sshd is configured with (see M(keysmith.accounts.sshd_trust)).
+        type: str
+        default: /etc/ssh/auth_principals/%u
       ssl:
         description:
           - TLS keys and certificate signing requests, one item per host, as M(keysmith.accounts.ssl_genkey)
@@ -419,8 +437,8 @@ accounts:
       description:
         - One entry per item, with the return values of the single module that does the same
           (M(keysmith.accounts.ssh_genkey), M(keysmith.accounts.ssh_authkey), M(keysmith.accounts.ssl_genkey),
-          M(keysmith.accounts.ssl_gencsr)), plus C(kind) (V(ssh_key), V(authorized_keys), V(ssl_key) or
-          V(ssl_csr)), C(item) (which one) and C(changed).
+          M(keysmith.accounts.ssl_gencsr), M(keysmith.accounts.ssh_principals)), plus C(kind) (V(ssh_key),
+          V(authorized_keys), V(ssl_key), V(ssl_csr) or V(principals)), C(item) (which one) and C(changed).
         - With O(accounts[].create=true), the first item is of kind V(user) - C(user), C(created) and, when
           groups are created, C(groups_created).
       type: list
@@ -490,6 +508,9 @@ ACCOUNT_ITEM_OPTIONS = dict(
     system=dict(type='bool', default=False),
     password=dict(type='str', no_log=True),
     ssl=SSL_ITEM.suboptions(default=[]),
+    principals=dict(type='list', elements='str'),
+    principals_exclusive=dict(type='bool', default=False),
+    principals_file=dict(type='str', default='/etc/ssh/auth_principals/%u'),
 )
 
 PROVISION = module_spec(ArgumentSpec(dict(

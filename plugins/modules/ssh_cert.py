@@ -336,8 +336,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.spec 
 
 def build(module):
     params = module.params
-    ca = CaSpec(params['ca_key'], params['ca_key_passphrase'], params['signature_algorithm'], params['backend'],
-                predicted=module.check_mode)
+    ca = CaSpec(params['ca_key'], params['ca_key_passphrase'], params['signature_algorithm'], params['backend'])
     requests = [CertRequest(options, index) for index, options in enumerate(merged_items(params))]
     return SshCert(ca, requests, single=params['certificates'] is None)
 

@@ -152,7 +152,7 @@ def build(module):
     params = module.params
     spec = KrlSpec(params['path'], keys=params['keys'], key_hashes=params['key_hashes'],
                    certificates=params['certificates'], comment=params['comment'], owner=params['owner'],
-                   group=params['group'], mode=params['mode'], predicted=module.check_mode)
+                   group=params['group'], mode=params['mode'])
     return SshKrl(spec)
 
 

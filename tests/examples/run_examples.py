@@ -79,11 +79,23 @@ PATH_PREFIXES = ('/srv/', '/root/', '/tmp/')
 DOC_GLOBS = ('README.md', 'docs/**/*.md', 'roles/*/README.md', 'playbooks/README.md')
 # Documents whose YAML blocks do not run here (path prefix -> why).
 EXCLUDED_DOCS = {
+    'docs/guides/certificates.md': 'configures the hosts\' sshd, /etc/ssh and a CA host; tests/e2e/ssh_certificates.sh '
+                                   'runs the same steps against private sshds',
     'docs/awx.md': 'AWX project and execution environment files; its job-template playbook runs '
                    'through ansible-runner in tests/awx/run_awx_job.py (the release step)',
 }
 # (document, task or play name) -> why it cannot run here.  Keep this tiny.
 NOT_RUNNABLE = {
+    # tests/e2e/ssh_certificates.sh runs sshd_trust, ssh_principals and ssh_known_hosts_ca against private sshds
+    ('plugins/modules/sshd_trust.py', 'Trust the user CA, enforce the KRL, serve a host certificate'):
+        'writes the host\'s /etc/ssh and reloads its sshd',
+    ('plugins/modules/sshd_trust.py', 'A test sshd started with -f, reloaded through its pid file'):
+        'needs a running sshd of its own',
+    ('plugins/modules/ssh_principals.py',
+     'Certificates for the dev team log in as the account (AuthorizedPrincipalsFile /etc/ssh/auth_principals/%u)'):
+        'writes the host\'s /etc/ssh',
+    ('plugins/modules/ssh_known_hosts_ca.py', 'Every host of the fleet is verified by its host certificate'):
+        'writes the host\'s /etc/ssh/ssh_known_hosts',
 }
 # What check mode may write (as the path an example names -> why); anything else it writes fails.
 CHECK_MODE_WRITES = {

@@ -61,6 +61,9 @@ GENKEY_REPORT = [U + '_ssh/keys/test_key_rules.py']
 AUTHKEY_RULES = [U + '_ssh/authorized_keys/test_operation_rules.py']
 AUDIT_RULES = [U + '_ssh/sshd/test_settings.py', U + '_ssh/sshd/test_audit_rules.py']
 REPORT = [U + '_ssh/audit/test_access_report.py']
+TRUST_CERTS = [U + '_ssh/trust/test_sshd_dropin.py', U + '_ssh/trust/test_principals_known_hosts.py',
+         U + '_ssh/trust/test_provision_principals.py']
+CERT_AUDIT = [U + '_ssh/audit/test_certificate_access.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -986,4 +989,47 @@ MUTATIONS = [
              "            except ItemErrors as exc:\n                run.problems.extend(exc.errors[:1])\n"
              "                return\n", KEY_REFERENCE,
              "an account with several bad key pairs reports only the first"),
+    # ------------------------------------------------------------ _ssh/trust (issue 30)
+    mutation('_ssh/trust/candidate.py', "            if rc != 0:\n                words =",
+             "            if False:\n                words =", TRUST_CERTS,
+             'a drop-in sshd rejects is installed (sshd then fails at its next start: nobody logs in)'),
+    mutation('_ssh/trust/candidate.py', "        if have.startswith('.') and not want.startswith('.'):\n            return False\n",
+             "", TRUST_CERTS, 'a dot file counts as included: the check reads a drop-in sshd never reads'),
+    mutation('_ssh/trust/candidate.py', "    if any(char in value for char in '\"\\'\\\\\\n\\r\\0#') or not value.isprintable():",
+             "    if any(char in value for char in '\\n\\r\\0') or not value.isprintable():", TRUST_CERTS,
+             'a value with a quote or "#" is written: sshd reads another path than the one asked for'),
+    mutation('_ssh/trust/sshd_dropin.py', "            missing_prerequisite(NotFound('revoked_keys %s does not exist",
+             "            (lambda *args: None)(NotFound('revoked_keys %s does not exist", TRUST_CERTS,
+             'a RevokedKeys file that does not exist is configured: sshd refuses every key on the host'),
+    mutation('_ssh/trust/sshd_dropin.py', "        if config_changes:\n            self._plan_reload(plan)",
+             "        if True:\n            self._plan_reload(plan)", TRUST_CERTS,
+             'sshd is reloaded on every run, also when nothing changed'),
+    mutation('_ssh/trust/central.py', "        self.tree = Tree(base, uid=0, gid=0, fixed_attrs=(0, 0, mode))",
+             "        self.tree = Tree(base, uid=0, gid=0, fixed_attrs=(0, 0, 0o666))", TRUST_CERTS,
+             'a central trust file (principals, CA keys, drop-in) is world-writable'),
+    mutation('_ssh/trust/principals.py',
+             "                                          or (state == 'present' and exclusive and principal not in wanted))",
+             "                                          or (state == 'present' and principal not in wanted))", TRUST_CERTS,
+             'principals the task does not name are removed without exclusive'),
+    mutation('_ssh/trust/known_hosts.py', "        if found is None or not found[1].same_key(spec.key):",
+             "        if found is None:", TRUST_CERTS, "another CA's @cert-authority line is replaced"),
+    mutation('_ssh/sshd/principals_file.py', "    body = line.split('#', 1)[0].strip(' \\t\\r\\n')",
+             "    body = line.strip(' \\t\\r\\n')", TRUST_CERTS + CERT_AUDIT,
+             'a commented principal counts (sshd ends the line at #)'),
+    # ------------------------------------------------------------ _ssh/audit/certificate_access.py
+    mutation('_ssh/audit/certificate_access.py', "            if revoked:\n                continue\n",
+             "            if False:\n                continue\n", CERT_AUDIT,
+             'a CA revoked in RevokedKeys is reported to open accounts'),
+    mutation('_ssh/audit/certificate_access.py', "            return keys, ('TrustedUserCAKeys %s line %d cannot be read",
+             "            continue\n            return keys, ('TrustedUserCAKeys %s line %d cannot be read", CERT_AUDIT,
+             'CA keys after a line sshd cannot read are reported trusted'),
+    mutation('_ssh/audit/certificate_access.py', "        if _setting(values, 'authorizedprincipalscommand'):",
+             "        if False:", CERT_AUDIT,
+             'principals an AuthorizedPrincipalsCommand decides are reported as audited'),
+    mutation('_ssh/audit/certificate_access.py', "            if problem:\n                return 'AuthorizedPrincipalsFile', path, [],",
+             "            if False:\n                return 'AuthorizedPrincipalsFile', path, [],", CERT_AUDIT,
+             'a principals file StrictModes makes sshd ignore is reported used'),
+    mutation('_ssh/audit/certificate_access.py', "        for fingerprint in (row['fingerprint'], '*'):",
+             "        for fingerprint in ('*',):", CERT_AUDIT,
+             'the serials a KRL revokes for a CA are not reported with the CA'),
 ]

@@ -45,6 +45,10 @@ SEEDS = {
     'access_report': 'The key inventory reports of commercial SSH key managers.',
     'provision': 'No single seed call: it runs what `ssh_genkey`, `ssh_authkey`, `ssl_genkey` and `ssl_gencsr` do for many '
                  'accounts in one module call per host.',
+    'sshd_trust': 'The manual steps of the SSH CA guides of Vault and step-ca (`TrustedUserCAKeys`, `HostCertificate`, '
+                  '`RevokedKeys` in sshd_config, then a restart), checked with `sshd -t` before anything is installed.',
+    'ssh_principals': 'The `AuthorizedPrincipalsFile` step of the same guides (`echo dev-team > /etc/ssh/auth_principals/deploy`).',
+    'ssh_known_hosts_ca': 'The `@cert-authority` line written by hand (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT).',
 }
 
 _PLAY = '''- name: Try {fqcn}
@@ -93,6 +97,73 @@ TRY = {
     - name: Show what it revokes (run it again - the file is kept)
       ansible.builtin.debug:
         msg: "{{ krl.msg }}"
+''',
+    'sshd_trust': '''    - name: A directory of our own for the sshd configuration (never /etc/ssh)
+      ansible.builtin.file:
+        path: "{{ docs_home }}/sshd/sshd_config.d"
+        state: directory
+        mode: "0755"
+
+    - name: A host key for it
+      ansible.builtin.command:
+        cmd: ssh-keygen -q -t ed25519 -N "" -f "{{ docs_home }}/sshd/host_key"
+        creates: "{{ docs_home }}/sshd/host_key"
+
+    - name: Its main configuration, including the drop-in directory
+      ansible.builtin.copy:
+        dest: "{{ docs_home }}/sshd/sshd_config"
+        content: "Include {{ docs_home }}/sshd/sshd_config.d/*.conf\\nHostKey {{ docs_home }}/sshd/host_key\\n"
+        mode: "0644"
+
+    - name: Trust a user CA (checked with sshd -t first; no sshd runs here, so no reload)
+      keysmith.accounts.sshd_trust:
+        path: "{{ docs_home }}/sshd/sshd_config.d/50-trust.conf"
+        sshd_config: "{{ docs_home }}/sshd/sshd_config"
+        trusted_user_ca_keys:
+          - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ user-ca
+        trusted_user_ca_keys_file: "{{ docs_home }}/sshd/user_ca_keys.pub"
+        authorized_principals_file: /etc/ssh/auth_principals/%u
+        reload: none
+      register: trust
+
+    - name: Show the drop-in
+      ansible.builtin.debug:
+        msg: "{{ trust.content | default('') }}"
+''',
+    'ssh_principals': '''    - name: A directory for the principals files
+      ansible.builtin.file:
+        path: "{{ docs_home }}/principals"
+        state: directory
+        mode: "0755"
+
+    - name: Certificates naming dev-team may log in as the account we run as
+      keysmith.accounts.ssh_principals:
+        user: "{{ lookup('ansible.builtin.env', 'USER') | default('root', true) }}"
+        path: "{{ docs_home }}/principals/%u"
+        principals: [dev-team]
+        exclusive: true
+      register: principals
+
+    - name: Show the file and its principals
+      ansible.builtin.debug:
+        msg: "{{ principals.path }}: {{ principals.principals }}"
+''',
+    'ssh_known_hosts_ca': '''    - name: A directory for the known_hosts file
+      ansible.builtin.file:
+        path: "{{ docs_home }}"
+        state: directory
+        mode: "0755"
+
+    - name: Hosts of example.com are verified by their host certificates
+      keysmith.accounts.ssh_known_hosts_ca:
+        path: "{{ docs_home }}/known_hosts"
+        hosts: ["*.example.com"]
+        key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKEwHT4N1Vnqv0X9JryrOZG6oFiFZlSRWeK7Mk4ndtHQ host-ca
+      register: known_hosts
+
+    - name: Show the line
+      ansible.builtin.debug:
+        msg: "{{ known_hosts.line }}"
 ''',
     'authorized_keys_info': '''    - name: A directory for the keys
       ansible.builtin.file:

@@ -30,6 +30,7 @@ import time
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import certificate_report
 
 from html import escape as _html_escape
 
@@ -42,9 +43,10 @@ CSV_COLUMNS = ('host', 'user', 'uid', 'file', 'line', 'fingerprint', 'type', 'bi
                'accounts_with_key', 'hosts_with_key', 'duplicate', 'client_dependent', 'record', 'keys', 'accepted_keys',
                'can_log_in')
 # The CSV's ``record`` column: a key line, a managed key found nowhere on a host
-# (host and fingerprint), or an audited account (keys, accepted_keys, can_log_in,
-# and its login_refused_reasons in refused_reasons).
-CSV_RECORDS = ('key', 'managed_missing', 'account')
+# (host and fingerprint), an audited account (keys, accepted_keys, can_log_in,
+# and its login_refused_reasons in refused_reasons), or a user CA and an account it opens
+# (certificate_report.py: the principals in options, the CA's source in file).
+CSV_RECORDS = ('key', 'managed_missing', 'account', 'certificate_authority')
 # "also on" in the HTML key table: at most this many other accounts by name, then the index
 ALSO_ON_NAMES = 5
 FORMATS = ('json', 'csv', 'html')
@@ -119,10 +121,13 @@ def build_report(results, title='SSH access report', generated_at=None):
         'accounts_not_audited': sum(1 for item in not_audited if item['status'] == 'not audited'),
         'accounts_incomplete': sum(1 for item in not_audited if item['status'] == 'incomplete'),
     }
+    authorities = certificate_report.collect(results)
+    summary.update(certificate_report.summary(authorities, results))
     return {
         'title': title,
         'generated_at': generated_at or time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
         'summary': summary,
+        'certificate_authorities': authorities,
         'hosts': hosts,
         'keys': rows,
         'accounts': accounts,
@@ -140,16 +145,18 @@ def account_view(host, account):
     refused = list(account.get('login_refused_reasons') or [])
     status = account.get('status', 'audited')
     reasons = list(refused) + list(account.get('status_reasons') or [])
-    can_log_in = accepted > 0
-    if status != 'audited' and not accepted:
+    # a certificate of a trusted CA opens the account too (certificate_report.opens)
+    can_log_in = accepted > 0 or certificate_report.opens(account)
+    if status != 'audited' and not can_log_in:
         # what could not be read may hold keys sshd accepts: unknown, never "no"
         can_log_in = None
-    elif not accepted and not refused:
+    elif not can_log_in and not refused:
         reasons.append('no key sshd accepts' if keys else 'no keys')
     state = account.get('account_state') or {}
     return {'host': host, 'user': account.get('user'), 'uid': account.get('uid'), 'keys': len(keys),
             'accepted_keys': accepted, 'can_log_in': can_log_in, 'status': status,
-            'login_refused_reasons': refused, 'reasons': reasons, 'notes': list(state.get('notes') or [])}
+            'login_refused_reasons': refused, 'reasons': reasons,
+            'notes': list(state.get('notes') or []) + certificate_report.account_notes(account)}
 
 
 def _can_log_in_text(account):
@@ -194,6 +201,8 @@ def render_csv(report):
                          for column in CSV_COLUMNS])
     for account in report['accounts']:
         row = dict(account, record='account', refused_reasons=account['reasons'])
+        writer.writerow([csv_safe(_cell(row.get(column))) for column in CSV_COLUMNS])
+    for row in certificate_report.csv_rows(report):
         writer.writerow([csv_safe(_cell(row.get(column))) for column in CSV_COLUMNS])
     # text from a host that did not escape undecodable bytes cannot fail the report
     return out.getvalue().encode('utf-8', 'backslashreplace')
@@ -413,6 +422,8 @@ def render_html(report):
             _search_text(fingerprint, opens), esc(fingerprint), esc(fingerprint),
             len(set(place['host'] for place in places)), '<br>'.join(esc(item) for item in opens)))
     _end_table(out, start, 'No keys.')
+
+    out.append(certificate_report.html_section(report, esc))
 
     start = len(out)
     out.append('<h2>Accounts not fully audited</h2><p class="meta">The audit could not read everything sshd '

@@ -58,6 +58,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import I
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.account_state import AccountStates
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.certificate_access import CertificateAccess
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.accounts import list_accounts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.model import (
     AuthorizedKeys,
@@ -196,9 +197,12 @@ class AuthorizedKeysInfo(Operation):
         self.reader = _fs_audit.AccountReader(MAX_AUDIT_BYTES)
         try:
             self.verdicts = ClientVerdicts(self, warnings)
+            self.certificates = CertificateAccess(self, warnings)
             for entry in list_accounts(spec, warnings):
                 self.accounts.append(self._account(entry, warnings))
+                self.certificates.account(entry, self.accounts[-1])
             self.verdicts.finish()
+            self.certificates.finish(self.accounts)
         finally:
             self.reader.close()
         warnings.extend(w for w in self.sshd.warnings if w not in warnings)
@@ -385,6 +389,7 @@ class AuthorizedKeysInfo(Operation):
             present = set(self.fingerprints)
             managed_missing = sorted(fp for fp in wanted if fp.startswith('SHA256:') and fp not in present)
         summary = self.summary()
+        summary.update(self.certificates.summary(self.accounts))
         return {
             'accounts': self.accounts,
             'fingerprints': self.fingerprints,
@@ -395,6 +400,8 @@ class AuthorizedKeysInfo(Operation):
                          per_client=self.sshd.by_client, any_client=self.spec.clients is None,
                          clients=[context.as_dict() for context in self.verdicts.contexts]),
             'managed_missing': managed_missing,
+            'certificate_authorities': self.certificates.authorities(),
+            'revocation_lists': self.certificates.revocation_lists(),
             'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)%s' % (
                 summary['accounts'], summary['keys'], summary['accepted'], summary['weak'],
                 summary['unmanaged'], self._not_audited_msg()),

@@ -78,13 +78,13 @@ class KrlSpec:
     """The validated options of ``ssh_krl``: the revoked set and the file."""
 
     def __init__(self, path, keys=None, key_hashes=None, certificates=None, comment='', owner=None, group=None,
-                 mode=None, predicted=False):
+                 mode=None):
         if not path or not os.path.isabs(path) or '\n' in path or '\0' in path:
             raise InvalidInput('path (the KRL file) must be an absolute path, got %r' % (path,))
         self.path = os.path.normpath(path)
         self.file_attrs = resolve_file_attrs(owner, group, mode)
-        # check mode: a missing directory or CA key file is one an earlier task makes
-        self.predicted = predicted
+        # a CA key file that does not exist (yet): the plan records it, the runner decides
+        self.missing = []
         self.comment = comment or ''
         self.krl = Krl(self.comment)
         self.warnings = []
@@ -109,8 +109,7 @@ class KrlSpec:
             data = read_named_file(entry['ca_path'], 256 * 1024)
             if data is None:
                 error = NotFound('%s: the CA public key %s does not exist' % (what, entry['ca_path']))
-                missing_prerequisite(error, self.predicted)
-                self.warnings.append(error.msg + '; check mode assumes an earlier task creates it')
+                self.missing.append(error)
                 return
             ca_text = data.decode('utf-8', 'replace').strip()
         ca_blob = _plain_blob(ca_text, what + '.ca') if ca_text else b''
@@ -166,6 +165,8 @@ class SshKrl(Operation):
     def plan(self):
         spec = self.spec
         plan = Plan(spec.path)
+        for error in spec.missing:
+            missing_prerequisite(error, plan)
         for text in spec.warnings:
             plan.warn(text)
         try:
@@ -173,7 +174,7 @@ class SshKrl(Operation):
             self.current = current = self.tree.read([], self.name)
         except NotFound as exc:
             missing_prerequisite(NotFound('%s (the directory of the KRL %s)' % (exc.msg, spec.path), path=spec.path),
-                                 spec.predicted, plan)
+                                 plan)
             self.current = current = FileState(spec.path)
         if current.exists:
             try:

@@ -123,8 +123,7 @@ class SshCert(Operation):
         data = read_named_file(self.ca.path)
         if data is None:
             # check mode: an earlier task of the play may make it
-            missing_prerequisite(NotFound('the CA key %s does not exist' % self.ca.path, path=self.ca.path),
-                                 self.ca.predicted, plan)
+            missing_prerequisite(NotFound('the CA key %s does not exist' % self.ca.path, path=self.ca.path), plan)
             return
         self.signer = select_signer(self.ca.backend, data, self.ca.passphrase)
         self.ca_key = ca_public_key(self.signer)
@@ -151,7 +150,7 @@ class SshCert(Operation):
             data = read_named_file(request.public_key_path, KEY_FILE_LIMIT)
             if data is None:
                 missing_prerequisite(NotFound('the public key %s does not exist' % request.public_key_path,
-                                              path=request.public_key_path), self.ca.predicted, plan)
+                                              path=request.public_key_path), plan)
                 return None
             text = data.decode('utf-8', 'replace').strip()
         key = PublicKey.from_line(text)
@@ -181,7 +180,7 @@ class SshCert(Operation):
                 item.current = tree.read([], name, limit=CERT_FILE_LIMIT)
             except NotFound as exc:
                 missing_prerequisite(NotFound('%s (the directory of the certificate %s)' % (exc.msg, request.path),
-                                              path=request.path), self.ca.predicted, plan)
+                                              path=request.path), plan)
                 item.current = FileState(request.path)
             if request.state == 'absent':
                 if item.current.exists:

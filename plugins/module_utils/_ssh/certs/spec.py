@@ -180,13 +180,10 @@ class CertRequest:
 class CaSpec:
     """The CA: its private key file, passphrase, signature algorithm and backend."""
 
-    def __init__(self, ca_key, passphrase=None, signature_algorithm=None, backend='auto', predicted=False):
+    def __init__(self, ca_key, passphrase=None, signature_algorithm=None, backend='auto'):
         if not ca_key or not os.path.isabs(ca_key):
             raise InvalidInput('ca_key must be the absolute path of the CA private key, got %r' % (ca_key,))
         self.path = os.path.normpath(ca_key)
         self.passphrase = passphrase
         self.signature_algorithm = signature_algorithm
         self.backend = backend or 'auto'
-        # check mode: a missing CA key, public key file or directory is one an
-        # earlier task of the play makes (the plan says so instead of failing)
-        self.predicted = predicted

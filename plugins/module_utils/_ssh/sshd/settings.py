@@ -218,7 +218,7 @@ def settings_from_values(values, source, candidates=(), warnings=None):
         rsa_size = int(values.get('requiredrsasize', '1024'))
     except ValueError:
         rsa_size = 1024
-    return SshdSettings(
+    settings = SshdSettings(
         authorized_keys_file=files,
         strict_modes=_yes(values.get('strictmodes', 'yes')),
         pubkey_authentication=_yes(values.get('pubkeyauthentication', 'yes')),
@@ -233,6 +233,9 @@ def settings_from_values(values, source, candidates=(), warnings=None):
         use_pam=_yes(values.get('usepam', 'no')),
         chroot_directory=_not_none(values.get('chrootdirectory')),
     )
+    # every value, for what the fields above do not carry (certificate trust: audit/certificate_access.py)
+    settings.values = values
+    return settings
 
 
 def _not_none(value):

@@ -34,6 +34,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.oper
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import KeyPairSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.key_info import KeyInfoSpec, SshKeyInfo
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.operation import Keypair, KeypairInfo, KeypairSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.known_hosts import KnownHostsCA, KnownHostsCASpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.principals import AuthorizedPrincipals, PrincipalsSpec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.sshd_dropin import SshdTrust, TrustSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CertificateSigningRequest, CsrSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.genkey import TlsKey, TlsKeySpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls.info import InfoSpec, SslInfo
@@ -135,6 +138,41 @@ def audit(w, monkeypatch):
                                      lambda argv: (0, settings, ''))
 
 
+def trust_etc(w):
+    """A private sshd configuration below the tree (made once): sshd_config including conf.d/*.conf."""
+    etc = w['tree'] / 'etc'
+    if not etc.exists():
+        (etc / 'conf.d').mkdir(parents=True)
+        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', str(etc / 'host_key')], check=True)
+        (etc / 'sshd_config').write_text('Include %s/conf.d/*.conf\nHostKey %s/host_key\n' % (etc, etc))
+    return etc
+
+
+def _run_command(argv):
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def sshd_trust(w, **options):
+    etc = trust_etc(w)
+    options.setdefault('trusted_user_ca_keys', [w['public']])
+    return SshdTrust(TrustSpec(path=str(etc / 'conf.d' / 'trust.conf'), sshd_config=str(etc / 'sshd_config'),
+                               trusted_user_ca_keys_file=str(etc / 'ca_keys.pub'), sshd_path='/usr/sbin/sshd',
+                               reload='none', **options), _run_command)
+
+
+def principals(w, **options):
+    trust_etc(w)
+    options.setdefault('path', str(w['tree'] / 'etc' / 'principals' / '%u'))
+    return AuthorizedPrincipals(PrincipalsSpec(w['account'], **options))
+
+
+def known_hosts(w, **options):
+    trust_etc(w)
+    options.setdefault('path', str(w['tree'] / 'etc' / 'known_hosts'))
+    return KnownHostsCA(KnownHostsCASpec(w['public'], **options))
+
+
 # (name, what to run first, the operation under test); each is run fresh and,
 # where it can change something, again on the state the first run left.
 CASES = [
@@ -171,6 +209,20 @@ CASES = [
     ('ssh_cert absent', [ssh_cert], lambda w, mp: ssh_cert(w, state='absent')),
     ('ssh_krl create', [], lambda w, mp: ssh_krl(w)),
     ('ssh_krl update', [ssh_krl], lambda w, mp: ssh_krl(w, keys=[], key_hashes=['SHA256:' + 'A' * 43])),
+    ('sshd_trust present', [], lambda w, mp: sshd_trust(w, authorized_principals_file='/etc/p/%u')),
+    ('sshd_trust changed', [sshd_trust], lambda w, mp: sshd_trust(w, settings={'MaxAuthTries': 3})),
+    ('sshd_trust absent', [sshd_trust], lambda w, mp: sshd_trust(w, state='absent')),
+    ('ssh_principals central', [], lambda w, mp: principals(w, principals=['dev', 'ops'])),
+    ('ssh_principals exclusive', [principals], lambda w, mp: principals(w, principals=['ops'], exclusive=True)),
+    ('ssh_principals in home', [], lambda w, mp: principals(w, principals=['dev'], path='.ssh/principals')),
+    ('ssh_principals absent', [lambda w: principals(w, principals=['dev'])],
+     lambda w, mp: principals(w, state='absent')),
+    ('ssh_known_hosts_ca system', [], lambda w, mp: known_hosts(w, hosts=['*.example.com'])),
+    ('ssh_known_hosts_ca hosts', [lambda w: known_hosts(w, hosts=['a'])], lambda w, mp: known_hosts(w, hosts=['b'])),
+    ('ssh_known_hosts_ca user', [], lambda w, mp: known_hosts(w, hosts=['h'], path='~/.ssh/known_hosts',
+                                                              account=w['account'])),
+    ('ssh_known_hosts_ca absent', [lambda w: known_hosts(w, hosts=['a'])],
+     lambda w, mp: known_hosts(w, state='absent')),
 ]
 
 

@@ -315,7 +315,7 @@ def test_check_mode_before_the_ca_key_and_directory_exist(pki):
     params = dict(path=str(missing / 'alice-cert.pub'), public_key_path=str(missing / 'alice.pub'), key_id='a',
                   principals=['alice'])
     request = [CertRequest(merged_items(params)[0])]
-    dummy, check = run_op(SshCert(CaSpec(str(missing / 'ca'), predicted=True), request, now=NOW, single=True),
+    dummy, check = run_op(SshCert(CaSpec(str(missing / 'ca')), request, now=NOW, single=True),
                           check_mode=True)
     assert check['changed'] and check['action'] == 'sign' and check['fingerprint'] is None
     assert any('the CA key' in text and 'check mode assumes' in text for text in check['warnings'])

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An sshd drop-in checked by sshd itself before it is put in place.
+
+The candidate drop-in is written to a private temporary directory, and a
+temporary copy of the main ``sshd_config`` is made in which every ``Include``
+that matches the drop-in's path names the candidate instead (the other files
+it matches stay, in sshd's order: glob order). ``sshd -t -f <copy>`` then
+reads exactly what sshd will read once the drop-in is installed, and
+``sshd -T -f <copy>`` says which values are in force (the first value of a
+keyword wins: a value set in ``sshd_config`` before its ``Include`` hides the
+drop-in's). Nothing of the real configuration is written while checking.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import os
+import re
+
+from ansible_collections.keysmith.accounts.plugins.module_utils import _fs, _fs_audit
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, NotFound
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settings import (
+    DEFAULT_SSHD_CONFIG,
+    argv_split,
+    parse_sshd_t,
+)
+
+# sshd resolves a relative Include against SSHDIR, whichever file it is in.
+SSHDIR = os.path.dirname(DEFAULT_SSHD_CONFIG)
+_INCLUDE = re.compile(r'^(\s*)include(?:\s*=\s*|\s+)(.*)$', re.IGNORECASE)
+_WILDCARD = re.compile(r'[*?\[]')
+
+
+def quote_word(value):
+    """``value`` as one word of an sshd_config line (quoted when it holds a
+    blank); ``InvalidInput`` for what no line can hold."""
+    if not isinstance(value, str):
+        value = str(value)
+    if not value:
+        raise InvalidInput('an sshd_config value must not be empty')
+    if any(char in value for char in '"\'\\\n\r\0#') or not value.isprintable():
+        raise InvalidInput('%r cannot be written as an sshd_config value (quotes, backslashes, "#", '
+                           'line breaks and control characters are refused)' % value)
+    return '"%s"' % value if (' ' in value or '\t' in value) else value
+
+
+def _glob_matches(pattern, path):
+    """Whether glob(3) ``pattern`` (absolute) would match the absolute ``path``:
+    component by component, a wildcard never matching a leading dot."""
+    pattern_parts = pattern.split('/')
+    path_parts = path.split('/')
+    if len(pattern_parts) != len(path_parts):
+        return False
+    for want, have in zip(pattern_parts, path_parts):
+        if not _WILDCARD.search(want):
+            if want != have:
+                return False
+            continue
+        if have.startswith('.') and not want.startswith('.'):
+            return False
+        if not fnmatch.fnmatchcase(have, want):
+            return False
+    return True
+
+
+def _expand(pattern):
+    """The files glob(3) finds for absolute ``pattern`` (sorted as glob sorts);
+    only the last component may hold wildcards (else ``InvalidInput``)."""
+    directory, name = os.path.split(pattern)
+    if _WILDCARD.search(directory):
+        raise InvalidInput('Include %s: a wildcard in a directory name is not supported by the check of '
+                           'the drop-in' % pattern)
+    if not _WILDCARD.search(name):
+        return [pattern] if _fs_audit.stat_path(pattern).exists else []
+    return [os.path.join(directory, entry) for entry in _fs_audit.list_dir(directory)
+            if _glob_matches(pattern, os.path.join(directory, entry))]
+
+
+def _absolute(pattern):
+    if pattern.startswith('/') or pattern.startswith('~'):
+        return pattern
+    return os.path.join(SSHDIR, pattern)
+
+
+def rewrite_includes(main_text, target, candidate):
+    """(text of ``main_text`` with every Include of ``target`` naming
+    ``candidate`` instead - ``candidate`` None: without it -, whether any
+    Include matched ``target``)."""
+    out = []
+    included = False
+    for line in main_text.splitlines():
+        match = _INCLUDE.match(line)
+        if not match:
+            out.append(line)
+            continue
+        words = argv_split(match.group(2))
+        if words is None:
+            out.append(line)  # sshd -t reports the bad quotes
+            continue
+        files = []
+        touched = False
+        for word in words:
+            pattern = _absolute(word)
+            found = [path for path in _expand(pattern) if path != target]
+            if _glob_matches(pattern, target):
+                touched = True
+                found = sorted(found + [target])
+            files.extend(found)
+        if not touched:
+            out.append(line)
+            continue
+        included = True
+        files = [candidate if path == target else path for path in files if path != target or candidate]
+        if files:
+            out.append('%sInclude %s' % (match.group(1), ' '.join(quote_word(path) for path in files)))
+    return '\n'.join(out) + '\n', included
+
+
+class CheckedConfig:
+    """What sshd said of the configuration with the candidate drop-in in place."""
+
+    def __init__(self, included, values, command):
+        self.included = included
+        self.values = values
+        self.command = command
+
+
+def check_candidate(run_command, sshd_path, main_config, target, content):
+    """``sshd -t`` and ``sshd -T`` of ``main_config`` with ``content`` (None:
+    the drop-in removed) at ``target``. ``InvalidInput`` with sshd's own words
+    when sshd rejects it; a ``CheckedConfig`` otherwise."""
+    if not sshd_path:
+        raise NotFound('sshd is not found (set sshd_path): the drop-in cannot be checked, so it is not installed')
+    main_data = _fs_audit.read_config_file(main_config)
+    if main_data is None:
+        raise NotFound('cannot read %s (set sshd_config): the drop-in cannot be checked' % main_config,
+                       path=main_config)
+    main_text = main_data.decode('utf-8', 'replace')
+    with _fs.scratch_files([(content or '').encode('utf-8')]) as (dropin_copy,):
+        text, included = rewrite_includes(main_text, target, dropin_copy if content is not None else None)
+        if not included and content is not None:
+            # not read by sshd as configured: still check its words, read first
+            text = 'Include %s\n%s' % (quote_word(dropin_copy), text)
+        with _fs.scratch_files([text.encode('utf-8')]) as (main_copy,):
+            rc, out, err = run_command([sshd_path, '-t', '-f', main_copy])
+            if rc != 0:
+                words = (err or out or '').replace(dropin_copy, target).replace(main_copy, main_config).strip()
+                raise InvalidInput('sshd rejects the configuration with this drop-in, so it is not installed: %s'
+                                   % (words or 'sshd -t exit %d' % rc), path=target)
+            rc, out, err = run_command([sshd_path, '-T', '-f', main_copy])
+            values = parse_sshd_t(out) if rc == 0 else {}
+    return CheckedConfig(included, values, '%s -t -f %s' % (sshd_path, main_config))
