@@ -138,13 +138,15 @@ def evaluate(rows, policy, now, usage_by_host=None, key_map=None):
         if unused_days is not None:
             usage = usage_by_host.get(row['host']) or {}
             last = _epoch(row.get('last_used'))
-            window_start = _epoch(usage.get('since'))
+            # how far back the logs read reach (a key "unused" in 7 days of logs says nothing of 90)
+            window_start = _epoch(usage.get('window_start'))
             covered = bool(usage.get('complete')) and window_start is not None \
                 and window_start <= now - unused_days * _DAY
             if last is not None and now - last > unused_days * _DAY:
                 stale_reason = 'last used %s (more than %d days ago)' % (row['last_used'], unused_days)
             elif last is None and row.get('unused') and covered:
-                stale_reason = 'no login since %s (%d days or more)' % (usage.get('since'), unused_days)
+                stale_reason = 'no login since %s, where the logs read begin (%d days or more)' % (
+                    usage.get('window_start'), unused_days)
             else:
                 stale_reason = None
             if stale_reason:

@@ -178,6 +178,13 @@ def attach(accounts, spec):
     audited ``accounts``: the result's ``usage`` section."""
     table, reports, problems = collect(spec)
     complete = not problems
+    starts = [records.parse_since(item['earliest'], 0) for item in reports if item.get('earliest')]
+    reaches = min(starts) if starts else None
+    # the window the evidence covers: from since when the logs reach back that far, else from their start
+    if spec.since is not None and reaches is not None and reaches <= spec.since:
+        window_start = spec.since
+    else:
+        window_start = reaches
     keys = 0
     used = 0
     known = set()
@@ -194,6 +201,9 @@ def attach(accounts, spec):
     elsewhere = sum(1 for pair in table.pairs if pair not in known)
     return {
         'since': records.iso(spec.since) if spec.since is not None else None,
+        'logs_reach_back_to': records.iso(reaches) if reaches is not None else None,
+        'window_start': records.iso(window_start) if window_start is not None else None,
+        'covers_since': spec.since is not None and window_start == spec.since,
         'sources': reports,
         'complete': complete,
         'problems': problems,

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import subprocess
 
@@ -46,11 +47,13 @@ class JournalRead:
         self.bytes = 0
         self.logins = 0
         self.cut = False
+        self.earliest = None
 
     def as_dict(self):
         return {'source': 'journal', 'path': None, 'status': self.status, 'reason': self.reason,
                 'bytes_read': self.bytes, 'logins': self.logins, 'from_offset': 0, 'cut': self.cut,
-                'command': ' '.join(self.command)}
+                'command': ' '.join(self.command),
+                'earliest': records.iso(self.earliest) if self.earliest is not None else None}
 
 
 def _has_grep(journalctl):
@@ -73,10 +76,32 @@ def journal_command(journalctl, since, grep):
     return command
 
 
+def oldest_entry(journalctl):
+    """The time of the journal's oldest entry (how far back it reaches), or None:
+    the first line of ``journalctl -o json`` (oldest first), then the process is ended."""
+    try:
+        process = subprocess.Popen([journalctl, '--no-pager', '--quiet', '--output=json', '--output-fields=_UID'],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
+                                   env=dict(os.environ, LC_ALL='C', SYSTEMD_PAGER=''))
+    except OSError:
+        return None
+    try:
+        line = process.stdout.readline(_MAX_ENTRY)
+    finally:
+        process.kill()
+        process.stdout.close()
+        process.wait()
+    try:
+        return int(json.loads(line.decode('utf-8', 'replace'))['__REALTIME_TIMESTAMP']) // 1000000
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def read_journal(journalctl, since, budget, on_login):
     """Stream sshd's entries: a JournalRead; ``on_login(Login)`` for each login."""
     command = journal_command(journalctl, since, _has_grep(journalctl))
     result = JournalRead(command)
+    result.earliest = oldest_entry(journalctl)
     try:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True,
                                    env=dict(os.environ, LC_ALL='C', SYSTEMD_PAGER='', SYSTEMD_COLORS='0'))

@@ -81,11 +81,13 @@ class LogRead:
         self.logins = 0
         self.started_at = 0
         self.cut = False
+        # the time of the file's first stamped line (how far back the logs reach)
+        self.earliest = None
 
     def as_dict(self):
         return {'source': 'file', 'path': self.path, 'status': self.status, 'reason': self.reason,
                 'bytes_read': self.bytes, 'logins': self.logins, 'from_offset': self.started_at,
-                'cut': self.cut}
+                'cut': self.cut, 'earliest': records.iso(self.earliest) if self.earliest is not None else None}
 
 
 def _open_log_dir(directory):
@@ -189,6 +191,22 @@ def _first_time_at(fd, offset, years):
     return None, None
 
 
+def _gzip_first_time(fd, years):
+    """The time of the first stamped line among the first bytes of a gzip file."""
+    stream = _GzipStream(fd)
+    try:
+        data = stream.read(_BISECT_WINDOW)
+    except (OSError, EOFError, zlib.error):
+        return None
+    finally:
+        stream.close()
+    for line in data.split(b'\n')[:-1]:
+        when = records.line_time(line, years)
+        if when is not None:
+            return when
+    return None
+
+
 def bisect_offset(fd, size, since, years):
     """The offset of a line at or before the first line stamped at or after
     ``since``: every line from it on is scanned. Assumes the file's times rise
@@ -261,13 +279,19 @@ def read_log(directory, name, since, budget, on_login):
         if not stat.S_ISREG(st.st_mode):
             return LogRead(path, 'not read', 'not a regular file')
         if since is not None and st.st_mtime < since:
-            return LogRead(path, 'skipped', 'last written before since')
+            skipped = LogRead(path, 'skipped', 'last written before since')
+            # every line of it is older than since: the logs reach back that far
+            skipped.earliest = int(st.st_mtime)
+            return skipped
         result = LogRead(path, 'read')
         years = records.YearGuess(st.st_mtime)
         compressed = name.endswith('.gz')
         if compressed:
+            result.earliest = _gzip_first_time(fd, years)
+            os.lseek(fd, 0, os.SEEK_SET)
             stream = _GzipStream(fd)
         else:
+            result.earliest = _first_time_at(fd, 0, years)[0]
             if since is not None and st.st_size > BISECT_FROM:
                 result.started_at = bisect_offset(fd, st.st_size, since, years)
             os.lseek(fd, result.started_at, os.SEEK_SET)

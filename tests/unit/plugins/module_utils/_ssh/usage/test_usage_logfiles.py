@@ -114,6 +114,24 @@ def test_bisection_reads_only_the_tail(logdir, monkeypatch):
     assert reports[0]['bytes_read'] < size // 10
 
 
+def test_how_far_back_the_logs_reach(logdir):
+    log = os.path.join(logdir, 'auth.log')
+    write(log, noise_line(T0 + 100) + login_line(T0 + 600), mtime=T0 + 700)
+    write(log + '.1.gz', noise_line(T0 + 10) + login_line(T0 + 50), mtime=T0 + 60, compress=True)
+    accounts = [{'user': 'deploy', 'keys': [{'fingerprint': FP1}, {'fingerprint': FP2}]}]
+    # since before the first line: the window starts where the logs start
+    section = collect.attach(accounts, collect.UsageSpec(paths=[log], sources=['files'], since=records.iso(T0),
+                                                         now=T0 + 1000))
+    assert section['logs_reach_back_to'] == records.iso(T0 + 10)
+    assert section['window_start'] == records.iso(T0 + 10) and section['covers_since'] is False
+    assert accounts[0]['keys'][1]['unused'] is True
+    # since inside the logs: covered
+    section = collect.attach(accounts, collect.UsageSpec(paths=[log], sources=['files'], since=records.iso(T0 + 200),
+                                                         now=T0 + 1000))
+    assert section['covers_since'] is True and section['window_start'] == records.iso(T0 + 200)
+    assert section['sources'][1]['status'] == 'skipped'
+
+
 def test_max_bytes_makes_it_incomplete(logdir):
     log = os.path.join(logdir, 'auth.log')
     write(log, ''.join(login_line(T0 + i) for i in range(100)), mtime=T0 + 100)
