@@ -57,49 +57,68 @@ class UsageSpec:
         self.journalctl = journalctl
 
 
+def _bytes(text):
+    return text.encode('utf-8', 'surrogateescape') if isinstance(text, str) else text
+
+
+def _text(data):
+    return data.decode('utf-8', 'replace') if isinstance(data, bytes) else data
+
+
 class UsageTable:
-    """{(user, fingerprint): [first, last, uses, {address: uses}, {key id: None}]}, bounded."""
+    """{(user, fingerprint): [first, last, uses, {address: uses}, {key id: None}]},
+    bounded; keys and values as the log's bytes (decoded for the result only)."""
 
     def __init__(self, max_pairs=MAX_PAIRS):
         self.pairs = {}
         self.max_pairs = max_pairs
         self.dropped = 0
-        self.earliest = None
-        self.latest = None
         self.logins = 0
 
-    def _count(self, user, fingerprint, login):
+    @property
+    def earliest(self):
+        return min(entry[0] for entry in self.pairs.values()) if self.pairs else None
+
+    @property
+    def latest(self):
+        return max(entry[1] for entry in self.pairs.values()) if self.pairs else None
+
+    def count(self, when, user, address, fingerprint, key_id=None, ca_fingerprint=None):
+        """One login (bytes; a certificate login counts for its CA's line too).
+        The hot path of a large log: one lookup, no call."""
+        self.logins += 1
         entry = self.pairs.get((user, fingerprint))
         if entry is None:
             if len(self.pairs) >= self.max_pairs:
                 self.dropped += 1
-                return
-            entry = self.pairs[(user, fingerprint)] = [login.time, login.time, 0, {}, {}]
-        if login.time < entry[0]:
-            entry[0] = login.time
-        if login.time > entry[1]:
-            entry[1] = login.time
-        entry[2] += 1
-        addresses = entry[3]
-        if login.address in addresses:
-            addresses[login.address] += 1
-        elif len(addresses) < MAX_ADDRESSES:
-            addresses[login.address] = 1
-        if login.key_id is not None and len(entry[4]) < MAX_KEY_IDS:
-            entry[4][login.key_id] = None
+                entry = None
+            else:
+                entry = self.pairs[(user, fingerprint)] = [when, when, 0, {}, {}]
+        if entry is not None:
+            if when > entry[1]:
+                entry[1] = when
+            elif when < entry[0]:
+                entry[0] = when
+            entry[2] += 1
+            addresses = entry[3]
+            if address in addresses:
+                addresses[address] += 1
+            elif len(addresses) < MAX_ADDRESSES:
+                addresses[address] = 1
+            if key_id is not None and len(entry[4]) < MAX_KEY_IDS:
+                entry[4][key_id] = None
+        if ca_fingerprint is not None:
+            self.logins -= 1
+            self.count(when, user, address, ca_fingerprint, key_id)
 
     def add(self, login):
-        self.logins += 1
-        if self.earliest is None or login.time < self.earliest:
-            self.earliest = login.time
-        if self.latest is None or login.time > self.latest:
-            self.latest = login.time
-        self._count(login.user, login.fingerprint, login)
-        if login.ca_fingerprint is not None:
-            self._count(login.user, login.ca_fingerprint, login)
+        """A Login of text fields (the journal's)."""
+        self.count(login.time, _bytes(login.user), _bytes(login.address), _bytes(login.fingerprint),
+                   _bytes(login.key_id) if login.key_id is not None else None,
+                   _bytes(login.ca_fingerprint) if login.ca_fingerprint is not None else None)
 
     def get(self, user, fingerprint):
-        return self.pairs.get((user, fingerprint))
+        return self.pairs.get((_bytes(user), _bytes(fingerprint)))
 
 
 def resolve_sources(spec):
@@ -148,7 +167,7 @@ def collect(spec, table=None):
                                 'cut': True})
                 problems.append('%s not read: max_bytes (%d) reached' % (path, spec.max_bytes))
                 continue
-            got = logfiles.read_log(directory, name, spec.since, budget, table.add)
+            got = logfiles.read_log(directory, name, spec.since, budget, table.count)
             budget -= got.bytes
             reports.append(got.as_dict())
             if got.status == 'not read':
@@ -169,8 +188,8 @@ def key_usage(table, user, fingerprint, complete):
                 'unused': True if complete else None}
     addresses = sorted(entry[3].items(), key=lambda item: (-item[1], item[0]))
     return {'last_used': records.iso(entry[1]), 'first_used': records.iso(entry[0]), 'uses': entry[2],
-            'used_from': [address for address, dummy in addresses], 'used_key_ids': sorted(entry[4]),
-            'unused': False}
+            'used_from': [_text(address) for address, dummy in addresses],
+            'used_key_ids': sorted(_text(key_id) for key_id in entry[4]), 'unused': False}
 
 
 def attach(accounts, spec):
@@ -193,7 +212,7 @@ def attach(accounts, spec):
             fields = key_usage(table, account['user'], key['fingerprint'], complete)
             key.update(fields)
             keys += 1
-            known.add((account['user'], key['fingerprint']))
+            known.add((_bytes(account['user']), _bytes(key['fingerprint'])))
             if fields['uses']:
                 used += 1
     # logins with a key the audit found on no line of that account (removed

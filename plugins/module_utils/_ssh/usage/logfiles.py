@@ -224,12 +224,12 @@ def bisect_offset(fd, size, since, years):
     return low
 
 
-def scan(stream, sink, budget):
-    """Hand every ``Accepted publickey`` line of ``stream`` (bytes, without the
-    newline) to ``sink``; at most ``budget`` bytes: (bytes read, cut)."""
+def scan(stream, feed, budget):
+    """Hand ``stream`` to ``feed(data, end)`` in chunks of whole lines (``data[:end]``),
+    at most ``budget`` bytes: (bytes read, cut). A line longer than MAX_LINE
+    is dropped (its start is gone; what is left of it has no time stamp)."""
     carry = b''
     total = 0
-    marker = records.MARKER
     while True:
         if total >= budget:
             return total, True
@@ -242,22 +242,18 @@ def scan(stream, sink, budget):
         if last < 0:
             carry = data if len(data) <= MAX_LINE else b''
             continue
-        position = data.find(marker, 0, last)
-        while position >= 0:
-            start = data.rfind(b'\n', 0, position) + 1
-            end = data.find(b'\n', position)
-            sink(data[start:end])
-            position = data.find(marker, end, last)
+        feed(data, last)
         carry = data[last + 1:]
         if len(carry) > MAX_LINE:
             carry = b''
-    if carry and marker in carry:
-        sink(carry)
+    if carry:
+        feed(carry + b'\n', len(carry))
     return total, False
 
 
-def read_log(directory, name, since, budget, on_login):
-    """Scan one log file: a LogRead; ``on_login(Login)`` for each login at or after ``since``."""
+def read_log(directory, name, since, budget, count):
+    """Scan one log file: a LogRead; ``count(time, user, address, fingerprint,
+    key id, CA fingerprint)`` (bytes) for each login at or after ``since``."""
     path = os.path.join(directory, name)
     try:
         dir_fd = _open_log_dir(directory)
@@ -297,20 +293,21 @@ def read_log(directory, name, since, budget, on_login):
             os.lseek(fd, result.started_at, os.SEEK_SET)
             stream = _PlainStream(fd)
 
-        def sink(line):
-            login = records.parse_syslog_line(line, years)
-            if login is not None and (since is None or login.time >= since):
-                result.logins += 1
-                on_login(login)
+        parser = records.SyslogParser(years)
+        logins = [0]
+
+        def sink(data, end):
+            logins[0] += parser.feed(data, end, count, since)
 
         try:
             result.bytes, result.cut = scan(stream, sink, budget)
         except (OSError, EOFError, zlib.error) as exc:
-            result.status = 'not read' if not result.logins else 'read'
+            result.status = 'not read' if not logins[0] else 'read'
             result.reason = 'read error: %s' % exc
             result.cut = True
         finally:
             stream.close()
+        result.logins = logins[0]
         return result
     finally:
         os.close(fd)

@@ -83,7 +83,7 @@ def test_live_rotated_and_gz_files(logdir):
     assert [r['path'] for r in reports] == [log, log + '.1', log + '.2.gz']
     first, last, uses, addresses, dummy = table.get('deploy', FP1)
     assert (first, last, uses) == (T0 + 300, T0 + 600, 2)
-    assert set(addresses) == set(['10.0.0.1', '10.0.0.9'])
+    assert set(addresses) == set([b'10.0.0.1', b'10.0.0.9'])
     assert table.get('root', FP2)[2] == 1
 
 
@@ -201,6 +201,7 @@ def test_addresses_are_bounded():
 def test_certificate_login_counts_for_the_ca_line():
     table = collect.UsageTable()
     table.add(records.Login(T0, 'deploy', '1.1.1.1', 'ED25519-CERT', FP1, 'alice', 7, FP2))
+    assert table.get('deploy', FP1)[2] == 1
     accounts = [{'user': 'deploy', 'keys': [{'fingerprint': FP2}]}]
     fields = collect.key_usage(table, 'deploy', FP2, True)
     assert fields['uses'] == 1 and fields['used_key_ids'] == ['alice']

@@ -101,3 +101,32 @@ def test_since():
     assert records.parse_since(None, now) is None
     with pytest.raises(ValueError):
         records.parse_since('yesterday', now)
+
+
+@pytest.mark.parametrize('line', [
+    'Dec  6 21:35:17 h cron[1]: Accepted publickey for root from 1.2.3.4 port 1 ssh2: ED25519 ' + FP,
+    'Dec  6 21:35:17 h bash[1]: sshd: Accepted publickey for root from 1.2.3.4 port 1 ssh2: ED25519 ' + FP,
+    'Dec  6 21:35:17 h xsshd[1]: Accepted publickey for root from 1.2.3.4 port 1 ssh2: ED25519 ' + FP,
+    'Accepted publickey for root from 1.2.3.4 port 1 ssh2: ED25519 ' + FP,
+    'sshd[1]: Accepted publickey for root from 1.2.3.4 port 1 ssh2: ED25519 ' + FP,
+    'Dec  6 21:35:17 h sshd[1]: Partial publickey for root from 1.2.3.4 port 1 ssh2: ED25519 ' + FP,
+])
+def test_fast_parser_refuses_what_the_plain_one_refuses(line):
+    assert records.SyslogParser(YEARS).parse(line.encode()) is None
+    assert records.parse_syslog_line(line.encode(), YEARS) is None
+
+
+def test_fast_parser_agrees():
+    parser = records.SyslogParser(YEARS)
+    for line in (
+            'Dec  6 21:35:17 web1 sshd[812]: Accepted publickey for deploy from 10.0.0.7 port 48996 ssh2: ED25519 ' + FP,
+            '2026-12-06T23:35:17.123456+02:00 web1 sshd-session[9]: Accepted publickey for root from ::1 port 22 '
+            'ssh2: ECDSA ' + FP,
+            'Dec  6 21:35:17 h sshd[1]: Accepted publickey for deploy from 10.1.1.1 port 5 ssh2: ED25519-CERT %s '
+            'ID alice@corp (laptop) (serial 42) CA ED25519 %s' % (FP, CA_FP)):
+        plain = records.parse_syslog_line(line.encode(), YEARS)
+        for dummy in range(2):  # the second one from the stamp cache
+            fast = parser.parse(line.encode())
+            assert fast[0] == plain.time
+            assert [item.decode() if item is not None else None for item in fast[1]] == [
+                plain.user, plain.address, plain.fingerprint, plain.key_id, plain.ca_fingerprint]
