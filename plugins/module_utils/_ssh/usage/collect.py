@@ -111,6 +111,28 @@ class UsageTable:
             self.logins -= 1
             self.count(when, user, address, ca_fingerprint, key_id)
 
+    def merge(self, pairs, dropped=0):
+        """A file's tally (``SyslogParser.pairs``) into the table."""
+        self.dropped += dropped
+        for key, (first, last, uses, addresses, key_ids) in pairs.items():
+            entry = self.pairs.get(key)
+            if entry is None:
+                if len(self.pairs) >= self.max_pairs:
+                    self.dropped += uses
+                    continue
+                entry = self.pairs[key] = [first, last, 0, {}, {}]
+            entry[0] = min(entry[0], first)
+            entry[1] = max(entry[1], last)
+            entry[2] += uses
+            for address, count in addresses.items():
+                if address in entry[3]:
+                    entry[3][address] += count
+                elif len(entry[3]) < MAX_ADDRESSES:
+                    entry[3][address] = count
+            for key_id in key_ids:
+                if len(entry[4]) < MAX_KEY_IDS:
+                    entry[4][key_id] = None
+
     def add(self, login):
         """A Login of text fields (the journal's)."""
         self.count(login.time, _bytes(login.user), _bytes(login.address), _bytes(login.fingerprint),
@@ -167,7 +189,8 @@ def collect(spec, table=None):
                                 'cut': True})
                 problems.append('%s not read: max_bytes (%d) reached' % (path, spec.max_bytes))
                 continue
-            got = logfiles.read_log(directory, name, spec.since, budget, table.count)
+            got = logfiles.read_log(directory, name, spec.since, budget, table.merge)
+            table.logins += got.logins
             budget -= got.bytes
             reports.append(got.as_dict())
             if got.status == 'not read':

@@ -225,10 +225,11 @@ def bisect_offset(fd, size, since, years):
 
 
 def scan(stream, feed, budget):
-    """Hand ``stream`` to ``feed(data, end)`` in chunks of whole lines (``data[:end]``),
-    at most ``budget`` bytes: (bytes read, cut). A line longer than MAX_LINE
-    is dropped (its start is gone; what is left of it has no time stamp)."""
-    carry = b''
+    """Hand ``stream`` to ``feed(data, end)`` in chunks of whole lines: ``data[0]``
+    is the newline before the first line, ``data[:end]`` ends before the last
+    line's newline. At most ``budget`` bytes: (bytes read, cut). A line longer
+    than MAX_LINE is dropped (its start is gone; what is left of it has no time stamp)."""
+    carry = b'\n'
     total = 0
     while True:
         if total >= budget:
@@ -237,23 +238,23 @@ def scan(stream, feed, budget):
         if not chunk:
             break
         total += len(chunk)
-        data = carry + chunk if carry else chunk
+        data = carry + chunk
         last = data.rfind(b'\n')
-        if last < 0:
-            carry = data if len(data) <= MAX_LINE else b''
+        if last <= 0:
+            carry = data if len(data) <= MAX_LINE else b'\n'
             continue
         feed(data, last)
-        carry = data[last + 1:]
+        carry = data[last:]
         if len(carry) > MAX_LINE:
-            carry = b''
-    if carry:
+            carry = b'\n'
+    if len(carry) > 1:
         feed(carry + b'\n', len(carry))
     return total, False
 
 
-def read_log(directory, name, since, budget, count):
-    """Scan one log file: a LogRead; ``count(time, user, address, fingerprint,
-    key id, CA fingerprint)`` (bytes) for each login at or after ``since``."""
+def read_log(directory, name, since, budget, merge):
+    """Scan one log file: a LogRead; ``merge(pairs, dropped)`` with the file's
+    tally (``SyslogParser.pairs``) of the logins at or after ``since``."""
     path = os.path.join(directory, name)
     try:
         dir_fd = _open_log_dir(directory)
@@ -293,21 +294,19 @@ def read_log(directory, name, since, budget, count):
             os.lseek(fd, result.started_at, os.SEEK_SET)
             stream = _PlainStream(fd)
 
-        parser = records.SyslogParser(years)
-        logins = [0]
-
-        def sink(data, end):
-            logins[0] += parser.feed(data, end, count, since)
+        parser = records.SyslogParser(years, since)
+        sink = parser.feed
 
         try:
             result.bytes, result.cut = scan(stream, sink, budget)
         except (OSError, EOFError, zlib.error) as exc:
-            result.status = 'not read' if not logins[0] else 'read'
+            result.status = 'not read' if not parser.logins else 'read'
             result.reason = 'read error: %s' % exc
             result.cut = True
         finally:
             stream.close()
-        result.logins = logins[0]
+        result.logins = parser.logins
+        merge(parser.pairs(), parser.dropped)
         return result
     finally:
         os.close(fd)

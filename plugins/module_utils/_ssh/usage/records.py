@@ -138,71 +138,114 @@ def parse_syslog_line(line, years):
     return parse_message(line[position:].decode('utf-8', 'replace'), when)
 
 
-# Found in a whole chunk of a file at once (C speed; sshd's tag is the
-# literal start): the tag right before the message, the fields as bytes.
+# Found in a whole chunk of a file at once, in C (``findall``): a line (it
+# starts after a newline) with a time stamp, one host name, then sshd's tag and
+# the message - the fields as bytes.
 _SYSLOG_RE = re.compile(
-    br'sshd(?:-session)?\[\d+\]: Accepted publickey for (\S+) from (\S+) port \d+ ssh2: \S+ '
+    br'\n([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) '
+    br'\S+ sshd(?:-session)?\[\d+\]: Accepted publickey for (\S+) from (\S+) port \d+ ssh2: \S+ '
     br'(SHA256:[A-Za-z0-9+/=]+)(?: ID ([^\n]*) \(serial \d+\) CA \S+ (SHA256:[A-Za-z0-9+/=]+))?')
 
 
-_MONTHS_B = dict((name.encode('ascii'), number) for name, number in _MONTHS.items())
-
-
 class SyslogParser:
-    """The fast path of :func:`parse_syslog_line` for a whole file: the same
-    rules, fields as bytes, time stamps cached (a busy log has many lines per
-    second). ``parse(line)`` gives (time, user, address, fingerprint, key id,
-    CA fingerprint) or None."""
+    """The logins of one syslog file, tallied as it is read.
 
-    def __init__(self, years):
+    ``feed(data, end)`` takes a chunk of whole lines, ``data[0]`` the newline
+    before the first (``logfiles.scan``). Per (user, fingerprint) it keeps the
+    first and last time stamp as written, their count and a few addresses: a
+    syslog file is appended in time order, so the first and last seen are the
+    earliest and latest, and a stamp is turned into a time only once per pair
+    and file (:meth:`pairs`). Before ``since`` is passed every stamp is read
+    (the lines before it are not counted); from the first login at or after
+    it on, none is. The tallies are bounded (``max_pairs``, ``max_values``).
+    """
+
+    def __init__(self, years, since=None, max_pairs=200000, max_values=10):
         self.years = years
-        # "Mmm dd" -> the epoch of that day's midnight (the traditional format's fast path)
-        self.days = {}
+        self.since = since
+        self.passed = since is None
+        self.tally = {}
+        self.max_pairs = max_pairs
+        self.max_values = max_values
+        self.dropped = 0
+        self.logins = 0
 
-    def _time(self, line):
-        if line[3:4] == b' ' and line[6:7] == b' ' and line[9:10] == b':' and line[12:13] == b':' \
-                and line[15:16] == b' ':
-            day = line[:6]
-            midnight = self.days.get(day)
-            if midnight is None:
-                month = _MONTHS_B.get(line[:3])
-                if month is None:
-                    return None
-                try:
-                    midnight = self.years.epoch(month, int(line[4:6]), 0, 0, 0)
-                except ValueError:
-                    return None
-                if midnight is None:
-                    return None
-                self.days[day] = midnight
-            try:
-                return midnight + int(line[7:9]) * 3600 + int(line[10:12]) * 60 + int(line[13:15])
-            except ValueError:
-                return None
-        return line_time(line, self.years)
+    def feed(self, data, end):
+        tally = self.tally
+        found = _SYSLOG_RE.findall(data, 0, end)
+        if not self.passed:
+            found = self._from_since(found)
+        self.logins += len(found)
+        for stamp, user, address, fingerprint, key_id, ca_fingerprint in found:
+            entry = tally.get((user, fingerprint))
+            if entry is None:
+                if len(tally) >= self.max_pairs:
+                    self.dropped += 1
+                    continue
+                entry = tally[(user, fingerprint)] = [stamp, stamp, 0, {}, {}]
+            entry[1] = stamp
+            entry[2] += 1
+            addresses = entry[3]
+            if address in addresses:
+                addresses[address] += 1
+            elif len(addresses) < self.max_values:
+                addresses[address] = 1
+            if ca_fingerprint:
+                if key_id and len(entry[4]) < self.max_values:
+                    entry[4][key_id] = None
+                # the certificate's CA line: the same login, counted there too
+                self.logins -= 1
+                self.feed_one(stamp, user, address, ca_fingerprint, key_id)
+        return len(found)
 
-    def feed(self, data, end, count, floor=None):
-        """Every login in ``data[:end]`` (whole lines) at or after ``floor``:
-        ``count(time, user, address, fingerprint, key id, CA fingerprint)``
-        (bytes). Returns how many."""
-        found = 0
-        for match in _SYSLOG_RE.finditer(data, 0, end):
-            start = match.start()
-            line_start = data.rfind(b'\n', 0, start) + 1
-            if start == line_start or data[start - 1:start] not in (b' ', b'\t'):
-                continue  # the tag must follow the time stamp (and host) of its line
-            when = self._time(data[line_start:start])
-            if when is None or (floor is not None and when < floor):
+    def feed_one(self, stamp, user, address, fingerprint, key_id):
+        self.logins += 1
+        entry = self.tally.get((user, fingerprint))
+        if entry is None:
+            if len(self.tally) >= self.max_pairs:
+                self.dropped += 1
+                return
+            entry = self.tally[(user, fingerprint)] = [stamp, stamp, 0, {}, {}]
+        entry[1] = stamp
+        entry[2] += 1
+        if address in entry[3]:
+            entry[3][address] += 1
+        elif len(entry[3]) < self.max_values:
+            entry[3][address] = 1
+        if key_id and len(entry[4]) < self.max_values:
+            entry[4][key_id] = None
+
+    def _from_since(self, found):
+        for index, item in enumerate(found):
+            when = self.time(item[0])
+            if when is not None and when >= self.since:
+                self.passed = True
+                return found[index:]
+        return []
+
+    def time(self, stamp):
+        return line_time(stamp + b' ', self.years)
+
+    def pairs(self):
+        """{(user, fingerprint): (first, last, uses, {address: uses}, [key ids])} of the file (bytes)."""
+        result = {}
+        for key, entry in self.tally.items():
+            first, last = self.time(entry[0]), self.time(entry[1])
+            if first is None or last is None:
                 continue
-            found += 1
-            count(when, *match.group(1, 2, 3, 4, 5))
-        return found
+            result[key] = (min(first, last), max(first, last), entry[2], entry[3], list(entry[4]))
+        return result
 
     def parse(self, line):
         """(time, (user, address, fingerprint, key id, CA fingerprint)) of one line, or None."""
-        got = []
-        self.feed(line + b'\n', len(line), lambda when, *fields: got.append((when, fields)))
-        return got[0] if got else None
+        found = _SYSLOG_RE.findall(b'\n' + line + b'\n')
+        if not found:
+            return None
+        stamp, user, address, fingerprint, key_id, ca_fingerprint = found[0]
+        when = self.time(stamp)
+        if when is None:
+            return None
+        return when, (user, address, fingerprint, key_id or None, ca_fingerprint or None)
 
 
 def parse_journal_entry(text):

@@ -79,6 +79,11 @@ def results():
         'b': host([account('deploy', 1000, [key('SHA256:shared', **UNKNOWN)]),
                    account('web', 1001, [key('SHA256:shared', **UNKNOWN)])],
                   usage=dict(COMPLETE, complete=False)),
+        # a result whose evidence is incomplete is never a reason to remove a key, whatever its keys say
+        'c': host([account('ops', 1002, [key('SHA256:c-only', **UNUSED)],
+                           private_keys=[{'path': '/home/ops/.ssh/id_pem', 'fingerprint': 'SHA256:root-open',
+                                          'type': 'rsa', 'bits': 3072, 'encrypted': None}])],
+                  usage=dict(COMPLETE, complete=False)),
     }
 
 
@@ -108,6 +113,7 @@ def test_policy_rules():
     # ago; not host b's keys (incomplete evidence: unknown), not an ignored line
     assert found['max_unused_days'] == set([('a', 'deploy', 'SHA256:stale'), ('a', 'deploy', 'SHA256:rsa')])
     assert report['stale_keys'] == {'a': {'deploy': ['SHA256:rsa', 'SHA256:stale']}}
+    # the PEM key on c opens root too, but whether it has a passphrase is unknown: not flagged
     assert found['forbid_unencrypted_root_keys'] == set([('a', 'deploy', 'SHA256:root-open')])
     assert report['summary']['policy_violations'] == len(report['policy']['violations'])
     assert all(item['fix'] for item in report['policy']['violations'])
@@ -148,11 +154,14 @@ def test_key_map():
     assert without['SHA256:shared']['opens'] == ['deploy@a', 'deploy@b', 'web@b']
     assert without['SHA256:root-ok']['reaches_root']
     assert mapped['summary']['unencrypted_reaching_root'] == 1 and mapped['summary']['orphan_private_keys'] == 1
+    pem = [entry for entry in mapped['private_keys'] if entry['path'] == '/home/ops/.ssh/id_pem'][0]
+    assert pem['reaches_root'] and pem['flags'] == [] and 'passphrase unknown' in pem['text']
 
 
 def test_key_map_without_private_key_lists_says_nothing_is_missing():
     data = results()
     del data['a']['accounts'][1]['private_keys']
+    del data['c']['accounts'][0]['private_keys']
     mapped = key_map.build_key_map(data)
     assert mapped['collected'] == [] and mapped['authorized_without_private'] == []
 

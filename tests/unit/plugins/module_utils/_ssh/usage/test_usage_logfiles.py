@@ -75,16 +75,22 @@ def table_of(spec):
 def test_live_rotated_and_gz_files(logdir):
     log = os.path.join(logdir, 'auth.log')
     write(log, noise_line(T0 + 500) + login_line(T0 + 600, addr='10.0.0.9'), mtime=T0 + 700)
-    write(log + '.1', login_line(T0 + 300) + noise_line(T0 + 301), mtime=T0 + 400)
+    cert = ('%s web1 sshd[78]: Accepted publickey for deploy from 10.0.0.5 port 1 ssh2: ED25519-CERT %s ID ci (x) '
+            '(serial 9) CA ED25519 %s\n' % (stamp(T0 + 350), FP2, FP1))
+    write(log + '.1', login_line(T0 + 300) + noise_line(T0 + 301) + cert, mtime=T0 + 400)
     write(log + '.2.gz', login_line(T0 + 100, user='root', fp=FP2), mtime=T0 + 200, compress=True)
     spec = collect.UsageSpec(paths=[log], sources=['files'], now=T0 + 1000)
     table, reports, problems = table_of(spec)
     assert problems == []
     assert [r['path'] for r in reports] == [log, log + '.1', log + '.2.gz']
-    first, last, uses, addresses, dummy = table.get('deploy', FP1)
-    assert (first, last, uses) == (T0 + 300, T0 + 600, 2)
-    assert set(addresses) == set([b'10.0.0.1', b'10.0.0.9'])
+    # the certificate login counts for the certified key (FP2) and the CA's line (FP1)
+    first, last, uses, addresses, key_ids = table.get('deploy', FP1)
+    assert (first, last, uses) == (T0 + 300, T0 + 600, 3)
+    assert set(addresses) == set([b'10.0.0.1', b'10.0.0.9', b'10.0.0.5'])
+    assert list(key_ids) == [b'ci (x)']
+    assert table.get('deploy', FP2)[2] == 1
     assert table.get('root', FP2)[2] == 1
+    assert table.logins == 4
 
 
 def test_since_skips_old_files_unread(logdir):
