@@ -225,6 +225,19 @@ EXAMPLES = r'''
   become: true
   register: access
 
+- name: Which keys logged in during the last 90 days, and the private keys in the accounts' ~/.ssh
+  keysmith.accounts.authorized_keys_info:
+    uid_min: 1000
+    usage:
+      since: 90d
+    private_keys: true
+  become: true
+  register: evidence
+
+- name: Keys nobody used in those 90 days (unused is null when the logs could not all be read)
+  ansible.builtin.debug:
+    msg: "{{ evidence.accounts | map(attribute='keys') | flatten | selectattr('unused', 'true') | map(attribute='fingerprint') | list }}"
+
 - name: Fail when a weak key can log in
   ansible.builtin.assert:
     that: access.accounts | map(attribute='keys') | flatten | selectattr('accepted') | selectattr('weak') | list | length == 0
@@ -519,7 +532,10 @@ usage:
   contains:
     since: {description: The start of the window (UTC) or V(null)., type: str}
     sources:
-      description: Every source - C(source) (V(journal) or V(file)), C(path), C(status) (V(read), V(skipped), V(not read)), C(reason), C(bytes_read), C(logins), C(from_offset) (where the scan of a bisected file began), C(cut).
+      description:
+        - Every source - C(source) (V(journal) or V(file)), C(path), C(status) (V(read), V(skipped), V(not read)),
+          C(reason), C(bytes_read), C(logins), C(from_offset) (where the scan of a bisected file began), C(cut)
+          (read in part), C(earliest) (its first time stamp).
       type: list
       elements: dict
     complete: {description: Every source was read in full., type: bool}
@@ -529,7 +545,12 @@ usage:
     latest_login: {description: The last login found., type: str}
     keys_used: {description: Key lines with at least one login., type: int}
     keys_unused: {description: Key lines without a login (V(null) when the evidence is incomplete)., type: int}
-    keys_used_not_found: {description: '(user, key) pairs that logged in but are on no audited key line (removed since, certificates, other files).', type: int}
+    keys_used_not_found:
+      description: (user, key) pairs that logged in but are on no audited key line (removed since, certificates, other files).
+      type: int
+    logs_reach_back_to: {description: 'The first time stamp of the oldest log read (how far back the evidence reaches).', type: str}
+    window_start: {description: 'The start of the window the evidence covers - O(usage.since) when the logs reach it, else their start.', type: str}
+    covers_since: {description: The logs reach back to O(usage.since)., type: bool}
 fingerprints:
   description:
     - Reverse index, fingerprint to every place it appears (C(user), C(file), C(line), C(accepted)); where else
