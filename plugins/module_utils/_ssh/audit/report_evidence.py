@@ -151,7 +151,7 @@ def render_evidence_html(report):
                      ' data-fingerprint="%s"' % esc(item['fingerprint']),
                      ['<span class="fp">%s</span>' % esc(item['fingerprint']), esc(', '.join(item['opens'])),
                       'yes' if item['reaches_root'] else 'no']))
-    out.append('<h2>Authorized keys whose private half is on no audited host</h2>')
+    out.append('<h2>Authorized keys whose private half is in no audited account</h2>')
     _table(out, 'without-private', ['fingerprint', 'opens', 'opens root'], rows)
     return ''.join(out)
 
@@ -161,7 +161,8 @@ def last_used_text(row):
     if 'uses' not in row:
         return ''
     if row.get('uses'):
-        return '%s (%d logins from %s)' % (row.get('last_used'), row['uses'], ', '.join(row.get('used_from') or []))
+        return '%s (%d login%s from %s)' % (row.get('last_used'), row['uses'], '' if row['uses'] == 1 else 's',
+                                             ', '.join(row.get('used_from') or []))
     if row.get('unused') is True:
         return 'never in the logs read'
     return 'unknown (logs not fully read)'
