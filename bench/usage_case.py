@@ -61,7 +61,7 @@ def make_log(path, size, accounts=5000, addresses=2000, seed=31):
     keys = [[fingerprint('u%05d-%d' % (index, k)) for k in range(2)] for index in range(accounts)]
     # two more key lines per account that never log in
     audited = [pair + [fingerprint('u%05d-unused-%d' % (index, k)) for k in range(2)] for index, pair in enumerate(keys)]
-    ips = ['10.%d.%d.%d' % (rng.randrange(256), rng.randrange(256), rng.randrange(1, 255)) for _ in range(addresses)]
+    ips = ['10.%d.%d.%d' % (rng.randrange(256), rng.randrange(256), rng.randrange(1, 255)) for dummy in range(addresses)]
     now = int(time.time())
     # a block (a login and its session lines, a cron session, a scanner) is about 380 bytes on
     # average: the file spans about a year and ends about now
