@@ -45,6 +45,9 @@ def private_keys_of(user, uid, home):
         plan = operation.plan()
     except KeysmithError as exc:
         return [], exc.msg
+    except Exception as exc:  # pylint: disable=broad-except
+        # one account's ~/.ssh never blinds the audit of the others
+        return [], 'listing failed: %s: %s' % (type(exc).__name__, exc)
     found = []
     for key in operation.keys:
         if not key.get('has_private_key'):
