@@ -11,6 +11,9 @@ __metaclass__ = type
 import calendar
 import csv
 import io
+import os
+import pwd
+import subprocess
 
 import pytest
 
@@ -175,3 +178,27 @@ def test_report_renders_evidence():
     rows = list(csv.DictReader(io.StringIO(access_report.render_csv(report).decode())))
     stale = [row for row in rows if row['record'] == 'key' and row['fingerprint'] == 'SHA256:stale'][0]
     assert stale['unused'] == 'True' and 'max_unused_days' in stale['violations']
+
+
+def test_private_keys_of_a_home(tmp_path):
+    home = tmp_path / 'home'
+    ssh = home / '.ssh'
+    ssh.mkdir(parents=True)
+    subprocess.check_call(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'plain', '-f', str(ssh / 'id_plain')])
+    subprocess.check_call(['ssh-keygen', '-q', '-t', 'ed25519', '-N', 'words', '-C', 'enc', '-f', str(ssh / 'id_enc')])
+    (ssh / 'only.pub').write_text(open(str(ssh / 'id_plain.pub')).read())
+    entry = pwd.getpwuid(os.geteuid())
+    found, problem = key_map.private_keys_of(entry.pw_name, entry.pw_uid, str(home))
+    assert problem is None
+    by_path = dict((item['path'], item) for item in found)
+    # private keys only (a lone .pub is not one), with their protection; never the key material
+    assert sorted(by_path) == [str(ssh / 'id_enc'), str(ssh / 'id_plain')]
+    assert by_path[str(ssh / 'id_plain')]['encrypted'] is False and by_path[str(ssh / 'id_enc')]['encrypted'] is True
+    expected = subprocess.check_output(['ssh-keygen', '-l', '-E', 'sha256', '-f', str(ssh / 'id_plain.pub')]).split()[1]
+    assert by_path[str(ssh / 'id_plain')]['fingerprint'] == expected.decode()
+    assert 'PRIVATE' not in repr(found)
+
+
+def test_private_keys_of_a_missing_home():
+    found, problem = key_map.private_keys_of('nobody-kus', 65534, '/nonexistent/kus-home')
+    assert found == []
