@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fleet_cases  # noqa: E402  (bench/fleet_cases.py: the fleet-scale cases of issue 18)
 import audit_case  # noqa: E402  (bench/audit_case.py: authorized_keys_info at scale, issue 26)
 import cert_case  # noqa: E402  (bench/cert_case.py: certificates and KRLs, issue 30)
+import usage_case  # noqa: E402  (bench/usage_case.py: key usage from a 1 GiB auth log, issue 31)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, 'bench')
@@ -741,10 +742,11 @@ def main():
     parser.add_argument('--reruns', type=int, default=2, help='unchanged fleet reruns per side (median)')
     parser.add_argument('--repeats', type=int, default=5, help='runs of each single-module / authkey case')
     parser.add_argument('--only', default='fleet,create,ssh,scale,single,authkey,audit,certs',
-                        help='comma list of: fleet, create, ssh, scale, single, authkey, audit, certs')
+                        help='comma list of: fleet, create, ssh, scale, single, authkey, audit, certs, usage')
     parser.add_argument('--cert-loop-count', type=int, default=1000,
                         help='certificates of the side-by-side case (the openssh_cert loop takes ~0.5 s each)')
     parser.add_argument('--cert-count', type=int, default=1000, help='certificates ssh_cert signs in one call')
+    parser.add_argument('--usage-gib', type=float, default=1.0, help='size of the usage case\'s auth log')
     parser.add_argument('--audit-sizes', default='250,1000,5000', help='accounts of the audit case')
     parser.add_argument('--audit-before-ref', default=None,
                         help='also measure the audit case with this git ref (the code before a change)')
@@ -808,7 +810,7 @@ def main():
     if opts.merge and os.path.exists(opts.results):
         with open(opts.results) as handle:
             earlier = json.load(handle)
-        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey', 'audit', 'audit_quiet', 'certs', 'krl'):
+        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey', 'audit', 'audit_quiet', 'certs', 'krl', 'usage'):
             if case in earlier and case not in only:
                 results[case] = earlier[case]
         if not comparison_versions and earlier.get('comparison_collections'):
@@ -840,6 +842,9 @@ def main():
                 USER_PREFIX, client_keys, lambda name: ed25519_line('own@%s' % name), timeout=opts.audit_timeout,
                 before_sizes=[int(x) for x in opts.audit_before_sizes.split(',')],
                 on_measured=lambda res: save(dict(results, audit=res), opts))
+            save(results, opts)
+        if 'usage' in only:
+            results['usage'] = usage_case.usage_bench(log, VPY, place, OUT, gib=opts.usage_gib)
             save(results, opts)
         if 'fleet' in only:
             stale = existing_bench_users()

@@ -74,6 +74,21 @@ options:
     elements: str
     choices: [json, csv, html]
     default: [json, csv, html]
+  policy:
+    description:
+      - Key policy rules checked over the fleet; the violations are in RV(policy_violations), the report's
+        C(policy) section, its HTML table and the CSV's C(violations) column. Each rule is off unless given.
+      - C(root_requires_from) (bool) - a key sshd accepts for root (uid 0) needs C(from=);
+        C(root_requires_restriction) (bool) - and C(restrict) or C(command=);
+        C(max_key_age_days) (int) - no key whose first login in the logs read is older (needs the usage evidence of
+        M(keysmith.accounts.authorized_keys_info));
+        C(max_accounts_per_key) (int) - one key opens at most this many accounts of the fleet;
+        C(min_rsa_bits), C(min_ecdsa_bits) (int); C(allowed_types) (list of key families such as V(ed25519));
+        C(max_unused_days) (int) - no login for that many days, judged only where the usage evidence is complete
+        and its C(since) reaches that far back (such keys are also in RV(stale_keys));
+        C(forbid_unencrypted_root_keys) (bool) - no private key without passphrase on an audited host that opens root
+        (needs O(keysmith.accounts.authorized_keys_info#module:private_keys)).
+    type: dict
   generated_at:
     description:
       - The generation time written in the report (default now, UTC). Set it to make a rerun on the same
@@ -128,6 +143,20 @@ paths:
   returned: always
   type: dict
   sample: {json: /srv/reports/access_report.json, csv: /srv/reports/access_report.csv, html: /srv/reports/access_report.html}
+policy_violations:
+  description:
+    - One entry per violation of O(policy) - C(host), C(user), C(fingerprint), C(file), C(line), C(rule), C(message)
+      and C(fix) (what brings it back within the policy).
+  returned: always
+  type: list
+  elements: dict
+stale_keys:
+  description:
+    - Keys that violate C(max_unused_days) of O(policy), by host and account - a list of SHA256 fingerprints
+      (for C(access_cleanup)).
+  returned: always
+  type: dict
+  sample: {web1: {deploy: ["SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc"]}}
 failed_hosts:
   description: Hosts whose audit failed.
   returned: always
@@ -146,7 +175,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.acces
 def build(module):
     params = module.params
     return AccessReport(params['results'], params['dest'], name=params['name'], title=params['title'],
-                        formats=params['formats'], generated_at=params['generated_at'])
+                        formats=params['formats'], generated_at=params['generated_at'], policy=params['policy'])
 
 
 def main():
@@ -157,6 +186,7 @@ def main():
         title=dict(type='str', default='SSH access report'),
         formats=dict(type='list', elements='str', choices=['json', 'csv', 'html'], default=['json', 'csv', 'html']),
         generated_at=dict(type='str'),
+        policy=dict(type='dict'),
     )
     module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)
     run_operation(module, build)

@@ -160,6 +160,54 @@ options:
     type: str
     choices: [auto, openssh, debian]
     default: auto
+  usage:
+    description:
+      - Usage evidence - read sshd's own login records on the host and add to every key RV(accounts[].keys[].last_used),
+        RV(accounts[].keys[].uses), RV(accounts[].keys[].used_from) and RV(accounts[].keys[].unused); RV(usage) says
+        what was read.
+      - "A record is sshd's C(Accepted publickey for USER from ADDR port N ssh2: TYPE SHA256:...) (a certificate login
+        counts for the certified key and for the C(cert-authority) line of its CA, with its key id)."
+      - The journal is read through C(journalctl -o json), only entries of C(sshd)/C(sshd-session) running as root
+        (C(_COMM), C(_UID) - set by journald, an account cannot forge them). Syslog files (C(auth.log), C(secure),
+        their rotated copies C(.1), C(.2.gz), C(-20240101)) are streamed, never read whole; a line there cannot be told
+        from one any local user writes with C(logger -t sshd), so prefer the journal where the host has one.
+      - Log files are opened only in a directory only root (or a system group, as Ubuntu's C(/var/log)) can change,
+        without following a symbolic link; a file that cannot be read is listed in RV(usage.sources) as V(not read)
+        with the reason.
+      - A key is RV(accounts[].keys[].unused) V(true) only when every source was read completely; otherwise V(null).
+    type: dict
+    suboptions:
+      since:
+        description:
+          - Count logins at or after this time - a date C(YYYY-MM-DD), a UTC time C(YYYY-MM-DDTHH:MM:SSZ) or a number of
+            days, hours or weeks ago (V(90d), V(12h), V(2w)). Default - everything in the logs.
+          - Log files last written before it are skipped unread; in a large file the first line at or after it is found
+            by bisection, so only the tail is read.
+        type: str
+      sources:
+        description:
+          - V(journal), V(files) (the syslog files of O(usage.paths)) or V(auto) (the journal when the host keeps one,
+            else the files).
+        type: list
+        elements: str
+        choices: [auto, journal, files]
+        default: [auto]
+      paths:
+        description: The syslog files to read with their rotated copies.
+        type: list
+        elements: path
+        default: [/var/log/auth.log, /var/log/secure]
+      max_bytes:
+        description: Read at most this many bytes of log in all (newest first); past it the evidence is incomplete.
+        type: int
+        default: 8589934592
+  private_keys:
+    description:
+      - List the private keys in every audited account's C(~/.ssh) (as M(keysmith.accounts.ssh_key_info) does -
+        path, fingerprint, protected by a passphrase or not; never the key) in RV(accounts[].private_keys), for the
+        key map of M(keysmith.accounts.access_report).
+    type: bool
+    default: false
 seealso:
   - module: keysmith.accounts.ssh_authkey
     description: Adds and removes keys; its O(keysmith.accounts.ssh_authkey#module:exclusive) option removes unmanaged keys.
@@ -176,6 +224,19 @@ EXAMPLES = r'''
       - SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
   become: true
   register: access
+
+- name: Which keys logged in during the last 90 days, and the private keys in the accounts' ~/.ssh
+  keysmith.accounts.authorized_keys_info:
+    uid_min: 1000
+    usage:
+      since: 90d
+    private_keys: true
+  become: true
+  register: evidence
+
+- name: Keys nobody used in those 90 days (unused is null when the logs could not all be read)
+  ansible.builtin.debug:
+    msg: "{{ evidence.accounts | map(attribute='keys') | flatten | selectattr('unused', 'true') | map(attribute='fingerprint') | list }}"
 
 - name: Fail when a weak key can log in
   ansible.builtin.assert:
@@ -331,6 +392,17 @@ accounts:
             - The file was larger than the read limit (64 MiB); only its start was read (up to its last complete
               line) and the account is V(incomplete).
           type: bool
+    private_keys:
+      description:
+        - The private keys in the account's C(~/.ssh) (with O(private_keys)) - C(path), C(fingerprint), C(type),
+          C(bits), C(encrypted) (protected by a passphrase; V(null) when unknown). Never the key itself.
+      returned: with O(private_keys)
+      type: list
+      elements: dict
+    private_keys_problem:
+      description: Why the private keys could not be listed (or were listed in part), V(null) otherwise.
+      returned: with O(private_keys)
+      type: str
     keys:
       description: Every key line of the account's files.
       type: list
@@ -425,6 +497,28 @@ accounts:
             - Replaces C(also_on) (a list of the other accounts on every line, which made the result grow with
               the square of the accounts sharing a key).
           type: int
+        last_used:
+          description: The time of the last login with this key in the logs read (UTC), V(null) when none. With O(usage).
+          type: str
+        first_used:
+          description: The time of the first login with it in the logs read. With O(usage).
+          type: str
+        uses:
+          description: Logins with it in the logs read since O(usage.since). With O(usage).
+          type: int
+        used_from:
+          description: Client addresses of those logins, most frequent first (at most 10). With O(usage).
+          type: list
+          elements: str
+        used_key_ids:
+          description: Key ids of the certificates that logged in through this C(cert-authority) line. With O(usage).
+          type: list
+          elements: str
+        unused:
+          description:
+            - V(true) - no login in the logs read; V(false) - used; V(null) - unknown (a source could not be read
+              completely, RV(usage.problems)). With O(usage).
+          type: bool
         duplicate:
           description:
             - The key is a duplicate - on at least one other key line of the host (this or other accounts).
@@ -480,6 +574,32 @@ revocation_lists:
       C(key_ids)) - or C(error) when it cannot be listed. Plain key lists are not listed here.
   returned: always
   type: dict
+usage:
+  description: What the usage evidence read (with O(usage)).
+  returned: when O(usage) is given
+  type: dict
+  contains:
+    since: {description: The start of the window (UTC) or V(null)., type: str}
+    sources:
+      description:
+        - Every source - C(source) (V(journal) or V(file)), C(path), C(status) (V(read), V(skipped), V(not read)),
+          C(reason), C(bytes_read), C(logins), C(from_offset) (where the scan of a bisected file began), C(cut)
+          (read in part), C(earliest) (its first time stamp).
+      type: list
+      elements: dict
+    complete: {description: Every source was read in full., type: bool}
+    problems: {description: What could not be read., type: list, elements: str}
+    logins: {description: Public key logins found., type: int}
+    earliest_login: {description: The first login found., type: str}
+    latest_login: {description: The last login found., type: str}
+    keys_used: {description: Key lines with at least one login., type: int}
+    keys_unused: {description: Key lines without a login (V(null) when the evidence is incomplete)., type: int}
+    keys_used_not_found:
+      description: (user, key) pairs that logged in but are on no audited key line (removed since, certificates, other files).
+      type: int
+    logs_reach_back_to: {description: 'The first time stamp of the oldest log read (how far back the evidence reaches).', type: str}
+    window_start: {description: 'The start of the window the evidence covers - O(usage.since) when the logs reach it, else their start.', type: str}
+    covers_since: {description: The logs reach back to O(usage.since)., type: bool}
 fingerprints:
   description:
     - Reverse index, fingerprint to every place it appears (C(user), C(file), C(line), C(accepted)); where else
@@ -513,6 +633,7 @@ summary:
     certificate_authorities: {description: CA rows (RV(certificate_authorities))., type: int}
     accounts_open_to_certificates: {description: 'Accounts a certificate of a trusted, unrevoked CA can log in to.', type: int}
     accounts_certificates_not_audited: {description: Accounts whose certificate principals are not audited., type: int}
+    keys_unused: {description: 'Key lines without a login in the logs read (with O(usage); V(null) when incomplete).', type: int}
 sshd:
   description: The global sshd settings used.
   returned: always
@@ -554,8 +675,20 @@ msg:
   sample: 12 accounts, 5 keys (4 accepted by sshd, 1 weak, 2 unmanaged)
 '''
 
+import time
+
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.usage.collect import UsageSpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.authorized_keys_info import AccessSpec, AuthorizedKeysInfo
+
+
+def _usage_spec(module):
+    usage = module.params['usage']
+    if usage is None:
+        return None
+    return UsageSpec(since=usage['since'], sources=usage['sources'], paths=usage['paths'],
+                     max_bytes=usage['max_bytes'], now=time.time(),
+                     journalctl=module.get_bin_path('journalctl', opt_dirs=['/usr/bin', '/bin']))
 
 
 def build(module):
@@ -565,7 +698,7 @@ def build(module):
                       managed_keys=params['managed_keys'], weak_policy=params['weak_policy'],
                       managed_keys_by_user=params['managed_keys_by_user'],
                       sshd_config=params['sshd_config'], sshd_path=sshd_path, sshd_flavor=params['sshd_flavor'],
-                      clients=params['clients'])
+                      clients=params['clients'], usage=_usage_spec(module), private_keys=params['private_keys'])
     return AuthorizedKeysInfo(spec, module.run_command)
 
 
@@ -590,6 +723,13 @@ def main():
         sshd_config=dict(type='path', default='/etc/ssh/sshd_config'),
         sshd_path=dict(type='path'),
         sshd_flavor=dict(type='str', default='auto', choices=['auto', 'openssh', 'debian']),
+        usage=dict(type='dict', options=dict(
+            since=dict(type='str'),
+            sources=dict(type='list', elements='str', choices=['auto', 'journal', 'files'], default=['auto']),
+            paths=dict(type='list', elements='path', default=['/var/log/auth.log', '/var/log/secure']),
+            max_bytes=dict(type='int', default=8589934592),
+        )),
+        private_keys=dict(type='bool', default=False),
     )
     module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)
     run_operation(module, build)

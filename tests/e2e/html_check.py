@@ -11,7 +11,10 @@ JSON:
   - the page loads with no console error, no uncaught exception, no error log entry;
   - every host and every key fingerprint of the report is in the page;
   - typing a fingerprint into the search box leaves exactly that key's rows,
-    typing text that matches nothing leaves none, clearing it shows all again.
+    typing text that matches nothing leaves none, clearing it shows all again;
+  - the evidence sections: one row per policy violation and per private key of
+    the key map, one edge of the key-map graph per (private key, account) pair,
+    the "last used" cell of every key used, and the search filters the key map.
 
 Usage: html_check.py REPORT.html REPORT.json [--chromium PATH]
 """
@@ -116,6 +119,48 @@ def errors_in(events):
     return found
 
 
+def check_evidence(report, evaluate, type_search):
+    """The usage, policy and key-map parts of the page against the report."""
+    problems = []
+
+    def rows(table_id):
+        return evaluate("Array.prototype.map.call(document.querySelectorAll('#%s tbody tr'), function (r) {"
+                        " return r.style.display === 'none' ? null : r.innerText; })" % table_id)
+
+    violations = (report.get('policy') or {}).get('violations') or []
+    shown = rows('policy-violations')
+    if len(shown) != len(violations):
+        problems.append('%d policy violation rows, the report has %d' % (len(shown), len(violations)))
+    for item in violations:
+        if not any(item['rule'] in row and item['host'] in row for row in shown):
+            problems.append('violation %s of %s on %s is not in the table' % (item['rule'], item['user'], item['host']))
+    key_map = report.get('key_map') or {}
+    private = key_map.get('private_keys') or []
+    shown = rows('key-map')
+    if len(shown) != len(private):
+        problems.append('%d key-map rows, the report has %d private keys' % (len(shown), len(private)))
+    if private:
+        edges = evaluate("document.querySelectorAll('#key-map-graph line.edge').length")
+        if edges != len(key_map.get('edges') or []):
+            problems.append('the key-map graph draws %s edges, the report has %d' % (edges, len(key_map['edges'])))
+        wanted = private[0]['path']
+        evaluate("var b = document.getElementById('search'); b.value = ''; 0")
+        shown = type_search(wanted)
+        left = [row for row in rows('key-map') if row is not None]
+        expected = [entry for entry in private if wanted in entry['path']]
+        if len(left) != len(expected):
+            problems.append('search %s leaves %d key-map rows, expected %d' % (wanted, len(left), len(expected)))
+        type_search('')
+    used = [row for row in report['keys'] if row.get('uses')]
+    if used:
+        cells = evaluate("Array.prototype.map.call(document.querySelectorAll('#keys tbody tr'), function (r) {"
+                         " return [r.getAttribute('data-fingerprint'), r.cells[r.cells.length - 1].innerText]; })")
+        for row in used:
+            if not any(fp == row['fingerprint'] and row['last_used'] in cell for fp, cell in cells):
+                problems.append('last use %s of %s is not shown' % (row['last_used'], row['fingerprint']))
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('html')
@@ -190,6 +235,7 @@ def main():
         shown = type_search('')
         if len(shown['keys']) != len(report['keys']) or len(shown['index']) != len(fingerprints):
             problems.append('clearing the search shows %d of %d rows' % (len(shown['keys']), len(report['keys'])))
+        problems.extend(check_evidence(report, evaluate, type_search))
         problems.extend(errors_in(browser.events))
     finally:
         browser.close()
@@ -198,8 +244,10 @@ def main():
         for problem in problems:
             print('html_check: FAIL: %s' % problem, file=sys.stderr)
         return 1
-    print('html_check: ok: %d hosts, %d key rows, %d fingerprints, search filters, no console errors'
-          % (len(hosts), len(report['keys']), len(fingerprints)))
+    print('html_check: ok: %d hosts, %d key rows, %d fingerprints, search filters, %d policy violations, '
+          '%d private keys mapped, no console errors'
+          % (len(hosts), len(report['keys']), len(fingerprints), len((report.get('policy') or {}).get('violations') or []),
+             len((report.get('key_map') or {}).get('private_keys') or [])))
     return 0
 
 

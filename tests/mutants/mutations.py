@@ -64,6 +64,8 @@ REPORT = [U + '_ssh/audit/test_access_report.py']
 TRUST_CERTS = [U + '_ssh/trust/test_sshd_dropin.py', U + '_ssh/trust/test_principals_known_hosts.py',
          U + '_ssh/trust/test_provision_principals.py']
 CERT_AUDIT = [U + '_ssh/audit/test_certificate_access.py']
+USAGE = [U + '_ssh/usage/test_usage_records.py', U + '_ssh/usage/test_usage_logfiles.py']
+POLICY = [U + '_ssh/audit/test_policy_key_map.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -1032,4 +1034,35 @@ MUTATIONS = [
     mutation('_ssh/audit/certificate_access.py', "        for fingerprint in (row['fingerprint'], '*'):",
              "        for fingerprint in ('*',):", CERT_AUDIT,
              'the serials a KRL revokes for a CA are not reported with the CA'),
+    # ------------------------------------------------------------ usage evidence, policy, key map (issue 31)
+    mutation('_ssh/usage/records.py', "    if not isinstance(entry, dict) or entry.get('_UID', '0') != '0':\n",
+             "    if not isinstance(entry, dict):\n", USAGE,
+             'an account forges a root login with logger -t sshd: its stale key looks used'),
+    mutation('_ssh/usage/records.py', "    br'\\S+ sshd(?:-session)?", "    br'[^\\n]*?sshd(?:-session)?", USAGE,
+             'a line of another program whose text names sshd counts as a login'),
+    mutation('_ssh/usage/logfiles.py', "                or mode & stat.S_IWGRP and st.st_gid > _SYSTEM_GID_MAX):\n",
+             "                or False):\n", USAGE,
+             'a log in a directory an account\'s group can write is trusted'),
+    mutation('_ssh/usage/logfiles.py',
+             "            if exc.errno == errno.ELOOP:\n                return LogRead(path, 'not read', 'a symbolic link: not followed')\n",
+             "            if exc.errno == errno.ELOOP:\n                return LogRead(path, 'read', None)\n", USAGE,
+             'a log that is a symbolic link is reported read'),
+    mutation('_ssh/usage/collect.py', "                'unused': True if complete else None}",
+             "                'unused': True}", USAGE,
+             'a key is called unused though part of the logs could not be read'),
+    mutation('_ssh/usage/collect.py', "    if spec.since is not None and reaches is not None and reaches <= spec.since:\n",
+             "    if spec.since is not None:\n", USAGE,
+             'logs rotated away: a window of 7 days of records is reported as the 90 days asked for'),
+    mutation('_ssh/audit/policy.py', "            covered = bool(usage.get('complete')) and window_start is not None \\\n",
+             "            covered = window_start is not None \\\n", POLICY,
+             'a key is stale for cleanup although the usage evidence is incomplete'),
+    mutation('_ssh/audit/policy.py', "                and window_start <= now - unused_days * _DAY\n",
+             "\n", POLICY,
+             'a key is stale for cleanup although the logs do not reach back max_unused_days'),
+    mutation('_ssh/audit/policy.py', "        if not row.get('accepted') or row.get('cert_authority'):\n            continue\n",
+             "        if row.get('cert_authority'):\n            continue\n", POLICY,
+             'a line sshd ignores is judged (and fed to cleanup) as if it opened the account'),
+    mutation('_ssh/audit/key_map.py', "        if reaches_root and item['encrypted'] is False:\n",
+             "        if reaches_root and not item['encrypted']:\n", POLICY,
+             'a private key whose protection is unknown is called unencrypted'),
 ]

@@ -31,6 +31,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import I
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Tree
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import certificate_report
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import report_evidence
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.policy import check_policy
 
 from html import escape as _html_escape
 
@@ -41,7 +43,7 @@ CHART_FIELDS = ('keys', 'weak', 'unmanaged', 'ignored', 'expired')
 CSV_COLUMNS = ('host', 'user', 'uid', 'file', 'line', 'fingerprint', 'type', 'bits', 'comment', 'options',
                'accepted', 'refused_reasons', 'weak', 'weak_reasons', 'expiry_time', 'expired', 'managed',
                'accounts_with_key', 'hosts_with_key', 'duplicate', 'client_dependent', 'record', 'keys', 'accepted_keys',
-               'can_log_in')
+               'can_log_in', 'last_used', 'uses', 'used_from', 'unused', 'violations')
 # The CSV's ``record`` column: a key line, a managed key found nowhere on a host
 # (host and fingerprint), an audited account (keys, accepted_keys, can_log_in,
 # and its login_refused_reasons in refused_reasons), or a user CA and an account it opens
@@ -60,8 +62,9 @@ def esc(value):
     return _html_escape('' if value is None else str(value), quote=True)
 
 
-def build_report(results, title='SSH access report', generated_at=None):
-    """The report document from {host: authorized_keys_info result}."""
+def build_report(results, title='SSH access report', generated_at=None, policy=None, now=None):
+    """The report document from {host: authorized_keys_info result} (``policy``:
+    checked rules, see ``policy.py``; usage and the key map come with the results)."""
     hosts = []
     rows = []
     ignored_files = []
@@ -123,7 +126,7 @@ def build_report(results, title='SSH access report', generated_at=None):
     }
     authorities = certificate_report.collect(results)
     summary.update(certificate_report.summary(authorities, results))
-    return {
+    report = {
         'title': title,
         'generated_at': generated_at or time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
         'summary': summary,
@@ -136,6 +139,7 @@ def build_report(results, title='SSH access report', generated_at=None):
         'accounts_not_audited': not_audited,
         'fingerprints': dict((fp, places) for fp, places in sorted(index.items())),
     }
+    return report_evidence.add_evidence(report, results, policy, time.time() if now is None else now)
 
 
 def account_view(host, account):
@@ -396,19 +400,22 @@ def render_html(report):
     start = len(out)
     out.append('<table id="keys" class="searchable"><thead><tr><th>host</th><th>account</th><th>file:line</th>'
                '<th>key</th><th>fingerprint</th><th>comment</th><th>options</th><th>status</th><th>why</th>'
-               '</tr></thead><tbody>')
+               '<th>last used</th></tr></thead><tbody>')
     for row in report['keys']:
         reasons = list(row.get('refused_reasons') or []) + list(row.get('weak_reasons') or [])
+        reasons.extend('policy: %s' % rule for rule in row.get('violations') or ())
+        used = report_evidence.last_used_text(row)
         also = _also_on(row, report['fingerprints'], accounts_per_key)
         if also:
             reasons.append(also)
         out.append('<tr data-search="%s" data-fingerprint="%s"><td>%s</td><td>%s</td><td>%s:%d</td>'
-                   '<td>%s %s</td><td class="fp">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+                   '<td>%s %s</td><td class="fp">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>'
+                   '</tr>' % (
                        _search_text(row['host'], row['user'], row['file'], row['fingerprint'], row['type'],
-                                    row['comment'], row['options'], _status_words(row), reasons),
+                                    row['comment'], row['options'], _status_words(row), reasons, used),
                        esc(row['fingerprint']), esc(row['host']), esc(row['user']), esc(row['file']), row['line'],
                        esc(row['type']), esc(row['bits']), esc(row['fingerprint']), esc(row['comment']),
-                       esc(row['options']), _tags(row), esc('; '.join(reasons))))
+                       esc(row['options']), _tags(row), esc('; '.join(reasons)), esc(used)))
     _end_table(out, start, 'No keys found.')
 
     out.append('<h2>Which key opens what</h2><span class="count" id="index-count"></span>')
@@ -463,6 +470,7 @@ def render_html(report):
         out.append('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
             esc(item['host']), esc(item['user']), esc(item['path']), esc(item['mode']), esc(item['reason'])))
     _end_table(out, start, 'None.')
+    out.append(report_evidence.render_evidence_html(report))
     out.append('<script>%s</script></body></html>\n' % _SCRIPT)
     return ''.join(out).encode('utf-8', 'backslashreplace')
 
@@ -474,7 +482,7 @@ class AccessReport(Operation):
     """Write the report files; a file is rewritten only when its content differs."""
 
     def __init__(self, results, dest, name='access_report', title='SSH access report', formats=FORMATS,
-                 mode=0o644, generated_at=None):
+                 mode=0o644, generated_at=None, policy=None):
         if not isinstance(results, dict):
             raise InvalidInput('results must be a mapping of host name to authorized_keys_info result')
         if not os.path.isabs(dest):
@@ -488,7 +496,7 @@ class AccessReport(Operation):
         self.name = name
         self.formats = list(formats)
         self.mode = mode
-        self.report = build_report(results, title=title, generated_at=generated_at)
+        self.report = build_report(results, title=title, generated_at=generated_at, policy=check_policy(policy))
         self.stamp_given = generated_at is not None
         self.paths = {}
 
@@ -536,6 +544,8 @@ class AccessReport(Operation):
             'summary': summary,
             'paths': self.paths,
             'failed_hosts': [host['host'] for host in self.report['hosts'] if host['failed']],
+            'policy_violations': self.report['policy']['violations'],
+            'stale_keys': self.report['stale_keys'],
             'msg': '%d hosts, %d accounts, %d keys (%d weak, %d unmanaged, %d ignored by sshd, %d expired)%s' % (
                 summary['hosts'], summary['accounts'], summary['keys'], summary['weak'], summary['unmanaged'],
                 summary['ignored'], summary['expired'],

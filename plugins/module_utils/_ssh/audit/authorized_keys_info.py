@@ -70,6 +70,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settin
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.clients import clients_from_option
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.client_verdicts import ClientVerdicts
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import key_map
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.usage import collect as usage_collect
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.strict_modes import (
     UserGroups,
     secure_path_problem,
@@ -141,7 +143,11 @@ def _line_refusals(sshd_line, settings, now):
 class AccessSpec:
     def __init__(self, users=None, uid_min=None, uid_max=None, managed_keys=None, weak_policy=None,
                  sshd_config=DEFAULT_SSHD_CONFIG, sshd_path=None, sshd_flavor='auto', now=None,
-                 managed_keys_by_user=None, clients=None):
+                 managed_keys_by_user=None, clients=None, usage=None, private_keys=False):
+        # usage: a usage_collect.UsageSpec (sshd's login records) or None;
+        # private_keys: list the private keys in every account's ~/.ssh (the key map)
+        self.usage = usage
+        self.private_keys = private_keys
         # None: "any client" (contexts derived from sshd_config)
         self.clients = clients_from_option(clients) if clients is not None else None
         self.users = list(users) if users else None
@@ -184,6 +190,7 @@ class AuthorizedKeysInfo(Operation):
         self.accounts = []
         self.sshd = None
         self.verdicts = None
+        self.usage = None
 
     def plan(self):
         plan = Plan()
@@ -212,9 +219,19 @@ class AuthorizedKeysInfo(Operation):
                             'this run for RSA verifications is spent: their CA keys are unusually costly); sshd '
                             'never accepts a certificate written in authorized_keys' % unchecked)
         self._cross_reference()
+        self._evidence(warnings)
         for text in warnings:
             plan.warn(text)
         return plan
+
+    def _evidence(self, warnings):
+        """The ``usage`` and ``private_keys`` options: sshd's login records
+        per key (``_ssh/usage``) and each account's private keys (``key_map``)."""
+        if self.spec.usage is not None:
+            self.usage = usage_collect.attach(self.accounts, self.spec.usage)
+            warnings.extend('usage: %s' % text for text in self.usage['problems'])
+        if self.spec.private_keys:
+            key_map.attach_private_keys(self.accounts, warnings)
 
     def _account(self, entry, warnings):
         """The account's files and keys, judged for every client context
@@ -390,7 +407,11 @@ class AuthorizedKeysInfo(Operation):
             managed_missing = sorted(fp for fp in wanted if fp.startswith('SHA256:') and fp not in present)
         summary = self.summary()
         summary.update(self.certificates.summary(self.accounts))
-        return {
+        extra = {}
+        if self.usage is not None:
+            extra['usage'] = self.usage
+            summary['keys_unused'] = self.usage['keys_unused']
+        return dict(extra, **{
             'accounts': self.accounts,
             'fingerprints': self.fingerprints,
             'summary': summary,
@@ -405,7 +426,7 @@ class AuthorizedKeysInfo(Operation):
             'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)%s' % (
                 summary['accounts'], summary['keys'], summary['accepted'], summary['weak'],
                 summary['unmanaged'], self._not_audited_msg()),
-        }
+        })
 
     def _not_audited_msg(self):
         """What the audit could not see, for ``msg`` (empty when it saw everything)."""

@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keysmith.accounts contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ``usage`` case of `make bench` (issue 31): key usage from a 1 GiB auth log.
+
+A synthetic ``auth.log`` of a busy host (traditional syslog format, a year's
+worth of lines: 5,000 accounts with 2 keys each logging in from 2,000
+addresses, every public key login with its session lines, plus cron sessions
+and password scanners; about 6 % of the lines are ``Accepted publickey``) is
+read by the collection's reader (``_ssh/usage``: streamed, one table keyed by
+(user, fingerprint)) and joined to 5,000 audited accounts of 4 key lines each
+(20,000 key lines), in one process: wall time and peak RSS (``wait4``). The
+same with ``since`` set to the last 7 days (the file is bisected: only its
+tail is read). Against what a user does today: ``grep -F | awk`` counting
+logins and the last time per (user, fingerprint).
+
+Standalone: ``.venv/bin/python bench/usage_case.py [--gib 1.0]`` prints the
+figures; ``run_bench.py --only usage --merge`` records them in results.json.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+READER = r'''
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.usage import collect
+path, since, accounts_count = sys.argv[2], sys.argv[3] or None, int(sys.argv[4])
+fingerprints = json.load(open(sys.argv[5]))
+start = time.perf_counter()
+spec = collect.UsageSpec(paths=[path], sources=['files'], since=since, now=time.time())
+accounts = [{'user': 'u%05d' % index, 'keys': [{'fingerprint': fp} for fp in fingerprints[index]]}
+            for index in range(accounts_count)]
+section = collect.attach(accounts, spec)
+used = sum(1 for account in accounts for key in account['keys'] if key['uses'])
+print(json.dumps({'seconds': time.perf_counter() - start, 'logins': section['logins'], 'keys_used': used,
+                  'bytes_read': sum(item['bytes_read'] for item in section['sources']),
+                  'complete': section['complete']}))
+'''
+
+AWK = ("LC_ALL=C grep -F 'Accepted publickey for' %s | LC_ALL=C awk '{k=$9\" \"$16; n[k]++; last[k]=$1\" \"$2\" \"$3}"
+       " END{for (k in n) c++; print c}'")
+
+
+def fingerprint(seed):
+    return 'SHA256:' + base64.b64encode(hashlib.sha256(seed.encode()).digest()).decode().rstrip('=')
+
+
+def make_log(path, size, accounts=5000, addresses=2000, seed=31):
+    """A synthetic auth.log of ``size`` bytes ending now; the fingerprints of every account."""
+    rng = random.Random(seed)
+    keys = [[fingerprint('u%05d-%d' % (index, k)) for k in range(2)] for index in range(accounts)]
+    # two more key lines per account that never log in
+    audited = [pair + [fingerprint('u%05d-unused-%d' % (index, k)) for k in range(2)] for index, pair in enumerate(keys)]
+    ips = ['10.%d.%d.%d' % (rng.randrange(256), rng.randrange(256), rng.randrange(1, 255)) for dummy in range(addresses)]
+    now = int(time.time())
+    # a block (a login and its session lines, a cron session, a scanner) is about 380 bytes on
+    # average: the file spans about a year and ends about now
+    step = 365 * 86400 * 380.0 / size
+    clock = now - 365 * 86400
+    written = 0
+    pid = 1000
+    with open(path, 'w') as out:
+        buffer = []
+        while written < size:
+            clock += step
+            stamp = time.strftime('%b %e %H:%M:%S', time.gmtime(clock))
+            pid += 1
+            kind = rng.random()
+            if kind < 0.45:
+                user = rng.randrange(accounts)
+                ip = rng.choice(ips)
+                port = rng.randrange(30000, 60000)
+                block = (
+                    '%s web1 sshd[%d]: Accepted publickey for u%05d from %s port %d ssh2: ED25519 %s\n'
+                    '%s web1 sshd[%d]: pam_unix(sshd:session): session opened for user u%05d(uid=%d) by (uid=0)\n'
+                    '%s web1 systemd-logind[412]: New session %d of user u%05d.\n'
+                    '%s web1 sshd[%d]: Received disconnect from %s port %d:11: disconnected by user\n'
+                    '%s web1 sshd[%d]: Disconnected from user u%05d %s port %d\n'
+                    '%s web1 sshd[%d]: pam_unix(sshd:session): session closed for user u%05d\n'
+                    % (stamp, pid, user, ip, port, keys[user][rng.randrange(2)], stamp, pid, user, 10000 + user,
+                       stamp, pid, user, stamp, pid, ip, port, stamp, pid, user, ip, port, stamp, pid, user))
+            elif kind < 0.75:
+                block = ('%s web1 CRON[%d]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)\n'
+                         '%s web1 CRON[%d]: pam_unix(cron:session): session closed for user root\n'
+                         % (stamp, pid, stamp, pid))
+            else:
+                ip = '203.0.113.%d' % rng.randrange(1, 255)
+                block = ('%s web1 sshd[%d]: Invalid user admin from %s port %d\n'
+                         '%s web1 sshd[%d]: Connection closed by invalid user admin %s port %d [preauth]\n'
+                         '%s web1 sshd[%d]: Failed password for root from %s port %d ssh2\n'
+                         % (stamp, pid, ip, 40000 + pid % 20000, stamp, pid, ip, 40000 + pid % 20000,
+                            stamp, pid + 1, ip, 41000 + pid % 20000))
+            buffer.append(block)
+            written += len(block)
+            if len(buffer) >= 4096:
+                out.write(''.join(buffer))
+                buffer = []
+        out.write(''.join(buffer))
+    os.utime(path, (clock, clock))
+    return audited
+
+
+def measured(cmd, env=None):
+    """(seconds, peak RSS MiB of the process tree, stdout) of one process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env)
+    out = process.stdout.read()
+    dummy, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise RuntimeError('%s failed (status %d)' % (cmd, status))
+    return seconds, usage.ru_maxrss / 1024.0, out.decode()
+
+
+def usage_bench(log, vpy, place_root, out_dir, gib=1.0, accounts=5000):
+    """The figures of the case (see the module doc)."""
+    work = os.path.join(out_dir, 'usage')
+    os.makedirs(work, exist_ok=True)
+    os.chmod(out_dir, 0o755)
+    os.chmod(work, 0o755)
+    path = os.path.join(work, 'auth.log')
+    size = int(gib * 1024 ** 3)
+    start = time.perf_counter()
+    audited = make_log(path, size, accounts=accounts)
+    log('usage: wrote %s (%.0f MiB) in %.0f s' % (path, os.path.getsize(path) / 1048576.0, time.perf_counter() - start))
+    fps = os.path.join(work, 'fingerprints.json')
+    with open(fps, 'w') as handle:
+        json.dump(audited, handle)
+    result = {'log_bytes': os.path.getsize(path), 'accounts': accounts, 'key_lines': accounts * 4,
+              'lines_accepted_share': 'about 6 % of the lines'}
+    # the file is read once beforehand so that every side finds it in the page cache alike
+    subprocess.run(['cat', path], stdout=subprocess.DEVNULL, check=True)
+    end = os.stat(path).st_mtime
+    week = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(end - 7 * 86400))
+    result['log_spans'] = [time.strftime('%Y-%m-%d', time.gmtime(end - 365 * 86400)),
+                           time.strftime('%Y-%m-%d', time.gmtime(end))]
+    for name, since in (('full', ''), ('since_7d', week)):
+        seconds, rss, out = measured([vpy, '-c', READER, place_root, path, since, str(accounts), fps])
+        figures = json.loads(out)
+        figures.update(seconds_process=round(seconds, 2), peak_rss_mib=round(rss, 1),
+                       seconds=round(figures['seconds'], 2))
+        result[name] = figures
+        log('usage %s: %.1f s, %.0f MiB, %d logins, %d of %d key lines used, %.0f MiB read' % (
+            name, seconds, rss, figures['logins'], figures['keys_used'], accounts * 4,
+            figures['bytes_read'] / 1048576.0))
+    seconds, rss, out = measured(['sh', '-c', AWK % path])
+    result['grep_awk'] = {'seconds': round(seconds, 2), 'peak_rss_mib': round(rss, 1), 'pairs': int(out.strip()),
+                          'command': AWK % 'auth.log'}
+    log('usage grep|awk: %.1f s, %.0f MiB' % (seconds, rss))
+    os.unlink(path)
+    return result
+
+
+def main():
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--gib', type=float, default=1.0)
+    parser.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'output'))
+    parser.add_argument('--place-root', default=None, help='the directory holding ansible_collections/')
+    opts = parser.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    place_root = opts.place_root
+    if place_root is None:
+        place_root = os.path.join(opts.out, 'usage-collection')
+        link = os.path.join(place_root, 'ansible_collections', 'keysmith')
+        os.makedirs(link, exist_ok=True)
+        if not os.path.exists(os.path.join(link, 'accounts')):
+            os.symlink(root, os.path.join(link, 'accounts'))
+    os.makedirs(opts.out, exist_ok=True)
+    result = usage_bench(lambda msg: print(msg, flush=True), sys.executable, place_root, opts.out, opts.gib)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == '__main__':
+    main()
