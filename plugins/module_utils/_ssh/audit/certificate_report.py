@@ -85,9 +85,13 @@ def html_section(report, esc):
     """The HTML table of the CA rows."""
     out = ['<h2>Certificate authorities</h2><p class="meta">User CAs sshd trusts (TrustedUserCAKeys, '
            'cert-authority lines) and the accounts their certificates open, with the principals a certificate '
-           'must name.</p><table id="certificate-authorities" class="searchable"><thead><tr><th>host</th>'
-           '<th>CA fingerprint</th><th>key</th><th>source</th><th>status</th><th>opens (account: principals)</th>'
-           '</tr></thead><tbody>']
+           'must name.</p>']
+    if not report.get('certificate_authorities'):
+        out.append('<p class="empty" id="certificate-authorities-empty">No certificate authorities are trusted.</p>')
+        return ''.join(out)
+    out.append('<table id="certificate-authorities" class="searchable"><thead><tr><th>host</th>'
+               '<th>CA fingerprint</th><th>key</th><th>source</th><th>status</th><th>opens (account: principals)</th>'
+               '</tr></thead><tbody>')
     for row in report.get('certificate_authorities') or []:
         opens = ['%s: %s' % (item['user'], _principals_text(item)) for item in row['accounts']]
         status = 'revoked: %s' % row['revoked'] if row['revoked'] else ('trusted' if opens else 'opens no account')

@@ -53,6 +53,10 @@ def add_evidence(report, results, policy, now):
 def _table(out, table_id, headers, rows, caption=None):
     if caption:
         out.append('<p class="meta">%s</p>' % caption)
+    if not rows:
+        # a table without rows is said in a sentence, as the report's other tables
+        out.append('<p class="empty" id="%s-empty">None.</p>' % table_id)
+        return
     out.append('<table id="%s" class="searchable"><thead><tr>%s</tr></thead><tbody>'
                % (table_id, ''.join('<th>%s</th>' % esc(header) for header in headers)))
     for search, attrs, cells in rows:

@@ -35,12 +35,13 @@ import time
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import (
     PublicKey,
-    _read_key_fields,
     cert_type_for,
     fingerprint_sha256,
     plain_type_of,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.wire import Reader, WireError, ssh_string
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.sshbuf import BlobError
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.sshkey import read_public_fields
 
 USER = 'user'
 HOST = 'host'
@@ -180,10 +181,11 @@ class Certificate:
             raise WireError('%s is not a certificate type' % wire_type[:60])
         nonce = reader.string('nonce')
         start = reader.pos
+        # the certificate's key, read by the one reader of key data (the sshd port)
         try:
-            _read_key_fields(reader, plain)
-        except KeyError:
-            raise WireError('unknown certificate type %s' % wire_type[:60])
+            reader.pos, dummy = read_public_fields(blob, start, wire_type)
+        except BlobError as exc:
+            raise WireError('%s: %s' % (wire_type[:60], exc))
         key = PublicKey.from_blob(plain, ssh_string(plain) + blob[start:reader.pos])
         serial = reader.uint64('serial')
         code = reader.uint32('certificate type')

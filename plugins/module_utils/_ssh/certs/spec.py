@@ -25,7 +25,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certi
     USER,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.validity import Validity
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules import _addr_pton_cidr
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.addrmatch import _addr_pton_cidr
 
 # The options a certificates item may hold; the task's own value is the default.
 ITEM_OPTIONS = ('state', 'type', 'public_key', 'public_key_path', 'path', 'owner', 'group', 'mode', 'principals',

@@ -47,7 +47,7 @@ def users(tmp_path):
 
 def run(entries, check_mode=False, atomic=True, follow=False):
     """(plan, what the task returns), through run_operation."""
-    return run_op(Provision(entries, atomic=atomic, check_mode=check_mode, follow=follow), check_mode)
+    return run_op(Provision(entries, atomic=atomic, follow=follow), check_mode)
 
 
 def read(path):
@@ -200,12 +200,12 @@ def test_every_bad_item_of_every_account_is_reported_at_once(users):
     alice, bob = sorted(users)
     entries = [
         {'name': alice,
-         'ssh_keys': [{'name': 'id_a', 'type': 'ed25519', 'bits': 1024}, {'name': 'ok', 'type': 'ed25519'},
+         'ssh_keys': [{'name': 'id_a', 'type': 'ed25519', 'size': 1024}, {'name': 'ok', 'type': 'ed25519'},
                       {'name': 'a/b', 'type': 'ed25519'}],
          'authorized_keys': [{'key': 'ssh-ed25519 notbase64'}, {'account': bob, 'key_name': 'x.pub'}],
          'ssl': [{'host': 'example.com', 'country': 'United States', 'province': 'Texas', 'city': 'Houston',
-                  'company': 'Example', 'key_size': 12}]},
-        {'name': bob, 'ssh_keys': [{'name': 'id_b', 'type': 'rsa', 'bits': 100}]},
+                  'company': 'Example', 'size': 12}]},
+        {'name': bob, 'ssh_keys': [{'name': 'id_b', 'type': 'rsa', 'size': 100}]},
     ]
     with pytest.raises(KeysmithError) as error:
         run(entries)

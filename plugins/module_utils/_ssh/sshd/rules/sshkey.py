@@ -118,6 +118,19 @@ def _read_fields(buf, kind, name):
     return fields, curve, 256
 
 
+def read_public_fields(blob, start, name):
+    """The public fields of a key of type ``name`` (a certificate's: its plain
+    key) at ``start`` of ``blob``, read as ``sshkey_from_blob`` reads them:
+    (offset after them, bits); :class:`BlobError` when sshd would refuse them."""
+    found = _blob_type(name)
+    if found is None:
+        raise BlobError('unknown key type %s' % name[:60])
+    buf = _Buf(bytes(blob))
+    buf.pos = start
+    dummy, dummy_curve, bits = _read_fields(buf, found[0], name)
+    return buf.pos, bits
+
+
 # Keys read from blobs, by blob: a file repeating one key (or certificate) on
 # 100,000 lines decodes and verifies it once. Bounded: small blobs only, and
 # emptied when full.
