@@ -227,7 +227,6 @@ def test_randomart_title_rules():
     assert randomart(blob, 'ED25519', 256, digest='md5').splitlines()[-1] == '+------[MD5]------+'
 
 
-
 @pytest.mark.parametrize('line, fragment', [
     ('', 'empty'),
     ('   \n', 'empty'),
