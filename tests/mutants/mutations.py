@@ -787,9 +787,8 @@ MUTATIONS = [
              'thousands of Match Address patterns make thousands of sshd -T runs'),
     mutation('_ssh/sshd/clients.py', "            values['host'] = None  # the host follows", "            pass  # the host follows",
              CLIENTS, 'a client moved to another address keeps the old address as its host'),
-    mutation('_ssh/sshd/clients.py', "    if pattern.startswith('!') or pattern in ('', '*'):\n        return None\n    found",
-             "    if pattern in ('', '*'):\n        return None\n    found", CLIENTS,
-             'a negated address pattern yields a client it excludes'),
+    mutation('_ssh/sshd/clients.py', "    has_lport = bool(client_patterns.get('localport'))\n", '    has_lport = False\n', CLIENTS,
+             'with Match LocalPort the default client is judged without a local port'),
     # ------------------------------------------------------------ _ssh/keys/public_key.py
     mutation('_ssh/keys/public_key.py', "        if '\\n' in line or '\\r' in line or '\\0' in line:\n", "        if '\\0' in line:\n",
              PUBKEY, 'key text with a newline writes a second authorized_keys line'),
