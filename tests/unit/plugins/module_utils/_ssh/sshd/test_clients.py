@@ -29,9 +29,9 @@ def test_clients_option_refuses(item):
 
 
 def test_clients_option_accepts():
-    found = clients.clients_from_option([{'addr': '127.0.0.1', 'host': 'Gw.Example.com', 'lport': 65535},
-                                         {'addr': '::1', 'lport': 1}, {'addr': '127.0.0.1', 'host': 'gw.example.com',
-                                                                      'lport': '65535'}])
+    items = [{'addr': '127.0.0.1', 'host': 'Gw.Example.com', 'lport': 65535}, {'addr': '::1', 'lport': 1},
+             {'addr': '127.0.0.1', 'host': 'gw.example.com', 'lport': '65535'}]
+    found = clients.clients_from_option(items)
     assert [context.connection() for context in found] == ['host=gw.example.com,addr=127.0.0.1,lport=65535',
                                                            'host=::1,addr=::1,lport=1']
 
