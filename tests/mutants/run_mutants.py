@@ -89,8 +89,8 @@ def main():
         for thread in parts:
             thread.join()
         for status, seconds, tail in [outcome for outcome in outcomes if outcome is not None]:
-            print('baseline (%d test paths in %d parts): %s in %.0f s: %s' % (len(baseline), len(parts), status,
-                                                                             seconds, tail))
+            print('baseline (%d test paths in %d parts): %s in %.0f s: %s'
+                  % (len(baseline), len(parts), status, seconds, tail))
             if status != 'passed':
                 print('the unmutated collection fails its tests: fix that first')
                 return 2

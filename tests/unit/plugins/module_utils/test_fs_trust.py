@@ -244,3 +244,16 @@ def test_owner_and_group_are_given_each_their_own(tmp_path):
     tree.set_attrs([], 'f', 0o640)
     st = os.stat(str(tmp_path / 'f'))
     assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (ACCOUNT, group, 0o640)
+
+
+def test_a_registry_below_an_accounts_directory_is_refused(tmp_path):
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.registry import Registry
+    above = tmp_path / 'above'
+    (above / 'registry').mkdir(parents=True)
+    owned(above, ACCOUNT, 0o755)
+    with pytest.raises(UnsafePath, match='owned by uid %d' % ACCOUNT):
+        Registry(str(above / 'registry')).entries()
+    with pytest.raises(UnsafePath, match='owned by uid %d' % ACCOUNT):
+        Registry(str(above / 'registry')).hold()
+    owned(above, 0, 0o755)
+    assert Registry(str(above / 'registry')).entries() == []

@@ -81,7 +81,8 @@ def test_the_useradd_command(commands):
     assert creation.created and creation.groups_created == ['kmugrp', 'kmua', 'kmub']
 
 
-def test_a_group_named_twice_is_created_once(commands):
+@pytest.mark.usefixtures('commands')
+def test_a_group_named_twice_is_created_once():
     creation = UserCreation(UserSpec('kmuuser', group='kmugrp', groups=['kmugrp', 'kmua', 'kmua']))
     assert creation.missing_groups() == ['kmugrp', 'kmua']
 

@@ -161,3 +161,13 @@ def test_ssl_info_reports_without_secrets(account, key, other_key):
     assert by_host['other.example.com']['challenge_password'] is False
     assert not by_host['other.example.com']['matches_key'] and by_host['other.example.com']['key_path'] is None
     assert 'challenge' not in repr(info.csrs).replace('challenge_password', '')
+
+
+def test_a_csr_never_takes_the_place_of_its_key(account):
+    from ansible_collections.keysmith.accounts.plugins.module_utils._tls.gencsr import CsrSpec
+    options = dict(host='www.example.com', city='Houston', company='Example', country='US', province='Texas')
+    with pytest.raises(InvalidInput, match='path and key_path must not be the same file'):
+        CsrSpec(account, path='/srv/tls/www.key', key_path='/srv/tls/www.key', **options)
+    with pytest.raises(InvalidInput, match='must not be the same file'):
+        CsrSpec(account, path=account.home + '/ssl/keys/www.example.com.key', **options)
+    assert CsrSpec(account, path='/srv/tls/www.csr', key_path='/srv/tls/www.key', **options).key_path == '/srv/tls/www.key'

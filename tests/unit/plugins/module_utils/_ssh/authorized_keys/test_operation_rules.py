@@ -62,7 +62,7 @@ def test_modes_refused(mode):
         resolve_file_attrs(mode=mode)
 
 
-def test_a_private_key_file_is_named_and_no_key_file_content_is_shown(tmp_path, account, lines):
+def test_a_private_key_file_is_named_and_no_key_file_content_is_shown(tmp_path, account):
     private = tmp_path / 'id'
     private.write_text('-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----\n')
     with pytest.raises(InvalidInput, match='holds a private key'):

@@ -59,7 +59,7 @@ def _section(keys):
 
 def test_check_integers_must_agree(keys):
     section = _section(keys)
-    key_part, comment = openssh_private.split_private_section(section)
+    dummy, comment = openssh_private.split_private_section(section)
     assert comment == b'c-plain'
     broken = section[:4] + struct.pack('>I', struct.unpack('>I', section[4:8])[0] ^ 1) + section[8:]
     with pytest.raises(WrongPassphrase):

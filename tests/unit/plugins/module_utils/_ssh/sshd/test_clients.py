@@ -29,9 +29,9 @@ def test_clients_option_refuses(item):
 
 
 def test_clients_option_accepts():
-    found = clients.clients_from_option([{'addr': '127.0.0.1', 'host': 'Gw.Example.com', 'lport': 65535},
-                                         {'addr': '::1', 'lport': 1}, {'addr': '127.0.0.1', 'host': 'gw.example.com',
-                                                                      'lport': '65535'}])
+    items = [{'addr': '127.0.0.1', 'host': 'Gw.Example.com', 'lport': 65535}, {'addr': '::1', 'lport': 1},
+             {'addr': '127.0.0.1', 'host': 'gw.example.com', 'lport': '65535'}]
+    found = clients.clients_from_option(items)
     assert [context.connection() for context in found] == ['host=gw.example.com,addr=127.0.0.1,lport=65535',
                                                            'host=::1,addr=::1,lport=1']
 
@@ -73,3 +73,10 @@ def test_the_client_a_from_list_lets_in():
     # 10.0.0.1 is the address 10.0.0.0/8 suggests, and the list denies it
     assert clients.context_for_from(base, '!10.0.0.1,10.0.0.0/8', False) is None
     assert clients.context_for_from(base, '!10.0.0.1,10.0.0.0/8,192.168.0.0/16', False).addr == '192.168.0.1'
+
+
+def test_with_match_localport_every_client_has_a_local_port():
+    contexts = clients.any_client_contexts({'port': '22'}, {'localport': ['2222']}, _login(), [])
+    assert [context.lport for context in contexts] == [22, 2222]
+    contexts = clients.any_client_contexts({'port': '22'}, {}, _login(), [])
+    assert [context.lport for context in contexts] == [None]

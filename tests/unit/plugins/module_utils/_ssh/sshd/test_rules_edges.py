@@ -36,11 +36,13 @@ def far_timezone(monkeypatch):
 # --------------------------------------------------------------------------- expiry-time
 
 @pytest.mark.parametrize('text', ['20300101Z', '20300101z', '20300101UTC', '20300101utc', '20300101Utc'])
-def test_expiry_time_utc_suffix_in_any_case(far_timezone, text):
+@pytest.mark.usefixtures('far_timezone')
+def test_expiry_time_utc_suffix_in_any_case(text):
     assert sshd_rules.parse_absolute_time(text) == UTC_2030
 
 
-def test_expiry_time_without_suffix_is_local_time(far_timezone):
+@pytest.mark.usefixtures('far_timezone')
+def test_expiry_time_without_suffix_is_local_time():
     assert sshd_rules.parse_absolute_time('20300101') == UTC_2030 + 5 * 3600
 
 
