@@ -116,6 +116,11 @@ summary:
     duplicates: {description: 'Duplicate key lines: lines whose key is on at least one other line of the fleet.', type: int}
     managed_missing: {description: '(host, fingerprint) pairs of managed keys found on no line of the host.', type: int}
     files_ignored: {description: Existing authorized_keys files sshd does not use., type: int}
+    keys_not_listed:
+      description:
+        - Key lines the audit counted but neither judged nor listed (over its O(keysmith.accounts.authorized_keys_info#module:max_keys));
+          their accounts are C(incomplete) and the report says why. 0 normally.
+      type: int
 paths:
   description: The files written, by format.
   returned: always

@@ -888,14 +888,42 @@ def parse_absolute_time(text):
 # ---------------------------------------------------------------------------
 # from= (match_host_and_ip)
 
+# Patterns and addresses already read, by text (an audit asks about the same
+# from= lists for every client context); bounded, emptied when full.
+_CACHE_MAX = 4096
+_PATTERNS = {}
+_ADDRESSES = {}
+
+
 def match_pattern(string, pattern):
     """match.c match_pattern: ``*`` and ``?`` wildcards, the whole string."""
-    regex = ''.join('.*' if c == '*' else '.' if c == '?' else re.escape(c) for c in pattern)
-    return re.match('(?s)' + regex + r'\Z', string) is not None
+    if '*' not in pattern and '?' not in pattern:
+        return string == pattern
+    regex = _PATTERNS.get(pattern)
+    if regex is None:
+        regex = re.compile('(?s)' + ''.join('.*' if c == '*' else '.' if c == '?' else re.escape(c)
+                                            for c in pattern) + r'\Z')
+        if len(_PATTERNS) >= _CACHE_MAX:
+            _PATTERNS.clear()
+        _PATTERNS[pattern] = regex
+    return regex.match(string) is not None
 
 
 def _addr_pton(text):
     """addrmatch.c addr_pton: (family, address int, scope) or None."""
+    try:
+        return _ADDRESSES[text]
+    except (KeyError, TypeError):
+        pass
+    found = _addr_pton_uncached(text)
+    if isinstance(text, str):
+        if len(_ADDRESSES) >= _CACHE_MAX:
+            _ADDRESSES.clear()
+        _ADDRESSES[text] = found
+    return found
+
+
+def _addr_pton_uncached(text):
     if not text or '\0' in text:
         return None
     try:
