@@ -316,6 +316,17 @@ def _parse_fields(raw):
     return 'key', key, line.options_text, options, line.options_error, line
 
 
+def _line_summary(raw):
+    """(identity digest, expiry) of a key line, ``()`` for any other line: what
+    :class:`KeyLineRef` keeps, read by sshd's rules alone (as :class:`ParsedLine`
+    reads the identity and expiry, without building the key and option objects)."""
+    line = sshd_rules.Line(raw)
+    if line.kind != 'key':
+        return ()
+    expiry = line.options.valid_before if line.options is not None else 0
+    return identity_digest((line.key.material, line.cert_authority)), expiry
+
+
 def identity_digest(identity):
     """A 16-byte stand-in (BLAKE2b) for a line's identity (key material,
     cert-authority): what a file of hundreds of thousands of key lines keeps per
@@ -753,8 +764,7 @@ class AuthorizedKeys:
             text = data[start:end]
             found = seen.get(text)
             if found is None:
-                line = ParsedLine(text.decode('utf-8', 'surrogateescape'), eol, number)
-                found = (line.digest, line_expiry(line)) if line.kind == 'key' else ()
+                found = _line_summary(text.decode('utf-8', 'surrogateescape'))
                 if len(seen) >= _PARSED_MAX:
                     seen.clear()
                 seen[text] = found

@@ -557,6 +557,10 @@ def normalize_comment(comment):
 
 
 _BLANK_RE = re.compile('[ \t]')
+# runs of option text: outside quotes (up to a quote or a blank), inside quotes
+# (up to the closing quote); an escaped quote \" is part of either
+_UNQUOTED_RUN = re.compile(r'(?:\\"|[^" \t])*')
+_QUOTED_RUN = re.compile(r'(?:\\"|[^"])*')
 
 
 def _find_blank(text, start):
@@ -576,21 +580,18 @@ def _skip_blank(text, pos):
 def advance_past_options(text):
     """Index of the first blank outside double quotes (``sshkey_advance_past_options``);
     None for an unterminated quote."""
-    quoted = False
+    # sshd's loop, a run at a time: outside quotes up to a quote or blank, then
+    # inside up to the closing quote (``\\"`` is an escaped quote in both)
     index = 0
     length = len(text)
-    while index < length:
-        char = text[index]
-        if not quoted and char in _BLANK:
-            break
-        if char == '\\' and index + 1 < length and text[index + 1] == '"':
-            index += 1
-        elif char == '"':
-            quoted = not quoted
+    while True:
+        index = _UNQUOTED_RUN.match(text, index).end()
+        if index >= length or text[index] != '"':
+            return index
+        index = _QUOTED_RUN.match(text, index + 1).end()
+        if index >= length:
+            return None
         index += 1
-    if index >= length and quoted:
-        return None
-    return index
 
 
 class OptionsError(Exception):
@@ -619,16 +620,11 @@ def _dequote(text, pos):
     """opt_dequote: (value, position after the closing quote)."""
     if pos >= len(text) or text[pos] != '"':
         raise OptionsError('missing start quote')
-    pos += 1
-    out = []
-    while pos < len(text) and text[pos] != '"':
-        if text[pos] == '\\' and pos + 1 < len(text) and text[pos + 1] == '"':
-            pos += 1
-        out.append(text[pos])
-        pos += 1
-    if pos >= len(text):
+    # a run of escaped quotes and other characters (sshd's loop, a run at a time)
+    end = _QUOTED_RUN.match(text, pos + 1).end()
+    if end >= len(text):
         raise OptionsError('missing end quote')
-    return ''.join(out), pos + 1
+    return text[pos + 1:end].replace('\\"', '"'), end + 1
 
 
 class Options:
@@ -890,9 +886,11 @@ def parse_absolute_time(text):
 
 # Patterns and addresses already read, by text (an audit asks about the same
 # from= lists for every client context); bounded, emptied when full.
-_CACHE_MAX = 4096
+_CACHE_MAX = 16384
+_CACHED_LIST_CHARS = 4096
 _PATTERNS = {}
 _ADDRESSES = {}
+_VERDICTS = {}
 
 
 def match_pattern(string, pattern):
@@ -923,9 +921,20 @@ def _addr_pton(text):
     return found
 
 
+# a dotted quad of plain decimal parts (no leading zero: inet_aton reads 010 as octal)
+_PLAIN_QUAD = re.compile(r'(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\Z')
+
+
 def _addr_pton_uncached(text):
     if not text or '\0' in text:
         return None
+    quad = _PLAIN_QUAD.match(text)
+    if quad is not None:
+        parts = [int(part) for part in quad.groups()]
+        if max(parts) <= 255:
+            # what getaddrinfo answers for it, without asking it (the audit reads
+            # from= lists of thousands of networks)
+            return socket.AF_INET, (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3], 0
     try:
         infos = socket.getaddrinfo(text, None, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError, ValueError, OSError):
@@ -945,6 +954,19 @@ def _bits(family):
 def _addr_pton_cidr(text):
     """addrmatch.c addr_pton_cidr: ((family, int, scope), masklen), -1 (not an
     address) or -2 (inconsistent mask)."""
+    key = ('cidr', text)
+    try:
+        return _ADDRESSES[key]
+    except KeyError:
+        pass
+    found = _addr_pton_cidr_uncached(text)
+    if len(_ADDRESSES) >= _CACHE_MAX:
+        _ADDRESSES.clear()
+    _ADDRESSES[key] = found
+    return found
+
+
+def _addr_pton_cidr_uncached(text):
     raw = _bytes(text)
     if len(raw) >= 64:
         return -1
@@ -1038,6 +1060,23 @@ def match_pattern_list(string, patterns, dolower=True):
 
 def match_host_and_ip(host, ipaddr, patterns):
     """match.c match_host_and_ip: 1 allowed, 0 not, -1 invalid patterns."""
+    # an audit asks about the same from= list for every client context, and
+    # many lines share one list: answered once (short lists: the cache holds them)
+    key = ('from', host, ipaddr, patterns)
+    if len(patterns) <= _CACHED_LIST_CHARS:
+        try:
+            return _VERDICTS[key]
+        except KeyError:
+            pass
+    found = _match_host_and_ip(host, ipaddr, patterns)
+    if len(patterns) <= _CACHED_LIST_CHARS:
+        if len(_VERDICTS) >= _CACHE_MAX:
+            _VERDICTS.clear()
+        _VERDICTS[key] = found
+    return found
+
+
+def _match_host_and_ip(host, ipaddr, patterns):
     mip = addr_match_list(ipaddr, patterns)
     if mip == -2:
         return -1
