@@ -389,12 +389,18 @@ def test_access_report_linear_in_copies_of_one_key(tmp_path):
              'type': 'ed25519', 'key_type': 'ssh-ed25519', 'bits': 256, 'comment': 'c', 'options': '',
              'accepted': True, 'refused_reasons': [], 'weak': False, 'weak_reasons': [], 'expired': False,
              'managed': None, 'also_on': [], 'expiry_time': None} for number in range(1, 40001)]
-    results = {'host1': {'accounts': [{'user': 'kh7', 'uid': 1000, 'files': [], 'keys': keys}],
-                         'summary': {'accounts': 1, 'keys': len(keys)}}}
+    # and once on a second account: each row's "also on" named the other accounts by walking every
+    # line of the key (40,000 x 40,001 steps; issue 27 round 4)
+    other = dict(keys[0], file='/home/kh7b/.ssh/authorized_keys', line=1)
+    results = {'host1': {'accounts': [{'user': 'kh7', 'uid': 1000, 'files': [], 'keys': keys},
+                                      {'user': 'kh7b', 'uid': 1001, 'files': [], 'keys': [other]}],
+                         'summary': {'accounts': 2, 'keys': len(keys) + 1}}}
     result = run('access_report', {'results': results, 'dest': str(tmp_path), 'generated_at': 'now'})
     assert not result.failed, result
     assert result.cpu < 20.0, result
-    assert result.result['summary']['keys'] == 40000
+    assert result.result['summary']['keys'] == 40001
+    with open(os.path.join(str(tmp_path), 'access_report.html')) as handle:
+        assert 'also on: host1: kh7b' in handle.read()
 
 
 # --------------------------------------------------------------------------- 4. files that cannot be read
