@@ -302,6 +302,8 @@ def public_key_of(found, comment):
 # Bounded: a file of distinct lines empties it now and then.
 _PARSED = {}
 _PARSED_MAX = 1024
+# (lines up to this length: the cache outlives a file and holds at most ~8 MiB)
+_PARSED_MAX_CHARS = 8192
 
 
 def _parse_fields(raw):
@@ -375,9 +377,10 @@ class ParsedLine:
         cached = _PARSED.get(self.raw)
         if cached is None:
             cached = _parse_fields(self.raw)
-            if len(_PARSED) >= _PARSED_MAX:
-                _PARSED.clear()
-            _PARSED[self.raw] = cached
+            if len(self.raw) <= _PARSED_MAX_CHARS:
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[self.raw] = cached
         self.kind, self.key, self.options_text, self.options, self.options_error, self.sshd_line = cached
 
     @property
@@ -436,7 +439,7 @@ class KeyLineRef:
     (key, options, comment) is read again from the bytes when asked for
     (:meth:`parsed`)."""
 
-    # start and number in one int (both below 2**26 in a file under the read cap)
+    # start and number in one int (pos: start << 32 | number)
     __slots__ = ('data', 'pos', 'digest', 'valid_before', 'removed')
     kind = 'key'
 

@@ -569,6 +569,10 @@ def test_edits_of_key_lines_as_read():
     again = model.replace(model.replace(second, _ed25519(8)), _ed25519(9))
     assert again.raw == _ed25519(9)
     assert model.render().decode() == ''.join('%s\n' % _ed25519(index) for index in (9, 2, 3, 4, 5))
+    # a line removed between two kept ones
+    model = AuthorizedKeys.parse(text.encode())
+    apply_edits(model, [_wanted(_ed25519(3))], 'absent')
+    assert model.render().decode() == ''.join('%s\n' % _ed25519(index) for index in (0, 1, 2, 4, 5))
     # a file whose last key line has no newline gets one before an appended line
     model = AuthorizedKeys.parse(_ed25519(1).encode())
     apply_edits(model, [_wanted(_ed25519(2))], 'present')
