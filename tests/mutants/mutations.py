@@ -165,7 +165,7 @@ MUTATIONS = [
     mutation('_ssh/authorized_keys/model.py', "                if span is not None and span[0] is line.data and span[2] == line.start:",
              "                if span is not None and span[0] is line.data:", AUTHKEYS,
              'a removed key line between two kept ones is written back (the span of kept lines covers it)'),
-    mutation('_ssh/authorized_keys/model.py', '                groups[digest] = [group, line]\n', '                groups[digest] = group\n',
+    mutation('_ssh/authorized_keys/model.py', '            if stop - index > 1:', '            if stop - index > 2:',
              AUTHKEYS, 'a key on exactly two lines is not reported as a duplicate'),
     mutation('_ssh/authorized_keys/model.py', '            for line in lines:\n                model.remove(line)\n',
              '            for line in lines[:1]:\n                model.remove(line)\n', AUTHKEYS,

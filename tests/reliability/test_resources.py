@@ -53,6 +53,8 @@ def rss_bound(size):
     """The bound for a file of ``size`` bytes: a small multiple of the file (it is read, and
     rewritten) over the module's own ~50 MiB, never more than RSS_BOUND_MIB (64 + 4 x 64 MiB ~ 300)."""
     return min(RSS_BOUND_MIB, 64 + 4 * size / MIB)
+
+
 # a guard, not the measure: a run that would take gigabytes stops here
 ADDRESS_SPACE_LIMIT = 3 * 1024 * MIB
 

@@ -239,11 +239,11 @@ class AuthorizedKeysInfo(Operation):
             if item['truncated']:
                 reasons.append('file %s cut at %d bytes: sshd reads the whole file' % (item['path'], MAX_AUDIT_BYTES))
             if item.get('keys_not_listed'):
+                listed = item['keys'] - item['keys_not_listed']
                 reasons.append('file %s holds %d key lines: the first %d are judged and listed (max_keys per '
-                               'file, %d per run), the other %d are not judged' % (item['path'], item['keys'],
-                                                                item['keys'] - item['keys_not_listed'],
-                                                                max(MAX_KEYS_PER_RUN, self.spec.max_keys),
-                                                                item['keys_not_listed']))
+                               'file, %d per run), the other %d are not judged'
+                               % (item['path'], item['keys'], listed, max(MAX_KEYS_PER_RUN, self.spec.max_keys),
+                                  item['keys_not_listed']))
             if item['owner_uid'] is not None:
                 read_any = True
         if not reasons:
