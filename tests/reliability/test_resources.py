@@ -32,6 +32,7 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -86,39 +87,52 @@ class Run:
             self.rc, self.seconds, self.cpu, self.rss_mib, result, self.stderr[-1000:])
 
 
-# The module is started by a small interpreter that sets the limit and execs it: a child forked
-# with a preexec_fn shares the test's pages until exec, and ru_maxrss counted them (the test process,
-# with its fixtures, was measured instead of the module).
-_EXEC_LIMITED = ('import os, resource, sys; resource.setrlimit(resource.RLIMIT_AS, (%d, %d)); '
-                 'os.execv(sys.executable, [sys.executable] + sys.argv[1:])')
+# The module is started by a small launcher process that forks it, sets the limit, execs it and
+# reports the module's own wait4 figures: ru_maxrss counts the memory of the process a child was
+# forked (or vforked) from until its exec, so a module started straight from the test counted the
+# test process with its fixtures (hundreds of MiB) instead of the module.
+_LAUNCHER = """
+import json, os, resource, sys
+limit, report = int(sys.argv[1]), sys.argv[2]
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.execv(sys.executable, [sys.executable] + sys.argv[3:])
+dummy, status, usage = os.wait4(pid, 0)
+with open(report, 'w') as handle:
+    json.dump({'status': status, 'maxrss': usage.ru_maxrss, 'cpu': usage.ru_utime + usage.ru_stime}, handle)
+"""
 
 
 def run(name, args, timeout=300, check=False, diff=False):
-    """The module in a subprocess; its peak RSS and CPU seconds from wait4."""
+    """The module in a subprocess; its peak RSS and CPU seconds from wait4 (in the launcher)."""
     tmpdir = tempfile.mkdtemp(prefix='kh7-run-')
     try:
         argfile = _args_file(tmpdir, args, check, diff)
+        report = os.path.join(tmpdir, 'usage.json')
         out = open(os.path.join(tmpdir, 'out'), 'w+b')
         err = open(os.path.join(tmpdir, 'err'), 'w+b')
         began = time.monotonic()
-        limit = _EXEC_LIMITED % (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT)
-        proc = subprocess.Popen([PYTHON, '-c', limit, module_path(name), argfile], stdout=out, stderr=err,
-                                env=module_env(), cwd=tmpdir)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - began > timeout:
-                proc.kill()
-                dummy, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.01)
+        proc = subprocess.Popen([PYTHON, '-c', _LAUNCHER, str(ADDRESS_SPACE_LIMIT), report, module_path(name), argfile],
+                                stdout=out, stderr=err, env=module_env(), cwd=tmpdir, start_new_session=True)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         seconds = time.monotonic() - began
-        proc.returncode = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
+        usage = {'status': -signal.SIGKILL, 'maxrss': 0, 'cpu': 0.0}
+        if os.path.exists(report):
+            with open(report) as handle:
+                usage = json.load(handle)
+        status = usage['status']
+        if status < 0:
+            returncode = status
+        else:
+            returncode = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
         out.seek(0)
         err.seek(0)
-        result = Run(proc.returncode, out.read(), err.read(), seconds, usage.ru_maxrss,
-                     usage.ru_utime + usage.ru_stime)
+        result = Run(returncode, out.read(), err.read(), seconds, usage['maxrss'], usage['cpu'])
         out.close()
         err.close()
     finally:
