@@ -170,8 +170,16 @@ def read_fd(fd, limit=MAX_READ_BYTES, path=None):
     """
     chunks = []
     total = 0
+    # A regular file is read in one piece of its size (chunks joined after the
+    # read held a 64 MiB file twice); what it grew meanwhile is read on.
+    try:
+        info = os.fstat(fd)
+        first = info.st_size + 1 if stat.S_ISREG(info.st_mode) else 0
+    except OSError:
+        first = 0
     while True:
-        chunk = os.read(fd, min(1024 * 1024, limit + 1 - total))
+        chunk = os.read(fd, min(max(first, 1024 * 1024), limit + 1 - total))
+        first = 0
         if not chunk:
             break
         chunks.append(chunk)

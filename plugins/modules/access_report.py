@@ -138,6 +138,11 @@ summary:
     files_ignored: {description: Existing authorized_keys files sshd does not use., type: int}
     certificate_authorities: {description: '(host, CA) pairs of user CAs sshd trusts.', type: int}
     accounts_open_to_certificates: {description: Accounts a certificate of a trusted CA can log in to., type: int}
+    keys_not_listed:
+      description:
+        - Key lines the audit counted but neither judged nor listed (over its O(keysmith.accounts.authorized_keys_info#module:max_keys));
+          their accounts are C(incomplete) and the report says why. 0 normally.
+      type: int
 paths:
   description: The files written, by format.
   returned: always

@@ -143,6 +143,18 @@ options:
       lport:
         description: The local port the client connects to (C(Match LocalPort)).
         type: int
+  max_keys:
+    description:
+      - The most key lines judged and listed per C(authorized_keys) file, to bound the module's memory
+        and its result (a file under the 64 MiB read limit can hold 700,000 key lines; each listed key
+        costs a few KiB).
+      - The lines after it are counted (RV(accounts[].files[].keys), RV(accounts[].files[].keys_not_listed)),
+        not judged; their account is V(incomplete) with the reason in RV(accounts[].status_reasons), and
+        RV(summary.keys_not_listed) counts them for the whole run.
+      - The whole run judges at most 50,000 key lines (all accounts and files), or O(max_keys) when that is more;
+        the files read after that are counted the same way.
+    type: int
+    default: 10000
   sshd_config:
     description: The sshd configuration file to evaluate.
     type: path
@@ -378,6 +390,12 @@ accounts:
         keys:
           description: How many key lines it holds.
           type: int
+        keys_not_listed:
+          description:
+            - How many of its key lines are neither judged nor listed in RV(accounts[].keys) (more than
+              O(max_keys)); the account is then V(incomplete).
+          type: int
+          sample: 0
         invalid_lines:
           description:
             - Numbers of the lines sshd cannot read a key from (not comments or blank lines); the first
@@ -621,7 +639,10 @@ summary:
     accounts_that_can_log_in: {description: Accounts with at least one accepted key., type: int}
     files: {description: Existing authorized_keys files., type: int}
     files_ignored: {description: Existing files sshd does not use., type: int}
-    keys: {description: Key lines., type: int}
+    keys: {description: 'Key lines judged and listed (see RV(summary.keys_not_listed)).', type: int}
+    keys_not_listed:
+      description: Key lines counted but neither judged nor listed (over O(max_keys) in their file); 0 normally.
+      type: int
     accepted: {description: Key lines sshd accepts., type: int}
     ignored: {description: 'Key lines sshd does not accept (ignored file, bad options, expired, algorithm, account state).', type: int}
     weak: {description: Weak keys., type: int}
@@ -698,7 +719,8 @@ def build(module):
                       managed_keys=params['managed_keys'], weak_policy=params['weak_policy'],
                       managed_keys_by_user=params['managed_keys_by_user'],
                       sshd_config=params['sshd_config'], sshd_path=sshd_path, sshd_flavor=params['sshd_flavor'],
-                      clients=params['clients'], usage=_usage_spec(module), private_keys=params['private_keys'])
+                      clients=params['clients'], usage=_usage_spec(module), private_keys=params['private_keys'],
+                      max_keys=params['max_keys'])
     return AuthorizedKeysInfo(spec, module.run_command)
 
 
@@ -720,6 +742,7 @@ def main():
             laddr=dict(type='str'),
             lport=dict(type='int'),
         )),
+        max_keys=dict(type='int', default=10000),
         sshd_config=dict(type='path', default='/etc/ssh/sshd_config'),
         sshd_path=dict(type='path'),
         sshd_flavor=dict(type='str', default='auto', choices=['auto', 'openssh', 'debian']),

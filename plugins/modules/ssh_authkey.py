@@ -321,7 +321,8 @@ actions:
   sample: ["create directory /home/alice/.ssh (0700)", "create /home/alice/.ssh/authorized_keys (add 1 key)"]
 keys:
   description:
-    - One entry per given key, in order, then one per other key that O(remove_expired) or O(exclusive) removed.
+    - One entry per given key, in order, then one per other key that O(remove_expired) or O(exclusive) removed
+      (the first 1000 of those; RV(keys_not_listed) counts the others).
     - Empty in check mode when O(file) does not exist yet.
   returned: always
   type: list
@@ -364,14 +365,31 @@ duplicates:
       description: The key type.
       type: str
     lines:
-      description: The line numbers (from 1) holding the key.
+      description: The line numbers (from 1) holding the key; the first 100 when there are more (see RV(duplicates[].line_count)).
       type: list
       elements: int
+    line_count:
+      description: How many lines hold the key; only when there are more than 100 (RV(duplicates[].lines) lists the first 100).
+      type: int
     action:
       description: V(removed duplicates) (first kept, later removed), V(removed) (all removed) or V(kept).
       type: str
   sample: [{"fingerprint": "SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc", "type": "ssh-ed25519",
             "lines": [2, 7], "action": "removed duplicates"}]
+duplicates_not_listed:
+  description:
+    - Keys on several lines not listed in RV(duplicates) (it lists the first 1000; warnings name the first 20).
+  returned: when a file holds more than 1000 keys that are on several lines
+  type: int
+  sample: 5000
+keys_not_listed:
+  description:
+    - Keys the task did not name that this run removed (O(exclusive), O(remove_expired)) and that are not
+      listed in RV(keys), which lists the first 1000 of them (a file can hold hundreds of thousands).
+      The file is edited exactly; the result only shortens the list. The given keys are always listed.
+  returned: when more than 1000 keys the task did not name were removed
+  type: int
+  sample: 250000
 expire_at:
   description: The O(expire_at) given.
   returned: when O(expire_at) is given

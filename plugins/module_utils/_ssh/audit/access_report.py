@@ -123,6 +123,8 @@ def build_report(results, title='SSH access report', generated_at=None, policy=N
         'distinct_keys': len(index),
         'accounts_not_audited': sum(1 for item in not_audited if item['status'] == 'not audited'),
         'accounts_incomplete': sum(1 for item in not_audited if item['status'] == 'incomplete'),
+        # key lines the audit counted but did not judge (over its max_keys): their accounts are incomplete
+        'keys_not_listed': sum(host['summary'].get('keys_not_listed', 0) for host in hosts),
     }
     authorities = certificate_report.collect(results)
     summary.update(certificate_report.summary(authorities, results))
@@ -311,24 +313,31 @@ def _status_words(row):
 
 
 def _accounts_per_key(fingerprints):
-    """{fingerprint: number of (host, account) pairs holding it}, once for the page."""
-    return dict((fp, len(set((place['host'], place['user']) for place in places)))
-                for fp, places in fingerprints.items())
+    """{fingerprint: [(host, account) pairs holding it, in order, each once]}, once for the page."""
+    holders = {}
+    for fp, places in fingerprints.items():
+        seen = set()
+        pairs = []
+        for place in places:
+            pair = (place['host'], place['user'])
+            if pair not in seen:
+                seen.add(pair)
+                pairs.append(pair)
+        holders[fp] = pairs
+    return holders
 
 
 def _also_on(row, fingerprints, accounts_per_key):
     """"also on ..." of a key row, from the index: the other accounts holding
-    the key by name up to ALSO_ON_NAMES, else their number (bounded per row)."""
-    others = accounts_per_key.get(row['fingerprint'], 1) - 1
+    the key by name up to ALSO_ON_NAMES, else their number (bounded per row:
+    the holders are listed once per key, not once per line of the key)."""
+    pairs = accounts_per_key.get(row['fingerprint']) or [(row['host'], row['user'])]
+    others = len(pairs) - 1
     if others <= 0:
         return None
     if others > ALSO_ON_NAMES:
         return 'also on %d other accounts (see the index)' % others
-    names = []
-    for place in fingerprints.get(row['fingerprint']) or []:
-        name = '%s: %s' % (place['host'], place['user'])
-        if (place['host'], place['user']) != (row['host'], row['user']) and name not in names:
-            names.append(name)
+    names = ['%s: %s' % pair for pair in pairs if pair != (row['host'], row['user'])]
     return 'also on: ' + ', '.join(names)
 
 

@@ -84,6 +84,11 @@ DEFAULT_WEAK_POLICY = {'rsa_min_bits': 2048, 'ecdsa_min_bits': 0, 'weak_types': 
 # invalid_lines lists the first ones (a file of 64 MiB can have 30 million);
 # invalid_line_count counts them all
 MAX_INVALID_LINES = 1000
+# key lines judged and listed per file (max_keys): a listed key costs a few KiB
+# (its dict, its verdicts, its JSON); the others are counted, and the account is incomplete
+MAX_KEYS = 10000
+# and per run (all accounts, all files), or max_keys when that is more
+MAX_KEYS_PER_RUN = 50000
 
 _FINGERPRINT_RE = re.compile(r'^(SHA256:[A-Za-z0-9+/]{43}|MD5(:[0-9a-f]{2}){16})$')
 
@@ -143,7 +148,7 @@ def _line_refusals(sshd_line, settings, now):
 class AccessSpec:
     def __init__(self, users=None, uid_min=None, uid_max=None, managed_keys=None, weak_policy=None,
                  sshd_config=DEFAULT_SSHD_CONFIG, sshd_path=None, sshd_flavor='auto', now=None,
-                 managed_keys_by_user=None, clients=None, usage=None, private_keys=False):
+                 managed_keys_by_user=None, clients=None, usage=None, private_keys=False, max_keys=MAX_KEYS):
         # usage: a usage_collect.UsageSpec (sshd's login records) or None;
         # private_keys: list the private keys in every account's ~/.ssh (the key map)
         self.usage = usage
@@ -179,6 +184,9 @@ class AccessSpec:
             raise InvalidInput('sshd_flavor must be one of auto, %s; got %r' % (', '.join(SSHD_FLAVORS), sshd_flavor))
         self.sshd_flavor = sshd_flavor
         self.now = now if now is not None else time.time()
+        if max_keys is None or max_keys < 1:
+            raise InvalidInput('max_keys must be at least 1, got %r' % max_keys)
+        self.max_keys = max_keys
 
 
 class AuthorizedKeysInfo(Operation):
@@ -191,6 +199,8 @@ class AuthorizedKeysInfo(Operation):
         self.sshd = None
         self.verdicts = None
         self.usage = None
+        # key lines this run may still judge and list (memory: a few KiB each)
+        self.keys_left = max(MAX_KEYS_PER_RUN, spec.max_keys)
 
     def plan(self):
         plan = Plan()
@@ -238,19 +248,24 @@ class AuthorizedKeysInfo(Operation):
         (``ClientVerdicts``: settings per context, login refusals, from=, RevokedKeys)."""
         return self.verdicts.account(entry)
 
-    @staticmethod
-    def _status(files):
-        """'audited', 'incomplete' (part of what sshd would read is unknown) or
-        'not audited' (nothing sshd would read could be read), with the reasons."""
+    def _status(self, files):
+        """'audited', 'incomplete' (part of what sshd would read is unknown or not
+        judged) or 'not audited' (nothing sshd would read could be read), with the reasons."""
         reasons = []
         read_any = False
         for item in files:
             if not item['audited']:
                 reasons.append(item['reason'])
-            elif item['truncated']:
+                continue
+            if item['truncated']:
                 reasons.append('file %s cut at %d bytes: sshd reads the whole file' % (item['path'], MAX_AUDIT_BYTES))
-                read_any = True
-            elif item['owner_uid'] is not None:
+            if item.get('keys_not_listed'):
+                listed = item['keys'] - item['keys_not_listed']
+                reasons.append('file %s holds %d key lines: the first %d are judged and listed (max_keys per '
+                               'file, %d per run), the other %d are not judged'
+                               % (item['path'], item['keys'], listed, max(MAX_KEYS_PER_RUN, self.spec.max_keys),
+                                  item['keys_not_listed']))
+            if item['owner_uid'] is not None:
                 read_any = True
         if not reasons:
             return 'audited', reasons
@@ -260,8 +275,8 @@ class AuthorizedKeysInfo(Operation):
     @staticmethod
     def _blank_report(path, pattern, reason=None):
         return {'path': path, 'configured': pattern, 'exists': False, 'used': False, 'reason': reason,
-                'owner_uid': None, 'mode': None, 'keys': 0, 'invalid_lines': [], 'invalid_line_count': 0,
-                'truncated': False, 'audited': True}
+                'owner_uid': None, 'mode': None, 'keys': 0, 'keys_not_listed': 0, 'invalid_lines': [],
+                'invalid_line_count': 0, 'truncated': False, 'audited': True}
 
     def _file(self, entry, path, pattern, settings, real_home, stopped=None):
         report = self._blank_report(path, pattern)
@@ -297,12 +312,26 @@ class AuthorizedKeysInfo(Operation):
         report['used'] = report['reason'] is None
         if data is None:
             return report, []
-        model = AuthorizedKeys.parse(data)
+        # One line at a time: a key line is judged (its dict is ~3 KiB) while the
+        # file's bound (max_keys) is not reached, and only counted after it.
+        keys = []
+        invalid, invalid_count, count = [], 0, 0
+        limit = min(self.spec.max_keys, self.keys_left)
+        for line in AuthorizedKeys.iter_lines(data):
+            if line.kind == 'lines':
+                found, more = line.invalid_lines(max(MAX_INVALID_LINES - len(invalid), 0))
+                invalid.extend(found)
+                invalid_count += more
+                continue
+            count += 1
+            if len(keys) < limit:
+                line = line.parsed()
+                keys.append(self.verdicts.judged(self._key(line, path, report, settings, entry.name), line))
         data = None
-        report['invalid_lines'], report['invalid_line_count'] = model.invalid_lines(MAX_INVALID_LINES)
-        keys = [self.verdicts.judged(self._key(line, path, report, settings, entry.name), line)
-                for line in model.key_lines()]
-        report['keys'] = len(keys)
+        self.keys_left -= len(keys)
+        report['invalid_lines'], report['invalid_line_count'] = invalid, invalid_count
+        report['keys'] = count
+        report['keys_not_listed'] = count - len(keys)
         return report, keys
 
     def managed_set(self, user):
@@ -387,6 +416,7 @@ class AuthorizedKeysInfo(Operation):
             'files': sum(1 for item in files if item['exists']),
             'files_ignored': sum(1 for item in files if item['exists'] and not item['used']),
             'keys': len(keys),
+            'keys_not_listed': sum(item.get('keys_not_listed', 0) for item in files),
             'accepted': sum(1 for key in keys if key['accepted']),
             'ignored': sum(1 for key in keys if not key['accepted']),
             'weak': sum(1 for key in keys if key['weak']),
@@ -423,9 +453,11 @@ class AuthorizedKeysInfo(Operation):
             'managed_missing': managed_missing,
             'certificate_authorities': self.certificates.authorities(),
             'revocation_lists': self.certificates.revocation_lists(),
-            'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)%s' % (
+            'msg': '%d accounts, %d keys (%d accepted by sshd, %d weak, %d unmanaged)%s%s' % (
                 summary['accounts'], summary['keys'], summary['accepted'], summary['weak'],
-                summary['unmanaged'], self._not_audited_msg()),
+                summary['unmanaged'],
+                ', %d more key lines not judged (max_keys)' % summary['keys_not_listed']
+                if summary['keys_not_listed'] else '', self._not_audited_msg()),
         })
 
     def _not_audited_msg(self):

@@ -67,7 +67,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import re
+import struct
 import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
@@ -253,6 +255,53 @@ def public_key_of(found, comment):
     return PublicKey.from_sshd(found, comment)
 
 
+# The parse of a line's text, by text (kind, key, options_text, options,
+# options_error, sshd_line): a file of many copies of one line is read once.
+# Bounded: a file of distinct lines empties it now and then.
+_PARSED = {}
+_PARSED_MAX = 1024
+# (lines up to this length: the cache outlives a file and holds at most ~8 MiB)
+_PARSED_MAX_CHARS = 8192
+
+
+def _parse_fields(raw):
+    line = sshd_rules.Line(raw)
+    if line.kind != 'key':
+        return line.kind, None, '', [], None, None
+    key = public_key_of(line.key, line.comment)
+    if line.options is None:
+        options = None
+    else:
+        options = _to_key_options(line.options)
+    return 'key', key, line.options_text, options, line.options_error, line
+
+
+def _line_summary(raw):
+    """(identity digest, expiry) of a key line, ``()`` for any other line: what
+    :class:`KeyLineRef` keeps, read by sshd's rules alone (as :class:`ParsedLine`
+    reads the identity and expiry, without building the key and option objects)."""
+    line = sshd_rules.Line(raw)
+    if line.kind != 'key':
+        return ()
+    expiry = line.options.valid_before if line.options is not None else 0
+    return identity_digest((line.key.material, line.cert_authority)), expiry
+
+
+def identity_digest(identity):
+    """A 16-byte stand-in (BLAKE2b) for a line's identity (key material,
+    cert-authority): what a file of hundreds of thousands of key lines keeps per
+    line instead of the key itself."""
+    material, cert_authority = identity
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(b'\x01' if cert_authority else b'\x00')
+    for part in material:
+        if not isinstance(part, bytes):
+            part = str(part).encode('utf-8', 'surrogateescape')
+        digest.update(struct.pack('>I', len(part)))
+        digest.update(part)
+    return digest.digest()
+
+
 class ParsedLine:
     """One line of the file.
 
@@ -266,7 +315,7 @@ class ParsedLine:
 
     # a file of 64 MiB holds hundreds of thousands of key lines: no __dict__ each
     __slots__ = ('raw', 'eol', 'number', 'kind', 'key', 'options_text', 'options', 'options_error',
-                 'refusal', 'sshd_line')
+                 'sshd_line')
 
     def __init__(self, raw, eol='\n', number=0):
         self.raw = raw
@@ -277,26 +326,37 @@ class ParsedLine:
         self.options_text = ''
         self.options = []
         self.options_error = None
-        # why sshd refuses every login the line is meant for (its key, or the
-        # certificates its key signed on a cert-authority line), at parse time
-        self.refusal = None
         self.sshd_line = None
         self._parse()
 
     def _parse(self):
-        line = sshd_rules.Line(self.raw)
-        self.kind = line.kind
-        if line.kind != 'key':
-            return
-        self.key = public_key_of(line.key, line.comment)
-        self.options_text = line.options_text
-        if line.options is None:
-            self.options = None
-            self.options_error = line.options_error
-        else:
-            self.options = _to_key_options(line.options)
-        self.refusal = sshd_rules.line_refusal(line)
-        self.sshd_line = line
+        # The same text is read once (a file of many copies of one line); the
+        # objects are shared and never changed (an edit makes a new line).
+        cached = _PARSED.get(self.raw)
+        if cached is None:
+            cached = _parse_fields(self.raw)
+            if len(self.raw) <= _PARSED_MAX_CHARS:
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[self.raw] = cached
+        self.kind, self.key, self.options_text, self.options, self.options_error, self.sshd_line = cached
+
+    @property
+    def refusal(self):
+        """Why sshd refuses every login the line is meant for (its key, or the
+        certificates its key signed on a cert-authority line), or None."""
+        if self.sshd_line is None:
+            return None
+        return sshd_rules.line_refusal(self.sshd_line)
+
+    @property
+    def digest(self):
+        """:func:`identity_digest` of the line's identity (None for no key line)."""
+        identity = self.identity
+        return identity_digest(identity) if identity is not None else None
+
+    def parsed(self):
+        return self
 
     @property
     def cert_authority(self):
@@ -323,6 +383,71 @@ class ParsedLine:
 
     def __repr__(self):
         return 'ParsedLine(%d, %s, %r)' % (self.number, self.kind, _short(self.raw))
+
+
+_NUMBER_BITS = 32
+_NUMBER_MASK = (1 << _NUMBER_BITS) - 1
+
+
+class KeyLineRef:
+    """A key line of a file as read and not (yet) edited, kept as its place in
+    the file's bytes, its line number, the :func:`identity_digest` of its
+    identity and its ``expiry-time`` (what edits look at for every line): ~200
+    bytes a line where a :class:`ParsedLine` costs ~1 KiB. Everything else
+    (key, options, comment) is read again from the bytes when asked for
+    (:meth:`parsed`)."""
+
+    # start and number in one int (pos: start << 32 | number)
+    __slots__ = ('data', 'pos', 'digest', 'valid_before', 'removed')
+    kind = 'key'
+
+    def __init__(self, data, start, number, digest, valid_before):
+        self.data = data
+        self.pos = (start << _NUMBER_BITS) | number
+        self.digest = digest
+        self.valid_before = valid_before
+        self.removed = False
+
+    @property
+    def start(self):
+        return self.pos >> _NUMBER_BITS
+
+    @property
+    def number(self):
+        return self.pos & _NUMBER_MASK
+
+    def end(self):
+        """Offset of the line's end (its newline, or the end of the data)."""
+        end = self.data.find(b'\n', self.start)
+        return len(self.data) if end == -1 else end
+
+    @property
+    def raw(self):
+        return self.data[self.start:self.end()].decode('utf-8', 'surrogateescape')
+
+    @property
+    def eol(self):
+        return '\n' if self.data.find(b'\n', self.start) != -1 else ''
+
+    def parsed(self):
+        """The line as a :class:`ParsedLine` (read again; not kept)."""
+        return ParsedLine(self.raw, self.eol, self.number)
+
+    key = property(lambda self: self.parsed().key)
+    options = property(lambda self: self.parsed().options)
+    options_text = property(lambda self: self.parsed().options_text)
+    options_error = property(lambda self: self.parsed().options_error)
+    sshd_line = property(lambda self: self.parsed().sshd_line)
+    refusal = property(lambda self: self.parsed().refusal)
+    comment = property(lambda self: self.parsed().comment)
+    cert_authority = property(lambda self: self.parsed().cert_authority)
+    identity = property(lambda self: self.parsed().identity)
+
+    def matches(self, options, comment):
+        return self.parsed().matches(options, comment)
+
+    def __repr__(self):
+        return 'KeyLineRef(%d, %s)' % (self.number, _short(self.raw))
 
 
 def format_line(key, options=None, comment=None):
@@ -354,6 +479,10 @@ class WantedKey:
     def identity(self):
         """(key material, cert-authority), as :attr:`ParsedLine.identity`."""
         return (key_identity(self.key), self.cert_authority)
+
+    @property
+    def digest(self):
+        return identity_digest(self.identity)
 
     def line(self):
         return format_line(self.key, self.options, self.comment)
@@ -477,6 +606,20 @@ class LineRun:
         return 'LineRun(%d, %d bytes)' % (self.number, len(self.data))
 
 
+def _digest_of(line):
+    return line.digest
+
+
+def _span_bytes(span, more):
+    """The bytes of consecutive unedited key lines; a newline after the last when
+    ``more`` lines follow (a file's last line may have none)."""
+    data, start, end = span
+    if more and data[end - 1:end] != b'\n':
+        return data[start:end] + b'\n'
+    # a view, not a copy: b''.join copies once
+    return memoryview(data)[start:end]
+
+
 class AuthorizedKeys:
     """An ``authorized_keys`` file: :class:`ParsedLine` for each key line,
     :class:`LineRun` for the lines between them."""
@@ -486,30 +629,53 @@ class AuthorizedKeys:
 
     @property
     def lines(self):
-        if self._removed:
-            # removals are applied at once: removing 100,000 lines one by one
-            # from a list is quadratic
-            self._lines = [line for line in self._lines if id(line) not in self._removed]
+        if self._removed or self._replaced or self._flagged:
+            # removals and replacements are applied at once: editing 100,000
+            # lines one by one in a list is quadratic
+            removed, replaced = self._removed, self._replaced
+            out = []
+            for line in self._lines:
+                if id(line) in replaced:
+                    if id(line) in removed or getattr(line, 'removed', False):
+                        continue
+                    line = replaced[id(line)][1]
+                if id(line) in removed or getattr(line, 'removed', False):
+                    continue
+                out.append(line)
+            self._lines = out
             self._removed = {}
+            self._replaced = {}
+            self._origin = {}
+            self._flagged = False
         return self._lines
 
     @lines.setter
     def lines(self, value):
         self._lines = list(value)
         self._removed = {}      # id -> line (kept, so that no id is reused meanwhile)
+        self._flagged = False   # a KeyLineRef was removed (its own flag: no dict entry per line)
+        self._replaced = {}     # id -> (old line, new line)
+        self._origin = {}       # id of a new line -> the line of the list it replaces
 
     @classmethod
     def parse(cls, data):
-        """From the file's bytes (``b''`` or None for a missing file).
+        """From the file's bytes (``b''`` or None for a missing file): :meth:`iter_lines` as a model."""
+        return cls(cls.iter_lines(data))
+
+    @staticmethod
+    def iter_lines(data):
+        """The file's lines, one at a time (a reader that needs no model keeps
+        none): :class:`LineRun` and :class:`KeyLineRef`.
 
         Memory is a small multiple of the file's size whatever it holds: only
-        lines that can be key lines are parsed one by one.
+        lines that can be key lines are parsed one by one, each distinct text
+        once, and a key line is kept as a :class:`KeyLineRef` (~200 bytes).
         """
         if not data:
-            return cls()
+            return
         if not isinstance(data, bytes):
             data = data.encode('utf-8', 'surrogateescape')
-        lines = []
+        seen = {}                           # line bytes -> (digest, expiry) of a key line, () otherwise
         length = len(data)
         run_start, run_number = 0, 1        # the run of lines without a key so far
         counted, number = 0, 1              # line ``number`` starts at or before offset ``counted``
@@ -520,27 +686,47 @@ class AuthorizedKeys:
                 break
             start = data.rfind(b'\n', 0, match.start() + 1) + 1
             end = data.find(b'\n', match.end() - 1)
-            eol = '\n'
             if end == -1:
-                end, eol = length, ''
+                end = length
             number += data.count(b'\n', counted, start)
             counted = start
-            line = ParsedLine(data[start:end].decode('utf-8', 'surrogateescape'), eol, number)
-            if line.kind == 'key':
+            text = data[start:end]
+            found = seen.get(text)
+            if found is None:
+                found = _line_summary(text.decode('utf-8', 'surrogateescape'))
+                if len(seen) >= _PARSED_MAX:
+                    seen.clear()
+                seen[text] = found
+            if found:
                 if start > run_start:
-                    lines.append(LineRun(data[run_start:start], run_number))
-                lines.append(line)
+                    yield LineRun(data[run_start:start], run_number)
+                yield KeyLineRef(data, start, number, found[0], found[1])
                 run_start, run_number = end + 1, number + 1
             pos = end + 1
         if run_start < length:
-            lines.append(LineRun(data[run_start:], run_number))
-        return cls(lines)
+            yield LineRun(data[run_start:], run_number)
 
     def render(self):
-        """The file's bytes: untouched lines exactly as read."""
+        """The file's bytes: untouched lines exactly as read (consecutive key lines
+        as read are one slice of the bytes read)."""
         out = []
-        last = len(self.lines) - 1
-        for index, line in enumerate(self.lines):
+        lines = self.lines
+        last = len(lines) - 1
+        span = None                 # [data, start, end] of consecutive KeyLineRefs
+        for index, line in enumerate(lines):
+            if isinstance(line, KeyLineRef):
+                end = line.end()
+                stop = end + 1 if end < len(line.data) else end
+                if span is not None and span[0] is line.data and span[2] == line.start:
+                    span[2] = stop
+                    continue
+                if span is not None:
+                    out.append(_span_bytes(span, True))
+                span = [line.data, line.start, stop]
+                continue
+            if span is not None:
+                out.append(_span_bytes(span, True))
+                span = None
             if line.kind == 'lines':
                 chunk = line.data
                 if index != last and not chunk.endswith(b'\n'):
@@ -551,6 +737,8 @@ class AuthorizedKeys:
             if not eol and index != last:
                 eol = '\n'
             out.append((line.raw + eol).encode('utf-8', 'surrogateescape'))
+        if span is not None:
+            out.append(_span_bytes(span, False))
         return b''.join(out)
 
     def text(self):
@@ -572,18 +760,34 @@ class AuthorizedKeys:
         return [line for line in self.lines if line.kind == 'key']
 
     def find(self, identity):
-        return [line for line in self.lines if line.kind == 'key' and line.identity == identity]
+        digest = identity_digest(identity)
+        return [line for line in self.lines if line.kind == 'key' and line.digest == digest]
 
     def duplicates(self):
-        """Keys on more than one line: list of (first line, [all lines])."""
-        groups = {}
-        order = []
-        for line in self.key_lines():
-            if line.identity not in groups:
-                groups[line.identity] = []
-                order.append(line.identity)
-            groups[line.identity].append(line)
-        return [(groups[i][0], groups[i]) for i in order if len(groups[i]) > 1]
+        """Keys on more than one line: list of (first line, [all lines]), in the
+        order of their first lines."""
+        keys = self.key_lines()
+        # a stable sort by digest groups the lines of a key in file order (a dict
+        # of every digest cost ~60 MiB for a file of 750,000 distinct keys)
+        by_digest = sorted(keys, key=_digest_of)
+        groups = []
+        index = 0
+        while index < len(by_digest):
+            digest = by_digest[index].digest
+            stop = index + 1
+            while stop < len(by_digest) and by_digest[stop].digest == digest:
+                stop += 1
+            if stop - index > 1:
+                groups.append(by_digest[index:stop])
+            index = stop
+        del by_digest
+        if len(groups) > 1:
+            place = dict((id(group[0]), None) for group in groups)
+            for position, line in enumerate(keys):
+                if id(line) in place:
+                    place[id(line)] = position
+            groups.sort(key=lambda group: place[id(group[0])])
+        return [(group[0], group) for group in groups]
 
     # -- edits ---------------------------------------------------------------
     def replace(self, line, text):
@@ -591,14 +795,22 @@ class AuthorizedKeys:
         if line.raw.endswith('\r'):
             text += '\r'
         new = ParsedLine(text, line.eol, line.number)
-        self.lines[self.lines.index(line)] = new
+        old = self._origin.pop(id(line), line)     # replaced again before the list was rebuilt
+        self._replaced[id(old)] = (old, new)
+        self._origin[id(new)] = old
         return new
 
     def remove(self, line):
-        self._removed[id(line)] = line
+        if isinstance(line, KeyLineRef):
+            line.removed = True
+            self._flagged = True
+        else:
+            self._removed[id(line)] = line
 
     def append(self, text):
         if self.lines and not self.lines[-1].eol:
+            if isinstance(self.lines[-1], KeyLineRef):
+                self.lines[-1] = self.lines[-1].parsed()
             self.lines[-1].eol = '\n'
         new = ParsedLine(text, '\n', 0)
         self.lines.append(new)
@@ -627,17 +839,42 @@ class KeyChange:
         }
 
 
+# A result lists at most this many keys a task did not name (removed by
+# ``exclusive`` or ``remove_expired``) and this many keys on several lines;
+# the others are counted (``keys_not_listed``, ``duplicates_not_listed``), and a
+# duplicate lists its first line numbers (then ``line_count`` says how many).
+MAX_LISTED_CHANGES = 1000
+MAX_LISTED_DUPLICATES = 1000
+MAX_DUPLICATE_LINES = 100
+
+
 class EditResult:
     def __init__(self):
         self.changes = []
-        self.duplicates = []   # dicts: fingerprint, type, lines, action
+        self.duplicates = []   # dicts: fingerprint, type, lines, line_count, action
+        self.unlisted = {}     # action -> keys not named by the task and not in ``changes``
+        self.duplicates_not_listed = 0
+        self._listed_unnamed = 0
 
     @property
     def changed(self):
-        return any(change.action != 'unchanged' for change in self.changes)
+        return any(change.action != 'unchanged' for change in self.changes) or bool(self.unlisted)
+
+    @property
+    def changes_not_listed(self):
+        return sum(self.unlisted.values())
+
+    def add_unnamed(self, line, action):
+        """A change to a key the task did not name: listed while under the bound, else counted."""
+        if self._listed_unnamed < MAX_LISTED_CHANGES:
+            self._listed_unnamed += 1
+            parsed = line.parsed()
+            self.changes.append(KeyChange(parsed.key, action, parsed.key.comment, parsed.options, given=False))
+        else:
+            self.unlisted[action] = self.unlisted.get(action, 0) + 1
 
     def counts(self):
-        counts = {}
+        counts = dict(self.unlisted)
         for change in self.changes:
             if change.action != 'unchanged':
                 counts[change.action] = counts.get(change.action, 0) + 1
@@ -647,6 +884,8 @@ class EditResult:
 def line_expiry(line):
     """When sshd starts refusing ``line`` (its earliest ``expiry-time``, seconds since
     the epoch), or 0 when it has none (or options sshd refuses anyway)."""
+    if isinstance(line, KeyLineRef):
+        return line.valid_before
     if line.kind != 'key' or line.sshd_line is None or line.sshd_line.options is None:
         return 0
     return line.sshd_line.options.valid_before
@@ -675,13 +914,14 @@ def _expire_lines(model, lines, expire_at, expire_seconds):
     changed = False
     for line in lines:
         expiry = line_expiry(line)
-        if line.options is None or (expiry and expiry <= expire_seconds):
+        parsed = line.parsed()
+        if parsed.options is None or (expiry and expiry <= expire_seconds):
             # bad options: sshd refuses the line already; an earlier expiry stays
             out.append(line)
             continue
-        options = [option for option in line.options if option.name.lower() != 'expiry-time']
+        options = [option for option in parsed.options if option.name.lower() != 'expiry-time']
         options.append(KeyOption('expiry-time', expire_at))
-        out.append(model.replace(line, format_line(line.key, options, line.key.comment)))
+        out.append(model.replace(line, format_line(parsed.key, options, parsed.key.comment)))
         changed = True
     return out, changed
 
@@ -697,44 +937,58 @@ def apply_edits(model, wanted, state='present', exclusive=False, expire_at=None,
     re-read in a real run relies on.
     """
     result = EditResult()
-    wanted_ids = set(w.identity for w in wanted)
+    # lines are compared by identity_digest (a line as read keeps only that)
+    wanted_ids = set(w.digest for w in wanted)
     expired = []
     if remove_expired:
         expired = _remove_expired(model, time.time() if now is None else now)
-    expired_ids = set(line.identity for line in expired)
+    expired_ids = set(line.digest for line in expired)
     expire_seconds = sshd_rules.parse_absolute_time(expire_at) if expire_at is not None else None
+    # keys on several lines: only these can be met twice below (a set of every
+    # removed key's digest cost ~40 MiB for 750,000 distinct keys)
+    several = set()
     for first, lines in model.duplicates():
+        several.add(first.digest)
         if expire_at is not None:
             action = 'kept'
-        elif state == 'absent' and first.identity in wanted_ids:
+        elif state == 'absent' and first.digest in wanted_ids:
             action = 'removed'
-        elif first.identity in wanted_ids or exclusive:
-            action = 'removed duplicates' if first.identity in wanted_ids else 'removed'
+        elif first.digest in wanted_ids or exclusive:
+            action = 'removed duplicates' if first.digest in wanted_ids else 'removed'
         else:
             action = 'kept'
-        result.duplicates.append({
-            'fingerprint': first.key.fingerprint_sha256,
-            'type': first.key.key_type,
-            'lines': [line.number for line in lines],
+        if len(result.duplicates) >= MAX_LISTED_DUPLICATES:
+            result.duplicates_not_listed += 1
+            continue
+        key = first.key
+        entry = {
+            'fingerprint': key.fingerprint_sha256,
+            'type': key.key_type,
+            'lines': [line.number for line in lines[:MAX_DUPLICATE_LINES]],
             'action': action,
-        })
+        }
+        if len(lines) > MAX_DUPLICATE_LINES:
+            # the first line numbers only; how many lines hold the key
+            entry['line_count'] = len(lines)
+        result.duplicates.append(entry)
     for item in wanted:
         lines = model.find(item.identity)
         if expire_at is not None:
             if not lines:
                 # options None: the key is not (or no longer) in the file
-                action = 'removed' if item.identity in expired_ids else 'unchanged'
+                action = 'removed' if item.digest in expired_ids else 'unchanged'
                 result.changes.append(KeyChange(item.key, action, item.comment))
                 continue
             lines, changed = _expire_lines(model, lines, expire_at, expire_seconds)
-            result.changes.append(KeyChange(lines[0].key, 'updated' if changed else 'unchanged',
-                                            lines[0].key.comment, lines[0].options))
+            first = lines[0].parsed()
+            result.changes.append(KeyChange(first.key, 'updated' if changed else 'unchanged',
+                                            first.key.comment, first.options))
             continue
         if state == 'absent':
             for line in lines:
                 model.remove(line)
             comment = lines[0].key.comment if lines else item.comment
-            gone = bool(lines) or item.identity in expired_ids
+            gone = bool(lines) or item.digest in expired_ids
             result.changes.append(KeyChange(item.key, 'removed' if gone else 'unchanged', comment))
             continue
         if not lines:
@@ -752,15 +1006,17 @@ def apply_edits(model, wanted, state='present', exclusive=False, expire_at=None,
         result.changes.append(KeyChange(item.key, action, item.comment, item.options))
     reported = set()
     for line in expired:
-        if line.identity not in wanted_ids and line.identity not in reported:
-            reported.add(line.identity)
-            result.changes.append(KeyChange(line.key, 'removed', line.key.comment, line.options, given=False))
+        if line.digest not in wanted_ids and line.digest not in reported:
+            reported.add(line.digest)
+            result.add_unnamed(line, 'removed')
     if exclusive and state == 'present':
         for line in model.key_lines():
-            if line.identity not in wanted_ids:
+            if line.digest not in wanted_ids:
                 model.remove(line)
-                if line.identity not in reported:
-                    reported.add(line.identity)
-                    result.changes.append(KeyChange(line.key, 'removed', line.key.comment,
-                                                    line.options, given=False))
+                if line.digest not in several:
+                    if line.digest not in reported:
+                        result.add_unnamed(line, 'removed')
+                elif line.digest not in reported:
+                    reported.add(line.digest)
+                    result.add_unnamed(line, 'removed')
     return result

@@ -46,6 +46,9 @@ CENTRAL_FILE_MODE = 0o644
 SSH_DIR_MODE = 0o700
 # --diff shows files up to this size (ansible's own file modules stop far earlier)
 MAX_DIFF_BYTES = 4 * 1024 * 1024
+# a file with hundreds of thousands of keys on several lines warns of the first ones
+MAX_DUPLICATE_WARNINGS = 20
+MAX_WARNED_LINES = 20
 STATES = ('present', 'absent')
 
 
@@ -451,16 +454,24 @@ class SshAuthKey(Operation):
 
     def _note_duplicates(self, plan, edits):
         self.duplicates = edits.duplicates
-        for dup in edits.duplicates:
+        for dup in edits.duplicates[:MAX_DUPLICATE_WARNINGS]:
             if dup['action'] == 'kept':
                 what = 'left as they are (the task does not name this key)'
             elif dup['action'] == 'removed duplicates':
                 what = 'the first line is managed and the later ones are removed'
             else:
                 what = 'all of them are removed'
-            plan.warn('key %s (%s) is on %d lines of %s (lines %s): %s'
-                      % (dup['fingerprint'], dup['type'], len(dup['lines']), self.spec.path,
-                         ', '.join(str(n) for n in dup['lines']), what))
+            shown = dup['lines'][:MAX_WARNED_LINES]
+            count = dup.get('line_count', len(dup['lines']))
+            more = count - len(shown)
+            plan.warn('key %s (%s) is on %d lines of %s (lines %s%s): %s'
+                      % (dup['fingerprint'], dup['type'], count, self.spec.path,
+                         ', '.join(str(n) for n in shown), ' and %d more' % more if more else '', what))
+        hidden = len(edits.duplicates) - MAX_DUPLICATE_WARNINGS + edits.duplicates_not_listed
+        if hidden > 0:
+            plan.warn('%d more keys are on several lines of %s (see duplicates%s)'
+                      % (hidden, self.spec.path,
+                         ' and duplicates_not_listed' if edits.duplicates_not_listed else ''))
 
     # ---------------------------------------------------------------- apply
     def _write(self):
@@ -478,7 +489,10 @@ class SshAuthKey(Operation):
             if planned is not None and planned[0] == data:
                 # The file is as the plan read it: the same edits on the same
                 # bytes give the same model, so the plan's is reused (parsing a
-                # large file twice was half the cost of a change).
+                # large file twice was half the cost of a change); the bytes
+                # read again are let go (a 64 MiB file is held once).
+                data = planned[0]
+                current.data = None
                 model, self.edits = planned[1], planned[2]
             else:
                 model = AuthorizedKeys.parse(data)
@@ -519,6 +533,12 @@ class SshAuthKey(Operation):
         )
         if self.edits is not None:
             result['keys'] = [change.as_dict() for change in self.edits.changes]
+            if self.edits.changes_not_listed:
+                # a file of hundreds of thousands of keys: the result lists the
+                # first ones removed, the others are counted
+                result['keys_not_listed'] = self.edits.changes_not_listed
+            if self.edits.duplicates_not_listed:
+                result['duplicates_not_listed'] = self.edits.duplicates_not_listed
         else:
             result['keys'] = []
         if spec.expire_at is not None:

@@ -30,6 +30,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backen
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backends import select_backend
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import RESERVED_NAMES, validate_key_name
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.ppk import PPK_SUFFIX
 
 # A private key file starts with its armor; anything else is not looked at further.
@@ -125,7 +126,9 @@ class SshKeyInfo(Operation):
             return set()
         if not state.exists:
             return set()
-        return set(line.key.plain_blob for line in AuthorizedKeys.parse(state.data).key_lines())
+        # one line at a time, read by sshd's rules alone (a file of 700,000 key lines keeps no model)
+        return set(sshd_rules.Line(line.raw).key.plain_blob for line in AuthorizedKeys.iter_lines(state.data)
+                   if line.kind == 'key')
 
     def _describe(self, plan, tree, parts, name, files, authorized):
         private = files.get(name)

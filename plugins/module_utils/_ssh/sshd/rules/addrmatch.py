@@ -21,10 +21,42 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.
 )
 
 
+# Addresses and from= verdicts already read, by text (an audit asks about the
+# same from= lists for every client context); bounded, emptied when full.
+_CACHE_MAX = 16384
+_CACHED_LIST_CHARS = 4096
+_ADDRESSES = {}
+_VERDICTS = {}
+
+
 def _addr_pton(text):
     """addrmatch.c addr_pton: (family, address int, scope) or None."""
+    try:
+        return _ADDRESSES[text]
+    except (KeyError, TypeError):
+        pass
+    found = _addr_pton_uncached(text)
+    if isinstance(text, str):
+        if len(_ADDRESSES) >= _CACHE_MAX:
+            _ADDRESSES.clear()
+        _ADDRESSES[text] = found
+    return found
+
+
+# a dotted quad of plain decimal parts (no leading zero: inet_aton reads 010 as octal)
+_PLAIN_QUAD = re.compile(r'(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\Z')
+
+
+def _addr_pton_uncached(text):
     if not text or '\0' in text:
         return None
+    quad = _PLAIN_QUAD.match(text)
+    if quad is not None:
+        parts = [int(part) for part in quad.groups()]
+        if max(parts) <= 255:
+            # what getaddrinfo answers for it, without asking it (the audit reads
+            # from= lists of thousands of networks)
+            return socket.AF_INET, (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3], 0
     try:
         infos = socket.getaddrinfo(text, None, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError, ValueError, OSError):
@@ -44,6 +76,19 @@ def _bits(family):
 def _addr_pton_cidr(text):
     """addrmatch.c addr_pton_cidr: ((family, int, scope), masklen), -1 (not an
     address) or -2 (inconsistent mask)."""
+    key = ('cidr', text)
+    try:
+        return _ADDRESSES[key]
+    except KeyError:
+        pass
+    found = _addr_pton_cidr_uncached(text)
+    if len(_ADDRESSES) >= _CACHE_MAX:
+        _ADDRESSES.clear()
+    _ADDRESSES[key] = found
+    return found
+
+
+def _addr_pton_cidr_uncached(text):
     raw = _bytes(text)
     if len(raw) >= 64:
         return -1
@@ -114,6 +159,23 @@ def addr_match_list(addr, patterns):
 
 def match_host_and_ip(host, ipaddr, patterns):
     """match.c match_host_and_ip: 1 allowed, 0 not, -1 invalid patterns."""
+    # an audit asks about the same from= list for every client context, and
+    # many lines share one list: answered once (short lists: the cache holds them)
+    key = ('from', host, ipaddr, patterns)
+    if len(patterns) <= _CACHED_LIST_CHARS:
+        try:
+            return _VERDICTS[key]
+        except KeyError:
+            pass
+    found = _match_host_and_ip(host, ipaddr, patterns)
+    if len(patterns) <= _CACHED_LIST_CHARS:
+        if len(_VERDICTS) >= _CACHE_MAX:
+            _VERDICTS.clear()
+        _VERDICTS[key] = found
+    return found
+
+
+def _match_host_and_ip(host, ipaddr, patterns):
     mip = addr_match_list(ipaddr, patterns)
     if mip == -2:
         return -1

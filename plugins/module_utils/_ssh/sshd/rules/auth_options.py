@@ -48,20 +48,19 @@ def is_flag(lname):
     return lname.startswith('no-') and lname[3:] in NEGATABLE_FLAGS
 
 
+# inside quotes up to the closing quote; an escaped quote \" is part of the run
+_QUOTED_RUN = re.compile(r'(?:\\"|[^"])*')
+
+
 def _dequote(text, pos):
     """opt_dequote: (value, position after the closing quote)."""
     if pos >= len(text) or text[pos] != '"':
         raise OptionsError('missing start quote')
-    pos += 1
-    out = []
-    while pos < len(text) and text[pos] != '"':
-        if text[pos] == '\\' and pos + 1 < len(text) and text[pos + 1] == '"':
-            pos += 1
-        out.append(text[pos])
-        pos += 1
-    if pos >= len(text):
+    # a run of escaped quotes and other characters (sshd's loop, a run at a time)
+    end = _QUOTED_RUN.match(text, pos + 1).end()
+    if end >= len(text):
         raise OptionsError('missing end quote')
-    return ''.join(out), pos + 1
+    return text[pos + 1:end].replace('\\"', '"'), end + 1
 
 
 class Options:

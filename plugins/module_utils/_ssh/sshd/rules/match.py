@@ -14,10 +14,24 @@ import re
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules.c_text import _bytes, _text
 
 
+# Patterns already compiled, by text (an audit asks about the same from= lists
+# for every client context); bounded, emptied when full.
+_CACHE_MAX = 16384
+_PATTERNS = {}
+
+
 def match_pattern(string, pattern):
     """match.c match_pattern: ``*`` and ``?`` wildcards, the whole string."""
-    regex = ''.join('.*' if c == '*' else '.' if c == '?' else re.escape(c) for c in pattern)
-    return re.match('(?s)' + regex + r'\Z', string) is not None
+    if '*' not in pattern and '?' not in pattern:
+        return string == pattern
+    regex = _PATTERNS.get(pattern)
+    if regex is None:
+        regex = re.compile('(?s)' + ''.join('.*' if c == '*' else '.' if c == '?' else re.escape(c)
+                                            for c in pattern) + r'\Z')
+        if len(_PATTERNS) >= _CACHE_MAX:
+            _PATTERNS.clear()
+        _PATTERNS[pattern] = regex
+    return regex.match(string) is not None
 
 
 def match_pattern_list(string, patterns, dolower=True):

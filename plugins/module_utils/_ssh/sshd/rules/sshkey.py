@@ -264,6 +264,10 @@ def normalize_comment(comment):
 
 
 _BLANK_RE = re.compile('[ \t]')
+# runs of option text: outside quotes (up to a quote or a blank), inside quotes
+# (up to the closing quote); an escaped quote \" is part of either
+_UNQUOTED_RUN = re.compile(r'(?:\\"|[^" \t])*')
+_QUOTED_RUN = re.compile(r'(?:\\"|[^"])*')
 
 
 def _find_blank(text, start):
@@ -280,18 +284,15 @@ def _skip_blank(text, pos):
 def advance_past_options(text):
     """Index of the first blank outside double quotes (``sshkey_advance_past_options``);
     None for an unterminated quote."""
-    quoted = False
+    # sshd's loop, a run at a time: outside quotes up to a quote or blank, then
+    # inside up to the closing quote (``\\"`` is an escaped quote in both)
     index = 0
     length = len(text)
-    while index < length:
-        char = text[index]
-        if not quoted and char in _BLANK:
-            break
-        if char == '\\' and index + 1 < length and text[index + 1] == '"':
-            index += 1
-        elif char == '"':
-            quoted = not quoted
+    while True:
+        index = _UNQUOTED_RUN.match(text, index).end()
+        if index >= length or text[index] != '"':
+            return index
+        index = _QUOTED_RUN.match(text, index + 1).end()
+        if index >= length:
+            return None
         index += 1
-    if index >= length and quoted:
-        return None
-    return index

@@ -47,10 +47,11 @@ def entry(name, home, uid=0, gid=0):
     return accounts.AccountEntry(name, uid, gid, str(home), '/bin/sh', [])
 
 
-def audit(monkeypatch, entries, files, config='/nonexistent/sshd_config'):
+def audit(monkeypatch, entries, files, config='/nonexistent/sshd_config', **extra):
     monkeypatch.setattr(access, 'list_accounts', lambda spec, warnings: entries)
     operation = access.AuthorizedKeysInfo(
-        access.AccessSpec(sshd_config=config, sshd_path='/usr/sbin/sshd', sshd_flavor='openssh'), fake_sshd(files))
+        access.AccessSpec(sshd_config=config, sshd_path='/usr/sbin/sshd', sshd_flavor='openssh', **extra),
+        fake_sshd(files))
     plan = operation.plan()
     return plan, operation.result(plan, False)
 
@@ -224,6 +225,42 @@ def test_file_cut_at_the_cap_makes_the_account_incomplete(area, monkeypatch, key
     assert account['files'][0]['invalid_lines'] == []  # the line cut at the cap is not judged
     assert result['summary']['accounts_incomplete'] == 1
     assert '1 account incomplete (alice)' in result['msg']
+
+
+def test_key_lines_over_max_keys_are_counted_and_make_the_account_incomplete(area, monkeypatch, keyset):
+    """Issue 27: a file of many key lines lists the first max_keys, counts the others, says so."""
+    keys = [keyset.make('ed25519') for dummy in range(3)]
+    home = home_with_keys(area, 'alice', '\n'.join(keys + [keys[0], 'junk', keys[1]]) + '\n')
+    dummy, result = audit(monkeypatch, [entry('alice', home)], '.ssh/authorized_keys', max_keys=2)
+    account = result['accounts'][0]
+    report = account['files'][0]
+    assert report['keys'] == 5 and report['keys_not_listed'] == 3
+    assert report['invalid_lines'] == [5] and report['invalid_line_count'] == 1
+    assert [key['line'] for key in account['keys']] == [1, 2]
+    assert account['status'] == 'incomplete'
+    assert account['status_reasons'] == [
+        'file %s/.ssh/authorized_keys holds 5 key lines: the first 2 are judged and listed (max_keys per file, '
+        '50000 per run), the other 3 are not judged' % home]
+    assert result['summary']['keys'] == 2 and result['summary']['keys_not_listed'] == 3
+    assert '3 more key lines not judged (max_keys)' in result['msg']
+    assert '1 account incomplete (alice)' in result['msg']
+    with pytest.raises(InvalidInput):
+        access.AccessSpec(sshd_config='/etc/ssh/sshd_config', max_keys=0)
+
+
+def test_key_lines_over_the_run_bound_are_counted(area, monkeypatch, keyset):
+    """The bound holds for the whole run (all accounts): bob's second line is counted only."""
+    monkeypatch.setattr(access, 'MAX_KEYS_PER_RUN', 3)
+    key = keyset.make('ed25519')
+    first = home_with_keys(area, 'alice', (key + '\n') * 2)
+    second = home_with_keys(area, 'bob', (key + '\n') * 2)
+    dummy, result = audit(monkeypatch, [entry('alice', first), entry('bob', second)], '.ssh/authorized_keys',
+                          max_keys=2)
+    alice, bob = result['accounts']
+    assert (alice['status'], len(alice['keys']), alice['files'][0]['keys_not_listed']) == ('audited', 2, 0)
+    assert (bob['status'], len(bob['keys']), bob['files'][0]['keys_not_listed']) == ('incomplete', 1, 1)
+    assert bob['files'][0]['keys'] == 2
+    assert result['summary']['keys_not_listed'] == 1
 
 
 # ---------------------------------------------------------------- the report

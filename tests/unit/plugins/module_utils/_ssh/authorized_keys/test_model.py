@@ -524,3 +524,73 @@ def test_removed_key_with_non_utf8_comment_reports_text(keyset):
     result = apply_edits(model, [], 'present', exclusive=True)
     assert result.changes[0].as_dict()['comment'] == 'caf\ufffd'
     assert model.render() == b''
+
+
+# --------------------------------------------------------------------------- files of many key lines (issue 27)
+
+def _ed25519(index):
+    blob = b'\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20' + index.to_bytes(32, 'big')
+    return 'ssh-ed25519 %s k%d' % (base64.b64encode(blob).decode(), index)
+
+
+def test_key_lines_as_read_are_kept_compact_and_render_byte_for_byte():
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import model as model_module
+    text = '# head\n%s\n%s\r\n\n%s\nx y\n%s' % (_ed25519(1), _ed25519(2), _ed25519(1), 'no-pty ' + _ed25519(3))
+    model = AuthorizedKeys.parse(text.encode())
+    keys = model.key_lines()
+    assert all(isinstance(line, model_module.KeyLineRef) for line in keys)
+    assert [line.number for line in keys] == [2, 3, 5, 7]
+    assert [line.eol for line in keys] == ['\n', '\n', '\n', '']
+    assert keys[1].raw == _ed25519(2) + '\r'
+    assert keys[3].options_text == 'no-pty' and keys[3].key.comment == 'k3'
+    # the digest stands for the identity a full parse gives
+    for line in keys:
+        assert line.digest == parse_one(line.raw).digest
+        assert line.identity == parse_one(line.raw).identity
+    assert keys[0].digest == keys[2].digest != keys[1].digest
+    assert model.render() == text.encode()
+    assert [(first.number, [line.number for line in lines]) for first, lines in model.duplicates()] == [(2, [2, 5])]
+
+
+def test_edits_of_key_lines_as_read():
+    text = ''.join('%s\n' % _ed25519(index) for index in range(6))
+    model = AuthorizedKeys.parse(text.encode())
+    result = apply_edits(model, [_wanted(_ed25519(2), 'no-pty'), _wanted(_ed25519(4)), _wanted(_ed25519(9))],
+                         'present', exclusive=True)
+    assert [(c.action, c.given) for c in result.changes] == [
+        ('updated', True), ('unchanged', True), ('added', True),
+        ('removed', False), ('removed', False), ('removed', False), ('removed', False)]
+    assert model.render().decode() == 'no-pty %s\n%s\n%s\n' % (_ed25519(2), _ed25519(4), _ed25519(9))
+    # a line replaced and then removed, and a line replaced twice, before the list is rebuilt
+    model = AuthorizedKeys.parse(text.encode())
+    first, second = model.key_lines()[:2]
+    new = model.replace(first, _ed25519(7))
+    model.remove(new)
+    again = model.replace(model.replace(second, _ed25519(8)), _ed25519(9))
+    assert again.raw == _ed25519(9)
+    assert model.render().decode() == ''.join('%s\n' % _ed25519(index) for index in (9, 2, 3, 4, 5))
+    # a line removed between two kept ones
+    model = AuthorizedKeys.parse(text.encode())
+    apply_edits(model, [_wanted(_ed25519(3))], 'absent')
+    assert model.render().decode() == ''.join('%s\n' % _ed25519(index) for index in (0, 1, 2, 4, 5))
+    # a file whose last key line has no newline gets one before an appended line
+    model = AuthorizedKeys.parse(_ed25519(1).encode())
+    apply_edits(model, [_wanted(_ed25519(2))], 'present')
+    assert model.render().decode() == '%s\n%s\n' % (_ed25519(1), _ed25519(2))
+
+
+def test_results_of_huge_edits_are_bounded_and_say_so(monkeypatch):
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import model as model_module
+    monkeypatch.setattr(model_module, 'MAX_LISTED_CHANGES', 3)
+    monkeypatch.setattr(model_module, 'MAX_LISTED_DUPLICATES', 2)
+    monkeypatch.setattr(model_module, 'MAX_DUPLICATE_LINES', 4)
+    lines = [_ed25519(index) for index in range(10)] + [_ed25519(0)] * 5 + [_ed25519(1), _ed25519(2)]
+    model = AuthorizedKeys.parse(('\n'.join(lines) + '\n').encode())
+    result = apply_edits(model, [_wanted(_ed25519(99))], 'present', exclusive=True)
+    assert [c.action for c in result.changes] == ['added', 'removed', 'removed', 'removed']
+    assert result.unlisted == {'removed': 7} and result.changes_not_listed == 7
+    assert result.counts() == {'added': 1, 'removed': 10}
+    assert result.duplicates[0]['lines'] == [1, 11, 12, 13] and result.duplicates[0]['line_count'] == 6
+    assert 'line_count' not in result.duplicates[1] and result.duplicates[1]['lines'] == [2, 16]
+    assert len(result.duplicates) == 2 and result.duplicates_not_listed == 1
+    assert model.render().decode() == _ed25519(99) + '\n'
