@@ -357,6 +357,16 @@ def _end_table(out, start, sentence):
     out[start] = head[:at] + '<p class="empty" id="%s-empty">%s</p>' % (table_id, esc(sentence))
 
 
+def _plain_table(out, title, table_id, headers, rows, sentence):
+    """A titled table of (row start tag, cells) rows, or ``sentence`` when it has none."""
+    start = len(out)
+    out.append('<h2>%s</h2><table id="%s"><thead><tr>%s</tr></thead><tbody>' % (
+        esc(title), table_id, ''.join('<th>%s</th>' % esc(header) for header in headers)))
+    for row_tag, cells in rows:
+        out.append(row_tag + ''.join(cells) + '</tr>')
+    _end_table(out, start, sentence)
+
+
 def render_html(report):
     summary = report['summary']
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
@@ -464,21 +474,13 @@ def render_html(report):
                        account['accepted_keys'], esc(_can_log_in_text(account)), esc('; '.join(why))))
     _end_table(out, start, 'No accounts.')
 
-    start = len(out)
-    out.append('<h2>Managed keys found nowhere</h2><table id="managed-missing"><thead><tr><th>host</th>'
-               '<th>fingerprint</th></tr></thead><tbody>')
-    for item in report['managed_missing']:
-        out.append('<tr data-fingerprint="%s"><td>%s</td><td class="fp">%s</td></tr>' % (
-            esc(item['fingerprint']), esc(item['host']), esc(item['fingerprint'])))
-    _end_table(out, start, 'None: every managed key was found.')
-
-    start = len(out)
-    out.append('<h2>Files sshd ignores</h2><table id="ignored-files"><thead><tr><th>host</th><th>account</th>'
-               '<th>file</th><th>mode</th><th>reason</th></tr></thead><tbody>')
-    for item in report['files_ignored']:
-        out.append('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
-            esc(item['host']), esc(item['user']), esc(item['path']), esc(item['mode']), esc(item['reason'])))
-    _end_table(out, start, 'None.')
+    _plain_table(out, 'Managed keys found nowhere', 'managed-missing', ('host', 'fingerprint'),
+                 [('<tr data-fingerprint="%s">' % esc(item['fingerprint']), (
+                     '<td>%s</td>' % esc(item['host']), '<td class="fp">%s</td>' % esc(item['fingerprint'])))
+                  for item in report['managed_missing']], 'None: every managed key was found.')
+    _plain_table(out, 'Files sshd ignores', 'ignored-files', ('host', 'account', 'file', 'mode', 'reason'),
+                 [('<tr>', tuple('<td>%s</td>' % esc(item[name]) for name in ('host', 'user', 'path', 'mode', 'reason')))
+                  for item in report['files_ignored']], 'None.')
     out.append(report_evidence.render_evidence_html(report))
     out.append('<script>%s</script></body></html>\n' % _SCRIPT)
     return ''.join(out).encode('utf-8', 'backslashreplace')

@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import calendar
+import collections
 import json
 import re
 import time
@@ -42,21 +43,14 @@ _RFC3339_RE = re.compile(br'^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.\
 _DAY = 86400
 
 
-class Login:
-    """One accepted public key login."""
+class Login(collections.namedtuple('Login', 'time user address key_type fingerprint key_id serial ca_fingerprint')):
+    """One accepted public key login (``key_id``, ``serial``, ``ca_fingerprint``: of a certificate)."""
 
-    __slots__ = ('time', 'user', 'address', 'key_type', 'fingerprint', 'key_id', 'serial', 'ca_fingerprint')
+    __slots__ = ()
 
-    def __init__(self, time_, user, address, key_type, fingerprint, key_id=None, serial=None,
-                 ca_fingerprint=None):
-        self.time = time_
-        self.user = user
-        self.address = address
-        self.key_type = key_type
-        self.fingerprint = fingerprint
-        self.key_id = key_id
-        self.serial = serial
-        self.ca_fingerprint = ca_fingerprint
+    def __new__(cls, time_, user, address, key_type, fingerprint, key_id=None, serial=None, ca_fingerprint=None):
+        return super(Login, cls).__new__(cls, time_, user, address, key_type, fingerprint, key_id, serial,
+                                         ca_fingerprint)
 
     @property
     def certificate(self):
