@@ -348,13 +348,17 @@ def key_items(account, entry, defaults):
 def other_items(account, entry, defaults):
     """The authorized_keys and ssl items; ``ItemErrors`` with the problems of all of them."""
     items, problems = [], []
-    for where, build in (('authorized_keys', lambda: authorized_key_items(
-                              account, entry.get('authorized_keys'), bool(entry.get('authorized_keys_exclusive')),
-                              defaults)),
+    def authorized_keys():
+        return authorized_key_items(account, entry.get('authorized_keys'),
+                                    bool(entry.get('authorized_keys_exclusive')), defaults)
+
+    def principals():
+        return [Item('principals', name, operation) for name, operation in principal_items(
+            account, entry.get('principals'), entry.get('principals_file'), bool(entry.get('principals_exclusive')))]
+
+    for where, build in (('authorized_keys', authorized_keys),
                          ('ssl', lambda: ssl_items(account, entry.get('ssl'), defaults)),
-                         ('principals', lambda: [Item('principals', name, operation) for name, operation in principal_items(
-                             account, entry.get('principals'), entry.get('principals_file'),
-                             bool(entry.get('principals_exclusive')))])):
+                         ('principals', principals)):
         items.extend(collect(problems, where, build) or [])
     if problems:
         raise ItemErrors(problems)

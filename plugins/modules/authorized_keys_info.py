@@ -742,7 +742,7 @@ def main():
             laddr=dict(type='str'),
             lport=dict(type='int'),
         )),
-        max_keys=dict(type='int', default=10000),
+        max_keys=dict(type='int', default=10000, no_log=False),
         sshd_config=dict(type='path', default='/etc/ssh/sshd_config'),
         sshd_path=dict(type='path'),
         sshd_flavor=dict(type='str', default='auto', choices=['auto', 'openssh', 'debian']),

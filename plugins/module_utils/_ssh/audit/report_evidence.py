@@ -166,7 +166,7 @@ def last_used_text(row):
         return ''
     if row.get('uses'):
         return '%s (%d login%s from %s)' % (row.get('last_used'), row['uses'], '' if row['uses'] == 1 else 's',
-                                             ', '.join(row.get('used_from') or []))
+                                            ', '.join(row.get('used_from') or []))
     if row.get('unused') is True:
         return 'never in the logs read'
     return 'unknown (logs not fully read)'

@@ -37,11 +37,13 @@ def other_key():
     return tls_keys.generate('ecdsa', 256)
 
 
-def info_of(key, password='', fields=FIELDS, sans=SANS, digest='sha256'):
+def info_of(key, password='', fields=None, sans=None, digest='sha256'):
+    fields, sans = FIELDS if fields is None else fields, SANS if sans is None else sans
     return tls_csr.load(tls_csr.build(key, fields, sans, digest, password))
 
 
-def wanted(key, password='', fields=FIELDS, sans=SANS, digest='sha256'):
+def wanted(key, password='', fields=None, sans=None, digest='sha256'):
+    fields, sans = FIELDS if fields is None else fields, SANS if sans is None else sans
     return (tls_csr.subject_tuples(fields), sans, tls_keys.public_der(key), digest, password)
 
 

@@ -24,7 +24,8 @@ PASSPHRASE = 'secret phrase'
 
 
 def test_backend_choice():
-    import bcrypt  # noqa: F401 pylint: disable=unused-import  (the test venv has it)
+    # the test venv has bcrypt
+    import bcrypt  # noqa: F401  # pylint: disable=unused-import
     assert select_backend('auto').name == 'cryptography'
     assert select_backend('auto', 'ed25519', 'auto', True).name == 'cryptography'
     assert select_backend('cryptography', 'ed25519', 'openssh', True).name == 'cryptography'

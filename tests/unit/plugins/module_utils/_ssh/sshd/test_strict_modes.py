@@ -123,4 +123,3 @@ def test_debian_rule_refuses(groups, passwd):
 def test_debian_rule_primary_member_and_listed_owner():
     rule = groups_rule(PASSWD + [Passwd('al2', ALICE, 52000)], [Group('keys', 52000, ['alice'])])
     assert rule(directory(0o770, ALICE, 52000))
-
