@@ -348,6 +348,7 @@ def key_items(account, entry, defaults):
 def other_items(account, entry, defaults):
     """The authorized_keys and ssl items; ``ItemErrors`` with the problems of all of them."""
     items, problems = [], []
+
     def authorized_keys():
         return authorized_key_items(account, entry.get('authorized_keys'),
                                     bool(entry.get('authorized_keys_exclusive')), defaults)
