@@ -66,6 +66,8 @@ TRUST_CERTS = [U + '_ssh/trust/test_sshd_dropin.py', U + '_ssh/trust/test_princi
 CERT_AUDIT = [U + '_ssh/audit/test_certificate_access.py']
 USAGE = [U + '_ssh/usage/test_usage_records.py', U + '_ssh/usage/test_usage_logfiles.py']
 POLICY = [U + '_ssh/audit/test_policy_key_map.py']
+C_TEXT = [U + '_ssh/sshd/rules/test_c_text.py']
+KEY_TYPES = [U + '_ssh/sshd/rules/test_sshkey_types.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -1080,4 +1082,24 @@ MUTATIONS = [
     mutation('_ssh/audit/key_map.py', "        if reaches_root and item['encrypted'] is False:\n",
              "        if reaches_root and not item['encrypted']:\n", POLICY,
              'a private key whose protection is unknown is called unencrypted'),
+    # ------------------------------------------------------------ issue 28: files that arrived in merges
+    mutation('_ssh/sshd/rules/c_text.py', "C_SPACE = ' \\t\\n\\v\\f\\r'", "C_SPACE = ' \\t\\n\\r'", C_TEXT,
+             'base64 with a vertical tab or form feed, which sshd skips, is called invalid'),
+    mutation('_ssh/sshd/rules/c_text.py', "    return text.encode('utf-8', 'surrogateescape')",
+             "    return text.encode('latin-1', 'replace')", C_TEXT,
+             'lengths counted in characters, not the UTF-8 bytes sshd counts (a pattern sshd drops is matched)'),
+    mutation('_ssh/sshd/rules/c_text.py', "    return data.decode('utf-8', 'surrogateescape')",
+             "    return data.decode('utf-8', 'replace')", C_TEXT,
+             'bytes that are not UTF-8 all become U+FFFD: a name matches a pattern of other bytes, or not its own'),
+    mutation('_ssh/sshd/rules/sshkey_types.py', "    'ecdsa-sha2-nistp384-cert-v01@openssh.com': (ECDSA, True, 'nistp384'),",
+             "    'ecdsa-sha2-nistp384-cert-v01@openssh.com': (ECDSA, False, 'nistp384'),", KEY_TYPES,
+             'an ECDSA P-384 certificate line sshd accepts is called invalid'),
+    mutation('_ssh/sshd/rules/sshkey_types.py', "    'ecdsa-sha2-nistp521': (ECDSA, False, 'nistp521'),",
+             "    'ecdsa-sha2-nistp521': (ECDSA, False, 'nistp384'),", KEY_TYPES,
+             'a P-521 key is read on the wrong curve (refused though sshd accepts it)'),
+    mutation('_ssh/sshd/rules/sshkey_types.py', 'MIN_RSA_BITS = 1024 ', 'MIN_RSA_BITS = 768 ', KEY_TYPES,
+             'an RSA key shorter than 1024 bits, which sshd refuses, is called a working key'),
+    mutation('_ssh/sshd/rules/sshkey_types.py', "            return name[:-len('@openssh.com')] + '-cert-v01@openssh.com'",
+             "            return name + '-cert-v01@openssh.com'", KEY_TYPES,
+             'the certificate type of a security-key (sk-) key is misnamed'),
 ]
