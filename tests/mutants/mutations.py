@@ -68,6 +68,9 @@ USAGE = [U + '_ssh/usage/test_usage_records.py', U + '_ssh/usage/test_usage_logf
 POLICY = [U + '_ssh/audit/test_policy_key_map.py']
 C_TEXT = [U + '_ssh/sshd/rules/test_c_text.py']
 KEY_TYPES = [U + '_ssh/sshd/rules/test_sshkey_types.py']
+CERT_MODEL = [U + '_ssh/certs/test_certificate_model.py', U + '_ssh/certs/test_ssh_cert.py']
+SIGNER = [U + '_ssh/certs/test_signer.py', U + '_ssh/certs/test_ssh_cert.py']
+CERT_SPEC = [U + '_ssh/certs/test_cert_spec.py', U + '_ssh/certs/test_ssh_cert.py']
 
 
 def mutation(path, find, replace, tests, why):
@@ -1102,4 +1105,32 @@ MUTATIONS = [
     mutation('_ssh/sshd/rules/sshkey_types.py', "            return name[:-len('@openssh.com')] + '-cert-v01@openssh.com'",
              "            return name + '-cert-v01@openssh.com'", KEY_TYPES,
              'the certificate type of a security-key (sk-) key is misnamed'),
+    mutation('_ssh/certs/certificate.py', "            raise WireError('%d bytes of trailing data' % reader.remaining())",
+             "            pass", CERT_MODEL,
+             'a certificate with data after its signature is read as valid (sshd refuses it)'),
+    mutation('_ssh/certs/certificate.py', "_TYPE_NAMES = {1: USER, 2: HOST}", "_TYPE_NAMES = {1: USER, 2: USER}",
+             CERT_MODEL, 'a host certificate is read as a user certificate'),
+    mutation('_ssh/certs/certificate.py', "        if code not in _TYPE_NAMES:\n", "        if False:\n", CERT_MODEL,
+             'a certificate of an unknown type crashes the reader instead of being called invalid'),
+    mutation('_ssh/certs/certificate.py', "        return self.valid_after <= now < self.valid_before",
+             "        return self.valid_after <= now <= self.valid_before", CERT_MODEL,
+             'a certificate is called valid in the second it expires'),
+    mutation('_ssh/certs/signer.py', "DEFAULT_RSA_ALGORITHM = 'rsa-sha2-512'", "DEFAULT_RSA_ALGORITHM = 'ssh-rsa'",
+             SIGNER, 'an RSA CA signs with SHA-1 (ssh-rsa), which OpenSSH 8.8+ refuses by default'),
+    mutation('_ssh/certs/signer.py', "        if algorithm not in RSA_ALGORITHMS:\n", "        if False:\n", SIGNER,
+             'an RSA CA is asked to sign with a non-RSA algorithm'),
+    mutation('_ssh/certs/signer.py', "    if asked and asked != ca_key.key_type:\n", "    if False:\n", SIGNER,
+             'an ed25519/ECDSA CA is asked to sign with an algorithm not its own'),
+    mutation('_ssh/certs/signer.py', "        if mine != theirs or signed.signature_algorithm != algorithm:\n",
+             "        if signed.signature_algorithm != algorithm:\n", SIGNER,
+             'a certificate ssh-keygen signed for other principals than asked is written'),
+    mutation('_ssh/certs/spec.py', "        if not name or ',' in name or '\\0' in name or '\\n' in name:\n",
+             "        if not name or '\\0' in name or '\\n' in name:\n", CERT_SPEC,
+             'a principal "alice,root" becomes two principals (ssh-keygen -n splits at commas)'),
+    mutation('_ssh/certs/spec.py', "    if not 0 <= serial <= FOREVER:\n", "    if not 0 <= serial:\n", CERT_SPEC,
+             'a serial beyond 2^64-1 is accepted (cannot be encoded; revocation by serial misses it)'),
+    mutation('_ssh/certs/spec.py', "        if name == 'source-address':\n", "        if False:\n", CERT_SPEC,
+             'a source-address sshd cannot read is signed (sshd then refuses every login with the certificate)'),
+    mutation('_ssh/certs/spec.py', "        if name not in STRING_OPTIONS and '@' not in name:\n", "        if False:\n",
+             CERT_SPEC, 'an unknown critical option is signed (sshd refuses such a certificate)'),
 ]
