@@ -71,6 +71,7 @@ KEY_TYPES = [U + '_ssh/sshd/rules/test_sshkey_types.py']
 CERT_MODEL = [U + '_ssh/certs/test_certificate_model.py', U + '_ssh/certs/test_ssh_cert.py']
 SIGNER = [U + '_ssh/certs/test_signer.py', U + '_ssh/certs/test_ssh_cert.py']
 CERT_SPEC = [U + '_ssh/certs/test_cert_spec.py', U + '_ssh/certs/test_ssh_cert.py']
+TRUST_CERT = [U + '_ssh/trust/test_trust_certificate.py'] + TRUST_CERTS
 
 
 def mutation(path, find, replace, tests, why):
@@ -1133,4 +1134,9 @@ MUTATIONS = [
              'a source-address sshd cannot read is signed (sshd then refuses every login with the certificate)'),
     mutation('_ssh/certs/spec.py', "        if name not in STRING_OPTIONS and '@' not in name:\n", "        if False:\n",
              CERT_SPEC, 'an unknown critical option is signed (sshd refuses such a certificate)'),
+    mutation('_ssh/trust/certificate.py', "    except (WireError, ValueError, KeysmithError):",
+             "    except (WireError, ValueError):", TRUST_CERT,
+             'a certificate sshd reads but the model refuses crashes the trust check instead of being skipped'),
+    mutation('_ssh/trust/certificate.py', "'valid_before': cert.valid_before,", "'valid_before': 0xFFFFFFFFFFFFFFFF,",
+             TRUST_CERT, 'an expiring certificate is read as valid forever'),
 ]
