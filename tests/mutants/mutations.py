@@ -72,6 +72,7 @@ CERT_MODEL = [U + '_ssh/certs/test_certificate_model.py', U + '_ssh/certs/test_s
 SIGNER = [U + '_ssh/certs/test_signer.py', U + '_ssh/certs/test_ssh_cert.py']
 CERT_SPEC = [U + '_ssh/certs/test_cert_spec.py', U + '_ssh/certs/test_ssh_cert.py']
 TRUST_CERT = [U + '_ssh/trust/test_trust_certificate.py'] + TRUST_CERTS
+JOURNAL = [U + '_ssh/usage/test_journal.py'] + USAGE
 
 
 def mutation(path, find, replace, tests, why):
@@ -1139,4 +1140,15 @@ MUTATIONS = [
              'a certificate sshd reads but the model refuses crashes the trust check instead of being skipped'),
     mutation('_ssh/trust/certificate.py', "'valid_before': cert.valid_before,", "'valid_before': 0xFFFFFFFFFFFFFFFF,",
              TRUST_CERT, 'an expiring certificate is read as valid forever'),
+    mutation('_ssh/usage/journal.py', "    command.extend(['_COMM=sshd', '_UID=0', '+', '_COMM=sshd-session', '_UID=0'])",
+             "    command.extend(['_COMM=sshd', '+', '_COMM=sshd-session'])", JOURNAL,
+             'the journal is asked for any process named sshd, not only root\'s (an account forges logins)'),
+    mutation('_ssh/usage/journal.py', "            if login is not None and (since is None or login.time >= since):\n",
+             "            if login is not None:\n", JOURNAL,
+             'journal logins before since are counted (a key is called used within a window it was not)'),
+    mutation('_ssh/usage/journal.py', "            if result.bytes >= budget:\n", "            if False:\n", JOURNAL,
+             'the journal is read past max_bytes (unbounded time and memory)'),
+    mutation('_ssh/usage/journal.py', "        result.status = 'not read' if not result.logins else 'read'\n",
+             "        result.status = 'read'\n", JOURNAL,
+             'a journalctl that failed before any record is reported read (keys then look unused)'),
 ]
