@@ -73,6 +73,8 @@ SIGNER = [U + '_ssh/certs/test_signer.py', U + '_ssh/certs/test_ssh_cert.py']
 CERT_SPEC = [U + '_ssh/certs/test_cert_spec.py', U + '_ssh/certs/test_ssh_cert.py']
 TRUST_CERT = [U + '_ssh/trust/test_trust_certificate.py'] + TRUST_CERTS
 JOURNAL = [U + '_ssh/usage/test_journal.py'] + USAGE
+CERT_REPORT = [U + '_ssh/audit/test_certificate_report.py'] + REPORT
+EVIDENCE = [U + '_ssh/audit/test_report_evidence.py'] + REPORT
 
 
 def mutation(path, find, replace, tests, why):
@@ -1151,4 +1153,24 @@ MUTATIONS = [
     mutation('_ssh/usage/journal.py', "        result.status = 'not read' if not result.logins else 'read'\n",
              "        result.status = 'read'\n", JOURNAL,
              'a journalctl that failed before any record is reported read (keys then look unused)'),
+    mutation('_ssh/audit/certificate_report.py', "esc(row['bits']), esc(row['comment']), esc(row['source'])",
+             "esc(row['bits']), row['comment'], esc(row['source'])", CERT_REPORT,
+             'a CA key comment (written by whoever installed it) reaches the HTML report unescaped'),
+    mutation('_ssh/audit/certificate_report.py', "'<br>'.join(esc(item) for item in opens)", "'<br>'.join(opens)",
+             CERT_REPORT, 'account names and principals reach the HTML report unescaped'),
+    mutation('_ssh/audit/certificate_report.py',
+             "    status = 'revoked: %s' % row['revoked'] if row['revoked'] else ('trusted' if opens else 'opens no account')\n",
+             "    status = 'trusted' if opens else 'opens no account'\n", CERT_REPORT,
+             'a revoked CA is shown trusted in the HTML report'),
+    mutation('_ssh/audit/certificate_report.py', "'accepted': not row['revoked']", "'accepted': True", CERT_REPORT,
+             'a revoked CA is accepted in the CSV'),
+    mutation('_ssh/audit/report_evidence.py', "            esc(search.lower()), attrs,", "            search.lower(), attrs,",
+             EVIDENCE, 'a log path or message breaks out of the data-search attribute of the HTML report'),
+    mutation('_ssh/audit/report_evidence.py', "esc(label[-52:]), esc(entry['text'])", "label[-52:], esc(entry['text'])",
+             EVIDENCE, 'a private key path reaches the key-map SVG unescaped'),
+    mutation('_ssh/audit/report_evidence.py', "                      esc(item['message']), esc(item['fix'])]))",
+             "                      item['message'], esc(item['fix'])]))", EVIDENCE,
+             'a policy violation message (quoting a key comment) reaches the HTML report unescaped'),
+    mutation('_ssh/audit/report_evidence.py', "    if row.get('unused') is True:\n", "    if not row.get('uses'):\n",
+             EVIDENCE, 'a key whose logs could not all be read is shown as never used'),
 ]
