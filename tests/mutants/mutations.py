@@ -62,7 +62,7 @@ AUTHKEY_RULES = [U + '_ssh/authorized_keys/test_operation_rules.py']
 AUDIT_RULES = [U + '_ssh/sshd/test_settings.py', U + '_ssh/sshd/test_audit_rules.py']
 REPORT = [U + '_ssh/audit/test_access_report.py']
 TRUST_CERTS = [U + '_ssh/trust/test_sshd_dropin.py', U + '_ssh/trust/test_principals_known_hosts.py',
-         U + '_ssh/trust/test_provision_principals.py']
+               U + '_ssh/trust/test_provision_principals.py']
 CERT_AUDIT = [U + '_ssh/audit/test_certificate_access.py']
 USAGE = [U + '_ssh/usage/test_usage_records.py', U + '_ssh/usage/test_usage_logfiles.py']
 POLICY = [U + '_ssh/audit/test_policy_key_map.py']
