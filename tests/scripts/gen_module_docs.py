@@ -84,7 +84,13 @@ TRY = {
       ansible.builtin.debug:
         msg: "{{ cert.action }}: serial {{ cert.serial }}, {{ cert.valid_from }} to {{ cert.valid_to }}"
 ''',
-    'ssh_krl': '''    - name: Revoke a key and a certificate serial range
+    'ssh_krl': '''    - name: A directory for the KRL
+      ansible.builtin.file:
+        path: "{{ docs_home }}"
+        state: directory
+        mode: "0755"
+
+    - name: Revoke a key and a certificate serial range
       keysmith.accounts.ssh_krl:
         path: "{{ docs_home }}/revoked_keys"
         keys:
