@@ -51,7 +51,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account  # noqa: E402
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError  # noqa: E402
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules  # noqa: E402
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules  # noqa: E402
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import (  # noqa: E402
     AuthKeySpec,
     SshAuthKey,

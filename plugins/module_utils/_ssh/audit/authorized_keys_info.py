@@ -56,7 +56,7 @@ import time
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.account_state import AccountStates
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.certificate_access import CertificateAccess
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.accounts import list_accounts

@@ -33,7 +33,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import principals_file
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.revoked import KRL_MAGIC
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settings import expand_tokens
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.strict_modes import secure_path_problem

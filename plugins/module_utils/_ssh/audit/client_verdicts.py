@@ -29,7 +29,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.client
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.login_rules import login_refusals
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.revoked import RevokedKeys
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settings import expand_tokens
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules import match_host_and_ip
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.sshd_rules import match_host_and_ip
 
 MAX_FROM_CONTEXTS = 32
 

@@ -73,7 +73,7 @@ import struct
 import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import (
     PublicKey,
     key_text_error,

@@ -26,7 +26,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import DirState, account_tree, read_named_file
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, missing_prerequisite
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.model import (
     AuthorizedKeys,
     WantedKey,

@@ -25,7 +25,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certificate import epoch_now
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.krl import MAX_SERIAL, Krl
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey, fingerprint_sha256
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 
 KRL_MODE = 0o644
 # --diff lists the entries added and removed up to this many each way.

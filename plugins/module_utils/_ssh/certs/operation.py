@@ -44,7 +44,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.signe
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.spec import DEFAULT_MODE
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 
 # A certificate file is one line of a few KiB; a larger file is not one.
 CERT_FILE_LIMIT = 64 * 1024

@@ -25,7 +25,7 @@ import re
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certificate import FOREVER
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules import parse_absolute_time
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.sshd_rules import parse_absolute_time
 
 _UNITS = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 _PIECE = re.compile(r'([0-9]+)([sSmMhHdDwW]?)')
@@ -88,7 +88,8 @@ def parse_bound(value, option, end=False):
         seconds = convtime(text[1:])
         if seconds is None:
             raise InvalidInput('%s %r is not a relative time such as +52w, -1d or +1h30m' % (option, text))
-        return Bound(text, offset=-seconds if text[0] == '-' else seconds)
+        sign = -1 if text[0] == '-' else 1
+        return Bound(text, offset=sign * int(seconds))
     if text == ('forever' if end else 'always'):
         return Bound(text, absolute=FOREVER if end else 0)
     if text.lower().startswith('0x'):

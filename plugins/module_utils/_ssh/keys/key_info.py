@@ -30,7 +30,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backen
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backends import select_backend
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey.spec import RESERVED_NAMES, validate_key_name
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.ppk import PPK_SUFFIX
 
 # A private key file starts with its armor; anything else is not looked at further.

@@ -26,7 +26,7 @@ import base64
 import hashlib
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 
 CERT_SUFFIX = '-cert-v01@openssh.com'
 

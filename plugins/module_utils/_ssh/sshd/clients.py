@@ -21,7 +21,7 @@ import re
 import socket
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules import address_in_cidr, match_host_and_ip
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.sshd_rules import address_in_cidr, match_host_and_ip
 
 NONE_ADDR = '192.0.2.1'        # TEST-NET-1 (RFC 5737)
 NONE_LADDR = '198.51.100.1'    # TEST-NET-2

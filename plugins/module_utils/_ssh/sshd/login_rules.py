@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules import (
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.sshd_rules import (
     match_host_and_ip,
     match_pattern,
 )

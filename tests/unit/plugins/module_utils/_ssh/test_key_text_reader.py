@@ -39,7 +39,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public
     PublicKey,
     key_text_error,
 )
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op
 
 ME = pwd.getpwuid(os.geteuid()).pw_name

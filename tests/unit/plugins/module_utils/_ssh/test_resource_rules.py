@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.rules import sshkey, sshkey_verify
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.access_report import (
     build_report,

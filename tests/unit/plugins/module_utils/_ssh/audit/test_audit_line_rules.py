@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import accounts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import authorized_keys_info as access
 

@@ -20,7 +20,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certi
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.operation import SshCert
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.spec import CaSpec, CertRequest, merged_items
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.validity import Validity, convtime, parse_bound
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules as rules
 from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils.operation_runner import run_op
 
 NOW = 1800000000

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 
 UTC_2030 = calendar.timegm((2030, 1, 1, 0, 0, 0, 0, 0, 0))
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 
 
 @pytest.mark.parametrize('text, expected', [

@@ -14,7 +14,7 @@ import struct
 import pytest
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.crypto import HAS_CRYPTOGRAPHY
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import rules as sshd_rules
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import sshd_rules
 
 
 def _string(data):
