@@ -161,6 +161,27 @@ SSH_KRL_OPTIONS = dict(
     group=dict(type='str'),
     mode=dict(type='raw'),
 )
+KEYPAIR_OPTIONS = dict(
+    name=dict(type='str'),
+    id=dict(type='str'),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    type=dict(type='str', choices=['rsa', 'ecdsa', 'ed25519']),
+    size=dict(type='int', aliases=list(SIZE_ALIASES)),
+    public_key=dict(type='str'),
+    comment=dict(type='str'),
+    private_key_format=dict(type='str', default='openssh', choices=['openssh', 'pkcs1', 'pkcs8']),
+    private_key_path=dict(type='path'),
+    owner=dict(type='str'),
+    force=dict(type='bool', default=False),
+    # the registry's place (_ssh/keypair/registry.py DEFAULT_REGISTRY; a unit test keeps them equal)
+    registry=dict(type='path', default='/var/lib/keysmith/keypairs'),
+)
+
+KEYPAIR_INFO_OPTIONS = dict(
+    name=dict(type='str'),
+    id=dict(type='str'),
+    registry=dict(type='path', default='/var/lib/keysmith/keypairs'),
+)
 CONSTRAINTS = ('mutually_exclusive', 'required_together', 'required_one_of', 'required_if', 'required_by')
 
 
@@ -292,6 +313,12 @@ LOCKING = ArgumentSpec(dict(lock_timeout=dict(type='int', default=60)))
 
 SSH_GENKEY = ArgumentSpec(SSH_GENKEY_OPTIONS, required_one_of=[('name', 'path')],
                           mutually_exclusive=[('name', 'path')])
+
+KEYPAIR = ArgumentSpec(KEYPAIR_OPTIONS, required_one_of=[('name', 'id')],
+                       mutually_exclusive=[('name', 'id'), ('public_key', 'private_key_path')],
+                       required_if=[('state', 'present', ('name',))], required_by={'owner': 'private_key_path'})
+
+KEYPAIR_INFO = ArgumentSpec(KEYPAIR_INFO_OPTIONS, mutually_exclusive=[('name', 'id')])
 
 SSH_AUTHKEY = ArgumentSpec(SSH_AUTHKEY_OPTIONS, required_one_of=[('key', 'file')],
                            mutually_exclusive=[('key', 'file')])

@@ -331,14 +331,8 @@ msg:
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.registry import DEFAULT_REGISTRY
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import BACKEND_OPTIONS
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.operation import (
-    KEYPAIR_PRIVATE_KEY_FORMATS,
-    KEYPAIR_TYPES,
-    Keypair,
-    KeypairSpec,
-)
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import BACKEND, KEYPAIR, module_spec
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.operation import Keypair, KeypairSpec
 
 
 def build(module):
@@ -367,29 +361,7 @@ def build(module):
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type='str'),
-        id=dict(type='str'),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        type=dict(type='str', choices=list(KEYPAIR_TYPES)),
-        size=dict(type='int', aliases=['bits']),
-        public_key=dict(type='str'),
-        comment=dict(type='str'),
-        private_key_format=dict(type='str', default='openssh', choices=list(KEYPAIR_PRIVATE_KEY_FORMATS)),
-        private_key_path=dict(type='path'),
-        owner=dict(type='str'),
-        force=dict(type='bool', default=False),
-        registry=dict(type='path', default=DEFAULT_REGISTRY),
-    )
-    argument_spec.update(BACKEND_OPTIONS)
-    module = KeysmithModule(
-        argument_spec=argument_spec,
-        required_one_of=[('name', 'id')],
-        mutually_exclusive=[('name', 'id'), ('public_key', 'private_key_path')],
-        required_if=[('state', 'present', ('name',))],
-        required_by={'owner': 'private_key_path'},
-        supports_check_mode=True,
-    )
+    module = module_spec(KEYPAIR, BACKEND).create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -134,7 +134,7 @@ msg:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.registry import DEFAULT_REGISTRY
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import KEYPAIR_INFO, module_spec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair.operation import KeypairInfo
 
 
@@ -144,15 +144,7 @@ def build(module):
 
 
 def main():
-    module = KeysmithModule(
-        argument_spec=dict(
-            name=dict(type='str'),
-            id=dict(type='str'),
-            registry=dict(type='path', default=DEFAULT_REGISTRY),
-        ),
-        mutually_exclusive=[('name', 'id')],
-        supports_check_mode=True,
-    )
+    module = module_spec(KEYPAIR_INFO).create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -27,9 +27,9 @@ CSR = dict(host='www.example.com', city='Houston', company='Example Inc', countr
 # (id, module, args, expected message part); {d} is the test's directory
 RULES = [
     # ssh_genkey: bits per type, passphrase length, name charset, path
-    ('genkey-rsa-bits-low', 'ssh_genkey', dict(name='id_rsa', type='rsa', bits=512), 'bits must be'),
-    ('genkey-rsa-bits-high', 'ssh_genkey', dict(name='id_rsa', type='rsa', bits=32768), 'bits must be at most'),
-    ('genkey-ecdsa-bits', 'ssh_genkey', dict(name='id_ecdsa', type='ecdsa', bits=300), 'bits must be one of'),
+    ('genkey-rsa-bits-low', 'ssh_genkey', dict(name='id_rsa', type='rsa', bits=512), 'size must be'),
+    ('genkey-rsa-bits-high', 'ssh_genkey', dict(name='id_rsa', type='rsa', bits=32768), 'size must be at most'),
+    ('genkey-ecdsa-bits', 'ssh_genkey', dict(name='id_ecdsa', type='ecdsa', bits=300), 'size must be one of'),
     ('genkey-ed25519-bits', 'ssh_genkey', dict(name='id_ed', type='ed25519', bits=512), 'fixed size of 256'),
     ('genkey-dsa-bits', 'ssh_genkey', dict(name='id_dsa', type='dsa', bits=2048), 'dsa keys are 1024 bits'),
     ('genkey-type', 'ssh_genkey', dict(name='id_x', type='rsa1'), 'type must be one of'),

@@ -75,25 +75,25 @@ def resolve_bits(key_type, bits):
         if bits is None:
             bits = DEFAULT_BITS['rsa']
         if bits < RSA_MIN_BITS:
-            raise InvalidInput('bits must be a positive integer of %d or more for rsa keys, got %d'
+            raise InvalidInput('size must be a positive integer of %d or more for rsa keys, got %d'
                                % (RSA_MIN_BITS, bits))
         if bits > RSA_MAX_BITS:
-            raise InvalidInput('bits must be at most %d for rsa keys, got %d' % (RSA_MAX_BITS, bits))
+            raise InvalidInput('size must be at most %d for rsa keys, got %d' % (RSA_MAX_BITS, bits))
         if bits < RSA_WARN_BITS:
             warnings.append('rsa keys of %d bits are weak; use %d bits or more' % (bits, RSA_WARN_BITS))
     elif key_type == 'ecdsa':
         if bits is None:
             bits = DEFAULT_BITS['ecdsa']
         if bits not in ECDSA_SIZES:
-            raise InvalidInput('bits must be one of %s for ecdsa keys, got %d'
+            raise InvalidInput('size must be one of %s for ecdsa keys, got %d'
                                % (', '.join(str(s) for s in ECDSA_SIZES), bits))
     elif key_type == 'ed25519':
         if bits not in (None, 256):
-            raise InvalidInput('ed25519 keys have a fixed size of 256 bits, got bits=%d' % bits)
+            raise InvalidInput('ed25519 keys have a fixed size of 256 bits, got size=%d' % bits)
         bits = 256
     elif key_type == 'dsa':
         if bits not in (None, DSA_BITS):
-            raise InvalidInput('dsa keys are %d bits, got bits=%d' % (DSA_BITS, bits))
+            raise InvalidInput('dsa keys are %d bits, got size=%d' % (DSA_BITS, bits))
         bits = DSA_BITS
     else:
         raise InvalidInput('type must be one of %s, got %r' % (', '.join(KEY_TYPES), key_type))

@@ -19,6 +19,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils import _specs
 from ansible_collections.keysmith.accounts.plugins.module_utils._provision import Provision
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys import operation as authkey_code
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.genkey import spec as genkey_code
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import operation as keypair_code
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keypair import registry as keypair_registry
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import csr as csr_code
 from ansible_collections.keysmith.accounts.plugins.module_utils._tls import keys as tls_keys_code
 from ansible_collections.keysmith.accounts.plugins.modules import provision
@@ -132,6 +134,10 @@ def test_spelled_out_choices_are_the_codes():
     assert _specs.SSH_AUTHKEY_OPTIONS['path']['default'] == authkey_code.DEFAULT_PATH
     assert _specs.SSL_GENKEY_OPTIONS['type']['choices'] == list(tls_keys_code.TLS_KEY_TYPES)
     assert _specs.SSL_GENCSR_OPTIONS['digest']['choices'] == list(csr_code.DIGESTS)
+    assert _specs.KEYPAIR_OPTIONS['type']['choices'] == list(keypair_code.KEYPAIR_TYPES)
+    assert _specs.KEYPAIR_OPTIONS['private_key_format']['choices'] == list(keypair_code.KEYPAIR_PRIVATE_KEY_FORMATS)
+    assert _specs.KEYPAIR_OPTIONS['registry']['default'] == keypair_registry.DEFAULT_REGISTRY
+    assert _specs.KEYPAIR_INFO_OPTIONS['registry']['default'] == keypair_registry.DEFAULT_REGISTRY
 
 
 # ---------------------------------------------------------------- authorized keys
