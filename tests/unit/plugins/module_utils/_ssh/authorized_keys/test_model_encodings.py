@@ -9,7 +9,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import struct
 
 import pytest
 
@@ -20,26 +19,11 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_
     parse_key_text,
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-
-
-def _string(data):
-    if not isinstance(data, bytes):
-        data = data.encode('latin-1')
-    return struct.pack('>I', len(data)) + data
-
-
-def _fields(blob):
-    out = []
-    pos = 0
-    while pos < len(blob):
-        length = struct.unpack('>I', blob[pos:pos + 4])[0]
-        out.append(blob[pos + 4:pos + 4 + length])
-        pos += 4 + length
-    return out
-
-
-def _b64(data):
-    return base64.b64encode(data).decode('ascii')
+from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils._ssh.wire_blobs import (
+    b64 as _b64,
+    fields as _fields,
+    ssh_string as _string,
+)
 
 
 def test_absent_finds_every_encoding_of_the_key(keyset):
