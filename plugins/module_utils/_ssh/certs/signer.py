@@ -22,6 +22,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     InvalidInput,
     KeyLoadError,
 )
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.agent import AgentSigner
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certificate import Certificate, FLAG_OPTIONS
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backend_cryptography import CryptographyBackend
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backend_sshkeygen import SshKeygenBackend, _PrivateDir
@@ -114,6 +115,9 @@ class SshKeygenSigner:
     removed by the next run), the passphrase goes through ``SSH_ASKPASS``."""
 
     name = 'ssh-keygen'
+    _ca_name = 'ca'
+    _agent_args = ()
+    _agent_env = None
 
     def __init__(self, ca_bytes, passphrase=None, executable=None):
         self._backend = SshKeygenBackend(executable)
@@ -134,11 +138,11 @@ class SshKeygenSigner:
         if self._dir is None:
             # made when the first certificate is signed (apply), never while planning
             self._dir = _PrivateDir().__enter__()
-            self._ca_path = self._dir.write('ca', self._ca_bytes, 0o600)
+            self._ca_path = self._dir.write(self._ca_name, self._ca_bytes, 0o600)
         self._count += 1
         name = 'k%d' % self._count
         self._dir.write(name + '.pub', (cert.key.to_line(comment='') + '\n').encode('ascii'), 0o600)
-        args = ['-q', '-s', self._ca_path, '-I', cert.key_id, '-z', str(cert.serial),
+        args = ['-q', '-s', self._ca_path] + list(self._agent_args) + ['-I', cert.key_id, '-z', str(cert.serial),
                 '-V', '0x%x:0x%x' % (cert.valid_after, cert.valid_before), '-t', algorithm]
         if cert.principals:
             args += ['-n', ','.join(cert.principals)]
@@ -147,7 +151,7 @@ class SshKeygenSigner:
         args += _option_args(cert)
         args.append(os.path.join(self._dir.path, name + '.pub'))
         secret = self._backend._check_passphrase_text(self._passphrase) if self._encrypted else None
-        self._backend._run(args, secret=secret, workdir=self._dir.path)
+        self._backend._run(args, secret=secret, workdir=self._dir.path, extra_env=self._agent_env)
         signed = Certificate.from_line(self._dir.read(name + '-cert.pub').decode('ascii', 'replace'))
         for path in (name + '.pub', name + '-cert.pub'):
             os.unlink(os.path.join(self._dir.path, path))
@@ -161,6 +165,39 @@ class SshKeygenSigner:
                                % cert.key_id)
         signed.comment = cert.comment
         return signed
+
+
+class SshKeygenAgentSigner(SshKeygenSigner):
+    """Signs with ``ssh-keygen -U -s ca.pub``: the CA key is in the ssh-agent
+    at ``socket_path`` (given to ssh-keygen as ``SSH_AUTH_SOCK``); only its
+    public key is written to the private temporary directory. The agent is
+    asked first (our client) whether it holds the key, for a clear error."""
+
+    name = 'ssh-keygen'
+    _ca_name = 'ca.pub'
+    _agent_args = ('-U',)
+
+    def __init__(self, ca_key, socket_path, executable=None):
+        self._backend = SshKeygenBackend(executable)
+        self._passphrase = None
+        self._encrypted = False
+        self.ca_key = ca_key
+        self._ca_bytes = (ca_key.to_line(comment='') + '\n').encode('ascii')
+        self._agent_env = {'SSH_AUTH_SOCK': socket_path}
+        self._dir = None
+        self._count = 0
+        AgentSigner(ca_key, socket_path).close()
+
+
+def select_agent_signer(name, ca_key, socket_path):
+    """The signer for a CA key in the ssh-agent at ``socket_path``: our agent
+    client (backends auto and cryptography: the certificate is built in
+    Python; no library needed), or ``ssh-keygen -U``."""
+    if name not in BACKENDS:
+        raise InvalidInput('unknown backend %s; choose one of %s' % (name, ', '.join(BACKENDS)))
+    if name == 'ssh-keygen':
+        return SshKeygenAgentSigner(ca_key, socket_path)
+    return AgentSigner(ca_key, socket_path)
 
 
 def select_signer(name, ca_bytes, passphrase=None):

@@ -15,6 +15,7 @@ import re
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import resolve_file_attrs
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.agent import agent_socket_path
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certificate import (
     DEFAULT_USER_EXTENSIONS,
     FLAG_OPTIONS,
@@ -178,12 +179,42 @@ class CertRequest:
 
 
 class CaSpec:
-    """The CA: its private key file, passphrase, signature algorithm and backend."""
+    """The CA: its private key file, passphrase, signature algorithm and
+    backend; or, with ``agent``, its public key (``public_key``: a path or the
+    key's text) and the ssh-agent holding the private key (``agent_socket``,
+    by default ``$SSH_AUTH_SOCK`` where the task runs)."""
 
-    def __init__(self, ca_key, passphrase=None, signature_algorithm=None, backend='auto'):
+    def __init__(self, ca_key, passphrase=None, signature_algorithm=None, backend='auto', public_key=None,
+                 agent=False, agent_socket=None):
+        self.signature_algorithm = signature_algorithm
+        self.backend = backend or 'auto'
+        self.passphrase = passphrase
+        self.agent = bool(agent)
+        self.public_key = None
+        self.public_key_path = None
+        self.agent_socket = None
+        self.path = None
+        if self.agent:
+            if ca_key is not None:
+                raise InvalidInput('ca_agent signs with the CA key an ssh-agent holds: give its public key as '
+                                   'ca_public_key, not ca_key')
+            if passphrase is not None:
+                raise InvalidInput('ca_key_passphrase is for a CA key file, not for a key in an ssh-agent')
+            if not public_key or not str(public_key).strip():
+                raise InvalidInput('ca_agent needs ca_public_key: the CA public key (a path or the key text) that '
+                                   'names the key in the agent')
+            public_key = str(public_key).strip()
+            if public_key.startswith('/'):
+                self.public_key_path = os.path.normpath(public_key)
+            else:
+                self.public_key = public_key
+            self.agent_socket = agent_socket_path(agent_socket)
+            return
+        if public_key is not None:
+            raise InvalidInput('ca_public_key names a CA key held in an ssh-agent: set ca_agent: true (or give '
+                               'the CA private key file as ca_key)')
+        if agent_socket is not None:
+            raise InvalidInput('ca_agent_socket is used with ca_agent: true only')
         if not ca_key or not os.path.isabs(ca_key):
             raise InvalidInput('ca_key must be the absolute path of the CA private key, got %r' % (ca_key,))
         self.path = os.path.normpath(ca_key)
-        self.passphrase = passphrase
-        self.signature_algorithm = signature_algorithm
-        self.backend = backend or 'auto'
