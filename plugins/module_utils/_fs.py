@@ -1330,3 +1330,39 @@ def connect_trusted_socket(path, timeout=None):
                 sock.close()
     finally:
         os.close(dir_fd)
+
+
+def check_trusted_library(path, _links=0):
+    """Check that ``path`` (a shared library a tool will load, a PKCS#11
+    provider) only root or the running user can change: reached by the trust
+    walk, a regular file owned by one of them, writable by nobody else (a
+    symbolic link in such a directory - only they could have made it - is
+    followed and its target checked the same way). Loading it runs its code as
+    the module's user."""
+    path = os.path.normpath(path)
+    directory, name = os.path.dirname(path), os.path.basename(path)
+    dir_fd = open_trusted_dir(directory)
+    if dir_fd is None:
+        raise NotFound('%s does not exist' % path, path=path)
+    try:
+        if _writable_by_others(os.fstat(dir_fd)):
+            raise UnsafePath('%s lies in a directory other users can write; refusing to load it' % path, path=path)
+        try:
+            lst = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                raise NotFound('%s does not exist' % path, path=path)
+            raise KeysmithError('cannot inspect %s: %s' % (path, exc.strerror), path=path)
+        if stat.S_ISLNK(lst.st_mode):
+            if _links >= _MAX_SYMLINKS:
+                raise UnsafePath('too many symbolic links on the way to %s' % path, path=path)
+            target = os.path.join(directory, os.readlink(name, dir_fd=dir_fd))
+            check_trusted_library(target, _links + 1)
+            return
+        if not stat.S_ISREG(lst.st_mode):
+            raise NotRegularFile('%s is not a regular file' % path, path=path)
+        if lst.st_uid not in (0, os.geteuid()) or lst.st_mode & 0o022:
+            raise UnsafePath('%s can be changed by another user (owner uid %d, mode %04o); refusing to load it'
+                             % (path, lst.st_uid, stat.S_IMODE(lst.st_mode)), path=path)
+    finally:
+        os.close(dir_fd)

@@ -129,6 +129,9 @@ SSH_CERT_OPTIONS = dict(
     ca_public_key=dict(type='str'),
     ca_agent=dict(type='bool', default=False),
     ca_agent_socket=dict(type='path'),
+    # or in a PKCS#11 token (ssh-keygen -D)
+    ca_pkcs11_provider=dict(type='path'),
+    ca_pkcs11_pin=dict(type='str', no_log=True),
     signature_algorithm=dict(type='str'),
     backend=dict(type='str', default='auto', choices=['auto', 'cryptography', 'ssh-keygen']),
     certificates=dict(type='list', elements='dict'),
@@ -323,7 +326,8 @@ KEY_REFERENCE = ArgumentSpec(
 # without AnsibleModule.
 SSH_CERT = ArgumentSpec(SSH_CERT_OPTIONS, required_one_of=[('ca_key', 'ca_public_key')],
                         mutually_exclusive=[('ca_key', 'ca_public_key'), ('ca_key_passphrase', 'ca_public_key')],
-                        required_if=[('ca_agent', True, ('ca_public_key',))])
+                        required_if=[('ca_agent', True, ('ca_public_key',))],
+                        required_by={'ca_pkcs11_provider': 'ca_public_key', 'ca_pkcs11_pin': 'ca_pkcs11_provider'})
 SSH_KRL = ArgumentSpec(SSH_KRL_OPTIONS)
 
 SSL_GENKEY = ArgumentSpec(SSL_GENKEY_OPTIONS, required_one_of=[('host', 'path')])

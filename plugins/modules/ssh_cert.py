@@ -52,16 +52,17 @@ options:
       - The CA private key file (OpenSSH, PKCS#1 or PKCS#8 format; ed25519, ECDSA or RSA).
       - It is only read. It is never copied anywhere but, with O(backend=ssh-keygen), a private temporary directory
         removed after signing.
-      - Exactly one of O(ca_key) and O(ca_public_key) (with O(ca_agent)) is required.
+      - Exactly one of O(ca_key) and O(ca_public_key) (with O(ca_agent) or O(ca_pkcs11_provider)) is required.
     type: path
   ca_key_passphrase:
     description: The passphrase of O(ca_key).
     type: str
   ca_public_key:
     description:
-      - With O(ca_agent=true), the CA's public key - an absolute path of a file on the host where the task runs, or
-        the key's text (C(ssh-ed25519 AAAA... comment)). It names the key in the agent that signs.
-      - The agent must hold that key, else the task fails before anything is signed.
+      - With O(ca_agent=true) or O(ca_pkcs11_provider), the CA's public key - an absolute path of a file on the host
+        where the task runs, or the key's text (C(ssh-ed25519 AAAA... comment)). It names the key in the agent or
+        the token that signs.
+      - The agent or token must hold that key, else the task fails before anything is signed.
     type: str
   ca_agent:
     description:
@@ -73,6 +74,19 @@ options:
         restricted to destinations (C(ssh-add -h)) cannot sign certificates.
     type: bool
     default: false
+  ca_pkcs11_provider:
+    description:
+      - Sign with the CA private key in a PKCS#11 token (a smart card, an HSM) through this provider library
+        (for example C(/usr/lib/softhsm/libsofthsm2.so)), by C(ssh-keygen -D PROVIDER -s) with O(ca_public_key).
+        Backend V(auto) or V(ssh-keygen).
+      - The library is loaded by C(ssh-keygen) as the user running the module, so it must be a regular file only
+        root or that user can change, in directories only they can change.
+      - C(ssh-keygen -D) must list O(ca_public_key) (without the PIN) when the task plans, else the task fails
+        before anything is signed. RSA and ECDSA CA keys, as OpenSSH's PKCS#11 support.
+    type: path
+  ca_pkcs11_pin:
+    description: The PIN of the token of O(ca_pkcs11_provider), given to C(ssh-keygen) through C(SSH_ASKPASS).
+    type: str
   ca_agent_socket:
     description:
       - The agent's socket, by default E(SSH_AUTH_SOCK) of the module's environment on the host where the task
@@ -380,7 +394,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.spec 
 def build(module):
     params = module.params
     ca = CaSpec(params['ca_key'], params['ca_key_passphrase'], params['signature_algorithm'], params['backend'],
-                public_key=params['ca_public_key'], agent=params['ca_agent'], agent_socket=params['ca_agent_socket'])
+                public_key=params['ca_public_key'], agent=params['ca_agent'], agent_socket=params['ca_agent_socket'],
+                pkcs11_provider=params['ca_pkcs11_provider'], pkcs11_pin=params['ca_pkcs11_pin'])
     requests = [CertRequest(options, index) for index, options in enumerate(merged_items(params))]
     return SshCert(ca, requests, single=params['certificates'] is None)
 

@@ -40,6 +40,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certi
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.signer import (
     ca_public_key,
     select_agent_signer,
+    select_pkcs11_signer,
     select_signer,
     signature_algorithm_for,
 )
@@ -121,8 +122,9 @@ class SshCert(Operation):
 
     # ---------------------------------------------------------------- plan
     def _load_agent_ca(self, plan):
-        """The CA public key (text or file) and the agent signer: the agent
-        is asked now whether it holds the key (a question; nothing written)."""
+        """The CA public key (text or file) and the signer of the agent or
+        token: it is asked now whether it holds the key (a question; nothing
+        written)."""
         if self.ca.public_key_path is not None:
             data = read_named_file(self.ca.public_key_path, KEY_FILE_LIMIT)
             if data is None:
@@ -137,11 +139,14 @@ class SshCert(Operation):
             raise InvalidInput('ca_public_key is a certificate; give the CA\'s plain public key')
         key.comment = ''
         self.algorithm = signature_algorithm_for(key, self.ca.signature_algorithm)
-        self.signer = select_agent_signer(self.ca.backend, key, self.ca.agent_socket)
+        if self.ca.agent:
+            self.signer = select_agent_signer(self.ca.backend, key, self.ca.agent_socket)
+        else:
+            self.signer = select_pkcs11_signer(self.ca.backend, key, self.ca.pkcs11_provider, self.ca.pkcs11_pin)
         self.ca_key = key
 
     def _load_ca(self, plan):
-        if self.ca.agent:
+        if self.ca.external:
             self._load_agent_ca(plan)
             return
         data = read_named_file(self.ca.path)

@@ -21,11 +21,18 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     InvalidInput,
     KeyLoadError,
+    KeysmithError,
+    NotFound,
 )
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import check_trusted_library
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.agent import AgentSigner
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certificate import Certificate, FLAG_OPTIONS
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backend_cryptography import CryptographyBackend
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backend_sshkeygen import SshKeygenBackend, _PrivateDir
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backend_sshkeygen import (
+    SshKeygenBackend,
+    _PrivateDir,
+    _clean_stderr,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.crypto import HAS_CRYPTOGRAPHY, ec, ed25519, rsa
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.wire import mpint, ssh_string
@@ -187,6 +194,51 @@ class SshKeygenAgentSigner(SshKeygenSigner):
         self._dir = None
         self._count = 0
         AgentSigner(ca_key, socket_path).close()
+
+
+class SshKeygenPkcs11Signer(SshKeygenSigner):
+    """Signs with ``ssh-keygen -D PROVIDER -s ca.pub``: the CA key is in a
+    PKCS#11 token; the PIN (if any) goes through ``SSH_ASKPASS``. When made
+    (planning), the provider library is checked (only root or the running user
+    can change it) and ``ssh-keygen -D`` must list the CA public key (a
+    question without the PIN; nothing written)."""
+
+    name = 'ssh-keygen'
+    _ca_name = 'ca.pub'
+
+    def __init__(self, ca_key, provider, pin=None, executable=None):
+        self._backend = SshKeygenBackend(executable)
+        check_trusted_library(provider)
+        self._passphrase = pin
+        self._encrypted = pin is not None
+        self.ca_key = ca_key
+        self._ca_bytes = (ca_key.to_line(comment='') + '\n').encode('ascii')
+        self._agent_args = ('-D', provider)
+        self._dir = None
+        self._count = 0
+        dummy, out, err = self._backend._run(['-D', provider], check=False)
+        listed = set()
+        for line in out.decode('ascii', 'replace').splitlines():
+            try:
+                listed.add(PublicKey.from_line(line.strip()).blob)
+            except KeysmithError:
+                continue
+        if ca_key.blob not in listed:
+            raise NotFound('the CA key %s (%s) is not among the %d key%s the PKCS#11 provider %s shows (without '
+                           'the PIN)%s' % (ca_key.fingerprint_sha256, ca_key.key_type, len(listed),
+                                           '' if len(listed) == 1 else 's', provider,
+                                           '' if listed else ': %s' % _clean_stderr(err)), path=provider)
+
+
+def select_pkcs11_signer(name, ca_key, provider, pin=None):
+    """The signer for a CA key in a PKCS#11 token: ``ssh-keygen -D`` (the
+    only backend that loads a provider)."""
+    if name == 'cryptography':
+        raise BackendUnavailable('the cryptography backend cannot use a PKCS#11 token; use backend ssh-keygen '
+                                 '(or auto)')
+    if name not in BACKENDS:
+        raise InvalidInput('unknown backend %s; choose one of %s' % (name, ', '.join(BACKENDS)))
+    return SshKeygenPkcs11Signer(ca_key, provider, pin)
 
 
 def select_agent_signer(name, ca_key, socket_path):
