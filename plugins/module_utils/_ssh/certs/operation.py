@@ -346,6 +346,9 @@ class SshCert(Operation):
         return out
 
     def result(self, plan, applied):
+        if self.signer is not None:
+            # check mode: the agent's connection (opened while planning) is closed here
+            self.signer.close()
         items = [self._item_result(item, applied) for item in self.items]
         changed = sum(1 for item in items if item['changed'])
         verb = 'changed' if applied or not changed else 'to change'
