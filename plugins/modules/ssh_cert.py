@@ -95,6 +95,8 @@ options:
         module, in a directory nobody else can write (or a sticky one such as C(/tmp)) reached through
         directories of root or that user, not a symbolic link, and, where the kernel tells, the agent process
         must run as root or that user. An account cannot put its own agent in the way.
+      - So an agent forwarded by C(ssh -A) to a login user (its socket is that user's) serves tasks running as that
+        user (without C(become)), not tasks running as root.
     type: path
   signature_algorithm:
     description:

@@ -72,6 +72,7 @@ CERT_MODEL = [U + '_ssh/certs/test_certificate_model.py', U + '_ssh/certs/test_s
 SIGNER = [U + '_ssh/certs/test_signer.py', U + '_ssh/certs/test_ssh_cert.py']
 CERT_SPEC = [U + '_ssh/certs/test_cert_spec.py', U + '_ssh/certs/test_ssh_cert.py']
 AGENT = [U + '_ssh/certs/test_agent_signing.py']
+PKCS11 = [U + '_ssh/certs/test_pkcs11_signing.py']
 TRUST_CERT = [U + '_ssh/trust/test_trust_certificate.py'] + TRUST_CERTS
 JOURNAL = [U + '_ssh/usage/test_journal.py'] + USAGE
 CERT_REPORT = [U + '_ssh/audit/test_certificate_report.py'] + REPORT
@@ -1148,6 +1149,12 @@ MUTATIONS = [
              AGENT, 'a reply announcing gigabytes is read into memory'),
     mutation('_ssh/certs/agent.py', "'rsa-sha2-512': SSH_AGENT_RSA_SHA2_512}", "'rsa-sha2-512': 0}", AGENT,
              'an RSA CA in the agent is asked for a SHA-1 signature'),
+    mutation('_fs.py', "        if lst.st_uid not in (0, os.geteuid()) or lst.st_mode & 0o022:\n", "        if False:\n",
+             PKCS11, 'a PKCS#11 provider library an account can rewrite is loaded by root (its code runs as root)'),
+    mutation('_fs.py', "        if _writable_by_others(os.fstat(dir_fd)):\n", "        if False:\n", PKCS11,
+             'a PKCS#11 provider library in a directory every account can write is loaded by root'),
+    mutation('_ssh/certs/signer.py', "        if ca_key.blob not in listed:\n", "        if False:\n", PKCS11,
+             'a CA key not in the PKCS#11 token is found out only while signing, in apply, without a clear error'),
     mutation('_ssh/certs/spec.py', "        if not name or ',' in name or '\\0' in name or '\\n' in name:\n",
              "        if not name or '\\0' in name or '\\n' in name:\n", CERT_SPEC,
              'a principal "alice,root" becomes two principals (ssh-keygen -n splits at commas)'),

@@ -161,7 +161,7 @@ def test_certificates_signed_by_an_ssh_agent_on_python38(target, tmp_path):
     sock = os.path.join(directory, 'agent.sock')
     agent = subprocess.Popen(['ssh-agent', '-D', '-a', sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        for dummy in range(100):
             if os.path.exists(sock):
                 break
             time.sleep(0.05)

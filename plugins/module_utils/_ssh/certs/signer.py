@@ -149,8 +149,9 @@ class SshKeygenSigner:
         self._count += 1
         name = 'k%d' % self._count
         self._dir.write(name + '.pub', (cert.key.to_line(comment='') + '\n').encode('ascii'), 0o600)
-        args = ['-q', '-s', self._ca_path] + list(self._agent_args) + ['-I', cert.key_id, '-z', str(cert.serial),
-                '-V', '0x%x:0x%x' % (cert.valid_after, cert.valid_before), '-t', algorithm]
+        args = ['-q', '-s', self._ca_path] + list(self._agent_args)
+        args += ['-I', cert.key_id, '-z', str(cert.serial),
+                 '-V', '0x%x:0x%x' % (cert.valid_after, cert.valid_before), '-t', algorithm]
         if cert.principals:
             args += ['-n', ','.join(cert.principals)]
         if cert.cert_type == 'host':

@@ -65,7 +65,7 @@ class Agent:
         environ.pop('SSH_AUTH_SOCK', None)
         self.proc = subprocess.Popen(['ssh-agent', '-D', '-a', self.sock], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, env=environ, preexec_fn=preexec)
-        for _ in range(100):
+        for dummy in range(100):
             if os.path.exists(self.sock):
                 break
             time.sleep(0.05)
@@ -130,8 +130,8 @@ def sign(keys, out, socket_path, ca='ed25519', backend='cryptography', count=1, 
     if public_key is None:
         public_key = str(keys[0] / ('ca_%s.pub' % ca))
     ca_spec = CaSpec(None, None, None, backend, public_key=public_key, agent=True, agent_socket=socket_path)
-    requests = [CertRequest(item, index) for index, item in enumerate(merged_items(params_for(keys, out, count,
-                                                                                                 **options)))]
+    items = merged_items(params_for(keys, out, count, **options))
+    requests = [CertRequest(item, index) for index, item in enumerate(items)]
     return run_op(SshCert(ca_spec, requests, now=now), check_mode=check)
 
 
