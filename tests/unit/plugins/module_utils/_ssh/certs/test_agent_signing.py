@@ -350,6 +350,12 @@ class FakeAgent(threading.Thread):
         self.answer = answer
 
     def run(self):
+        try:
+            self._serve()
+        except OSError:
+            return      # the client (the module) closed the connection, as it does after a refusal
+
+    def _serve(self):
         conn, dummy = self.server.accept()
         with conn:
             while True:
