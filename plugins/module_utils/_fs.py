@@ -1247,3 +1247,122 @@ def scratch_files(contents):
         yield paths
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# A UNIX socket a task names (an ssh-agent's): trusted as open_trusted_dir
+# trusts a directory, so an account cannot put its own agent (or a link to
+# one) where root signs with "the CA key in the agent".
+
+def _peer_uid(sock):
+    """The uid of the process at the other end of a connected UNIX socket
+    (Linux SO_PEERCRED), or None where the platform cannot tell."""
+    import socket
+    import struct
+    option = getattr(socket, 'SO_PEERCRED', None)
+    if option is None:
+        return None
+    data = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize('3i'))
+    return struct.unpack('3i', data)[1]
+
+
+def connect_trusted_socket(path, timeout=None):
+    """A connected ``AF_UNIX`` stream socket to ``path``, or None when there
+    is no such socket.
+
+    The directory is reached by the trust walk of :func:`open_trusted_dir`
+    (root's or the running user's directories, none writable by others unless
+    sticky) and must itself be writable by nobody else (unless sticky); the
+    socket must be a socket (not a link) owned by root or the running user.
+    It is connected through the directory's descriptor (``/proc/self/fd``),
+    so the path is not resolved again between the check and the connect (and
+    its length does not matter). Where the kernel tells (SO_PEERCRED), the
+    process listening must run as root or the running user too.
+    """
+    import socket
+    path = os.path.normpath(path)
+    directory, name = os.path.dirname(path), os.path.basename(path)
+    trusted = (0, os.geteuid())
+    dir_fd = open_trusted_dir(directory)
+    if dir_fd is None:
+        return None
+    try:
+        dir_st = os.fstat(dir_fd)
+        if _writable_by_others(dir_st):
+            raise UnsafePath('%s is writable by other users (mode %04o): anyone could put a socket there; '
+                             'refusing to use %s' % (directory, stat.S_IMODE(dir_st.st_mode), path), path=path)
+        try:
+            lst = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise KeysmithError('cannot inspect %s: %s' % (path, exc.strerror), path=path)
+        if stat.S_ISLNK(lst.st_mode):
+            raise UnsafePath('%s is a symbolic link; refusing to follow it (name the socket itself)' % path,
+                             path=path)
+        if not stat.S_ISSOCK(lst.st_mode):
+            raise UnsafePath('%s is not a socket' % path, path=path)
+        if lst.st_uid not in trusted:
+            raise UnsafePath('%s is owned by uid %d, not by root or the running user; refusing to use it'
+                             % (path, lst.st_uid), path=path)
+        address = path
+        if os.path.isdir('/proc/self/fd'):
+            address = '/proc/self/fd/%d/%s' % (dir_fd, name)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            try:
+                sock.connect(address)
+            except socket.timeout:
+                raise KeysmithError('%s did not accept a connection within %s seconds' % (path, timeout), path=path)
+            except OSError as exc:
+                if exc.errno in (errno.ENOENT, errno.ECONNREFUSED):
+                    raise NotFound('nothing listens on %s (%s)' % (path, exc.strerror), path=path)
+                raise KeysmithError('cannot connect to %s: %s' % (path, exc.strerror or exc), path=path)
+            peer = _peer_uid(sock)
+            if peer is not None and peer not in trusted:
+                raise UnsafePath('the process listening on %s runs as uid %d, not as root or the running user; '
+                                 'refusing to use it' % (path, peer), path=path)
+            result, sock = sock, None
+            return result
+        finally:
+            if sock is not None:
+                sock.close()
+    finally:
+        os.close(dir_fd)
+
+
+def check_trusted_library(path, _links=0):
+    """Check that ``path`` (a shared library a tool will load, a PKCS#11
+    provider) only root or the running user can change: reached by the trust
+    walk, a regular file owned by one of them, writable by nobody else (a
+    symbolic link in such a directory - only they could have made it - is
+    followed and its target checked the same way). Loading it runs its code as
+    the module's user."""
+    path = os.path.normpath(path)
+    directory, name = os.path.dirname(path), os.path.basename(path)
+    dir_fd = open_trusted_dir(directory)
+    if dir_fd is None:
+        raise NotFound('%s does not exist' % path, path=path)
+    try:
+        if _writable_by_others(os.fstat(dir_fd)):
+            raise UnsafePath('%s lies in a directory other users can write; refusing to load it' % path, path=path)
+        try:
+            lst = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                raise NotFound('%s does not exist' % path, path=path)
+            raise KeysmithError('cannot inspect %s: %s' % (path, exc.strerror), path=path)
+        if stat.S_ISLNK(lst.st_mode):
+            if _links >= _MAX_SYMLINKS:
+                raise UnsafePath('too many symbolic links on the way to %s' % path, path=path)
+            target = os.path.join(directory, os.readlink(name, dir_fd=dir_fd))
+            check_trusted_library(target, _links + 1)
+            return
+        if not stat.S_ISREG(lst.st_mode):
+            raise NotRegularFile('%s is not a regular file' % path, path=path)
+        if lst.st_uid not in (0, os.geteuid()) or lst.st_mode & 0o022:
+            raise UnsafePath('%s can be changed by another user (owner uid %d, mode %04o); refusing to load it'
+                             % (path, lst.st_uid, stat.S_IMODE(lst.st_mode)), path=path)
+    finally:
+        os.close(dir_fd)

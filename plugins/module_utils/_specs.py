@@ -123,8 +123,15 @@ def pick(options, names=None, rename=None, **changes):
 # ssh_cert: the task's own per-certificate options are the defaults of its
 # ``certificates`` items (validated in _ssh/certs/spec.py, which lists them).
 SSH_CERT_OPTIONS = dict(
-    ca_key=dict(type='path', required=True),
+    ca_key=dict(type='path'),
     ca_key_passphrase=dict(type='str', no_log=True),
+    # the CA key in an ssh-agent: its public key (path or text) names it
+    ca_public_key=dict(type='str'),
+    ca_agent=dict(type='bool', default=False),
+    ca_agent_socket=dict(type='path'),
+    # or in a PKCS#11 token (ssh-keygen -D)
+    ca_pkcs11_provider=dict(type='path'),
+    ca_pkcs11_pin=dict(type='str', no_log=True),
     signature_algorithm=dict(type='str'),
     backend=dict(type='str', default='auto', choices=['auto', 'cryptography', 'ssh-keygen']),
     certificates=dict(type='list', elements='dict'),
@@ -340,6 +347,15 @@ KEY_REFERENCE = ArgumentSpec(
     mutually_exclusive=[('key', 'account')],
     required_together=[('account', 'key_name')],
 )
+
+# ssh_cert: the CA is a private key file (ca_key) or a key an ssh-agent holds
+# (ca_agent, named by ca_public_key); CaSpec checks the same for callers
+# without AnsibleModule.
+SSH_CERT = ArgumentSpec(SSH_CERT_OPTIONS, required_one_of=[('ca_key', 'ca_public_key')],
+                        mutually_exclusive=[('ca_key', 'ca_public_key'), ('ca_key_passphrase', 'ca_public_key')],
+                        required_if=[('ca_agent', True, ('ca_public_key',))],
+                        required_by={'ca_pkcs11_provider': 'ca_public_key', 'ca_pkcs11_pin': 'ca_pkcs11_provider'})
+SSH_KRL = ArgumentSpec(SSH_KRL_OPTIONS)
 
 SSL_GENKEY = ArgumentSpec(SSL_GENKEY_OPTIONS, required_one_of=[('host', 'path')])
 SSL_GENCSR = ArgumentSpec(SSL_GENCSR_OPTIONS, required_if=SSL_GENCSR_REQUIRED_IF)

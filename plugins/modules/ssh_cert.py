@@ -29,6 +29,8 @@ description:
     signs again when less than that is left."
   - "Serials: O(serial) fixes one; by default each signing draws a random 64-bit serial (revocable by
     C(keysmith.accounts.ssh_krl)); an existing certificate's serial is accepted as it is."
+  - The CA private key can also stay in an C(ssh-agent) on that host (O(ca_agent), O(ca_public_key)) - it is then
+    never on disk; the module speaks the agent protocol itself, over one connection for all certificates.
   - Check mode computes the same plan as a real run (serial and validity window included) and signs nothing.
   - The certificate files are written atomically, without following symbolic links; their directory must exist.
 author:
@@ -50,11 +52,52 @@ options:
       - The CA private key file (OpenSSH, PKCS#1 or PKCS#8 format; ed25519, ECDSA or RSA).
       - It is only read. It is never copied anywhere but, with O(backend=ssh-keygen), a private temporary directory
         removed after signing.
+      - Exactly one of O(ca_key) and O(ca_public_key) (with O(ca_agent) or O(ca_pkcs11_provider)) is required.
     type: path
-    required: true
   ca_key_passphrase:
     description: The passphrase of O(ca_key).
     type: str
+  ca_public_key:
+    description:
+      - With O(ca_agent=true) or O(ca_pkcs11_provider), the CA's public key - an absolute path of a file on the host
+        where the task runs, or the key's text (C(ssh-ed25519 AAAA... comment)). It names the key in the agent or
+        the token that signs.
+      - The agent or token must hold that key, else the task fails before anything is signed.
+    type: str
+  ca_agent:
+    description:
+      - Sign with the CA private key an C(ssh-agent) holds (added with C(ssh-add)) instead of a key file.
+      - The agent is asked first whether it holds O(ca_public_key) (check mode too); each certificate is then signed
+        by the agent over the same connection (an RSA CA with the SHA-2 flag of O(signature_algorithm)). A
+        signature is checked before the certificate is written.
+      - A key added with a confirmation (C(ssh-add -c)) is refused unless someone confirms within 60 seconds; a key
+        restricted to destinations (C(ssh-add -h)) cannot sign certificates.
+    type: bool
+    default: false
+  ca_pkcs11_provider:
+    description:
+      - Sign with the CA private key in a PKCS#11 token (a smart card, an HSM) through this provider library
+        (for example C(/usr/lib/softhsm/libsofthsm2.so)), by C(ssh-keygen -D PROVIDER -s) with O(ca_public_key).
+        Backend V(auto) or V(ssh-keygen).
+      - The library is loaded by C(ssh-keygen) as the user running the module, so it must be a regular file only
+        root or that user can change, in directories only they can change.
+      - C(ssh-keygen -D) must list O(ca_public_key) (without the PIN) when the task plans, else the task fails
+        before anything is signed. RSA and ECDSA CA keys, as OpenSSH's PKCS#11 support.
+    type: path
+  ca_pkcs11_pin:
+    description: The PIN of the token of O(ca_pkcs11_provider), given to C(ssh-keygen) through C(SSH_ASKPASS).
+    type: str
+  ca_agent_socket:
+    description:
+      - The agent's socket, by default E(SSH_AUTH_SOCK) of the module's environment on the host where the task
+        runs.
+      - Trusted only as root trusts a file it acts on - the socket must be owned by root or the user running the
+        module, in a directory nobody else can write (or a sticky one such as C(/tmp)) reached through
+        directories of root or that user, not a symbolic link, and, where the kernel tells, the agent process
+        must run as root or that user. An account cannot put its own agent in the way.
+      - So an agent forwarded by C(ssh -A) to a login user (its socket is that user's) serves tasks running as that
+        user (without C(become)), not tasks running as root.
+    type: path
   signature_algorithm:
     description:
       - The CA's signature algorithm. For an RSA CA one of V(rsa-sha2-512) (the default), V(rsa-sha2-256) and
@@ -66,6 +109,8 @@ options:
       - V(cryptography) builds the certificate and signs it in Python with the C(cryptography) library (fast).
       - V(ssh-keygen) runs C(ssh-keygen -s) once per certificate; the passphrase goes through C(SSH_ASKPASS).
       - V(auto) picks V(cryptography) when it can read the CA key, else V(ssh-keygen).
+      - With O(ca_agent), V(auto) and V(cryptography) build the certificate in Python and have the agent sign it
+        (no Python library needed); V(ssh-keygen) runs C(ssh-keygen -U -s) with the CA public key.
     type: str
     default: auto
     choices: [auto, cryptography, ssh-keygen]
@@ -212,6 +257,20 @@ EXAMPLES = r'''
         extensions: []
   delegate_to: ca.example.com
 
+- name: Sign with the CA key an ssh-agent holds on the CA host (the private key never on disk)
+  keysmith.accounts.ssh_cert:
+    ca_agent: true
+    ca_agent_socket: /run/ssh-ca/agent.sock    # an agent of root on the CA host, the CA key added with ssh-add
+    ca_public_key: /srv/ssh-ca/user_ca.pub
+    valid_to: +8h
+    renew_before: 1h
+    certificates:
+      - public_key: "{{ lookup('ansible.builtin.file', 'keys/alice.pub') }}"
+        path: /srv/ssh-ca/issued/alice-cert.pub
+        key_id: alice
+        principals: [alice]
+  delegate_to: ca.example.com
+
 - name: A host certificate for web1
   keysmith.accounts.ssh_cert:
     ca_key: /srv/ssh-ca/.ssh/user_ca
@@ -329,20 +388,22 @@ msg:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import SSH_CERT_OPTIONS
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import SSH_CERT
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.operation import SshCert
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.spec import CaSpec, CertRequest, merged_items
 
 
 def build(module):
     params = module.params
-    ca = CaSpec(params['ca_key'], params['ca_key_passphrase'], params['signature_algorithm'], params['backend'])
+    ca = CaSpec(params['ca_key'], params['ca_key_passphrase'], params['signature_algorithm'], params['backend'],
+                public_key=params['ca_public_key'], agent=params['ca_agent'], agent_socket=params['ca_agent_socket'],
+                pkcs11_provider=params['ca_pkcs11_provider'], pkcs11_pin=params['ca_pkcs11_pin'])
     requests = [CertRequest(options, index) for index, options in enumerate(merged_items(params))]
     return SshCert(ca, requests, single=params['certificates'] is None)
 
 
 def main():
-    module = KeysmithModule(argument_spec=SSH_CERT_OPTIONS, supports_check_mode=True)
+    module = SSH_CERT.create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -144,7 +144,7 @@ msg:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._specs import SSH_KRL_OPTIONS
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import SSH_KRL
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.krl_operation import KrlSpec, SshKrl
 
 
@@ -157,7 +157,7 @@ def build(module):
 
 
 def main():
-    module = KeysmithModule(argument_spec=SSH_KRL_OPTIONS, supports_check_mode=True)
+    module = SSH_KRL.create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -96,6 +96,10 @@ NOT_RUNNABLE = {
         'writes the host\'s /etc/ssh',
     ('plugins/modules/ssh_known_hosts_ca.py', 'Every host of the fleet is verified by its host certificate'):
         'writes the host\'s /etc/ssh/ssh_known_hosts',
+    # tests/unit/plugins/module_utils/_ssh/certs/test_agent_signing.py and tests/e2e/ssh_cert_login.sh start one
+    ('plugins/modules/ssh_cert.py',
+     'Sign with the CA key an ssh-agent holds on the CA host (the private key never on disk)'):
+        'needs an ssh-agent holding the CA key on the CA host',
 }
 # What check mode may write (as the path an example names -> why); anything else it writes fails.
 CHECK_MODE_WRITES = {

@@ -71,6 +71,8 @@ KEY_TYPES = [U + '_ssh/sshd/rules/test_sshkey_types.py']
 CERT_MODEL = [U + '_ssh/certs/test_certificate_model.py', U + '_ssh/certs/test_ssh_cert.py']
 SIGNER = [U + '_ssh/certs/test_signer.py', U + '_ssh/certs/test_ssh_cert.py']
 CERT_SPEC = [U + '_ssh/certs/test_cert_spec.py', U + '_ssh/certs/test_ssh_cert.py']
+AGENT = [U + '_ssh/certs/test_agent_signing.py']
+PKCS11 = [U + '_ssh/certs/test_pkcs11_signing.py']
 TRUST_CERT = [U + '_ssh/trust/test_trust_certificate.py'] + TRUST_CERTS
 JOURNAL = [U + '_ssh/usage/test_journal.py'] + USAGE
 CERT_REPORT = [U + '_ssh/audit/test_certificate_report.py'] + REPORT
@@ -1128,6 +1130,31 @@ MUTATIONS = [
     mutation('_ssh/certs/signer.py', "        if mine != theirs or signed.signature_algorithm != algorithm:\n",
              "        if signed.signature_algorithm != algorithm:\n", SIGNER,
              'a certificate ssh-keygen signed for other principals than asked is written'),
+    # the CA key in an ssh-agent (issue 30, community.crypto #379)
+    mutation('_fs.py', "        if _writable_by_others(dir_st):\n", "        if False:\n", AGENT,
+             'an agent socket in a directory every account can write is used: an account puts its own agent there'),
+    mutation('_fs.py', "        if lst.st_uid not in trusted:\n", "        if False:\n", AGENT,
+             'an agent socket owned by an account is used'),
+    mutation('_fs.py', "            if peer is not None and peer not in trusted:\n", "            if False:\n", AGENT,
+             'an agent process run by an account answers for the CA (its socket chowned or raced into place)'),
+    mutation('_fs.py', "        if not stat.S_ISSOCK(lst.st_mode):\n", "        if False:\n", AGENT,
+             'a file that is not a socket is taken as the agent socket'),
+    mutation('_ssh/certs/agent.py', "        if not any(blob == self.ca_key.blob for blob, _comment in held):\n",
+             "        if False:\n", AGENT, 'a CA key the agent does not hold is only found out while signing, in apply'),
+    mutation('_ssh/certs/agent.py', "        if got != algorithm:\n", "        if False:\n", AGENT,
+             'an agent that ignores the RSA SHA-2 flag gives SHA-1 (ssh-rsa) certificates OpenSSH refuses'),
+    mutation('_ssh/certs/agent.py', "            sshd_rules.key_from_blob(cert.blob())\n", "            pass\n", AGENT,
+             'a certificate with a signature the CA never made is written'),
+    mutation('_ssh/certs/agent.py', "        if length < 1 or length > MAX_AGENT_REPLY:\n", "        if length < 1:\n",
+             AGENT, 'a reply announcing gigabytes is read into memory'),
+    mutation('_ssh/certs/agent.py', "'rsa-sha2-512': SSH_AGENT_RSA_SHA2_512}", "'rsa-sha2-512': 0}", AGENT,
+             'an RSA CA in the agent is asked for a SHA-1 signature'),
+    mutation('_fs.py', "        if lst.st_uid not in (0, os.geteuid()) or lst.st_mode & 0o022:\n", "        if False:\n",
+             PKCS11, 'a PKCS#11 provider library an account can rewrite is loaded by root (its code runs as root)'),
+    mutation('_fs.py', "        if _writable_by_others(os.fstat(dir_fd)):\n", "        if False:\n", PKCS11,
+             'a PKCS#11 provider library in a directory every account can write is loaded by root'),
+    mutation('_ssh/certs/signer.py', "        if ca_key.blob not in listed:\n", "        if False:\n", PKCS11,
+             'a CA key not in the PKCS#11 token is found out only while signing, in apply, without a clear error'),
     mutation('_ssh/certs/spec.py', "        if not name or ',' in name or '\\0' in name or '\\n' in name:\n",
              "        if not name or '\\0' in name or '\\n' in name:\n", CERT_SPEC,
              'a principal "alice,root" becomes two principals (ssh-keygen -n splits at commas)'),

@@ -146,3 +146,41 @@ def test_certificates_and_krl_on_python38(target, tmp_path):
     query = subprocess.run(['ssh-keygen', '-Q', '-f', str(tmp_path / 'krl'), str(tmp_path / 'user-cert.pub')],
                            stdout=subprocess.PIPE, check=False)
     assert query.returncode == 1
+
+
+def test_certificates_signed_by_an_ssh_agent_on_python38(target, tmp_path):
+    """ca_agent: the module's own agent client signs without any library (the
+    certificate is built in Python, the agent signs it); the argument spec
+    wants one of ca_key and ca_public_key."""
+    import signal
+    import tempfile
+    import time
+    for name, key_type in (('ca', 'rsa'), ('user', 'ed25519')):
+        subprocess.run(['ssh-keygen', '-q', '-t', key_type, '-N', '', '-f', str(tmp_path / name)], check=True)
+    directory = tempfile.mkdtemp(prefix='kc3py38')
+    sock = os.path.join(directory, 'agent.sock')
+    agent = subprocess.Popen(['ssh-agent', '-D', '-a', sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for dummy in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        subprocess.run(['ssh-add', '-q', str(tmp_path / 'ca')], check=True, env=dict(os.environ, SSH_AUTH_SOCK=sock))
+        os.unlink(str(tmp_path / 'ca'))
+        options = dict(ca_agent=True, ca_agent_socket=sock, ca_public_key=str(tmp_path / 'ca.pub'),
+                       public_key_path=str(tmp_path / 'user.pub'), path=str(tmp_path / 'user-cert.pub'),
+                       key_id='py38-agent', principals=['py38'], valid_to='+1d')
+        signed = target('ssh_cert', **options)
+        assert signed['changed'] and not signed.get('failed'), signed
+        assert signed['signature_algorithm'] == 'rsa-sha2-512'
+        shown = subprocess.run(['ssh-keygen', '-L', '-f', str(tmp_path / 'user-cert.pub')], check=True,
+                               stdout=subprocess.PIPE).stdout.decode()
+        assert 'Key ID: "py38-agent"' in shown and '(using rsa-sha2-512)' in shown
+        assert not target('ssh_cert', **options)['changed']
+        options.pop('ca_public_key')
+        missing = target('ssh_cert', **options)
+        assert missing['failed'] and 'ca_key, ca_public_key' in missing['msg'], missing
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(10)
+        shutil.rmtree(directory, ignore_errors=True)

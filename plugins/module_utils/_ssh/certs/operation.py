@@ -39,6 +39,8 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certi
 )
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.signer import (
     ca_public_key,
+    select_agent_signer,
+    select_pkcs11_signer,
     select_signer,
     signature_algorithm_for,
 )
@@ -119,7 +121,34 @@ class SshCert(Operation):
         self._trees = {}
 
     # ---------------------------------------------------------------- plan
+    def _load_agent_ca(self, plan):
+        """The CA public key (text or file) and the signer of the agent or
+        token: it is asked now whether it holds the key (a question; nothing
+        written)."""
+        if self.ca.public_key_path is not None:
+            data = read_named_file(self.ca.public_key_path, KEY_FILE_LIMIT)
+            if data is None:
+                missing_prerequisite(NotFound('the CA public key %s does not exist' % self.ca.public_key_path,
+                                              path=self.ca.public_key_path), plan)
+                return
+            text = data.decode('utf-8', 'replace').strip()
+        else:
+            text = self.ca.public_key
+        key = PublicKey.from_line(text)
+        if key.is_certificate:
+            raise InvalidInput('ca_public_key is a certificate; give the CA\'s plain public key')
+        key.comment = ''
+        self.algorithm = signature_algorithm_for(key, self.ca.signature_algorithm)
+        if self.ca.agent:
+            self.signer = select_agent_signer(self.ca.backend, key, self.ca.agent_socket)
+        else:
+            self.signer = select_pkcs11_signer(self.ca.backend, key, self.ca.pkcs11_provider, self.ca.pkcs11_pin)
+        self.ca_key = key
+
     def _load_ca(self, plan):
+        if self.ca.external:
+            self._load_agent_ca(plan)
+            return
         data = read_named_file(self.ca.path)
         if data is None:
             # check mode: an earlier task of the play may make it
@@ -317,6 +346,9 @@ class SshCert(Operation):
         return out
 
     def result(self, plan, applied):
+        if self.signer is not None:
+            # check mode: the agent's connection (opened while planning) is closed here
+            self.signer.close()
         items = [self._item_result(item, applied) for item in self.items]
         changed = sum(1 for item in items if item['changed'])
         verb = 'changed' if applied or not changed else 'to change'

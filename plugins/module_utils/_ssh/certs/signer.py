@@ -21,10 +21,18 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._errors import (
     BackendUnavailable,
     InvalidInput,
     KeyLoadError,
+    KeysmithError,
+    NotFound,
 )
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import check_trusted_library
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.agent import AgentSigner
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certificate import Certificate, FLAG_OPTIONS
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backend_cryptography import CryptographyBackend
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backend_sshkeygen import SshKeygenBackend, _PrivateDir
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.backend_sshkeygen import (
+    SshKeygenBackend,
+    _PrivateDir,
+    _clean_stderr,
+)
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.crypto import HAS_CRYPTOGRAPHY, ec, ed25519, rsa
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.wire import mpint, ssh_string
@@ -114,6 +122,9 @@ class SshKeygenSigner:
     removed by the next run), the passphrase goes through ``SSH_ASKPASS``."""
 
     name = 'ssh-keygen'
+    _ca_name = 'ca'
+    _agent_args = ()
+    _agent_env = None
 
     def __init__(self, ca_bytes, passphrase=None, executable=None):
         self._backend = SshKeygenBackend(executable)
@@ -134,12 +145,13 @@ class SshKeygenSigner:
         if self._dir is None:
             # made when the first certificate is signed (apply), never while planning
             self._dir = _PrivateDir().__enter__()
-            self._ca_path = self._dir.write('ca', self._ca_bytes, 0o600)
+            self._ca_path = self._dir.write(self._ca_name, self._ca_bytes, 0o600)
         self._count += 1
         name = 'k%d' % self._count
         self._dir.write(name + '.pub', (cert.key.to_line(comment='') + '\n').encode('ascii'), 0o600)
-        args = ['-q', '-s', self._ca_path, '-I', cert.key_id, '-z', str(cert.serial),
-                '-V', '0x%x:0x%x' % (cert.valid_after, cert.valid_before), '-t', algorithm]
+        args = ['-q', '-s', self._ca_path] + list(self._agent_args)
+        args += ['-I', cert.key_id, '-z', str(cert.serial),
+                 '-V', '0x%x:0x%x' % (cert.valid_after, cert.valid_before), '-t', algorithm]
         if cert.principals:
             args += ['-n', ','.join(cert.principals)]
         if cert.cert_type == 'host':
@@ -147,7 +159,7 @@ class SshKeygenSigner:
         args += _option_args(cert)
         args.append(os.path.join(self._dir.path, name + '.pub'))
         secret = self._backend._check_passphrase_text(self._passphrase) if self._encrypted else None
-        self._backend._run(args, secret=secret, workdir=self._dir.path)
+        self._backend._run(args, secret=secret, workdir=self._dir.path, extra_env=self._agent_env)
         signed = Certificate.from_line(self._dir.read(name + '-cert.pub').decode('ascii', 'replace'))
         for path in (name + '.pub', name + '-cert.pub'):
             os.unlink(os.path.join(self._dir.path, path))
@@ -161,6 +173,84 @@ class SshKeygenSigner:
                                % cert.key_id)
         signed.comment = cert.comment
         return signed
+
+
+class SshKeygenAgentSigner(SshKeygenSigner):
+    """Signs with ``ssh-keygen -U -s ca.pub``: the CA key is in the ssh-agent
+    at ``socket_path`` (given to ssh-keygen as ``SSH_AUTH_SOCK``); only its
+    public key is written to the private temporary directory. The agent is
+    asked first (our client) whether it holds the key, for a clear error."""
+
+    name = 'ssh-keygen'
+    _ca_name = 'ca.pub'
+    _agent_args = ('-U',)
+
+    def __init__(self, ca_key, socket_path, executable=None):
+        self._backend = SshKeygenBackend(executable)
+        self._passphrase = None
+        self._encrypted = False
+        self.ca_key = ca_key
+        self._ca_bytes = (ca_key.to_line(comment='') + '\n').encode('ascii')
+        self._agent_env = {'SSH_AUTH_SOCK': socket_path}
+        self._dir = None
+        self._count = 0
+        AgentSigner(ca_key, socket_path).close()
+
+
+class SshKeygenPkcs11Signer(SshKeygenSigner):
+    """Signs with ``ssh-keygen -D PROVIDER -s ca.pub``: the CA key is in a
+    PKCS#11 token; the PIN (if any) goes through ``SSH_ASKPASS``. When made
+    (planning), the provider library is checked (only root or the running user
+    can change it) and ``ssh-keygen -D`` must list the CA public key (a
+    question without the PIN; nothing written)."""
+
+    name = 'ssh-keygen'
+    _ca_name = 'ca.pub'
+
+    def __init__(self, ca_key, provider, pin=None, executable=None):
+        self._backend = SshKeygenBackend(executable)
+        check_trusted_library(provider)
+        self._passphrase = pin
+        self._encrypted = pin is not None
+        self.ca_key = ca_key
+        self._ca_bytes = (ca_key.to_line(comment='') + '\n').encode('ascii')
+        self._agent_args = ('-D', provider)
+        self._dir = None
+        self._count = 0
+        dummy, out, err = self._backend._run(['-D', provider], check=False)
+        listed = set()
+        for line in out.decode('ascii', 'replace').splitlines():
+            try:
+                listed.add(PublicKey.from_line(line.strip()).blob)
+            except KeysmithError:
+                continue
+        if ca_key.blob not in listed:
+            raise NotFound('the CA key %s (%s) is not among the %d key%s the PKCS#11 provider %s shows (without '
+                           'the PIN)%s' % (ca_key.fingerprint_sha256, ca_key.key_type, len(listed),
+                                           '' if len(listed) == 1 else 's', provider,
+                                           '' if listed else ': %s' % _clean_stderr(err)), path=provider)
+
+
+def select_pkcs11_signer(name, ca_key, provider, pin=None):
+    """The signer for a CA key in a PKCS#11 token: ``ssh-keygen -D`` (the
+    only backend that loads a provider)."""
+    if name == 'cryptography':
+        raise BackendUnavailable('the cryptography backend cannot use a PKCS#11 token; use backend ssh-keygen '
+                                 '(or auto)')
+    if name not in BACKENDS:
+        raise InvalidInput('unknown backend %s; choose one of %s' % (name, ', '.join(BACKENDS)))
+    return SshKeygenPkcs11Signer(ca_key, provider, pin)
+
+
+def select_agent_signer(name, ca_key, socket_path):
+    """The signer for a CA key in the ssh-agent at ``socket_path``: our agent
+    client (backends auto and cryptography: the certificate is built in
+    Python; no library needed), or ``ssh-keygen -U``."""
+    if name not in BACKENDS:
+        raise InvalidInput('unknown backend %s; choose one of %s' % (name, ', '.join(BACKENDS)))
+    if name == 'ssh-keygen':
+        return SshKeygenAgentSigner(ca_key, socket_path)
+    return AgentSigner(ca_key, socket_path)
 
 
 def select_signer(name, ca_bytes, passphrase=None):

@@ -15,6 +15,7 @@ import re
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.authorized_keys.operation import resolve_file_attrs
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.agent import agent_socket_path
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.certs.certificate import (
     DEFAULT_USER_EXTENSIONS,
     FLAG_OPTIONS,
@@ -178,12 +179,65 @@ class CertRequest:
 
 
 class CaSpec:
-    """The CA: its private key file, passphrase, signature algorithm and backend."""
+    """The CA: its private key file, passphrase, signature algorithm and
+    backend; or its public key (``public_key``: a path or the key's text)
+    naming the private key in an ssh-agent (``agent``; ``agent_socket``, by
+    default ``$SSH_AUTH_SOCK`` where the task runs) or in a PKCS#11 token
+    (``pkcs11_provider``, ``pkcs11_pin``)."""
 
-    def __init__(self, ca_key, passphrase=None, signature_algorithm=None, backend='auto'):
+    def __init__(self, ca_key, passphrase=None, signature_algorithm=None, backend='auto', public_key=None,
+                 agent=False, agent_socket=None, pkcs11_provider=None, pkcs11_pin=None):
+        self.signature_algorithm = signature_algorithm
+        self.backend = backend or 'auto'
+        self.passphrase = passphrase
+        self.agent = bool(agent)
+        self.pkcs11_provider = None
+        self.pkcs11_pin = None
+        self.public_key = None
+        self.public_key_path = None
+        self.agent_socket = None
+        self.path = None
+        if self.agent and pkcs11_provider is not None:
+            raise InvalidInput('ca_agent and ca_pkcs11_provider name two places of the CA key; give one')
+        if pkcs11_pin is not None and pkcs11_provider is None:
+            raise InvalidInput('ca_pkcs11_pin is used with ca_pkcs11_provider only')
+        where = 'ca_agent' if self.agent else ('ca_pkcs11_provider' if pkcs11_provider is not None else None)
+        if where is not None:
+            if ca_key is not None:
+                raise InvalidInput('%s signs with a CA key that is not in a file: give its public key as '
+                                   'ca_public_key, not ca_key' % where)
+            if passphrase is not None:
+                raise InvalidInput('ca_key_passphrase is for a CA key file, not for a key in an ssh-agent or a '
+                                   'token')
+            if not public_key or not str(public_key).strip():
+                raise InvalidInput('%s needs ca_public_key: the CA public key (a path or the key text) that '
+                                   'names the key to sign with' % where)
+            public_key = str(public_key).strip()
+            if public_key.startswith('/'):
+                self.public_key_path = os.path.normpath(public_key)
+            else:
+                self.public_key = public_key
+            if self.agent:
+                self.agent_socket = agent_socket_path(agent_socket)
+            else:
+                if not os.path.isabs(str(pkcs11_provider)):
+                    raise InvalidInput('ca_pkcs11_provider must be the absolute path of the PKCS#11 library, got %r'
+                                       % (pkcs11_provider,))
+                self.pkcs11_provider = os.path.normpath(str(pkcs11_provider))
+                self.pkcs11_pin = pkcs11_pin
+            if agent_socket is not None and not self.agent:
+                raise InvalidInput('ca_agent_socket is used with ca_agent: true only')
+            return
+        if public_key is not None:
+            raise InvalidInput('ca_public_key names a CA key held in an ssh-agent or a PKCS#11 token: set '
+                               'ca_agent: true or ca_pkcs11_provider (or give the CA private key file as ca_key)')
+        if agent_socket is not None:
+            raise InvalidInput('ca_agent_socket is used with ca_agent: true only')
         if not ca_key or not os.path.isabs(ca_key):
             raise InvalidInput('ca_key must be the absolute path of the CA private key, got %r' % (ca_key,))
         self.path = os.path.normpath(ca_key)
-        self.passphrase = passphrase
-        self.signature_algorithm = signature_algorithm
-        self.backend = backend or 'auto'
+
+    @property
+    def external(self):
+        """Whether the private key is outside this process (agent or token)."""
+        return self.agent or self.pkcs11_provider is not None

@@ -152,11 +152,13 @@ class SshKeygenBackend(KeyBackend):
             _DSA_PROBE[self.executable] = rc == 0
         return _DSA_PROBE[self.executable]
 
-    def _run(self, args, secret=None, check=True, workdir=None):
-        """Run ssh-keygen; return ``(rc, stdout, stderr)``. ``secret`` goes through askpass."""
+    def _run(self, args, secret=None, check=True, workdir=None, extra_env=None):
+        """Run ssh-keygen; return ``(rc, stdout, stderr)``. ``secret`` goes through askpass;
+        ``extra_env`` (``SSH_AUTH_SOCK`` of a checked agent socket) is added to the environment."""
         env = dict(os.environ)
         for name in ('SSH_ASKPASS', 'SSH_ASKPASS_REQUIRE', 'SSH_AUTH_SOCK', ASKPASS_ENV):
             env.pop(name, None)
+        env.update(extra_env or {})
         env['LC_ALL'] = 'C'
         env['LANG'] = 'C'
         askdir = None
