@@ -213,6 +213,17 @@ options:
         description: Read at most this many bytes of log in all (newest first); past it the evidence is incomplete.
         type: int
         default: 8589934592
+      journal_directory:
+        description:
+          - Read the journal files in this directory (C(journalctl --directory)) instead of the host's journal - the
+            persistent journal of a container, a copied C(/var/log/journal), a C(systemd-journal-remote) directory.
+            journalctl reads the files there and in its machine-id subdirectories.
+          - It is read only when it and its subdirectories can be changed by root (and system groups) alone, as the
+            directories of O(usage.paths), and hold no symbolic link; otherwise RV(usage.sources) says V(not read)
+            with the reason (an account that can write journal files could forge its logins).
+          - The same entries count as in the host's journal - C(sshd)/C(sshd-session) running as root (C(_COMM),
+            C(_UID)); with O(usage.sources=auto), the journal is read when this directory holds journal files.
+        type: path
   private_keys:
     description:
       - List the private keys in every audited account's C(~/.ssh) (as M(keysmith.accounts.ssh_key_info) does -
@@ -600,7 +611,8 @@ usage:
     since: {description: The start of the window (UTC) or V(null)., type: str}
     sources:
       description:
-        - Every source - C(source) (V(journal) or V(file)), C(path), C(status) (V(read), V(skipped), V(not read)),
+        - Every source - C(source) (V(journal) or V(file)), C(path) (of a file; of the journal, O(usage.journal_directory)
+          or V(null)), C(status) (V(read), V(skipped), V(not read)),
           C(reason), C(bytes_read), C(logins), C(from_offset) (where the scan of a bisected file began), C(cut)
           (read in part), C(earliest) (its first time stamp).
       type: list
@@ -708,7 +720,7 @@ def _usage_spec(module):
     if usage is None:
         return None
     return UsageSpec(since=usage['since'], sources=usage['sources'], paths=usage['paths'],
-                     max_bytes=usage['max_bytes'], now=time.time(),
+                     max_bytes=usage['max_bytes'], now=time.time(), journal_directory=usage['journal_directory'],
                      journalctl=module.get_bin_path('journalctl', opt_dirs=['/usr/bin', '/bin']))
 
 
@@ -751,6 +763,7 @@ def main():
             sources=dict(type='list', elements='str', choices=['auto', 'journal', 'files'], default=['auto']),
             paths=dict(type='list', elements='path', default=['/var/log/auth.log', '/var/log/secure']),
             max_bytes=dict(type='int', default=8589934592),
+            journal_directory=dict(type='path'),
         )),
         private_keys=dict(type='bool', default=False),
     )

@@ -169,14 +169,16 @@ step_deps() {
     # putty-tools: puttygen checks the .ppk files ssh_genkey exports (tests skip without it).
     # chromium: tests/e2e/access_report.sh opens the access report's HTML page in it.
     # acl: setfacl, for the ACL scenarios of tests/parity/run_audit_parity.py.
+    # systemd: systemd-journald and journalctl, for tests/e2e/journal_usage.sh (the real journal).
     local missing=()
     command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
     command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v setfacl >/dev/null 2>&1 || missing+=(acl)
+    { [ -x /lib/systemd/systemd-journald ] && command -v journalctl >/dev/null 2>&1; } || missing+=(systemd)
     if [ ${#missing[@]} -eq 0 ]; then
-        log "deps: openssh-server, shellcheck, putty-tools, chromium and acl present"
+        log "deps: openssh-server, shellcheck, putty-tools, chromium, acl and systemd present"
         return 0
     fi
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
