@@ -231,6 +231,22 @@ options:
         key map of M(keysmith.accounts.access_report).
     type: bool
     default: false
+  policy:
+    description:
+      - Key policy rules checked on this host - the same rules, names and values as the O(keysmith.accounts.access_report#module:policy)
+        option of M(keysmith.accounts.access_report) (the same code judges both); the violations are in
+        RV(policy_violations), so one host's run can fail a play (C(failed_when)). Each rule is off unless given.
+      - C(root_requires_from) (bool) - a key sshd accepts for root (uid 0) needs C(from=);
+        C(root_requires_restriction) (bool) - and C(restrict) or C(command=);
+        C(max_key_age_days) (int) - no key whose first login in the logs read is older (needs O(usage));
+        C(max_accounts_per_key) (int) - one key opens at most this many accounts, counted on this host;
+        C(min_rsa_bits), C(min_ecdsa_bits) (int); C(allowed_types) (list of key families such as V(ed25519));
+        C(max_unused_days) (int) - no login for that many days, judged only where the usage evidence is complete
+        and reaches that far back (needs O(usage); without it a warning says the rule was not checked);
+        C(forbid_unencrypted_root_keys) (bool) - no private key without passphrase in an audited account's C(~/.ssh)
+        that opens root on this host (needs O(private_keys); without it a warning says the rule was not checked).
+      - Only key lines sshd accepts are judged, as in the report.
+    type: dict
 seealso:
   - module: keysmith.accounts.ssh_authkey
     description: Adds and removes keys; its O(keysmith.accounts.ssh_authkey#module:exclusive) option removes unmanaged keys.
@@ -260,6 +276,24 @@ EXAMPLES = r'''
 - name: Keys nobody used in those 90 days (unused is null when the logs could not all be read)
   ansible.builtin.debug:
     msg: "{{ evidence.accounts | map(attribute='keys') | flatten | selectattr('unused', 'true') | map(attribute='fingerprint') | list }}"
+
+- name: Fail the host when the keys of its service accounts break the key policy (access_report's rules)
+  keysmith.accounts.authorized_keys_info:
+    users: [deploy, ops]
+    usage:
+      since: 180d
+    private_keys: true
+    policy:
+      root_requires_from: true
+      root_requires_restriction: true
+      min_rsa_bits: 3072
+      allowed_types: [ed25519, ecdsa, rsa]
+      max_accounts_per_key: 1
+      max_unused_days: 90
+      forbid_unencrypted_root_keys: true
+  become: true
+  register: checked
+  failed_when: checked.policy_violations | length > 0
 
 - name: Fail when a weak key can log in
   ansible.builtin.assert:
@@ -630,6 +664,23 @@ usage:
     logs_reach_back_to: {description: 'The first time stamp of the oldest log read (how far back the evidence reaches).', type: str}
     window_start: {description: 'The start of the window the evidence covers - O(usage.since) when the logs reach it, else their start.', type: str}
     covers_since: {description: The logs reach back to O(usage.since)., type: bool}
+policy_violations:
+  description:
+    - One entry per violation of O(policy) on this host, as M(keysmith.accounts.access_report) returns them -
+      C(host) (this host's name), C(user), C(fingerprint), C(file), C(line) (V(null) for a private key), C(rule),
+      C(message) and C(fix) (what brings it back within the policy).
+  returned: when O(policy) is given
+  type: list
+  elements: dict
+  sample:
+    - host: web1
+      user: root
+      fingerprint: SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
+      file: /root/.ssh/authorized_keys
+      line: 1
+      rule: root_requires_from
+      message: a key that opens root without from=
+      fix: add from="ADDRESSES" to the line (or remove the key)
 fingerprints:
   description:
     - Reverse index, fingerprint to every place it appears (C(user), C(file), C(line), C(accepted)); where else
@@ -667,6 +718,7 @@ summary:
     accounts_open_to_certificates: {description: 'Accounts a certificate of a trusted, unrevoked CA can log in to.', type: int}
     accounts_certificates_not_audited: {description: Accounts whose certificate principals are not audited., type: int}
     keys_unused: {description: 'Key lines without a login in the logs read (with O(usage); V(null) when incomplete).', type: int}
+    policy_violations: {description: 'Violations of O(policy) (with O(policy)).', type: int}
 sshd:
   description: The global sshd settings used.
   returned: always
@@ -732,7 +784,7 @@ def build(module):
                       managed_keys_by_user=params['managed_keys_by_user'],
                       sshd_config=params['sshd_config'], sshd_path=sshd_path, sshd_flavor=params['sshd_flavor'],
                       clients=params['clients'], usage=_usage_spec(module), private_keys=params['private_keys'],
-                      max_keys=params['max_keys'])
+                      max_keys=params['max_keys'], policy=params['policy'])
     return AuthorizedKeysInfo(spec, module.run_command)
 
 
@@ -766,6 +818,7 @@ def main():
             journal_directory=dict(type='path'),
         )),
         private_keys=dict(type='bool', default=False),
+        policy=dict(type='dict'),
     )
     module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)
     run_operation(module, build)
