@@ -213,6 +213,17 @@ options:
         description: Read at most this many bytes of log in all (newest first); past it the evidence is incomplete.
         type: int
         default: 8589934592
+      journal_directory:
+        description:
+          - Read the journal files in this directory (C(journalctl --directory)) instead of the host's journal - the
+            persistent journal of a container, a copied C(/var/log/journal), a C(systemd-journal-remote) directory.
+            journalctl reads the files there and in its machine-id subdirectories.
+          - It is read only when it and its subdirectories can be changed by root (and system groups) alone, as the
+            directories of O(usage.paths), and hold no symbolic link; otherwise RV(usage.sources) says V(not read)
+            with the reason (an account that can write journal files could forge its logins).
+          - The same entries count as in the host's journal - C(sshd)/C(sshd-session) running as root (C(_COMM),
+            C(_UID)); with O(usage.sources=auto), the journal is read when this directory holds journal files.
+        type: path
   private_keys:
     description:
       - List the private keys in every audited account's C(~/.ssh) (as M(keysmith.accounts.ssh_key_info) does -
@@ -220,6 +231,22 @@ options:
         key map of M(keysmith.accounts.access_report).
     type: bool
     default: false
+  policy:
+    description:
+      - Key policy rules checked on this host - the same rules, names and values as the O(keysmith.accounts.access_report#module:policy)
+        option of M(keysmith.accounts.access_report) (the same code judges both); the violations are in
+        RV(policy_violations), so one host's run can fail a play (C(failed_when)). Each rule is off unless given.
+      - C(root_requires_from) (bool) - a key sshd accepts for root (uid 0) needs C(from=);
+        C(root_requires_restriction) (bool) - and C(restrict) or C(command=);
+        C(max_key_age_days) (int) - no key whose first login in the logs read is older (needs O(usage));
+        C(max_accounts_per_key) (int) - one key opens at most this many accounts, counted on this host;
+        C(min_rsa_bits), C(min_ecdsa_bits) (int); C(allowed_types) (list of key families such as V(ed25519));
+        C(max_unused_days) (int) - no login for that many days, judged only where the usage evidence is complete
+        and reaches that far back (needs O(usage); without it a warning says the rule was not checked);
+        C(forbid_unencrypted_root_keys) (bool) - no private key without passphrase in an audited account's C(~/.ssh)
+        that opens root on this host (needs O(private_keys); without it a warning says the rule was not checked).
+      - Only key lines sshd accepts are judged, as in the report.
+    type: dict
 seealso:
   - module: keysmith.accounts.ssh_authkey
     description: Adds and removes keys; its O(keysmith.accounts.ssh_authkey#module:exclusive) option removes unmanaged keys.
@@ -249,6 +276,24 @@ EXAMPLES = r'''
 - name: Keys nobody used in those 90 days (unused is null when the logs could not all be read)
   ansible.builtin.debug:
     msg: "{{ evidence.accounts | map(attribute='keys') | flatten | selectattr('unused', 'true') | map(attribute='fingerprint') | list }}"
+
+- name: Fail the host when the keys of its service accounts break the key policy (access_report's rules)
+  keysmith.accounts.authorized_keys_info:
+    users: [deploy, ops]
+    usage:
+      since: 180d
+    private_keys: true
+    policy:
+      root_requires_from: true
+      root_requires_restriction: true
+      min_rsa_bits: 3072
+      allowed_types: [ed25519, ecdsa, rsa]
+      max_accounts_per_key: 1
+      max_unused_days: 90
+      forbid_unencrypted_root_keys: true
+  become: true
+  register: checked
+  failed_when: checked.policy_violations | length > 0
 
 - name: Fail when a weak key can log in
   ansible.builtin.assert:
@@ -600,7 +645,8 @@ usage:
     since: {description: The start of the window (UTC) or V(null)., type: str}
     sources:
       description:
-        - Every source - C(source) (V(journal) or V(file)), C(path), C(status) (V(read), V(skipped), V(not read)),
+        - Every source - C(source) (V(journal) or V(file)), C(path) (of a file; of the journal, O(usage.journal_directory)
+          or V(null)), C(status) (V(read), V(skipped), V(not read)),
           C(reason), C(bytes_read), C(logins), C(from_offset) (where the scan of a bisected file began), C(cut)
           (read in part), C(earliest) (its first time stamp).
       type: list
@@ -618,6 +664,23 @@ usage:
     logs_reach_back_to: {description: 'The first time stamp of the oldest log read (how far back the evidence reaches).', type: str}
     window_start: {description: 'The start of the window the evidence covers - O(usage.since) when the logs reach it, else their start.', type: str}
     covers_since: {description: The logs reach back to O(usage.since)., type: bool}
+policy_violations:
+  description:
+    - One entry per violation of O(policy) on this host, as M(keysmith.accounts.access_report) returns them -
+      C(host) (this host's name), C(user), C(fingerprint), C(file), C(line) (V(null) for a private key), C(rule),
+      C(message) and C(fix) (what brings it back within the policy).
+  returned: when O(policy) is given
+  type: list
+  elements: dict
+  sample:
+    - host: web1
+      user: root
+      fingerprint: SHA256:4Q8nLFyEpuAgMIv9J18k+HU2eRy/jI9XRCW6hE8qWsc
+      file: /root/.ssh/authorized_keys
+      line: 1
+      rule: root_requires_from
+      message: a key that opens root without from=
+      fix: add from="ADDRESSES" to the line (or remove the key)
 fingerprints:
   description:
     - Reverse index, fingerprint to every place it appears (C(user), C(file), C(line), C(accepted)); where else
@@ -655,6 +718,7 @@ summary:
     accounts_open_to_certificates: {description: 'Accounts a certificate of a trusted, unrevoked CA can log in to.', type: int}
     accounts_certificates_not_audited: {description: Accounts whose certificate principals are not audited., type: int}
     keys_unused: {description: 'Key lines without a login in the logs read (with O(usage); V(null) when incomplete).', type: int}
+    policy_violations: {description: 'Violations of O(policy) (with O(policy)).', type: int}
 sshd:
   description: The global sshd settings used.
   returned: always
@@ -708,7 +772,7 @@ def _usage_spec(module):
     if usage is None:
         return None
     return UsageSpec(since=usage['since'], sources=usage['sources'], paths=usage['paths'],
-                     max_bytes=usage['max_bytes'], now=time.time(),
+                     max_bytes=usage['max_bytes'], now=time.time(), journal_directory=usage['journal_directory'],
                      journalctl=module.get_bin_path('journalctl', opt_dirs=['/usr/bin', '/bin']))
 
 
@@ -720,7 +784,7 @@ def build(module):
                       managed_keys_by_user=params['managed_keys_by_user'],
                       sshd_config=params['sshd_config'], sshd_path=sshd_path, sshd_flavor=params['sshd_flavor'],
                       clients=params['clients'], usage=_usage_spec(module), private_keys=params['private_keys'],
-                      max_keys=params['max_keys'])
+                      max_keys=params['max_keys'], policy=params['policy'])
     return AuthorizedKeysInfo(spec, module.run_command)
 
 
@@ -751,8 +815,10 @@ def main():
             sources=dict(type='list', elements='str', choices=['auto', 'journal', 'files'], default=['auto']),
             paths=dict(type='list', elements='path', default=['/var/log/auth.log', '/var/log/secure']),
             max_bytes=dict(type='int', default=8589934592),
+            journal_directory=dict(type='path'),
         )),
         private_keys=dict(type='bool', default=False),
+        policy=dict(type='dict'),
     )
     module = KeysmithModule(argument_spec=argument_spec, supports_check_mode=True)
     run_operation(module, build)

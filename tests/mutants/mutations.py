@@ -66,6 +66,7 @@ TRUST_CERTS = [U + '_ssh/trust/test_sshd_dropin.py', U + '_ssh/trust/test_princi
 CERT_AUDIT = [U + '_ssh/audit/test_certificate_access.py']
 USAGE = [U + '_ssh/usage/test_usage_records.py', U + '_ssh/usage/test_usage_logfiles.py']
 POLICY = [U + '_ssh/audit/test_policy_key_map.py']
+HOST_POLICY = POLICY + [U + '_ssh/audit/test_authorized_keys_info.py']
 C_TEXT = [U + '_ssh/sshd/rules/test_c_text.py']
 KEY_TYPES = [U + '_ssh/sshd/rules/test_sshkey_types.py']
 CERT_MODEL = [U + '_ssh/certs/test_certificate_model.py', U + '_ssh/certs/test_ssh_cert.py']
@@ -1061,7 +1062,7 @@ MUTATIONS = [
              "        for fingerprint in ('*',):", CERT_AUDIT,
              'the serials a KRL revokes for a CA are not reported with the CA'),
     # ------------------------------------------------------------ usage evidence, policy, key map (issue 31)
-    mutation('_ssh/usage/records.py', "    if not isinstance(entry, dict) or entry.get('_UID', '0') != '0':\n",
+    mutation('_ssh/usage/records.py', "    if not isinstance(entry, dict) or entry.get('_UID') != '0':\n",
              "    if not isinstance(entry, dict):\n", USAGE,
              'an account forges a root login with logger -t sshd: its stale key looks used'),
     mutation('_ssh/usage/records.py', "    br'\\S+ sshd(?:-session)?", "    br'[^\\n]*?sshd(?:-session)?", USAGE,
@@ -1079,15 +1080,20 @@ MUTATIONS = [
     mutation('_ssh/usage/collect.py', "    if spec.since is not None and reaches is not None and reaches <= spec.since:\n",
              "    if spec.since is not None:\n", USAGE,
              'logs rotated away: a window of 7 days of records is reported as the 90 days asked for'),
-    mutation('_ssh/audit/policy.py', "            covered = bool(usage.get('complete')) and window_start is not None \\\n",
-             "            covered = window_start is not None \\\n", POLICY,
+    mutation('_ssh/audit/policy.py', "    covered = bool(usage.get('complete')) and window_start is not None \\\n",
+             "    covered = window_start is not None \\\n", POLICY,
              'a key is stale for cleanup although the usage evidence is incomplete'),
-    mutation('_ssh/audit/policy.py', "                and window_start <= now - unused_days * _DAY\n",
+    mutation('_ssh/audit/policy.py', "        and window_start <= now - unused_days * _DAY\n",
              "\n", POLICY,
              'a key is stale for cleanup although the logs do not reach back max_unused_days'),
     mutation('_ssh/audit/policy.py', "        if not row.get('accepted') or row.get('cert_authority'):\n            continue\n",
              "        if row.get('cert_authority'):\n            continue\n", POLICY,
              'a line sshd ignores is judged (and fed to cleanup) as if it opened the account'),
+    mutation('_ssh/audit/policy.py', "                    _key_map.build_key_map(results))", "                    None)",
+             HOST_POLICY, 'the host\'s policy does not flag a private key without passphrase that opens root there'),
+    mutation('_ssh/audit/authorized_keys_info.py', "        if self.policy_violations is not None:\n",
+             "        if False:\n", HOST_POLICY,
+             'the host\'s policy violations are not returned (failed_when on them never fails the play)'),
     mutation('_ssh/audit/key_map.py', "        if reaches_root and item['encrypted'] is False:\n",
              "        if reaches_root and not item['encrypted']:\n", POLICY,
              'a private key whose protection is unknown is called unencrypted'),
@@ -1172,6 +1178,10 @@ MUTATIONS = [
     mutation('_ssh/usage/journal.py', "    command.extend(['_COMM=sshd', '_UID=0', '+', '_COMM=sshd-session', '_UID=0'])",
              "    command.extend(['_COMM=sshd', '+', '_COMM=sshd-session'])", JOURNAL,
              'the journal is asked for any process named sshd, not only root\'s (an account forges logins)'),
+    mutation('_ssh/usage/records.py', "    if entry.get('_COMM') not in SSHD_COMMS:\n", "    if False:\n", USAGE,
+             'a root process other than sshd (logger -t sshd run by root\'s cron job) counts as a login'),
+    mutation('_ssh/usage/journal.py', "        problem = directory_problem(directory)\n", "        problem = None\n",
+             JOURNAL, 'a journal directory an account can write is read (the account forges its logins)'),
     mutation('_ssh/usage/journal.py', "            if login is not None and (since is None or login.time >= since):\n",
              "            if login is not None:\n", JOURNAL,
              'journal logins before since are counted (a key is called used within a window it was not)'),

@@ -170,6 +170,7 @@ step_deps() {
     # chromium: tests/e2e/access_report.sh opens the access report's HTML page in it.
     # acl: setfacl, for the ACL scenarios of tests/parity/run_audit_parity.py.
     # softhsm2: a PKCS#11 token for ssh_cert's ca_pkcs11_provider (tests/unit/.../certs/test_pkcs11_signing.py).
+    # systemd: systemd-journald and journalctl, for tests/e2e/journal_usage.sh (the real journal).
     local missing=()
     command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
@@ -177,8 +178,9 @@ step_deps() {
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v setfacl >/dev/null 2>&1 || missing+=(acl)
     command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
+    { [ -x /lib/systemd/systemd-journald ] && command -v journalctl >/dev/null 2>&1; } || missing+=(systemd)
     if [ ${#missing[@]} -eq 0 ]; then
-        log "deps: openssh-server, shellcheck, putty-tools, chromium, acl and softhsm2 present"
+        log "deps: openssh-server, shellcheck, putty-tools, chromium, acl, softhsm2 and systemd present"
         return 0
     fi
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -51,6 +51,7 @@ import errno
 import grp
 import os
 import re
+import socket
 import time
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
@@ -71,6 +72,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settin
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.clients import clients_from_option
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit.client_verdicts import ClientVerdicts
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import key_map
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import policy as key_policy
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.usage import collect as usage_collect
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.strict_modes import (
     UserGroups,
@@ -148,11 +150,15 @@ def _line_refusals(sshd_line, settings, now):
 class AccessSpec:
     def __init__(self, users=None, uid_min=None, uid_max=None, managed_keys=None, weak_policy=None,
                  sshd_config=DEFAULT_SSHD_CONFIG, sshd_path=None, sshd_flavor='auto', now=None,
-                 managed_keys_by_user=None, clients=None, usage=None, private_keys=False, max_keys=MAX_KEYS):
+                 managed_keys_by_user=None, clients=None, usage=None, private_keys=False, max_keys=MAX_KEYS,
+                 policy=None, host=None):
         # usage: a usage_collect.UsageSpec (sshd's login records) or None;
         # private_keys: list the private keys in every account's ~/.ssh (the key map)
         self.usage = usage
         self.private_keys = private_keys
+        # policy: access_report's rules checked on this host (policy.evaluate_host); host: the name in its violations
+        self.policy = key_policy.check_policy(policy)
+        self.host = host or socket.gethostname()
         # None: "any client" (contexts derived from sshd_config)
         self.clients = clients_from_option(clients) if clients is not None else None
         self.users = list(users) if users else None
@@ -199,6 +205,7 @@ class AuthorizedKeysInfo(Operation):
         self.sshd = None
         self.verdicts = None
         self.usage = None
+        self.policy_violations = None
         # key lines this run may still judge and list (memory: a few KiB each)
         self.keys_left = max(MAX_KEYS_PER_RUN, spec.max_keys)
 
@@ -230,6 +237,7 @@ class AuthorizedKeysInfo(Operation):
                             'never accepts a certificate written in authorized_keys' % unchecked)
         self._cross_reference()
         self._evidence(warnings)
+        self._policy(warnings)
         for text in warnings:
             plan.warn(text)
         return plan
@@ -242,6 +250,18 @@ class AuthorizedKeysInfo(Operation):
             warnings.extend('usage: %s' % text for text in self.usage['problems'])
         if self.spec.private_keys:
             key_map.attach_private_keys(self.accounts, warnings)
+
+    def _policy(self, warnings):
+        """The ``policy`` option: the fleet's rules over this host's accounts."""
+        if self.spec.policy is None:
+            return
+        policy = self.spec.policy
+        if policy.get('max_unused_days') is not None and self.usage is None:
+            warnings.append('policy: max_unused_days is not checked without usage (no login records read)')
+        if policy.get('forbid_unencrypted_root_keys') and not self.spec.private_keys:
+            warnings.append('policy: forbid_unencrypted_root_keys is not checked without private_keys')
+        self.policy_violations, dummy = key_policy.evaluate_host(self.spec.host, self.accounts, policy, self.spec.now,
+                                                                 self.usage)
 
     def _account(self, entry, warnings):
         """The account's files and keys, judged for every client context
@@ -441,6 +461,9 @@ class AuthorizedKeysInfo(Operation):
         if self.usage is not None:
             extra['usage'] = self.usage
             summary['keys_unused'] = self.usage['keys_unused']
+        if self.policy_violations is not None:
+            extra['policy_violations'] = self.policy_violations
+            summary['policy_violations'] = len(self.policy_violations)
         return dict(extra, **{
             'accounts': self.accounts,
             'fingerprints': self.fingerprints,
@@ -457,7 +480,8 @@ class AuthorizedKeysInfo(Operation):
                 summary['accounts'], summary['keys'], summary['accepted'], summary['weak'],
                 summary['unmanaged'],
                 ', %d more key lines not judged (max_keys)' % summary['keys_not_listed']
-                if summary['keys_not_listed'] else '', self._not_audited_msg()),
+                if summary['keys_not_listed'] else '', self._not_audited_msg())
+            + ('; %d policy violations' % len(self.policy_violations) if self.policy_violations else ''),
         })
 
     def _not_audited_msg(self):

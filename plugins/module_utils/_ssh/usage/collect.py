@@ -37,7 +37,8 @@ MAX_KEY_IDS = 10
 class UsageSpec:
     """The validated ``usage`` option."""
 
-    def __init__(self, since=None, sources=None, paths=None, max_bytes=None, now=0, journalctl=None):
+    def __init__(self, since=None, sources=None, paths=None, max_bytes=None, now=0, journalctl=None,
+                 journal_directory=None):
         try:
             self.since = records.parse_since(since, now)
         except ValueError as exc:
@@ -55,6 +56,11 @@ class UsageSpec:
         if self.max_bytes <= 0:
             raise InvalidInput('usage.max_bytes must be positive')
         self.journalctl = journalctl
+        # journal files read instead of the host's (journalctl --directory); checked as the logs' directories
+        if journal_directory is not None and (not os.path.isabs(journal_directory) or '\0' in journal_directory
+                                              or '\n' in journal_directory):
+            raise InvalidInput('usage.journal_directory: %r is not an absolute path' % journal_directory)
+        self.journal_directory = os.path.normpath(journal_directory) if journal_directory else None
 
 
 def _bytes(text):
@@ -148,7 +154,9 @@ def resolve_sources(spec):
     wanted = []
     for source in spec.sources:
         if source == 'auto':
-            source = 'journal' if spec.journalctl and journal.journal_present() else 'files'
+            present = journal.journal_present([spec.journal_directory]) if spec.journal_directory \
+                else journal.journal_present()
+            source = 'journal' if spec.journalctl and present else 'files'
         if source not in wanted:
             wanted.append(source)
     return wanted
@@ -168,7 +176,7 @@ def collect(spec, table=None):
                                 'from_offset': 0, 'cut': True})
                 problems.append('journal not read: journalctl was not found')
                 continue
-            got = journal.read_journal(spec.journalctl, spec.since, budget, table.add)
+            got = journal.read_journal(spec.journalctl, spec.since, budget, table.add, spec.journal_directory)
             budget -= got.bytes
             reports.append(got.as_dict())
             if got.status != 'read' or got.cut:

@@ -9,6 +9,15 @@ running as root (``_COMM``, ``_UID``: fields journald sets, not the sender,
 so an account cannot forge a login with ``logger -t sshd``), since ``since``,
 and with ``--grep`` when journalctl has pattern matching (``+PCRE2``). The
 output is read line by line as it comes (never whole).
+
+``directory`` (the ``usage.journal_directory`` option) is handed to
+``journalctl --directory``: a persistent journal of a container, a copied
+``/var/log/journal``. journalctl opens the files there (and in its
+machine-id subdirectories) itself, so the directory is read only when it
+passes the rule of the log files' directories (``logfiles.open_log_dir``:
+reached by the trust walk, changeable by root and system groups only; its
+subdirectories too, and no symbolic link in it): a journal an account can
+write is refused, as its syslog file would be.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,10 +26,12 @@ __metaclass__ = type
 
 import json
 import os
+import stat
 import subprocess
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.usage import records
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import KeysmithError
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.usage import logfiles, records
 
 JOURNAL_DIRS = ('/run/log/journal', '/var/log/journal')
 _MAX_ENTRY = 256 * 1024
@@ -39,6 +50,34 @@ def journal_present(journal_dirs=JOURNAL_DIRS):
     return False
 
 
+def directory_problem(directory):
+    """None when journalctl may read the journal in ``directory``, else why not
+    (see the module doc: the rule of the log files' directories)."""
+    try:
+        fd = logfiles.open_log_dir(directory)
+    except (KeysmithError, OSError) as exc:
+        return getattr(exc, 'msg', None) or str(exc)
+    if fd is None:
+        return '%s does not exist' % directory
+    try:
+        # descriptor-relative, no-follow: the directory was reached by the trust walk (logfiles.open_log_dir)
+        for name in os.listdir(fd):
+            mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+            if stat.S_ISLNK(mode):
+                return '%s/%s is a symbolic link (journalctl would follow it)' % (directory, name)
+            if stat.S_ISDIR(mode):
+                sub = logfiles.open_log_dir(os.path.join(directory, name))
+                if sub is not None:
+                    os.close(sub)
+    except KeysmithError as exc:
+        return exc.msg
+    except OSError as exc:
+        return 'cannot list %s: %s' % (directory, exc.strerror)
+    finally:
+        os.close(fd)
+    return None
+
+
 class JournalRead:
     def __init__(self, command):
         self.command = command
@@ -48,9 +87,10 @@ class JournalRead:
         self.logins = 0
         self.cut = False
         self.earliest = None
+        self.directory = None
 
     def as_dict(self):
-        return {'source': 'journal', 'path': None, 'status': self.status, 'reason': self.reason,
+        return {'source': 'journal', 'path': self.directory, 'status': self.status, 'reason': self.reason,
                 'bytes_read': self.bytes, 'logins': self.logins, 'from_offset': 0, 'cut': self.cut,
                 'command': ' '.join(self.command),
                 'earliest': records.iso(self.earliest) if self.earliest is not None else None}
@@ -66,8 +106,10 @@ def _has_grep(journalctl):
     return b'+PCRE2' in out
 
 
-def journal_command(journalctl, since, grep):
+def journal_command(journalctl, since, grep, directory=None):
     command = [journalctl, '--no-pager', '--quiet', '--output=json', '--output-fields=MESSAGE,_UID,_COMM']
+    if directory is not None:
+        command.append('--directory=%s' % directory)
     if since is not None:
         command.append('--since=@%d' % int(since))
     if grep:
@@ -76,11 +118,14 @@ def journal_command(journalctl, since, grep):
     return command
 
 
-def oldest_entry(journalctl):
+def oldest_entry(journalctl, directory=None):
     """The time of the journal's oldest entry (how far back it reaches), or None:
     the first line of ``journalctl -o json`` (oldest first), then the process is ended."""
+    command = [journalctl, '--no-pager', '--quiet', '--output=json', '--output-fields=_UID']
+    if directory is not None:
+        command.append('--directory=%s' % directory)
     try:
-        process = subprocess.Popen([journalctl, '--no-pager', '--quiet', '--output=json', '--output-fields=_UID'],
+        process = subprocess.Popen(command,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
                                    env=dict(os.environ, LC_ALL='C', SYSTEMD_PAGER=''))
     except OSError:
@@ -97,11 +142,18 @@ def oldest_entry(journalctl):
         return None
 
 
-def read_journal(journalctl, since, budget, on_login):
-    """Stream sshd's entries: a JournalRead; ``on_login(Login)`` for each login."""
-    command = journal_command(journalctl, since, _has_grep(journalctl))
+def read_journal(journalctl, since, budget, on_login, directory=None):
+    """Stream sshd's entries: a JournalRead; ``on_login(Login)`` for each login.
+    ``directory``: the journal files there (``journalctl --directory``) instead of the host's."""
+    command = journal_command(journalctl, since, _has_grep(journalctl), directory)
     result = JournalRead(command)
-    result.earliest = oldest_entry(journalctl)
+    if directory is not None:
+        result.directory = directory
+        problem = directory_problem(directory)
+        if problem is not None:
+            result.status, result.reason, result.cut = 'not read', problem, True
+            return result
+    result.earliest = oldest_entry(journalctl, directory)
     try:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True,
                                    env=dict(os.environ, LC_ALL='C', SYSTEMD_PAGER='', SYSTEMD_COLORS='0'))

@@ -90,6 +90,12 @@ class LogRead:
                 'cut': self.cut, 'earliest': records.iso(self.earliest) if self.earliest is not None else None}
 
 
+def open_log_dir(directory):
+    """A descriptor of ``directory`` by the trust walk (see the module doc), None
+    when it does not exist; KeysmithError when it fails the rule."""
+    return _open_log_dir(directory)
+
+
 def _open_log_dir(directory):
     """A descriptor of ``directory`` by the trust walk (see the module doc)."""
     parent, name = os.path.split(os.path.normpath(directory))

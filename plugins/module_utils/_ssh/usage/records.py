@@ -242,17 +242,24 @@ class SyslogParser:
         return when, (user, address, fingerprint, key_id or None, ca_fingerprint or None)
 
 
+# the _COMM of sshd's processes (sshd-session: OpenSSH 9.8+)
+SSHD_COMMS = ('sshd', 'sshd-session')
+
+
 def parse_journal_entry(text):
     """The Login of one ``journalctl -o json`` line, or None.
 
     Only entries of a process running as root (``_UID`` 0, a field journald
-    sets, not the sender) count: the journal is queried for sshd's, and an
-    account cannot log as root."""
+    sets, not the sender) named ``sshd``/``sshd-session`` (``_COMM``, also
+    journald's) count: the journal is queried for those, and an account
+    cannot log as root; an entry without the fields does not count."""
     try:
         entry = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(entry, dict) or entry.get('_UID', '0') != '0':
+    if not isinstance(entry, dict) or entry.get('_UID') != '0':
+        return None
+    if entry.get('_COMM') not in SSHD_COMMS:
         return None
     message = entry.get('MESSAGE')
     if isinstance(message, list):

@@ -8,12 +8,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import subprocess
 
 import pytest
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs_audit
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import authorized_keys_info as access
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import access_report
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import policy as policy_rules
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import settings as sshd_settings
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import strict_modes
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.audit import accounts
@@ -393,3 +396,44 @@ def test_account_state_refuses_every_key_of_the_account(tmp_path, monkeypatch, k
                                      accepted=1, ignored=1)
     fp = fine['keys'][0]['fingerprint']
     assert [(p['user'], p['accepted']) for p in result['fingerprints'][fp]] == [('alice', False), ('carol', True)]
+
+
+def test_policy_on_the_host_is_the_fleet_policy(tmp_path, monkeypatch, keyset):
+    # the host check (authorized_keys_info's policy) and the fleet check (access_report's) judge with the same code
+    alice = make_home(tmp_path)
+    carol = make_home(tmp_path, 'carol')
+    subprocess.check_call(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'plain',
+                           '-f', str(alice / '.ssh' / 'id_ed25519')])
+    plain = (alice / '.ssh' / 'id_ed25519.pub').read_text().strip()
+    small = keyset.make('rsa', 1024)
+    write(alice / '.ssh' / 'authorized_keys', '%s\nfrom="10.0.0.1",restrict %s\n' % (plain, small))
+    write(carol / '.ssh' / 'authorized_keys', 'from="10.0.0.2",command="true" %s\n' % plain)
+    policy = {'root_requires_from': True, 'root_requires_restriction': True, 'min_rsa_bits': 2048,
+              'max_accounts_per_key': 1, 'forbid_unencrypted_root_keys': True, 'allowed_types': None}
+    plan, result = audit(monkeypatch, [entry('alice', alice), entry('carol', carol)],
+                         fake_sshd('.ssh/authorized_keys'), policy=policy, private_keys=True, host='h1')
+    found = sorted((item['user'], item['rule'], item['line']) for item in result['policy_violations'])
+    # the accounts are uid 0 here (the test runs as root): both open root
+    assert found == [('alice', 'forbid_unencrypted_root_keys', None), ('alice', 'max_accounts_per_key', 1),
+                     ('alice', 'min_rsa_bits', 2), ('alice', 'root_requires_from', 1),
+                     ('alice', 'root_requires_restriction', 1), ('carol', 'max_accounts_per_key', 1)]
+    assert all(item['host'] == 'h1' and item['fix'] for item in result['policy_violations'])
+    assert result['summary']['policy_violations'] == 6 and '6 policy violations' in result['msg']
+    # the keys of the result are not marked (access_report marks its own rows)
+    assert not any('violations' in key for account in result['accounts'] for key in account['keys'])
+    report = access_report.build_report({'h1': result}, policy=policy_rules.check_policy(policy))
+    assert sorted(report['policy']['violations'], key=repr) == sorted(result['policy_violations'], key=repr)
+
+
+def test_policy_on_the_host_says_what_it_cannot_check(tmp_path, monkeypatch, keyset):
+    alice = make_home(tmp_path)
+    write(alice / '.ssh' / 'authorized_keys', keyset.make('ed25519') + '\n')
+    plan, result = audit(monkeypatch, [entry('alice', alice)], fake_sshd('.ssh/authorized_keys'),
+                         policy={'max_unused_days': 90, 'forbid_unencrypted_root_keys': True})
+    assert result['policy_violations'] == [] and result['summary']['policy_violations'] == 0
+    assert any('max_unused_days is not checked without usage' in text for text in plan.warnings)
+    assert any('forbid_unencrypted_root_keys is not checked without private_keys' in text for text in plan.warnings)
+    plan, result = audit(monkeypatch, [entry('alice', alice)], fake_sshd('.ssh/authorized_keys'))
+    assert 'policy_violations' not in result and 'policy_violations' not in result['summary']
+    with pytest.raises(InvalidInput):
+        access.AccessSpec(policy={'max_unused_days': -1})

@@ -202,3 +202,33 @@ def test_private_keys_of_a_home(tmp_path):
 def test_private_keys_of_a_missing_home():
     found, problem = key_map.private_keys_of('nobody-kus', 65534, '/nonexistent/kus-home')
     assert found == []
+
+
+def test_the_host_check_is_the_fleet_check_on_one_host():
+    # authorized_keys_info's policy: the fleet's rules over one host's accounts; only the counts that span hosts
+    # differ (accounts per key, the hosts a private key opens)
+    checked = policy.check_policy(POLICY)
+    fleet = access_report.build_report(results(), policy=checked, now=NOW)['policy']['violations']
+    for name, result in sorted(results().items()):
+        violations, stale = policy.evaluate_host(name, result['accounts'], checked, NOW, result.get('usage'))
+        assert all(item['host'] == name for item in violations)
+        spanning = ('max_accounts_per_key', 'forbid_unencrypted_root_keys')
+        mine = sorted(repr(item) for item in violations if item['rule'] not in spanning)
+        assert mine == sorted(repr(item) for item in fleet if item['host'] == name and item['rule'] not in spanning)
+    # host a: the shared key is on one account of a (3 in the fleet); its unencrypted private key opens root on a
+    violations, stale = policy.evaluate_host('a', results()['a']['accounts'], checked, NOW, COMPLETE)
+    rules = set((item['rule'], item['fingerprint']) for item in violations)
+    assert ('max_accounts_per_key', 'SHA256:shared') not in rules
+    assert ('forbid_unencrypted_root_keys', 'SHA256:root-open') in rules
+    assert stale == {'a': {'deploy': ['SHA256:rsa', 'SHA256:stale']}}
+    # host b: the shared key on 2 accounts of b
+    violations, stale = policy.evaluate_host('b', results()['b']['accounts'], dict(checked, max_accounts_per_key=1),
+                                             NOW, results()['b']['usage'])
+    assert sorted(item['user'] for item in violations if item['rule'] == 'max_accounts_per_key') == ['deploy', 'web']
+    # host c: its PEM key opens root on a, not on c
+    violations, stale = policy.evaluate_host('c', results()['c']['accounts'], checked, NOW, None)
+    assert 'forbid_unencrypted_root_keys' not in set(item['rule'] for item in violations)
+
+
+def test_every_rule_is_a_key_rule_or_the_key_map_rule():
+    assert set(name for name, check in policy.KEY_RULES) | set(['forbid_unencrypted_root_keys']) == set(policy.RULES)

@@ -11,9 +11,14 @@ __metaclass__ = type
 import calendar
 import json
 import os
+import shutil
 import stat
+import tempfile
 
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.usage import journal
+import pytest
+
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.usage import collect, journal
 
 FP = 'SHA256:BWfr0uK0Tgp44ZA1RQ5i9BqHDfiPdqfPePlDk1aS/Cs'
 T0 = calendar.timegm((2026, 11, 1, 0, 0, 0, 0, 0, 0))
@@ -67,3 +72,63 @@ def test_a_failed_journalctl_is_said(tmp_path):
     assert result.status == 'not read' and 'journal broke' in result.reason and result.cut
     result = journal.read_journal(stand_in(str(tmp_path), [entry(T0)], code=1), None, 10 ** 6, lambda login: None)
     assert result.status == 'read' and result.logins == 1 and 'exited with 1' in result.reason
+
+
+@pytest.fixture
+def journal_dir():
+    # below a root-owned 0755 directory (the trust walk refuses /tmp's world-writable dirs below it)
+    base = tempfile.mkdtemp(prefix='kj-journal-', dir='/run')
+    os.chmod(base, 0o755)
+    machine = os.path.join(base, 'journal', '3d1219c7c4c5404aaa1f6d2a48adfda4')
+    os.makedirs(machine)
+    open(os.path.join(machine, 'system.journal'), 'w').close()
+    yield os.path.join(base, 'journal')
+    shutil.rmtree(base)
+
+
+def test_a_journal_directory_is_handed_to_journalctl(tmp_path, journal_dir):
+    script = stand_in(str(tmp_path), [entry(T0 + 10, 'new')])
+    logins = []
+    result = journal.read_journal(script, T0, 10 ** 6, logins.append, journal_dir)
+    assert '--directory=%s' % journal_dir in result.command and result.status == 'read'
+    assert [login.user for login in logins] == ['new'] and result.as_dict()['path'] == journal_dir
+    assert journal.journal_present([journal_dir]) is True
+
+
+@pytest.mark.parametrize('where', ['top', 'machine-id'])
+def test_a_journal_directory_an_account_can_write_is_refused(tmp_path, journal_dir, where):
+    # journal files an account can write: it forges the logins of its stale keys
+    script = stand_in(str(tmp_path), [entry(T0 + 10, 'forged')])
+    target = journal_dir if where == 'top' else os.path.join(journal_dir, os.listdir(journal_dir)[0])
+    os.chown(target, 65534, 65534)
+    logins = []
+    result = journal.read_journal(script, T0, 10 ** 6, logins.append, journal_dir)
+    assert result.status == 'not read' and result.cut and not logins
+    assert 'not a directory only root' in result.reason
+    os.chown(target, 0, 0)
+    os.chmod(target, 0o777)
+    result = journal.read_journal(script, T0, 10 ** 6, logins.append, journal_dir)
+    assert result.status == 'not read' and not logins
+
+
+def test_a_symbolic_link_in_a_journal_directory_is_refused(tmp_path, journal_dir):
+    script = stand_in(str(tmp_path), [entry(T0 + 10, 'forged')])
+    os.symlink(str(tmp_path), os.path.join(journal_dir, '0123456789abcdef0123456789abcdef'))
+    result = journal.read_journal(script, T0, 10 ** 6, lambda login: None, journal_dir)
+    assert result.status == 'not read' and 'symbolic link' in result.reason
+
+
+def test_a_missing_journal_directory_is_said(tmp_path):
+    script = stand_in(str(tmp_path), [entry(T0 + 10)])
+    result = journal.read_journal(script, T0, 10 ** 6, lambda login: None, '/run/kj-no-such-journal')
+    assert result.status == 'not read' and 'does not exist' in result.reason
+
+
+def test_the_usage_spec_takes_the_journal_directory(tmp_path, journal_dir):
+    script = stand_in(str(tmp_path), [entry(T0 + 10, 'bob')])
+    spec = collect.UsageSpec(sources=['auto'], journalctl=script, journal_directory=journal_dir + '/', now=T0 + 20)
+    assert spec.journal_directory == journal_dir and collect.resolve_sources(spec) == ['journal']
+    table, reports, problems = collect.collect(spec)
+    assert table.logins == 1 and reports[0]['path'] == journal_dir and not problems
+    with pytest.raises(InvalidInput):
+        collect.UsageSpec(journal_directory='relative/journal')

@@ -84,6 +84,17 @@ def test_journal_entry_not_root_is_ignored():
         _entry('Accepted publickey for root from 1.2.3.4 port 2 ssh2: ED25519 ' + FP, uid='1000')) is None
 
 
+def test_journal_entry_not_sshd_or_without_the_fields_is_ignored():
+    # root's own logger -t sshd (a cron job): _COMM is logger's; an entry without journald's fields proves nothing
+    message = 'Accepted publickey for root from 1.2.3.4 port 2 ssh2: ED25519 ' + FP
+    assert records.parse_journal_entry(json.dumps({'__REALTIME_TIMESTAMP': '1765064117000000', 'MESSAGE': message,
+                                                   '_UID': '0', '_COMM': 'logger'})) is None
+    assert records.parse_journal_entry(json.dumps({'__REALTIME_TIMESTAMP': '1765064117000000', 'MESSAGE': message,
+                                                   '_COMM': 'sshd'})) is None
+    assert records.parse_journal_entry(json.dumps({'__REALTIME_TIMESTAMP': '1765064117000000', 'MESSAGE': message,
+                                                   '_UID': '0', '_COMM': 'sshd-session'})) is not None
+
+
 def test_journal_entry_binary_message():
     message = list(('Accepted publickey for b\xe9b from 127.0.0.1 port 2 ssh2: ED25519 ' + FP).encode('latin-1'))
     login = records.parse_journal_entry(_entry(message))
