@@ -576,6 +576,32 @@ def _resolve_links(path):
     return current, links, True
 
 
+def others_can_change(path):
+    """Why someone but root could change the file at ``path`` that root
+    names for sshd to read (``RevokedKeys``), or None when nobody can: the
+    file root's with no write bit for group or others, every directory above
+    it root's and not writable by group or others (unless sticky: nobody else
+    can then rename root's entry), every link on the way one only root could
+    have made. A KRL an account can rewrite revokes nothing."""
+    real, links, exists = _resolve_links(path)
+    if not all(links):
+        return '%s goes through a symbolic link an account could have planted or changed' % path
+    if not exists:
+        return None
+    st = os.stat(real)
+    if st.st_uid != 0 or st.st_mode & 0o022:
+        return '%s is owned by uid %d with mode %04o' % (real, st.st_uid, stat.S_IMODE(st.st_mode))
+    current = os.path.dirname(real)
+    while True:
+        st = os.stat(current)
+        if st.st_uid != 0 or (st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX):
+            return 'its directory %s is owned by uid %d with mode %04o' % (current, st.st_uid,
+                                                                          stat.S_IMODE(st.st_mode))
+        if current == '/':
+            return None
+        current = os.path.dirname(current)
+
+
 def classify_followed(path, uid, is_dir=False, hard_linked=False):
     """(real path, kind) of ``path`` for account ``uid`` under ``follow: true``.
 
