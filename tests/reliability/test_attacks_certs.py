@@ -34,7 +34,7 @@ import uuid
 import pytest
 
 from conftest import snapshot
-from test_attacks import Accounts, bounded, mkdir_as, run, write_as
+from test_attacks import FIG, Accounts, Racer, bounded, mkdir_as, run, write_as
 
 SECRET = 'KA6ROOTONLYSECRET'
 # the file an account fills with one-letter lines: the read limit's size
@@ -191,6 +191,39 @@ def test_cert_written_into_an_account_ssh_dir_trap(accounts, rootdir, ca, trap):
         assert ('symbolic link' in result.msg) or ('hard links' in result.msg), result
         no_secret(result)
     assert snapshot(rootdir) == before
+
+
+def test_cert_raced_ssh_dir_swapped_with_a_link(accounts, rootdir, ca):
+    """While ssh_cert writes ~/.ssh/id-cert.pub (owner: the account), the account swaps
+    ~/.ssh with a link to a root directory in a tight loop (renameat2 RENAME_EXCHANGE):
+    root's directory is never written or chowned; what is written is in the account's
+    real directory, the account's."""
+    user = accounts.make()
+    target = os.path.join(rootdir, 'target')
+    os.mkdir(target, 0o755)
+    with open(os.path.join(target, 'id-cert.pub'), 'w') as handle:
+        handle.write('root file\n')
+    real = ssh_dir(user)
+    alt = os.path.join(user.pw_dir, 'alt')
+    os.symlink(target, alt)
+    os.lchown(alt, user.pw_uid, user.pw_gid)
+    before = snapshot(rootdir)
+    outcomes = set()
+    with Racer(real, alt) as racer:
+        for index in range(8):
+            result = bounded(run('ssh_cert', cert_args(ca, public_key=ca['user_pub'], key_id='ka6-%d' % index,
+                                                       path=os.path.join(real, 'id-cert.pub'), owner=user.pw_name,
+                                                       mode='0644')))
+            no_secret(result)
+            outcomes.add('failed' if result.failed else 'written')
+            FIG['raced_runs'] += 1
+    assert racer.swaps > 0
+    assert snapshot(rootdir) == before
+    for directory in (real, alt):
+        if os.path.isdir(directory) and not os.path.islink(directory):
+            for name in os.listdir(directory):
+                st = os.lstat(os.path.join(directory, name))
+                assert st.st_uid == user.pw_uid, (name, st)
 
 
 # --------------------------------------------------------------------------- ssh_krl

@@ -188,6 +188,34 @@ def test_lines_an_account_can_log(accounts, logdir, key):
     assert usage['complete'] is True
 
 
+def test_logged_address_reaches_the_report_escaped(accounts, logdir, key):
+    """An account can log a login line (the known limit above) whose address, a word
+    without blanks, is markup or a spreadsheet formula: the report's HTML shows it as
+    text and the CSV cell cannot start a formula."""
+    user = accounts.make()
+    authorize(user, key)
+    html_address = b'<svg/onload=alert(1)>'
+    csv_address = b'=HYPERLINK("//ka6.example")'
+    with open(os.path.join(logdir, 'auth.log'), 'wb') as handle:
+        handle.write(accepted(user.pw_name, key['fingerprint'], address=html_address, offset=20))
+        handle.write(accepted(user.pw_name, key['fingerprint'], address=csv_address, offset=10))
+    result, row, usage = audit(user, [os.path.join(logdir, 'auth.log')])
+    assert sorted(row['used_from']) == sorted([html_address.decode(), csv_address.decode()]), row
+    dest = tempfile.mkdtemp(prefix='ka6-report-', dir='/home')
+    try:
+        report = bounded(run('access_report', {'results': {'ka6host': result.result}, 'dest': dest,
+                                               'generated_at': '2026-12-07T00:00:00Z'}))
+        assert not report.failed, report
+        with open(os.path.join(dest, 'access_report.html')) as handle:
+            page = handle.read()
+        assert '<svg/onload' not in page and '&lt;svg/onload=alert(1)&gt;' in page
+        with open(os.path.join(dest, 'access_report.csv')) as handle:
+            cells = [cell for line in handle for cell in line.split(',')]
+        assert not any(cell.lstrip('"').startswith('=') for cell in cells), [c for c in cells if 'HYPER' in c]
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- private keys (the key map)
 
 def test_private_keys_fifo_sparse_hard_link_and_decoy_pub(accounts, rootdir_keys):
