@@ -15,7 +15,8 @@ shows in any output; root's files keep content, owner, mode and link count.
 Before the fixes of this file's commit: ``ssh_known_hosts_ca`` on a 64 MiB
 known_hosts of one-letter lines took 2.8 GiB and 60 s, ``ssh_principals``
 and ``authorized_keys_info`` on such a principals file more than 3 GiB and
-100 s (killed), and ``sshd_trust`` installed ``RevokedKeys`` naming a KRL the
+100 s (killed), ``ssh_cert`` read a root file its ACL denied the account (hard-linked
+into its ~/.ssh) and quoted it, and ``sshd_trust`` installed ``RevokedKeys`` naming a KRL the
 account could rewrite (lifting every revocation of the host).
 """
 
@@ -138,6 +139,24 @@ def test_cert_public_key_path_hard_linked_to_a_root_only_file(accounts, rootdir,
         assert result.failed and 'cannot read it' in result.msg, result
         no_secret(result)
     assert not os.path.exists(os.path.join(rootdir, 'id-cert.pub'))
+
+
+def test_cert_public_key_path_hard_linked_to_a_file_its_acl_denies(accounts, rootdir, ca):
+    """A root file 0644 whose ACL denies the account (``setfacl -m u:ACCOUNT:---``),
+    hard-linked into its ~/.ssh: the account cannot read it, so root must not read it
+    for the account (before: read, and its first words quoted in the error)."""
+    user = accounts.make()
+    ssh = ssh_dir(user)
+    denied = os.path.join(rootdir, 'denied')
+    with open(denied, 'w') as handle:
+        handle.write('ssh-ed25519 %s\n' % SECRET)
+    os.chmod(denied, 0o644)
+    subprocess.run(['setfacl', '-m', 'u:%s:---' % user.pw_name, denied], check=True)
+    os.link(denied, os.path.join(ssh, 'id.pub'))
+    result = bounded(run('ssh_cert', cert_args(ca, public_key_path=os.path.join(ssh, 'id.pub'),
+                                               path=os.path.join(rootdir, 'id-cert.pub'))))
+    assert result.failed and 'cannot read it' in result.msg, result
+    no_secret(result)
 
 
 @pytest.mark.parametrize('kind', ['fifo', 'sparse', 'symlink'])

@@ -164,6 +164,23 @@ def test_gzip_bomb_is_bounded(accounts, logdir, key):
     assert result.seconds < 10, result
 
 
+def test_logged_lines_with_huge_fields_cost_no_memory(accounts, logdir, key):
+    """An account floods the syslog file with login lines of 8 KiB user names and
+    addresses (rsyslog's message limit), 240 MiB in all: not sshd's, not kept (before:
+    root's memory grew with the log, 441 MiB for 340 MiB); the real login counts."""
+    user = accounts.make()
+    authorize(user, key)
+    head = stamp(100) + b' ka6host sshd[1]: Accepted publickey for '
+    with open(os.path.join(logdir, 'auth.log'), 'wb') as handle:
+        for index in range(30000):
+            name = (b'%08d' % index) * 500
+            handle.write(head + name + b' from ' + b'1' * 3000 + b' port 1 ssh2: ED25519 SHA256:' + b'A' * 43 + b'\n')
+        handle.write(accepted(user.pw_name, key['fingerprint'], offset=50))
+    result, row, usage = audit(user, [os.path.join(logdir, 'auth.log')])
+    assert row['uses'] == 1 and usage['logins'] == 1, (row, usage)
+    assert result.rss_kib < 128 * 1024, result
+
+
 def test_lines_an_account_can_log(accounts, logdir, key):
     """What ``logger`` (any account) gets into a syslog file: a login message under its
     own tag, sshd's tag inside another message, a message with an escaped newline

@@ -161,3 +161,44 @@ def test_audit_says_when_principals_are_not_all_listed(monkeypatch):
     access.audit = Audit()
     source, path, names, reason = access._principals(Entry(), {'authorizedprincipalsfile': '/p/%u'}, Settings(), None)
     assert names == ['a', 'b', 'c'] and 'more than 3 principals' in reason
+
+
+def test_a_named_acl_entry_that_denies_is_honoured(tmp_path):
+    """A root file 0644 whose ACL denies the account: hard-linked into the account's
+    directory, root must not read it for the account (the mode bits alone say yes)."""
+    path = tmp_path / 'acl'
+    path.write_bytes(b'ssh-ed25519 secret\n')
+    os.chmod(str(path), 0o644)
+    fd = os.open(str(path), os.O_RDONLY)
+    try:
+        assert _fs._user_can_read(65534, os.fstat(fd), fd)
+        subprocess.run(['setfacl', '-m', 'u:65534:---', str(path)], check=True)
+        assert not _fs._user_can_read(65534, os.fstat(fd), fd)
+        assert _fs._user_can_read(65533, os.fstat(fd), fd)
+        subprocess.run(['setfacl', '-m', 'u:65534:r', str(path)], check=True)
+        assert _fs._user_can_read(65534, os.fstat(fd), fd)
+        subprocess.run(['setfacl', '-m', 'm::-', str(path)], check=True)   # the mask bounds named entries
+        assert not _fs._user_can_read(65534, os.fstat(fd), fd)
+    finally:
+        os.close(fd)
+
+
+def test_logged_fields_longer_than_sshd_writes_are_not_kept():
+    """A line an account logs with a user name, address or key id longer than sshd
+    writes is not sshd's: not counted, and not kept (it cost root its size in memory)."""
+    from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.usage import records
+    years = records.YearGuess(2000000000)
+    good = b'\nDec  6 23:35:17 h sshd[1]: Accepted publickey for bob from 192.0.2.1 port 2 ssh2: ED25519 SHA256:' \
+           + b'A' * 43 + b'\n'
+    for bad in (good.replace(b'bob', b'b' * 257), good.replace(b'192.0.2.1', b'1' * 65)):
+        parser = records.SyslogParser(years)
+        parser.feed(bad, len(bad) - 1)
+        assert parser.logins == 0 and parser.tally == {}
+    parser = records.SyslogParser(years)
+    parser.feed(good, len(good) - 1)
+    assert parser.logins == 1
+    cert = good.replace(b'\n', b' ID ' + b'k' * 257 + b' (serial 1) CA ED25519 SHA256:' + b'B' * 43 + b'\n')
+    cert = b'\n' + cert[1:]
+    parser = records.SyslogParser(years)
+    parser.feed(cert, len(cert) - 1)
+    assert all(not entry[4] for entry in parser.tally.values()), parser.tally
