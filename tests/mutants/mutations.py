@@ -1212,4 +1212,6 @@ MUTATIONS = [
              "an account's logged lines with megabytes of user name or address are kept (root's memory grows with the log)"),
     mutation('_ssh/usage/records.py', "(?: ID ([^\\n]{0,256}) \\(serial", "(?: ID ([^\\n]*) \\(serial", ATTACKS + USAGE,
              "a logged key id of any length is kept, ten per (user, key)"),
+    mutation('_kdf_limits.py', "        if bits > MAX_KEY_NUMBER_BITS:\n", "        if False:\n", ATTACKS + KDF,
+             'an unencrypted PEM key of 60,000-bit numbers in ~/.ssh keeps root busy for minutes (OpenSSL checks it)'),
 ]

@@ -40,7 +40,18 @@ import time
 import pytest
 
 from test_attacks import bounded, mkdir_as, run, write_as
-from test_attacks_certs import SECRET, accounts, no_secret, ssh_dir  # noqa: F401 pylint: disable=unused-import
+from test_attacks_certs import SECRET, Ka6Accounts, no_secret, ssh_dir
+
+
+@pytest.fixture
+def accounts():
+    if os.geteuid() != 0:
+        pytest.fail('the attack suite runs as root (useradd, chown)')
+    made = Ka6Accounts()
+    try:
+        yield made
+    finally:
+        made.cleanup()
 
 
 @pytest.fixture
@@ -261,6 +272,51 @@ def test_private_keys_fifo_sparse_hard_link_and_decoy_pub(accounts, rootdir_keys
     assert 'id_rsa' in problem and 'larger than' in problem, problem
     assert 'hard links' in problem, problem
     assert 'PRIVATE KEY' not in json.dumps(result.result)
+
+
+def test_private_key_of_huge_numbers(accounts):
+    """~/.ssh/id_rsa: an unencrypted PEM "RSA key" of 60,000-bit numbers (90 KiB).
+    OpenSSL checks such a key when it is loaded (a primality test of p and q): before,
+    one file kept the audit busy for minutes (over 2 min measured); now it is refused
+    before loading and the listing says which key it could not identify."""
+    import base64
+    import math
+    import random
+
+    def length(size):
+        if size < 128:
+            return bytes([size])
+        raw = size.to_bytes((size.bit_length() + 7) // 8, 'big')
+        return bytes([0x80 | len(raw)]) + raw
+
+    def integer(value):
+        raw = value.to_bytes(value.bit_length() // 8 + 1, 'big')
+        return b'\x02' + length(len(raw)) + raw
+    def rough(bits):
+        # no small prime factor: OpenSSL's trial division does not reject it, Miller-Rabin runs
+        small = 1
+        for number in range(3, 20000, 2):
+            if all(number % factor for factor in range(3, int(number ** 0.5) + 1, 2)):
+                small *= number
+        while True:
+            value = random.getrandbits(bits) | (1 << (bits - 1)) | 1
+            if math.gcd(value, small) == 1:
+                return value
+    bits = 60000
+    p, q = rough(bits), rough(bits)
+    d = random.getrandbits(2 * bits) | 1
+    # consistent enough for the loader to reach OpenSSL's check (d mod p-1, d mod q-1, qinv < p)
+    body = b''.join(integer(value) for value in (0, p * q, 65537, d, p, q, d % (p - 1), d % (q - 1),
+                                                 random.getrandbits(bits - 1)))
+    der = b'\x30' + length(len(body)) + body
+    user = accounts.make()
+    ssh = ssh_dir(user)
+    write_as(os.path.join(ssh, 'id_rsa'), b'-----BEGIN RSA PRIVATE KEY-----\n' + base64.encodebytes(der)
+             + b'-----END RSA PRIVATE KEY-----\n', user, 0o600)
+    result = bounded(run('authorized_keys_info', {'users': [user.pw_name], 'private_keys': True}, timeout=60))
+    assert not result.failed and result.seconds < 10, result
+    account = result.result['accounts'][0]
+    assert 'id_rsa: which key it holds is unknown' in (account['private_keys_problem'] or ''), account
 
 
 @pytest.fixture(scope='module')

@@ -65,6 +65,7 @@ def private_keys_of(user, uid, home):
         found.append({'path': key['path'], 'fingerprint': key['fingerprint'], 'type': key['type'],
                       'bits': key['size'], 'encrypted': key['has_passphrase']})
     problems = unread_files(plan)
+    problems.extend('%s: which key it holds is unknown' % item['path'] for item in found if not item['fingerprint'])
     if len(found) > MAX_PRIVATE_KEYS:
         problems.append('%d private keys in %s/.ssh, the first %d listed' % (len(found), home, MAX_PRIVATE_KEYS))
         found = found[:MAX_PRIVATE_KEYS]

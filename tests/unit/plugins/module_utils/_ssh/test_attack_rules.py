@@ -202,3 +202,34 @@ def test_logged_fields_longer_than_sshd_writes_are_not_kept():
     parser = records.SyslogParser(years)
     parser.feed(cert, len(cert) - 1)
     assert all(not entry[4] for entry in parser.tally.values()), parser.tally
+
+
+def _pem_of_numbers(bits):
+    """An unencrypted PKCS#1 RSA PEM whose numbers have ``bits`` bits (not a real key)."""
+    import base64
+
+    def length(size):
+        if size < 128:
+            return bytes([size])
+        raw = size.to_bytes((size.bit_length() + 7) // 8, 'big')
+        return bytes([0x80 | len(raw)]) + raw
+
+    def integer(value):
+        raw = value.to_bytes(value.bit_length() // 8 + 1, 'big')
+        return b'\x02' + length(len(raw)) + raw
+    big = (1 << (bits - 1)) | 1
+    body = b''.join(integer(value) for value in (0, big * big, 65537, big, big, big, big, big, big))
+    der = b'\x30' + length(len(body)) + body
+    return b'-----BEGIN RSA PRIVATE KEY-----\n' + base64.encodebytes(der) + b'-----END RSA PRIVATE KEY-----\n'
+
+
+def test_a_pem_key_of_huge_numbers_is_refused_before_loading():
+    from ansible_collections.keysmith.accounts.plugins.module_utils import _kdf_limits
+    from ansible_collections.keysmith.accounts.plugins.module_utils._errors import TooExpensive
+    with pytest.raises(TooExpensive, match='bit number'):
+        _kdf_limits.check_kdf_cost(_pem_of_numbers(20000))
+    _kdf_limits.check_kdf_cost(_pem_of_numbers(8000))   # within RSA 16384: the loader judges it
+    real = subprocess.run(['ssh-keygen', '-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', '/dev/stdout'],
+                          input=b'y\n', stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False).stdout
+    if b'BEGIN RSA PRIVATE KEY' in real:
+        _kdf_limits.check_kdf_cost(real)
