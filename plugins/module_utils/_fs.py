@@ -637,8 +637,8 @@ def others_can_change(path):
     while True:
         st = os.stat(current)
         if st.st_uid != 0 or (st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX):
-            return 'its directory %s is owned by uid %d with mode %04o' % (current, st.st_uid,
-                                                                          stat.S_IMODE(st.st_mode))
+            return 'its directory %s is owned by uid %d with mode %04o' % (
+                current, st.st_uid, stat.S_IMODE(st.st_mode))
         if current == '/':
             return None
         current = os.path.dirname(current)

@@ -292,6 +292,7 @@ def test_private_key_of_huge_numbers(accounts):
     def integer(value):
         raw = value.to_bytes(value.bit_length() // 8 + 1, 'big')
         return b'\x02' + length(len(raw)) + raw
+
     def rough(bits):
         # no small prime factor: OpenSSL's trial division does not reject it, Miller-Rabin runs
         small = 1

@@ -174,8 +174,8 @@ class CertificateAccess:
         if got.truncated:
             reason = 'incomplete: %s cut at the read limit' % path
         elif more:
-            reason = 'incomplete: %s holds more than %d principals, the first %d listed' % (path, MAX_PRINCIPALS,
-                                                                                          MAX_PRINCIPALS)
+            reason = 'incomplete: %s holds more than %d principals, the first %d listed' % (
+                path, MAX_PRINCIPALS, MAX_PRINCIPALS)
         return 'AuthorizedPrincipalsFile', path, names, reason
 
     def account(self, entry, account):
