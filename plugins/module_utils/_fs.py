@@ -50,8 +50,47 @@ _DIRECTORY = getattr(os, 'O_DIRECTORY', 0)
 _CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
 
 
-def _user_can_read(uid, st):
-    """Whether account ``uid`` may read the file of stat ``st`` (mode bits)."""
+_ACL_XATTR = 'system.posix_acl_access'
+_ACL_USER, _ACL_GROUP_OBJ, _ACL_GROUP, _ACL_MASK = 0x02, 0x04, 0x08, 0x10
+
+
+def _acl_entries(fd):
+    """[(tag, perm, id)] of the POSIX access ACL of open file ``fd`` (its
+    extended attribute, little-endian version 2 entries), [] without one."""
+    try:
+        data = os.getxattr(fd, _ACL_XATTR)
+    except (OSError, AttributeError):
+        return []
+    entries = []
+    for offset in range(4, len(data) - 7, 8):
+        tag = int.from_bytes(data[offset:offset + 2], 'little')
+        perm = int.from_bytes(data[offset + 2:offset + 4], 'little')
+        entries.append((tag, perm, int.from_bytes(data[offset + 4:offset + 8], 'little')))
+    return entries
+
+
+def _acl_can_read(uid, st, groups, entries):
+    """The kernel's ACL check (``acl_permission_check``) for reading, the owner aside."""
+    mask = [perm for tag, perm, dummy in entries if tag == _ACL_MASK]
+    mask = mask[0] if mask else 7
+    for tag, perm, ident in entries:
+        if tag == _ACL_USER and ident == uid:
+            return bool(perm & mask & 4)
+    found = False
+    for tag, perm, ident in entries:
+        if (tag == _ACL_GROUP_OBJ and st.st_gid in groups) or (tag == _ACL_GROUP and ident in groups):
+            if perm & mask & 4:
+                return True
+            found = True
+    if found:
+        return False
+    return (st.st_mode & stat.S_IROTH) != 0
+
+
+def _user_can_read(uid, st, fd=None):
+    """Whether account ``uid`` may read the file of stat ``st`` (mode bits,
+    and the POSIX ACL of ``fd`` when given: a named entry can deny what the
+    mode bits allow)."""
     if uid == 0:
         return True
     if st.st_uid == uid:
@@ -61,6 +100,9 @@ def _user_can_read(uid, st):
         groups = set(os.getgrouplist(entry.pw_name, entry.pw_gid))
     except KeyError:
         groups = set()
+    entries = _acl_entries(fd) if fd is not None else []
+    if entries:
+        return _acl_can_read(uid, st, groups, entries)
     if st.st_gid in groups:
         return bool(st.st_mode & stat.S_IRGRP)
     return bool(st.st_mode & stat.S_IROTH)
@@ -109,7 +151,7 @@ def read_named_file(path, limit=MAX_READ_BYTES):
             if not stat.S_ISREG(st.st_mode):
                 raise NotRegularFile('%s is not a regular file' % path, path=path)
             for uid in controllers:
-                if not _user_can_read(uid, st):
+                if not _user_can_read(uid, st, fd):
                     raise UnsafePath('%s lies in a directory of uid %d, who cannot read it (mode %04o, owner uid '
                                      '%d): it could be a planted link to a file that account must not see; '
                                      'refusing to read it' % (path, uid, stat.S_IMODE(st.st_mode), st.st_uid),
@@ -574,6 +616,32 @@ def _resolve_links(path):
             current = '/'
         pending.extend(reversed([p for p in target.split('/') if p]))
     return current, links, True
+
+
+def others_can_change(path):
+    """Why someone but root could change the file at ``path`` that root
+    names for sshd to read (``RevokedKeys``), or None when nobody can: the
+    file root's with no write bit for group or others, every directory above
+    it root's and not writable by group or others (unless sticky: nobody else
+    can then rename root's entry), every link on the way one only root could
+    have made. A KRL an account can rewrite revokes nothing."""
+    real, links, exists = _resolve_links(path)
+    if not all(links):
+        return '%s goes through a symbolic link an account could have planted or changed' % path
+    if not exists:
+        return None
+    st = os.stat(real)
+    if st.st_uid != 0 or st.st_mode & 0o022:
+        return '%s is owned by uid %d with mode %04o' % (real, st.st_uid, stat.S_IMODE(st.st_mode))
+    current = os.path.dirname(real)
+    while True:
+        st = os.stat(current)
+        if st.st_uid != 0 or (st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX):
+            return 'its directory %s is owned by uid %d with mode %04o' % (
+                current, st.st_uid, stat.S_IMODE(st.st_mode))
+        if current == '/':
+            return None
+        current = os.path.dirname(current)
 
 
 def classify_followed(path, uid, is_dir=False, hard_linked=False):

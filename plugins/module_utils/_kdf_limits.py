@@ -26,6 +26,13 @@ MAX_PBKDF_ITERATIONS = 5 * 1000 * 1000
 MAX_SCRYPT_MEMORY = 256 * 1024 * 1024
 MAX_SCRYPT_WORK = 1024 * 1024 * 1024
 
+# An unencrypted PEM key is checked by OpenSSL when loaded (RSA: a primality test of
+# p and q): a 90 KiB file of 60,000-bit numbers kept it busy for minutes. Real keys hold
+# numbers of at most 16384 bits (RSA 16384's modulus and private exponent).
+MAX_KEY_NUMBER_BITS = 16384
+_PEM_PLAIN = (b'-----BEGIN RSA PRIVATE KEY-----', b'-----BEGIN PRIVATE KEY-----', b'-----BEGIN DSA PRIVATE KEY-----',
+              b'-----BEGIN EC PRIVATE KEY-----')
+
 _OID_PBES2 = b'\x2a\x86\x48\x86\xf7\x0d\x01\x05\x0d'
 _OID_PBKDF2 = b'\x2a\x86\x48\x86\xf7\x0d\x01\x05\x0c'
 _OID_SCRYPT = b'\x2b\x06\x01\x04\x01\xda\x47\x04\x0b'
@@ -63,6 +70,40 @@ def _der_int(data, element):
     if tag != 0x02:
         raise ValueError('not an integer')
     return int.from_bytes(data[start:end], 'big', signed=True)
+
+
+def _largest_number_bits(der, start, end, depth=0):
+    """The bit length of the largest INTEGER in the DER of a private key
+    (sequences and the PKCS#8 octet string holding the inner key)."""
+    largest = 0
+    for tag, cstart, cend in _der_children(der, start, end):
+        if tag == 0x02:
+            largest = max(largest, int.from_bytes(der[cstart:cend], 'big').bit_length())
+        elif tag in (0x30, 0x04) and depth < 4:
+            try:
+                largest = max(largest, _largest_number_bits(der, cstart, cend, depth + 1))
+            except ValueError:
+                continue
+    return largest
+
+
+def _check_plain_pem(data):
+    for begin in _PEM_PLAIN:
+        if begin not in data:
+            continue
+        try:
+            body = data.split(begin, 1)[1].split(b'-----END', 1)[0]
+            if b':' in body:
+                return  # RFC 1421 headers (Proc-Type): an encrypted legacy PEM
+            der = base64.b64decode(b''.join(body.split()))
+            bits = _largest_number_bits(der, 0, len(der))
+        except (ValueError, IndexError, binascii.Error):
+            return  # not parseable: the loader reports it
+        if bits > MAX_KEY_NUMBER_BITS:
+            raise TooExpensive('the private key holds a %d-bit number; real keys hold at most %d bits (RSA %d): '
+                               'refusing to load it (checking it would take minutes)'
+                               % (bits, MAX_KEY_NUMBER_BITS, MAX_KEY_NUMBER_BITS))
+        return
 
 
 def _pkcs8_kdf_cost(der):
@@ -121,6 +162,7 @@ def check_kdf_cost(private_bytes):
                 return
             check_bcrypt_rounds(rounds)
         return
+    _check_plain_pem(data)
     if b'BEGIN ENCRYPTED PRIVATE KEY' in data:
         try:
             body = data.split(b'-----BEGIN ENCRYPTED PRIVATE KEY-----', 1)[1].split(b'-----END', 1)[0]

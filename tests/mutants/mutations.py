@@ -76,6 +76,7 @@ AGENT = [U + '_ssh/certs/test_agent_signing.py']
 PKCS11 = [U + '_ssh/certs/test_pkcs11_signing.py']
 TRUST_CERT = [U + '_ssh/trust/test_trust_certificate.py'] + TRUST_CERTS
 JOURNAL = [U + '_ssh/usage/test_journal.py'] + USAGE
+ATTACKS = [U + '_ssh/test_attack_rules.py']
 CERT_REPORT = [U + '_ssh/audit/test_certificate_report.py'] + REPORT
 EVIDENCE = [U + '_ssh/audit/test_report_evidence.py'] + REPORT
 
@@ -1210,4 +1211,44 @@ MUTATIONS = [
              'a policy violation message (quoting a key comment) reaches the HTML report unescaped'),
     mutation('_ssh/audit/report_evidence.py', "    if row.get('unused') is True:\n", "    if not row.get('uses'):\n",
              EVIDENCE, 'a key whose logs could not all be read is shown as never used'),
+    # ------------------------------------------------------------ hostile account owners, issues 30/31 (attack round)
+    mutation('_ssh/sshd/principals_file.py', "            if limit is not None and len(found) >= limit:\n",
+             "            if False:\n", ATTACKS + TRUST_CERTS + CERT_AUDIT,
+             "an account's principals file of millions of lines is listed whole (gigabytes)"),
+    mutation('_ssh/sshd/principals_file.py', "    for line in _lines(text):\n", "    for line in text.splitlines():\n",
+             ATTACKS + TRUST_CERTS + CERT_AUDIT,
+             'a carriage return splits a principals line sshd reads as one (root listed where sshd sees none)'),
+    mutation('_ssh/audit/certificate_access.py', "        elif more:\n", "        elif False:\n", ATTACKS + CERT_AUDIT,
+             'principals not listed are not said: the audit shows a part as the whole'),
+    mutation('_ssh/trust/principals.py', "tree.read(parts, name, limit=HOME_FILE_LIMIT)", "tree.read(parts, name)",
+             ATTACKS + TRUST_CERTS, "an account's 64 MiB principals file is edited line by line (gigabytes)"),
+    mutation('_ssh/trust/known_hosts.py', "tree.read(parts, name, limit=HOME_FILE_LIMIT)", "tree.read(parts, name)",
+             ATTACKS + TRUST_CERTS, "an account's 64 MiB known_hosts is edited line by line (2.8 GiB)"),
+    mutation('_fs.py', "    if not all(links):\n        return '%s goes through a symbolic link",
+             "    if False:\n        return '%s goes through a symbolic link", ATTACKS,
+             "RevokedKeys behind a link an account can re-point is trusted"),
+    mutation('_fs.py', "    if st.st_uid != 0 or st.st_mode & 0o022:\n        return '%s is owned by uid %d with mode %04o'",
+             "    if st.st_uid != 0:\n        return '%s is owned by uid %d with mode %04o'", ATTACKS,
+             'a group- or world-writable RevokedKeys file is trusted'),
+    mutation('_fs.py', "        if st.st_uid != 0 or (st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX):\n",
+             "        if st.st_uid != 0:\n", ATTACKS, "RevokedKeys in a directory others can write is trusted"),
+    mutation('_ssh/trust/sshd_dropin.py', "        if changer is not None:\n", "        if False:\n",
+             ATTACKS + TRUST_CERTS, 'sshd_trust installs RevokedKeys naming a KRL an account can rewrite'),
+    mutation('_ssh/audit/key_map.py', "        if own is not None:\n", "        if False:\n", ATTACKS + POLICY,
+             "the key map names a private key by the account's .pub beside it (an unencrypted root key hidden)"),
+    mutation('_ssh/audit/key_map.py', "    return [text for text in plan.warnings if text.startswith('skipped ')",
+             "    return [] and [text for text in plan.warnings if text.startswith('skipped ')", ATTACKS + POLICY,
+             "a private key file the listing skipped (hard link, too large) is silently left out"),
+    mutation('_fs.py', "    if entries:\n        return _acl_can_read(uid, st, groups, entries)\n",
+             "    if False:\n        return _acl_can_read(uid, st, groups, entries)\n", ATTACKS,
+             'a file whose ACL denies the account, hard-linked into its directory, is read by root for it'),
+    mutation('_fs.py', "            return bool(perm & mask & 4)\n", "            return bool(perm & 4)\n", ATTACKS,
+             "an ACL's mask does not bound a named user's entry"),
+    mutation('_ssh/usage/records.py', "Accepted publickey for (\\S{1,256}) from (\\S{1,64}) port",
+             "Accepted publickey for (\\S+) from (\\S+) port", ATTACKS + USAGE,
+             "an account's logged lines with megabytes of user name or address are kept (root's memory grows with the log)"),
+    mutation('_ssh/usage/records.py', "(?: ID ([^\\n]{0,256}) \\(serial", "(?: ID ([^\\n]*) \\(serial", ATTACKS + USAGE,
+             "a logged key id of any length is kept, ten per (user, key)"),
+    mutation('_kdf_limits.py', "        if bits > MAX_KEY_NUMBER_BITS:\n", "        if False:\n", ATTACKS + KDF,
+             'an unencrypted PEM key of 60,000-bit numbers in ~/.ssh keeps root busy for minutes (OpenSSL checks it)'),
 ]

@@ -40,6 +40,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.strict
 
 _MAX_CA_BYTES = 1024 * 1024
 
+# principals listed per account (an account's own file could hold millions: the audit lists these and says so)
+MAX_PRINCIPALS = 10000
+
 
 def _setting(values, name):
     value = (values or {}).get(name)
@@ -165,10 +168,14 @@ class CertificateAccess:
                                           _fs_audit.stat_path, rule)
             if problem:
                 return 'AuthorizedPrincipalsFile', path, [], '%s: sshd does not use it (StrictModes)' % problem
-        names = [name for name, dummy in principals_file.principal_lines(got.data.decode('utf-8', 'replace'))]
+        lines, more = principals_file.principal_lines_upto(got.data.decode('utf-8', 'replace'), MAX_PRINCIPALS)
+        names = [name for name, dummy in lines]
         reason = None
         if got.truncated:
             reason = 'incomplete: %s cut at the read limit' % path
+        elif more:
+            reason = 'incomplete: %s holds more than %d principals, the first %d listed' % (
+                path, MAX_PRINCIPALS, MAX_PRINCIPALS)
         return 'AuthorizedPrincipalsFile', path, names, reason
 
     def account(self, entry, account):

@@ -33,6 +33,12 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.key_in
 MAX_PRIVATE_KEYS = 100
 
 
+def unread_files(plan):
+    """What of ~/.ssh could not be judged (a linked, hard-linked or oversized file, a
+    private key that cannot be read): the listing is then not the whole truth and says so."""
+    return [text for text in plan.warnings if text.startswith('skipped ') or 'does not look like a private key' in text]
+
+
 def private_keys_of(user, uid, home):
     """([{path, fingerprint, type, bits, encrypted}], problem or None) of ``~/.ssh``."""
     try:
@@ -52,12 +58,18 @@ def private_keys_of(user, uid, home):
     for key in operation.keys:
         if not key.get('has_private_key'):
             continue
+        # the key the private file holds, not what the account's .pub beside it says
+        own = operation.private_public_keys.get(key['path'])
+        if own is not None:
+            key = dict(key, fingerprint=own.fingerprint_sha256, type=own.family, size=own.size)
         found.append({'path': key['path'], 'fingerprint': key['fingerprint'], 'type': key['type'],
                       'bits': key['size'], 'encrypted': key['has_passphrase']})
-    problem = None
+    problems = unread_files(plan)
+    problems.extend('%s: which key it holds is unknown' % item['path'] for item in found if not item['fingerprint'])
     if len(found) > MAX_PRIVATE_KEYS:
-        problem = '%d private keys in %s/.ssh, the first %d listed' % (len(found), home, MAX_PRIVATE_KEYS)
+        problems.append('%d private keys in %s/.ssh, the first %d listed' % (len(found), home, MAX_PRIVATE_KEYS))
         found = found[:MAX_PRIVATE_KEYS]
+    problem = '; '.join(problems) or None
     del plan
     return found, problem
 

@@ -70,6 +70,8 @@ class SshKeyInfo(Operation):
         self.spec = spec
         self.keys = []
         self.skipped = []
+        # path -> the public key a private key file holds itself (never its .pub's word for it)
+        self.private_public_keys = {}
 
     def plan(self):
         spec = self.spec
@@ -153,6 +155,8 @@ class SshKeyInfo(Operation):
             return None
         if private_key_data is not None:
             derived = self._public_of_private(private_key_data, has_passphrase)
+            if derived is not None:
+                self.private_public_keys[tree.path(parts, name)] = derived
             if derived is not None and key is not None and not derived.same_key(key):
                 plan.warn('%s does not hold the public key of %s' % (public.path, private.path))
             if key is None:

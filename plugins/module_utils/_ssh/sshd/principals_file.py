@@ -25,11 +25,33 @@ def line_principal(line):
     return body[cut + 1:], body[:cut].rstrip(' \t')
 
 
-def principal_lines(text):
-    """[(principal, options text or None)] of a file's text, in order."""
+def _lines(text):
+    """The lines of ``text`` one at a time, split at newlines only (sshd's
+    getline: a carriage return or form feed does not end a line), never all at
+    once (an account's 64 MiB of short lines would be tens of millions of strings)."""
+    start = 0
+    size = len(text)
+    while start < size:
+        end = text.find('\n', start)
+        if end < 0:
+            end = size
+        yield text[start:end]
+        start = end + 1
+
+
+def principal_lines_upto(text, limit):
+    """([(principal, options text or None)], more): at most ``limit`` of the
+    file's principals in order; ``more`` is True when the file holds others."""
     found = []
-    for line in text.splitlines():
+    for line in _lines(text):
         item = line_principal(line)
         if item is not None:
+            if limit is not None and len(found) >= limit:
+                return found, True
             found.append(item)
-    return found
+    return found, False
+
+
+def principal_lines(text):
+    """[(principal, options text or None)] of a file's text, in order."""
+    return principal_lines_upto(text, None)[0]

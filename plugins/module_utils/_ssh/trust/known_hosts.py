@@ -29,6 +29,9 @@ SYSTEM_PATH = '/etc/ssh/ssh_known_hosts'
 USER_PATH = '~/.ssh/known_hosts'
 MARKER = '@cert-authority'
 FILE_MODE = 0o644
+# An account's known_hosts is its own: larger ones are refused, not edited (64 MiB of
+# one-letter lines, held as lines to edit, took 2.8 GiB).
+HOME_FILE_LIMIT = 2 * 1024 * 1024
 
 
 def check_pattern(pattern):
@@ -119,7 +122,7 @@ class KnownHostsCA(Operation):
             if not spec.account.exists:
                 plan.warn_missing_user(spec.account)
             tree, parts, name = account_tree(spec.account, spec.path)
-            current = tree.read(parts, name) if spec.account.exists else FileState(spec.path)
+            current = tree.read(parts, name, limit=HOME_FILE_LIMIT) if spec.account.exists else FileState(spec.path)
         else:
             central = CentralFile(spec.path, FILE_MODE)
             current = central.read()

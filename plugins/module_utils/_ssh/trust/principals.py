@@ -32,6 +32,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.centr
 
 DEFAULT_PATH = '/etc/ssh/auth_principals/%u'
 FILE_MODE = 0o644
+# An in-home principals file is the account's: larger ones are refused, not edited (64 MiB of
+# one-letter lines, held as lines to edit, took gigabytes).
+HOME_FILE_LIMIT = 1024 * 1024
 
 
 def check_principal(name):
@@ -114,7 +117,7 @@ class AuthorizedPrincipals(Operation):
         in_home = self._file()
         if in_home is not None:
             tree, parts, name = in_home
-            current = tree.read(parts, name) if spec.account.exists else FileState(spec.path)
+            current = tree.read(parts, name, limit=HOME_FILE_LIMIT) if spec.account.exists else FileState(spec.path)
         else:
             central = CentralFile(spec.path, FILE_MODE)
             current = central.read()

@@ -23,7 +23,7 @@ import os
 import signal
 
 from ansible_collections.keysmith.accounts.plugins.module_utils import _fs
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeysmithError, NotFound
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeysmithError, NotFound, UnsafePath
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan, missing_prerequisite
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.revoked import KRL_MAGIC, RevokedKeys
@@ -210,6 +210,10 @@ class SshdTrust(Operation):
             missing_prerequisite(NotFound('revoked_keys %s does not exist: sshd would refuse every key; create it '
                                           'first (ssh_krl, or an empty KRL)' % path, path=path), plan)
             return
+        changer = _fs.others_can_change(path)
+        if changer is not None:
+            raise UnsafePath('revoked_keys: %s; whoever can change it can lift every revocation (keep it root\'s, '
+                             'in directories only root can change)' % changer, path=path)
         if not data.startswith(KRL_MAGIC) or not self.spec.ca_lines:
             return
         key_lines = [' '.join(line.split()[:2]) for line in self.spec.ca_lines]

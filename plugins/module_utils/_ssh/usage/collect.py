@@ -29,7 +29,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.usage impor
 SOURCES = ('auto', 'journal', 'files')
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024 * 1024
 # (user, fingerprint) pairs kept; addresses and key ids kept per pair
-MAX_PAIRS = 200000
+MAX_PAIRS = 50000
 MAX_ADDRESSES = 10
 MAX_KEY_IDS = 10
 

@@ -137,8 +137,10 @@ def parse_syslog_line(line, years):
 # the message - the fields as bytes.
 _SYSLOG_RE = re.compile(
     br'\n([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) '
-    br'\S+ sshd(?:-session)?\[\d+\]: Accepted publickey for (\S+) from (\S+) port \d+ ssh2: \S+ '
-    br'(SHA256:[A-Za-z0-9+/=]+)(?: ID ([^\n]*) \(serial \d+\) CA \S+ (SHA256:[A-Za-z0-9+/=]+))?')
+    br'\S+ sshd(?:-session)?\[\d+\]: Accepted publickey for (\S{1,256}) from (\S{1,64}) port \d+ ssh2: \S+ '
+    br'(SHA256:[A-Za-z0-9+/=]{1,64})(?: ID ([^\n]{0,256}) \(serial \d+\) CA \S+ (SHA256:[A-Za-z0-9+/=]{1,64}))?')
+# (field lengths: sshd's user names, numeric addresses and SHA256 fingerprints are short; a line
+# an account logs with longer ones is not sshd's, and kept would cost root its size in memory)
 
 
 class SyslogParser:
@@ -154,7 +156,7 @@ class SyslogParser:
     it on, none is. The tallies are bounded (``max_pairs``, ``max_values``).
     """
 
-    def __init__(self, years, since=None, max_pairs=200000, max_values=10):
+    def __init__(self, years, since=None, max_pairs=50000, max_values=10):
         self.years = years
         self.since = since
         self.passed = since is None
