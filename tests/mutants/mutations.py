@@ -65,6 +65,7 @@ TRUST_CERTS = [U + '_ssh/trust/test_sshd_dropin.py', U + '_ssh/trust/test_princi
                U + '_ssh/trust/test_provision_principals.py']
 CERT_AUDIT = [U + '_ssh/audit/test_certificate_access.py']
 USAGE = [U + '_ssh/usage/test_usage_records.py', U + '_ssh/usage/test_usage_logfiles.py']
+USAGE_DIFF = USAGE + [U + '_ssh/usage/test_usage_differential.py']
 POLICY = [U + '_ssh/audit/test_policy_key_map.py']
 C_TEXT = [U + '_ssh/sshd/rules/test_c_text.py']
 KEY_TYPES = [U + '_ssh/sshd/rules/test_sshkey_types.py']
@@ -1071,6 +1072,9 @@ MUTATIONS = [
              "            if exc.errno == errno.ELOOP:\n                return LogRead(path, 'not read', 'a symbolic link: not followed')\n",
              "            if exc.errno == errno.ELOOP:\n                return LogRead(path, 'read', None)\n", USAGE,
              'a log that is a symbolic link is reported read'),
+    mutation('_ssh/usage/logfiles.py', "            skipping = False\n            data = chunk[newline:]\n",
+             "            skipping = False\n            data = b'\\n' + chunk\n", USAGE_DIFF,
+             'the rest of an over-long line starts a line: a login text in its middle counts'),
     mutation('_ssh/usage/collect.py', "                'unused': True if complete else None}",
              "                'unused': True}", USAGE,
              'a key is called unused though part of the logs could not be read'),
