@@ -8,9 +8,13 @@ Rules (each off unless given; NIST IR 7966's controls for SSH user keys):
 
 ``root_requires_from``         a key sshd accepts for root (uid 0) needs ``from=``
 ``root_requires_restriction``  ... and ``restrict`` or ``command=``
-``max_key_age_days``           no key older than N days; the age known to the audit is
-                               the time since its first login in the logs read (a lower
-                               bound), so a violation is certain, never a guess
+``max_key_age_days``           no key older than N days; the age known to the audit is a
+                               lower bound, the larger of: the time since its first login in
+                               the logs read, and the time since the ``ctime`` of the file
+                               holding the line (every line of a file was written at or before
+                               its last inode change; ``mtime`` is not used: the file's owner
+                               can set it back with ``utime``); so a violation is certain,
+                               never a guess, and its message says which evidence gave the age
 ``max_accounts_per_key``       one key on at most N accounts (host and user) of the fleet
 ``min_rsa_bits``, ``min_ecdsa_bits``  minimum sizes
 ``allowed_types``              key families allowed (``ed25519``, ``ecdsa``, ``rsa``, ``sk-ed25519``, ...)
@@ -80,10 +84,38 @@ def _has_option(options_text, name):
     return any(part.strip().split('=', 1)[0] == name for part in text.split(','))
 
 
-def evaluate(rows, policy, now, usage_by_host=None, key_map=None):
+def file_times(results):
+    """{(host, user, path): ctime text} of every audited file of ``results``
+    ({host: authorized_keys_info's result}) whose ``ctime`` is known."""
+    times = {}
+    for host, result in (results or {}).items():
+        for account in (result or {}).get('accounts') or ():
+            for item in account.get('files') or ():
+                if item.get('ctime'):
+                    times[(host, account.get('user'), item.get('path'))] = item['ctime']
+    return times
+
+
+def key_age(row, now, times=None):
+    """(seconds, message) of the lower bound of a key line's age, or (None, None): the
+    larger of the time since its first login in the logs and since its file's ``ctime``."""
+    found = (None, None)
+    first = _epoch(row.get('first_used'))
+    if first is not None:
+        found = (now - first, 'in use since %s (its first login in the logs read)' % row['first_used'])
+    changed_text = (times or {}).get((row.get('host'), row.get('user'), row.get('file')))
+    changed = _epoch(changed_text)
+    if changed is not None and (found[0] is None or now - changed > found[0]):
+        found = (now - changed, 'on file since %s at the latest (the last inode change, ctime, of %s)'
+                 % (changed_text, row.get('file')))
+    return found
+
+
+def evaluate(rows, policy, now, usage_by_host=None, key_map=None, times=None):
     """(violations, stale) of the key ``rows`` (the report's, with host, user,
     uid) under ``policy`` (checked). ``usage_by_host``: {host: the result's
-    ``usage`` section}; ``key_map``: :func:`key_map.build_key_map`'s result."""
+    ``usage`` section}; ``key_map``: :func:`key_map.build_key_map`'s result;
+    ``times``: :func:`file_times` of the results."""
     violations = []
     stale = {}
     if not policy:
@@ -129,11 +161,12 @@ def evaluate(rows, policy, now, usage_by_host=None, key_map=None):
             add(row, 'max_accounts_per_key', 'the key opens %d accounts (> %d)'
                 % (len(accounts_per_key[row['fingerprint']]), limit),
                 'give each account (or person) its own key')
-        first = _epoch(row.get('first_used'))
         age = policy.get('max_key_age_days')
-        if age is not None and first is not None and now - first > age * _DAY:
-            add(row, 'max_key_age_days', 'in use since %s (more than %d days)' % (row['first_used'], age),
-                'rotate the key (key_rotation)')
+        if age is not None:
+            seconds, evidence = key_age(row, now, times)
+            if seconds is not None and seconds > age * _DAY:
+                add(row, 'max_key_age_days', '%s: more than %d days' % (evidence, age),
+                    'rotate the key (key_rotation)')
         unused_days = policy.get('max_unused_days')
         if unused_days is not None:
             usage = usage_by_host.get(row['host']) or {}
