@@ -24,6 +24,7 @@ import random
 import re
 import shutil
 import tempfile
+import time
 
 import pytest
 
@@ -91,11 +92,10 @@ FPS = ['SHA256:' + ('%02dBWfr0uK0Tgp44ZA1RQ5i9BqHDfiPdqfPePlDk1aS/C' % index) fo
 USERS = [b'deploy', b'root', b'a.b-c_d', b'svc@corp', u'j\u00f6rg'.encode('utf-8'), b'x\xff\xfey', b'UPPER']
 ADDRESSES = [b'10.0.0.1', b'10.0.0.2', b'::1', b'2001:db8::17', b'fe80::1%eth0', b'192.0.2.254']
 MTIME = calendar.timegm((2027, 1, 2, 12, 0, 0, 0, 0, 0))
-START = calendar.timegm((2026, 12, 29, 0, 0, 0, 0, 0, 0))
+START = calendar.timegm((2026, 12, 29, 12, 0, 0, 0, 0, 0))
 
 
 def _traditional(epoch):
-    import time
     return time.strftime('%b %e %H:%M:%S', time.gmtime(epoch)).encode()
 
 
@@ -104,11 +104,12 @@ def _rfc3339(epoch):
 
 
 def make_log(rng, lines=30000):
-    """A log across a year change (Dec 29 to Jan 2), the mix of every kind of line."""
+    """A log across a year change (Dec 29 to about Jan 2), the mix of every kind of line."""
     out = []
     clock = START
+    step = 2 * 4 * 86400 // lines
     for dummy in range(lines):
-        clock += rng.randrange(0, 12)
+        clock += rng.randrange(0, step)
         stamp = _traditional(clock) if rng.random() < 0.8 else _rfc3339(clock)
         user = rng.choice(USERS)
         addr = rng.choice(ADDRESSES)
@@ -184,6 +185,9 @@ def test_chunked_reader_equals_the_line_reference(logdir, monkeypatch, chunk, se
     os.utime(path, (MTIME, MTIME))
     expected, logins = reference(content, MTIME)
     assert logins > 1000
+    # the year changed in the file: logins of both years
+    years = set(time.gmtime(when).tm_year for entry in expected.values() for when in entry[:2])
+    assert years == set([2026, 2027])
     got, got_logins = read_table(path)
     assert got_logins == logins
     assert got == expected
