@@ -103,8 +103,8 @@ def add_users(names, home_base, shell='/bin/sh'):
         add = {'/etc/passwd': [], '/etc/group': [], '/etc/shadow': [], '/etc/gshadow': []}
         for offset, name in enumerate(wanted):
             ident = next_id + offset
-            add['/etc/passwd'].append('%s:x:%d:%d::%s:%s\n' % (name, ident, ident, os.path.join(home_base, name),
-                                                                 shell))
+            home = os.path.join(home_base, name)
+            add['/etc/passwd'].append('%s:x:%d:%d::%s:%s\n' % (name, ident, ident, home, shell))
             add['/etc/group'].append('%s:x:%d:\n' % (name, ident))
             add['/etc/shadow'].append('%s:*:%d:0:99999:7:::\n' % (name, today))
             add['/etc/gshadow'].append('%s:!::\n' % name)
