@@ -742,11 +742,14 @@ def main():
     parser.add_argument('--reruns', type=int, default=2, help='unchanged fleet reruns per side (median)')
     parser.add_argument('--repeats', type=int, default=5, help='runs of each single-module / authkey case')
     parser.add_argument('--only', default='fleet,create,ssh,scale,single,authkey,audit,certs',
-                        help='comma list of: fleet, create, ssh, scale, single, authkey, audit, certs, usage')
+                        help='comma list of: fleet, create, ssh, scale, single, authkey, audit, certs, usage, '
+                             'usage_accounts')
     parser.add_argument('--cert-loop-count', type=int, default=1000,
                         help='certificates of the side-by-side case (the openssh_cert loop takes ~0.5 s each)')
     parser.add_argument('--cert-count', type=int, default=1000, help='certificates ssh_cert signs in one call')
     parser.add_argument('--usage-gib', type=float, default=1.0, help='size of the usage case\'s auth log')
+    parser.add_argument('--usage-accounts-gib', type=float, default=0.25,
+                        help='size of the auth log of the usage_accounts case (5,000 accounts)')
     parser.add_argument('--audit-sizes', default='250,1000,5000', help='accounts of the audit case')
     parser.add_argument('--audit-before-ref', default=None,
                         help='also measure the audit case with this git ref (the code before a change)')
@@ -810,7 +813,8 @@ def main():
     if opts.merge and os.path.exists(opts.results):
         with open(opts.results) as handle:
             earlier = json.load(handle)
-        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey', 'audit', 'audit_quiet', 'certs', 'krl', 'usage'):
+        for case in ('fleet', 'create', 'ssh', 'scale', 'single', 'authkey', 'audit', 'audit_quiet', 'certs', 'krl', 'usage',
+                     'usage_accounts'):
             if case in earlier and case not in only:
                 results[case] = earlier[case]
         if not comparison_versions and earlier.get('comparison_collections'):
@@ -845,6 +849,10 @@ def main():
             save(results, opts)
         if 'usage' in only:
             results['usage'] = usage_case.usage_bench(log, VPY, place, OUT, gib=opts.usage_gib)
+            save(results, opts)
+        if 'usage_accounts' in only:
+            results['usage_accounts'] = usage_case.accounts_bench(log, VPY, MODULES, place, OUT, USER_PREFIX,
+                                                                  gib=opts.usage_accounts_gib)
             save(results, opts)
         if 'fleet' in only:
             stale = existing_bench_users()

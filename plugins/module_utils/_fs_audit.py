@@ -51,6 +51,10 @@ class PathStat:
         self.mode = stat.S_IMODE(st.st_mode) if st is not None else None
         self.uid = st.st_uid if st is not None else None
         self.gid = st.st_gid if st is not None else None
+        # whole seconds: the last change of the content (the owner can set it with utime) and of the
+        # inode (the kernel's clock only: never earlier than any write of the content now in it)
+        self.mtime = int(st.st_mtime) if st is not None else None
+        self.ctime = int(st.st_ctime) if st is not None else None
 
 
 def stat_path(path):
@@ -197,10 +201,10 @@ def _verdict(path, err, st, data, truncated):
 # Request: uid, gid, number of groups, byte cap, path length; then the groups
 # and the path. Reply: errno (0: opened or refused as not regular), 0 (no
 # stat) / 1 (stat, not opened: not a regular file) / 2 (opened), st_mode,
-# st_uid, st_gid; then chunks (length + bytes) up to
+# st_uid, st_gid, st_mtime, st_ctime (whole seconds); then chunks (length + bytes) up to
 # an empty one; then the truncated flag.
 _REQUEST = struct.Struct('!IIIQI')
-_REPLY = struct.Struct('!iBQQQ')
+_REPLY = struct.Struct('!iBQQQqq')
 _CHUNK_HEADER = struct.Struct('!I')
 _TRAILER = struct.Struct('!Bi')
 _SWITCH_FAILED = -1
@@ -245,14 +249,15 @@ def _serve(requests, replies):
             os.seteuid(0)
             os.setegid(own_gid)
             os.setgroups(own_groups)
-            _write_all(replies, _REPLY.pack(_SWITCH_FAILED, 0, exc.errno or errno.EPERM, 0, 0)
+            _write_all(replies, _REPLY.pack(_SWITCH_FAILED, 0, exc.errno or errno.EPERM, 0, 0, 0, 0)
                        + _CHUNK_HEADER.pack(0) + _TRAILER.pack(0, 0))
             continue
         try:
             err, st, fd = _open_as_sshd(path)
             opened = 0 if st is None else (2 if fd is not None else 1)
             _write_all(replies, _REPLY.pack(err, opened, st.st_mode if st else 0, st.st_uid if st else 0,
-                                            st.st_gid if st else 0))
+                                            st.st_gid if st else 0, int(st.st_mtime) if st else 0,
+                                            int(st.st_ctime) if st else 0))
             truncated, read_err = False, 0
             if fd is not None:
                 try:
@@ -339,7 +344,7 @@ class AccountReader:
         groups = sorted(set(groups) | set([gid]))
         _write_all(self.requests, _REQUEST.pack(uid, gid, len(groups), self.max_bytes, len(raw))
                    + struct.pack('!%dI' % len(groups), *groups) + raw)
-        err, opened, mode, st_uid, st_gid = _REPLY.unpack(self._exact(_REPLY.size))
+        err, opened, mode, st_uid, st_gid, st_mtime, st_ctime = _REPLY.unpack(self._exact(_REPLY.size))
         chunks = []
         while True:
             size = _CHUNK_HEADER.unpack(self._exact(_CHUNK_HEADER.size))[0]
@@ -352,7 +357,7 @@ class AccountReader:
                                % (uid, os.strerror(mode)))
         if read_err:
             return AccountRead(path, 'denied', reason='read error: %s' % os.strerror(read_err), error=read_err)
-        st = os.stat_result((mode, 0, 0, 0, st_uid, st_gid, 0, 0, 0, 0)) if opened else None
+        st = os.stat_result((mode, 0, 0, 0, st_uid, st_gid, 0, 0, st_mtime, st_ctime)) if opened else None
         return _verdict(path, err, st, b''.join(chunks) if opened == 2 else None, bool(truncated))
 
     def _exact(self, size):

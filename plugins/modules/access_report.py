@@ -80,8 +80,10 @@ options:
         C(policy) section, its HTML table and the CSV's C(violations) column. Each rule is off unless given.
       - C(root_requires_from) (bool) - a key sshd accepts for root (uid 0) needs C(from=);
         C(root_requires_restriction) (bool) - and C(restrict) or C(command=);
-        C(max_key_age_days) (int) - no key whose first login in the logs read is older (needs the usage evidence of
-        M(keysmith.accounts.authorized_keys_info));
+        C(max_key_age_days) (int) - no key older; its age is a lower bound, the larger of the time since its first
+        login in the logs read (the usage evidence of M(keysmith.accounts.authorized_keys_info)) and the time since the
+        C(ctime) of the file holding it (RV(keysmith.accounts.authorized_keys_info#module:accounts[].files[].ctime));
+        the violation says which;
         C(max_accounts_per_key) (int) - one key opens at most this many accounts of the fleet;
         C(min_rsa_bits), C(min_ecdsa_bits) (int); C(allowed_types) (list of key families such as V(ed25519));
         C(max_unused_days) (int) - no login for that many days, judged only where the usage evidence is complete

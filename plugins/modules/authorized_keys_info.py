@@ -432,6 +432,22 @@ accounts:
           description: The file's permission bits, octal (V(null) when the account cannot open the file).
           type: str
           sample: '0600'
+        mtime:
+          description:
+            - The file's last content change (C(st_mtime), ISO 8601 UTC, whole seconds); V(null) when the account
+              cannot open the file.
+            - The file's owner can set it to any time (C(touch -d)), so it is information, not evidence.
+          type: str
+          sample: '2026-11-30T08:12:44Z'
+        ctime:
+          description:
+            - The file's last inode change (C(st_ctime), ISO 8601 UTC, whole seconds); V(null) when the account
+              cannot open the file.
+            - Set by the kernel's clock only, never earlier than the write of any line now in the file, so every
+              key line of the file is at least as old as this; the policy rule C(max_key_age_days) of
+              M(keysmith.accounts.access_report) uses it as a lower bound of each key's age.
+          type: str
+          sample: '2026-11-30T08:12:44Z'
         keys:
           description: How many key lines it holds.
           type: int

@@ -65,6 +65,7 @@ TRUST_CERTS = [U + '_ssh/trust/test_sshd_dropin.py', U + '_ssh/trust/test_princi
                U + '_ssh/trust/test_provision_principals.py']
 CERT_AUDIT = [U + '_ssh/audit/test_certificate_access.py']
 USAGE = [U + '_ssh/usage/test_usage_records.py', U + '_ssh/usage/test_usage_logfiles.py']
+USAGE_DIFF = USAGE + [U + '_ssh/usage/test_usage_differential.py']
 POLICY = [U + '_ssh/audit/test_policy_key_map.py']
 HOST_POLICY = POLICY + [U + '_ssh/audit/test_authorized_keys_info.py']
 C_TEXT = [U + '_ssh/sshd/rules/test_c_text.py']
@@ -1075,6 +1076,12 @@ MUTATIONS = [
              "            if exc.errno == errno.ELOOP:\n                return LogRead(path, 'not read', 'a symbolic link: not followed')\n",
              "            if exc.errno == errno.ELOOP:\n                return LogRead(path, 'read', None)\n", USAGE,
              'a log that is a symbolic link is reported read'),
+    mutation('_ssh/usage/logfiles.py', "            skipping = False\n            data = chunk[newline:]\n",
+             "            skipping = False\n            data = b'\\n' + chunk\n", USAGE_DIFF,
+             'the rest of an over-long line starts a line: a login text in its middle counts'),
+    mutation('_ssh/audit/policy.py', "                    times[(host, account.get('user'), item.get('path'))] = item['ctime']\n",
+             "                    times[(host, account.get('user'), item.get('path'))] = item.get('mtime') or item['ctime']\n",
+             POLICY, 'a key\'s age is taken from the mtime its file\'s owner can set back (a violation on forged evidence)'),
     mutation('_ssh/usage/collect.py', "                'unused': True if complete else None}",
              "                'unused': True}", USAGE,
              'a key is called unused though part of the logs could not be read'),
@@ -1090,7 +1097,11 @@ MUTATIONS = [
     mutation('_ssh/audit/policy.py', "        if not row.get('accepted') or row.get('cert_authority'):\n            continue\n",
              "        if row.get('cert_authority'):\n            continue\n", POLICY,
              'a line sshd ignores is judged (and fed to cleanup) as if it opened the account'),
-    mutation('_ssh/audit/policy.py', "                    _key_map.build_key_map(results))", "                    None)",
+    mutation('_ssh/audit/policy.py', "                    _key_map.build_key_map(results), file_times(results))",
+             "                    _key_map.build_key_map(results), None)", HOST_POLICY,
+             'the host\'s policy judges a key\'s age by the logs alone (a file unchanged for years passes)'),
+    mutation('_ssh/audit/policy.py', "                    _key_map.build_key_map(results), file_times(results))",
+             "                    None, file_times(results))",
              HOST_POLICY, 'the host\'s policy does not flag a private key without passphrase that opens root there'),
     mutation('_ssh/audit/authorized_keys_info.py', "        if self.policy_violations is not None:\n",
              "        if False:\n", HOST_POLICY,

@@ -102,6 +102,13 @@ def _iso(epoch):
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(epoch))
 
 
+def _file_times(info):
+    """``mtime`` and ``ctime`` of a file's report (ISO 8601 UTC, None when not known): every line of
+    the file was written at or before its ``ctime``, the lower bound of a key's age (``policy``)."""
+    return {'mtime': _iso(info.mtime) if info.mtime is not None else None,
+            'ctime': _iso(info.ctime) if info.ctime is not None else None}
+
+
 def weak_reasons(key, policy):
     reasons = []
     family = key.family
@@ -295,7 +302,8 @@ class AuthorizedKeysInfo(Operation):
     @staticmethod
     def _blank_report(path, pattern, reason=None):
         return {'path': path, 'configured': pattern, 'exists': False, 'used': False, 'reason': reason,
-                'owner_uid': None, 'mode': None, 'keys': 0, 'keys_not_listed': 0, 'invalid_lines': [],
+                'owner_uid': None, 'mode': None, 'mtime': None, 'ctime': None, 'keys': 0, 'keys_not_listed': 0,
+                'invalid_lines': [],
                 'invalid_line_count': 0, 'truncated': False, 'audited': True}
 
     def _file(self, entry, path, pattern, settings, real_home, stopped=None):
@@ -321,6 +329,7 @@ class AuthorizedKeysInfo(Operation):
             # sshd would read on: a line cut at the cap is not judged.
             data = data[:data.rfind(b'\n') + 1]
         report.update(exists=True, owner_uid=info.uid, mode='%04o' % info.mode, truncated=got.truncated)
+        report.update(_file_times(info))
         if not info.is_file or data is None:
             report['reason'] = '%s is not a regular file' % path
         elif settings.strict_modes:

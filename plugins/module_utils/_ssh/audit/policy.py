@@ -10,9 +10,13 @@ Rules (each off unless given; NIST IR 7966's controls for SSH user keys):
 
 ``root_requires_from``         a key sshd accepts for root (uid 0) needs ``from=``
 ``root_requires_restriction``  ... and ``restrict`` or ``command=``
-``max_key_age_days``           no key older than N days; the age known to the audit is
-                               the time since its first login in the logs read (a lower
-                               bound), so a violation is certain, never a guess
+``max_key_age_days``           no key older than N days; the age known to the audit is a
+                               lower bound, the larger of: the time since its first login in
+                               the logs read, and the time since the ``ctime`` of the file
+                               holding the line (every line of a file was written at or before
+                               its last inode change; ``mtime`` is not used: the file's owner
+                               can set it back with ``utime``); so a violation is certain,
+                               never a guess, and its message says which evidence gave the age
 ``max_accounts_per_key``       one key on at most N accounts (host and user) of the fleet
                                (on one host: of that host)
 ``min_rsa_bits``, ``min_ecdsa_bits``  minimum sizes
@@ -84,6 +88,33 @@ def _has_option(options_text, name):
     return any(part.strip().split('=', 1)[0] == name for part in text.split(','))
 
 
+def file_times(results):
+    """{(host, user, path): ctime text} of every audited file of ``results``
+    ({host: authorized_keys_info's result}) whose ``ctime`` is known."""
+    times = {}
+    for host, result in (results or {}).items():
+        for account in (result or {}).get('accounts') or ():
+            for item in account.get('files') or ():
+                if item.get('ctime'):
+                    times[(host, account.get('user'), item.get('path'))] = item['ctime']
+    return times
+
+
+def key_age(row, now, times=None):
+    """(seconds, message) of the lower bound of a key line's age, or (None, None): the
+    larger of the time since its first login in the logs and since its file's ``ctime``."""
+    found = (None, None)
+    first = _epoch(row.get('first_used'))
+    if first is not None:
+        found = (now - first, 'in use since %s (its first login in the logs read)' % row['first_used'])
+    changed_text = (times or {}).get((row.get('host'), row.get('user'), row.get('file')))
+    changed = _epoch(changed_text)
+    if changed is not None and (found[0] is None or now - changed > found[0]):
+        found = (now - changed, 'on file since %s at the latest (the last inode change, ctime, of %s)'
+                 % (changed_text, row.get('file')))
+    return found
+
+
 # ---------------------------------------------------------------------------
 # The rules: one function each, called by the fleet check (access_report,
 # :func:`evaluate`) and the host check (authorized_keys_info, :func:`evaluate_host`)
@@ -93,9 +124,10 @@ class Context:
     """What the key rules look at beside the row: the time, the accounts each key
     opens (over the rows checked: the fleet, or one host), the usage sections."""
 
-    def __init__(self, rows, now, usage_by_host):
+    def __init__(self, rows, now, usage_by_host, times=None):
         self.now = now
         self.usage_by_host = usage_by_host or {}
+        self.times = times or {}
         self.accounts_per_key = {}
         for row in rows:
             if row.get('accepted'):
@@ -146,11 +178,9 @@ def _max_accounts_per_key(row, limit, context):
 
 
 def _max_key_age_days(row, age, context):
-    now = context.now
-    first = _epoch(row.get('first_used'))
-    if age is not None and first is not None and now - first > age * _DAY:
-        return ('in use since %s (more than %d days)' % (row['first_used'], age),
-                'rotate the key (key_rotation)')
+    seconds, evidence = key_age(row, context.now, context.times)
+    if seconds is not None and seconds > age * _DAY:
+        return '%s: more than %d days' % (evidence, age), 'rotate the key (key_rotation)'
     return None
 
 
@@ -199,15 +229,16 @@ def _forbid_unencrypted_root_keys(key_map):
     return violations
 
 
-def evaluate(rows, policy, now, usage_by_host=None, key_map=None):
+def evaluate(rows, policy, now, usage_by_host=None, key_map=None, times=None):
     """(violations, stale) of the key ``rows`` (the report's, with host, user,
     uid) under ``policy`` (checked). ``usage_by_host``: {host: the result's
-    ``usage`` section}; ``key_map``: :func:`key_map.build_key_map`'s result."""
+    ``usage`` section}; ``key_map``: :func:`key_map.build_key_map`'s result;
+    ``times``: :func:`file_times` of the results."""
     violations = []
     stale = {}
     if not policy:
         return violations, stale
-    context = Context(rows, now, usage_by_host)
+    context = Context(rows, now, usage_by_host, times)
 
     for row in rows:
         if not row.get('accepted') or row.get('cert_authority'):
@@ -250,4 +281,4 @@ def evaluate_host(host, accounts, policy, now, usage=None):
     across accounts counted on this host, private keys that open root here."""
     results = {host: {'accounts': accounts}}
     return evaluate(host_rows(host, accounts), policy, now, {host: usage} if usage else None,
-                    _key_map.build_key_map(results))
+                    _key_map.build_key_map(results), file_times(results))

@@ -35,7 +35,7 @@ def add_evidence(report, results, policy, now):
         if section:
             usage[host] = section
     key_map = _key_map.build_key_map(results)
-    violations, stale = _policy.evaluate(report['keys'], policy, now, usage, key_map)
+    violations, stale = _policy.evaluate(report['keys'], policy, now, usage, key_map, _policy.file_times(results))
     report['usage'] = usage
     report['key_map'] = key_map
     report['policy'] = {'rules': policy or {}, 'violations': violations}

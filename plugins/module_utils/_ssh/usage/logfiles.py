@@ -234,9 +234,11 @@ def scan(stream, feed, budget):
     """Hand ``stream`` to ``feed(data, end)`` in chunks of whole lines: ``data[0]``
     is the newline before the first line, ``data[:end]`` ends before the last
     line's newline. At most ``budget`` bytes: (bytes read, cut). A line longer
-    than MAX_LINE is dropped (its start is gone; what is left of it has no time stamp)."""
+    than MAX_LINE is dropped whole, up to its newline: what is left of it never
+    starts a line (a login text in its middle is not a record of sshd's)."""
     carry = b'\n'
     total = 0
+    skipping = False
     while True:
         if total >= budget:
             return total, True
@@ -244,16 +246,27 @@ def scan(stream, feed, budget):
         if not chunk:
             break
         total += len(chunk)
-        data = carry + chunk
+        if skipping:
+            # the rest of an over-long line: dropped up to its newline
+            newline = chunk.find(b'\n')
+            if newline < 0:
+                continue
+            skipping = False
+            data = chunk[newline:]
+        else:
+            data = carry + chunk
         last = data.rfind(b'\n')
         if last <= 0:
-            carry = data if len(data) <= MAX_LINE else b'\n'
+            if len(data) <= MAX_LINE:
+                carry = data
+            else:
+                carry, skipping = b'\n', True
             continue
         feed(data, last)
         carry = data[last:]
         if len(carry) > MAX_LINE:
-            carry = b'\n'
-    if len(carry) > 1:
+            carry, skipping = b'\n', True
+    if len(carry) > 1 and not skipping:
         feed(carry + b'\n', len(carry))
     return total, False
 

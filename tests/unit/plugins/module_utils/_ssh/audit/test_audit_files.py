@@ -10,10 +10,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
 import os
 import pathlib
 import shutil
 import tempfile
+import time
 
 import pytest
 
@@ -289,3 +291,26 @@ def test_report_shows_accounts_not_fully_audited():
     assert 'data-field="accounts_not_audited"><b>1</b>' in html
     operation = access_report.AccessReport(results, '/nonexistent-dest', formats=['json'], generated_at='now')
     assert operation.result(None, False)['msg'].endswith('; 1 accounts not audited, 1 incomplete')
+
+
+@pytest.mark.parametrize('uid', [0, 4321])
+def test_file_times_are_reported(area, monkeypatch, keyset, uid):
+    """mtime and ctime of each file, read as the account (through the reader process for another uid)."""
+    home = home_with_keys(area, 'alice', keyset.make('ed25519') + '\n')
+    path = str(home / '.ssh' / 'authorized_keys')
+    before = int(time.time())
+    # the owner sets mtime back years: ctime stays the kernel's clock
+    os.utime(path, (1000000000, 1000000000))
+    dummy, result = audit(monkeypatch, [entry('alice', home, uid=uid, gid=uid)], '.ssh/authorized_keys')
+    report = result['accounts'][0]['files'][0]
+    assert report['mtime'] == '2001-09-09T01:46:40Z'
+    ctime = calendar.timegm(time.strptime(report['ctime'], '%Y-%m-%dT%H:%M:%SZ'))
+    assert before - 1 <= ctime <= int(time.time()) + 1
+    assert ctime == int(os.stat(path).st_ctime)
+
+
+def test_no_file_times_for_a_file_the_account_cannot_open(area, monkeypatch, keyset):
+    home = home_with_keys(area, 'alice', keyset.make('ed25519') + '\n', mode=0o600)
+    dummy, result = audit(monkeypatch, [entry('alice', home, uid=4321, gid=4321)], '.ssh/authorized_keys')
+    report = result['accounts'][0]['files'][0]
+    assert report['mtime'] is None and report['ctime'] is None

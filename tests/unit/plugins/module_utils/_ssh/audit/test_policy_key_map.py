@@ -232,3 +232,65 @@ def test_the_host_check_is_the_fleet_check_on_one_host():
 
 def test_every_rule_is_a_key_rule_or_the_key_map_rule():
     assert set(name for name, check in policy.KEY_RULES) | set(['forbid_unencrypted_root_keys']) == set(policy.RULES)
+
+
+def with_file_times(data, host_name, user, ctime, mtime=None, path='/h/.ssh/authorized_keys'):
+    for entry in data[host_name]['accounts']:
+        if entry['user'] == user:
+            entry['files'] = [{'path': path, 'exists': True, 'used': True, 'ctime': ctime,
+                               'mtime': mtime if mtime is not None else ctime}]
+    return data
+
+
+def test_key_age_from_the_file_ctime():
+    # deploy's keys: no first login older than a year in the logs, but the file has not changed for 500 days
+    data = with_file_times(results(), 'a', 'deploy', iso(NOW - 500 * DAY))
+    report = access_report.build_report(data, policy={'max_key_age_days': 365}, now=NOW)
+    found = violations_by(report)
+    # every accepted line of that file (not the ignored one), and root's key of the logs as before
+    assert found['max_key_age_days'] == set([('a', 'root', 'SHA256:root-ok'), ('a', 'deploy', 'SHA256:shared'),
+                                             ('a', 'deploy', 'SHA256:stale'), ('a', 'deploy', 'SHA256:rsa')])
+    messages = dict(((item['user'], item['fingerprint']), item['message'])
+                    for item in report['policy']['violations'])
+    assert 'ctime' in messages[('deploy', 'SHA256:stale')] and iso(NOW - 500 * DAY) in messages[
+        ('deploy', 'SHA256:stale')]
+    assert 'first login in the logs' in messages[('root', 'SHA256:root-ok')]
+
+
+def test_key_age_takes_the_larger_lower_bound_and_says_which():
+    # root's file changed 450 days ago, its key's first login 400 days ago: the file is the older evidence
+    data = with_file_times(results(), 'a', 'root', iso(NOW - 450 * DAY))
+    report = access_report.build_report(data, policy={'max_key_age_days': 365}, now=NOW)
+    messages = dict(((item['user'], item['fingerprint']), item['message'])
+                    for item in report['policy']['violations'])
+    assert 'ctime' in messages[('root', 'SHA256:root-ok')]
+    # root-open: first login a day ago, but on file for 450 days
+    assert 'ctime' in messages[('root', 'SHA256:root-open')]
+    # the logs older than the file: the logs say it
+    data = with_file_times(results(), 'a', 'root', iso(NOW - 380 * DAY))
+    report = access_report.build_report(data, policy={'max_key_age_days': 365}, now=NOW)
+    messages = dict(((item['user'], item['fingerprint']), item['message'])
+                    for item in report['policy']['violations'])
+    assert 'first login in the logs' in messages[('root', 'SHA256:root-ok')]
+
+
+def test_a_recent_file_change_or_an_old_mtime_is_no_violation():
+    # changed 10 days ago: a lower bound of 10 days says nothing about a 365-day limit
+    data = with_file_times(results(), 'a', 'deploy', iso(NOW - 10 * DAY))
+    report = access_report.build_report(data, policy={'max_key_age_days': 365}, now=NOW)
+    assert violations_by(report)['max_key_age_days'] == set([('a', 'root', 'SHA256:root-ok')])
+    # an mtime set back by the file's owner (touch -d) is not evidence: only ctime counts
+    data = with_file_times(results(), 'a', 'deploy', iso(NOW - 10 * DAY), mtime=iso(NOW - 3000 * DAY))
+    report = access_report.build_report(data, policy={'max_key_age_days': 365}, now=NOW)
+    assert violations_by(report)['max_key_age_days'] == set([('a', 'root', 'SHA256:root-ok')])
+    # no file times at all (a result of an older module): the logs alone, as before
+    assert policy.key_age({'first_used': None, 'file': '/x'}, NOW, {}) == (None, None)
+
+
+def test_the_host_check_takes_the_file_times_too():
+    # authorized_keys_info's policy on one host: the file's ctime is evidence there as in the report
+    data = with_file_times(results(), 'a', 'deploy', iso(NOW - 500 * DAY))
+    checked = policy.check_policy({'max_key_age_days': 365})
+    violations, stale = policy.evaluate_host('a', data['a']['accounts'], checked, NOW, data['a'].get('usage'))
+    aged = set((item['user'], item['fingerprint']) for item in violations if item['rule'] == 'max_key_age_days')
+    assert ('deploy', 'SHA256:stale') in aged and ('deploy', 'SHA256:rsa') in aged
