@@ -111,14 +111,15 @@ def test_every_wait_of_a_call_shares_one_deadline(tmp_path, held):
     for name in ('a', 'b', 'c'):
         (tmp_path / name).mkdir()
         held.hold(tmp_path / name)
-    locks = Locks(0.6)
+    # three waits (6 s) against one (2 s): apart by far more than a loaded machine's stalls
+    locks = Locks(2.0)
     start = time.monotonic()
     for name in ('a', 'b', 'c'):
         with pytest.raises(LockTimeout, match='on %s' % (tmp_path / name)):
             with tree.locked([name], locks):
                 pass
-    # one wait of 0.6 s for the three, not three (it was 1.8 s)
-    assert time.monotonic() - start < 1.2
+    # one wait of 2 s for the three, not three (it was 6 s)
+    assert time.monotonic() - start < 4.0
     # a lock taken ahead is used by locked() of the same directory (no second flock, no wait)
     (tmp_path / 'd').mkdir()
     key = tree.lock_ahead(['d'], locks)
@@ -144,11 +145,11 @@ def test_provision_waits_once_for_all_held_locks_and_does_the_free_accounts(tmp_
     releaser = threading.Timer(0.3, lambda: fcntl.flock(late, fcntl.LOCK_UN))
     releaser.start()
     start = time.monotonic()
-    dummy_plan, result = run_op(provision(entries, lock_timeout=1))
+    dummy_plan, result = run_op(provision(entries, lock_timeout=2))
     seconds = time.monotonic() - start
     releaser.join()
-    # one lock_timeout for the call (three held locks cost 3 s before)
-    assert seconds < 2, seconds
+    # one lock_timeout for the call (three held locks cost 6 s before)
+    assert seconds < 4, seconds
     assert result['failed'] and result['msg'].startswith('3 of 5 accounts failed'), result['msg']
     assert result['changed'] is True
     for index in (1, 2, 3):

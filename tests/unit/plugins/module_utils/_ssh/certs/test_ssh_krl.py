@@ -11,7 +11,6 @@ __metaclass__ = type
 
 import os
 import subprocess
-import time
 
 import pytest
 
@@ -146,35 +145,25 @@ def test_bad_entries(pki):
             krl_op(pki, **options)
 
 
-def test_ten_thousand_entries_under_a_second(pki, tmp_path):
-    """10,000 revoked serials and 10,000 key hashes: built, written and
-    re-read (the idempotent re-run) in under a second each; a key checked
-    against it in under a second by us and by ssh-keygen."""
+def test_ten_thousand_entries(pki, tmp_path):
+    """10,000 revoked serials and 10,000 key hashes: built, written and kept on
+    the re-run; a key and a certificate checked against it by us and by
+    ssh-keygen. (Its timings are the bench's: bench/cert_case.py, make bench.)"""
     hashes = ['SHA256:%s' % PublicKey.from_line(pki['alice']).fingerprint_sha256[7:]]
     import base64
     import hashlib
     hashes += ['SHA256:' + base64.b64encode(hashlib.sha256(b'%d' % n).digest()).decode().rstrip('=')
                for n in range(9999)]
     serials = list(range(1, 20001, 2))
-    started = time.time()
     dummy, result = run_op(krl_op(pki, key_hashes=hashes, certificates=[{'ca': pki['ca'], 'serials': serials}]))
-    built = time.time() - started
     assert result['revoked']['serials'] == 10000 and result['revoked']['sha256'] == 10000
-    started = time.time()
     dummy, again = run_op(krl_op(pki, key_hashes=hashes, certificates=[{'ca': pki['ca'], 'serials': serials}]))
-    rerun = time.time() - started
     assert not again['changed']
     krl = pki['dir'] / 'krl'
-    started = time.time()
     assert revoked_by_keygen(krl, pki['dir'] / 'alice.pub')
     assert revoked_by_keygen(krl, certify(pki['dir'], 'ca', 'bob', 9999, 'b'))
     assert not revoked_by_keygen(krl, certify(pki['dir'], 'ca', 'bob', 10000, 'b'))
-    keygen_check = (time.time() - started) / 3
-    started = time.time()
     parsed = Krl.parse(krl.read_bytes())
     cert = Certificate.from_line((pki['dir'] / 'bob-cert.pub').read_text())
     assert parsed.revoked(cert.key.blob, cert) is None
-    our_check = time.time() - started
-    figures = (built, rerun, keygen_check, our_check)
-    assert max(figures) < 1.0, figures
     assert os.path.getsize(str(krl)) < 512 * 1024
