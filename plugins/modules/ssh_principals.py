@@ -21,7 +21,8 @@ description:
     lines of their own; with O(exclusive=true) lines of other principals are removed.
   - O(path) is sshd's pattern (C(%u), C(%h), C(%U), C(%%); relative to the home). A file below the home belongs
     to the account (mode C(0644)); any other file is root's, mode C(0644), and a missing directory is made
-    C(root:root 0755). Files are written atomically through the collection's safe file layer.
+    C(root:root 0755). Files are written atomically through the collection's safe file layer; a file below the
+    home under the C(flock) on its directory that M(keysmith.accounts.ssh_authkey) takes (see O(lock_timeout)).
 author:
   - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
@@ -67,6 +68,14 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  lock_timeout:
+    description:
+      - Seconds to wait for the C(flock) on the directory of a file below the account's home (the lock
+        M(keysmith.accounts.ssh_authkey) takes on C(~/.ssh)), held by another run or by the account itself. When it
+        is not released in time the task fails with an error naming the lock. Files outside the home are root's and
+        take no lock.
+    type: int
+    default: 60
 seealso:
   - module: keysmith.accounts.sshd_trust
     description: C(TrustedUserCAKeys) and C(AuthorizedPrincipalsFile) in an sshd drop-in.
@@ -121,6 +130,7 @@ principals:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Locks
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.principals import (
     DEFAULT_PATH,
@@ -133,7 +143,8 @@ def build(module):
     params = module.params
     account = Account.resolve(params['user'], params['home'], check_mode=module.check_mode)
     return AuthorizedPrincipals(PrincipalsSpec(account, principals=params['principals'], path=params['path'],
-                                               state=params['state'], exclusive=params['exclusive']))
+                                               state=params['state'], exclusive=params['exclusive']),
+                                locks=Locks(params['lock_timeout']))
 
 
 def main():
@@ -145,6 +156,7 @@ def main():
             path=dict(type='str', default=DEFAULT_PATH),
             exclusive=dict(type='bool', default=False),
             state=dict(type='str', default='present', choices=['present', 'absent']),
+            lock_timeout=dict(type='int', default=60),
         ),
         supports_check_mode=True,
     )
