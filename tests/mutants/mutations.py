@@ -1068,6 +1068,12 @@ MUTATIONS = [
     mutation('_ssh/audit/certificate_access.py', "        for fingerprint in (row['fingerprint'], '*'):",
              "        for fingerprint in ('*',):", CERT_AUDIT,
              'the serials a KRL revokes for a CA are not reported with the CA'),
+    mutation('_ssh/audit/certificate_access.py', "        contexts = self._contexts()\n",
+             "        contexts = self._contexts()[:1]\n", CERT_AUDIT,
+             'the certificate audit judges the first client context only (a CA a Match Address block trusts is missed)'),
+    mutation('_ssh/audit/certificate_access.py', "        view['client_dependent'] = len(set(item['can_log_in'] for item in views)) > 1\n",
+             "        view['client_dependent'] = False\n", CERT_AUDIT,
+             'certificate access that only some client addresses have is not said to depend on the client'),
     # ------------------------------------------------------------ usage evidence, policy, key map (issue 31)
     mutation('_ssh/usage/records.py', "    if not isinstance(entry, dict) or entry.get('_UID', '0') != '0':\n",
              "    if not isinstance(entry, dict):\n", USAGE,
