@@ -76,6 +76,11 @@ options:
   host_certificates:
     description:
       - C(HostCertificate) lines, each a host certificate of one of sshd's host keys.
+      - Checked before anything is installed (in check mode too) - each must be a host certificate (not a user
+        one), valid now (not expired, not yet to come), and certify the key of one of the C(HostKey) files
+        C(sshd -T) of the candidate configuration lists (the private key's public half, as sshd reads it, else
+        the C(.pub) beside it). sshd itself accepts a certificate of another key with only a log line and serves
+        the host without it.
     type: list
     elements: path
   authorized_principals_file:

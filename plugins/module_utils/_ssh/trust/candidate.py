@@ -122,12 +122,26 @@ def rewrite_includes(main_text, target, candidate):
 
 
 class CheckedConfig:
-    """What sshd said of the configuration with the candidate drop-in in place."""
+    """What sshd said of the configuration with the candidate drop-in in place
+    (``host_keys``: every ``HostKey`` of ``sshd -T``, in its order; None when
+    ``sshd -T`` failed)."""
 
-    def __init__(self, included, values, command):
+    def __init__(self, included, values, command, host_keys=None):
         self.included = included
         self.values = values
         self.command = command
+        self.host_keys = host_keys
+
+
+def sshd_t_list(text, keyword):
+    """Every value of ``keyword`` (lower case) that ``sshd -T`` prints one line
+    each (``hostkey``), the rest of the line as is (a path may hold blanks)."""
+    found = []
+    for line in text.splitlines():
+        parts = line.strip().split(None, 1)
+        if len(parts) == 2 and parts[0].lower() == keyword:
+            found.append(parts[1])
+    return found
 
 
 def check_candidate(run_command, sshd_path, main_config, target, content):
@@ -154,4 +168,5 @@ def check_candidate(run_command, sshd_path, main_config, target, content):
                                    % (words or 'sshd -t exit %d' % rc), path=target)
             rc, out, err = run_command([sshd_path, '-T', '-f', main_copy])
             values = parse_sshd_t(out) if rc == 0 else {}
-    return CheckedConfig(included, values, '%s -t -f %s' % (sshd_path, main_config))
+            host_keys = sshd_t_list(out, 'hostkey') if rc == 0 else None
+    return CheckedConfig(included, values, '%s -t -f %s' % (sshd_path, main_config), host_keys)

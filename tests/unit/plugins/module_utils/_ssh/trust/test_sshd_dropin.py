@@ -137,6 +137,56 @@ def test_host_certificate_must_be_one(etc):
     assert done['changed'] and 'hostcertificate %s' % cert in sshd_t_values(etc)
 
 
+def _host_cert(etc, key, *options):
+    """A host certificate of public key file ``key`` signed by a new host CA, under conf.d's parent."""
+    if not (etc['tmp'] / 'host_ca').exists():
+        keygen(etc['tmp'] / 'host_ca')
+    subprocess.run(['ssh-keygen', '-q', '-s', str(etc['tmp'] / 'host_ca'), '-h', '-I', 'h', '-n', '127.0.0.1']
+                   + list(options) + [str(key)], check=True)
+    return key.with_name(key.name[:-len('.pub')] + '-cert.pub')
+
+
+def test_host_certificate_of_another_key_is_refused(etc):
+    """sshd ignores a HostCertificate that matches none of its HostKeys (only a
+    log line): refused before anything is installed, naming the host keys."""
+    keygen(etc['root'] / 'other_key')
+    cert = _host_cert(etc, etc['root'] / 'other_key.pub')
+    dropin = etc['root'] / 'conf.d' / '50-trust.conf'
+    for check_mode in (True, False):
+        with pytest.raises(InvalidInput) as caught:
+            run_op(trust(etc, host_certificates=[str(cert)]), check_mode=check_mode)
+        assert 'none of sshd\'s host keys (HostKey %s/host_key)' % etc['root'] in caught.value.msg
+        assert not dropin.exists()
+    # the key sshd -T of the candidate lists (a HostKey the drop-in's own settings add counts)
+    plan, done = run_op(trust(etc, host_certificates=[str(cert)],
+                              settings={'HostKey': str(etc['root'] / 'other_key')}))
+    assert done['changed'] and dropin.exists()
+
+
+def test_host_key_read_from_the_private_key_without_a_pub(etc):
+    """The public half of the private key (OpenSSH or PEM), as sshd reads it: no .pub needed."""
+    cert = _host_cert(etc, etc['root'] / 'host_key.pub')
+    os.unlink(str(etc['root'] / 'host_key.pub'))
+    plan, done = run_op(trust(etc, host_certificates=[str(cert)]))
+    assert done['changed']
+    subprocess.run(['ssh-keygen', '-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f',
+                    str(etc['root'] / 'rsa_key')], check=True)
+    rsa_cert = _host_cert(etc, etc['root'] / 'rsa_key.pub')
+    os.unlink(str(etc['root'] / 'rsa_key.pub'))
+    plan, done = run_op(trust(etc, host_certificates=[str(cert), str(rsa_cert)],
+                              settings={'HostKey': str(etc['root'] / 'rsa_key')}))
+    assert done['changed']
+
+
+def test_expired_or_not_yet_valid_host_certificate_is_refused(etc):
+    for validity, words in (('-2d:-1d', 'expired at'), ('+1d:+2d', 'not valid yet')):
+        cert = _host_cert(etc, etc['root'] / 'host_key.pub', '-V', validity)
+        with pytest.raises(InvalidInput) as caught:
+            run_op(trust(etc, host_certificates=[str(cert)]), check_mode=True)
+        assert words in caught.value.msg and str(cert) in caught.value.msg
+    assert not (etc['root'] / 'conf.d' / '50-trust.conf').exists()
+
+
 def test_value_hidden_by_the_main_config_and_not_included_warn(etc):
     main = etc['root'] / 'sshd_config'
     main.write_text('TrustedUserCAKeys /etc/ssh/other_ca.pub\n' + main.read_text())
