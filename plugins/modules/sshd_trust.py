@@ -126,8 +126,10 @@ options:
     type: list
     elements: str
 notes:
-  - The check includes the files O(sshd_config) includes directly (an C(Include) whose wildcards are in the last
-    path component); a drop-in included only from another included file is checked as read first.
+  - The check follows sshd's C(Include)s in place, also nested ones (an included file that includes O(path) is
+    copied with that C(Include) naming the candidate), so the candidate is read where sshd will read the drop-in
+    and the first value of a keyword wins as in sshd. C(Include) patterns may hold wildcards in their last path
+    component only; an included file whose C(Include) has one in a directory name is taken as not including O(path).
   - C(TrustedUserCAKeys) and C(RevokedKeys) files are read by sshd at every login, so changing only the CA key
     list does not reload sshd; C(HostCertificate) is read when sshd starts or reloads.
 seealso:

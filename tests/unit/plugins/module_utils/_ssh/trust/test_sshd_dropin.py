@@ -220,6 +220,31 @@ def test_rewrite_includes_keeps_glob_order_and_dot_files():
     assert included
 
 
+def test_a_drop_in_included_from_a_nested_include_is_checked_where_sshd_reads_it(etc):
+    """sshd_config includes conf.d/*.conf; conf.d/20-nested.conf includes
+    nested/*.conf, where the drop-in goes. sshd reads Include in place: a value
+    conf.d/10-other.conf sets before it wins (warned), the drop-in is included
+    (no "does not include" warning), and the candidate is what sshd -t reads."""
+    root = etc['root']
+    (root / 'nested').mkdir()
+    (root / 'conf.d' / '10-other.conf').write_text('LoginGraceTime 30\nAuthorizedPrincipalsFile /early/%u\n')
+    (root / 'conf.d' / '20-nested.conf').write_text('Include %s/nested/*.conf\n' % root)
+    (root / 'nested' / '10-before.conf').write_text('MaxSessions 7\n')
+    path = root / 'nested' / '50-trust.conf'
+    options = dict(path=str(path), trusted_user_ca_keys=[etc['ca']], authorized_principals_file='/late/%u')
+    plan, done = run_op(trust(etc, **options), check_mode=True)
+    text = ' '.join(done['warnings'])
+    assert 'does not include' not in text
+    assert 'authorizedprincipalsfile /early/%u, not the drop-in\'s /late/%u' in text
+    assert done['included'] is True
+    # the candidate stands where the drop-in will: a keyword sshd rejects is named in its own file
+    with pytest.raises(InvalidInput) as caught:
+        run_op(trust(etc, settings={'MaxAuthTries': 'lots'}, **options), check_mode=True)
+    assert str(path) in caught.value.msg and 'keysmith-' not in caught.value.msg
+    plan, done = run_op(trust(etc, **options))
+    assert 'trustedusercakeys %s' % (root / 'user_ca_keys.pub') in sshd_t_values(etc)
+
+
 def test_bad_values_are_refused():
     with pytest.raises(InvalidInput):
         TrustSpec(path='/tmp/x.conf', authorized_principals_file='/a b"c')
