@@ -131,6 +131,7 @@ fingerprint:
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Locks
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import LOCKING, SSH_KNOWN_HOSTS_CA, module_spec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.known_hosts import KnownHostsCA, KnownHostsCASpec
 
 
@@ -145,20 +146,8 @@ def build(module):
 
 
 def main():
-    module = KeysmithModule(
-        argument_spec=dict(
-            key=dict(type='str', required=True, no_log=False),
-            hosts=dict(type='list', elements='str'),
-            path=dict(type='str'),
-            user=dict(type='str'),
-            home=dict(type='path'),
-            comment=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            lock_timeout=dict(type='int', default=60),
-        ),
-        required_if=[('state', 'present', ('hosts',))],
-        supports_check_mode=True,
-    )
+    # lock_timeout: the wait for the flock on an in-home file's directory (ssh_authkey's option)
+    module = module_spec(SSH_KNOWN_HOSTS_CA, LOCKING).create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -132,8 +132,8 @@ principals:
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
 from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Locks
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import LOCKING, SSH_PRINCIPALS, module_spec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.principals import (
-    DEFAULT_PATH,
     AuthorizedPrincipals,
     PrincipalsSpec,
 )
@@ -148,18 +148,8 @@ def build(module):
 
 
 def main():
-    module = KeysmithModule(
-        argument_spec=dict(
-            user=dict(type='str', required=True),
-            home=dict(type='path'),
-            principals=dict(type='list', elements='str', default=[]),
-            path=dict(type='str', default=DEFAULT_PATH),
-            exclusive=dict(type='bool', default=False),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            lock_timeout=dict(type='int', default=60),
-        ),
-        supports_check_mode=True,
-    )
+    # lock_timeout: the wait for the flock on an in-home file's directory (ssh_authkey's option)
+    module = module_spec(SSH_PRINCIPALS, LOCKING).create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

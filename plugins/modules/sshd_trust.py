@@ -211,12 +211,8 @@ included:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.sshd_dropin import (
-    DEFAULT_DROPIN,
-    RELOAD_METHODS,
-    SshdTrust,
-    TrustSpec,
-)
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import SSHD_TRUST
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.sshd_dropin import SshdTrust, TrustSpec
 
 
 def build(module):
@@ -233,26 +229,7 @@ def build(module):
 
 
 def main():
-    module = KeysmithModule(
-        argument_spec=dict(
-            path=dict(type='path', default=DEFAULT_DROPIN),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            trusted_user_ca_keys=dict(type='list', elements='str', no_log=False),
-            trusted_user_ca_keys_file=dict(type='path'),
-            revoked_keys=dict(type='path'),
-            host_certificates=dict(type='list', elements='path'),
-            authorized_principals_file=dict(type='str'),
-            settings=dict(type='dict'),
-            sshd_config=dict(type='path', default='/etc/ssh/sshd_config'),
-            sshd_path=dict(type='path'),
-            reload=dict(type='str', default='service', choices=list(RELOAD_METHODS)),
-            service_name=dict(type='str'),
-            pid_file=dict(type='path'),
-            reload_command=dict(type='list', elements='str'),
-        ),
-        required_if=[('reload', 'pid_file', ('pid_file',)), ('reload', 'command', ('reload_command',))],
-        supports_check_mode=True,
-    )
+    module = SSHD_TRUST.create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 
