@@ -142,7 +142,9 @@ class AuthorizedPrincipals(Operation):
             if current.exists:
                 plan.add('remove', self.spec.path, lambda: home_file.rewrite(lambda found: None))
             return
-        rewrite = lambda: home_file.rewrite(lambda found: self._edit(found)[0])  # noqa: E731
+
+        def rewrite():
+            return home_file.rewrite(lambda found: self._edit(found)[0])
         if current.exists and current.data == new_text.encode('utf-8'):
             plan.ensure_attrs(self.spec.path, current, rewrite, FILE_MODE, self.spec.account.uid, None)
             return
