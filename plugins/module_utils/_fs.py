@@ -964,11 +964,11 @@ class Tree:
         finally:
             os.close(dir_fd)
 
-    def read_in(self, dir_fd, parts, name):
+    def read_in(self, dir_fd, parts, name, limit=MAX_READ_BYTES):
         """Like ``read`` but in the already open directory ``dir_fd`` (the fd
         ``locked(parts)`` yields), so a read-modify-write under the lock reads
         the very directory it then writes to."""
-        return self._read_in(dir_fd, name, self.path(parts, name))
+        return self._read_in(dir_fd, name, self.path(parts, name), limit)
 
     def _open_existing(self, dir_fd, name, path, limit=MAX_READ_BYTES):
         """Open existing file ``name`` for reading after the safety checks.

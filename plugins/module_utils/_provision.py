@@ -355,7 +355,8 @@ def other_items(account, entry, defaults):
 
     def principals():
         return [Item('principals', name, operation) for name, operation in principal_items(
-            account, entry.get('principals'), entry.get('principals_file'), bool(entry.get('principals_exclusive')))]
+            account, entry.get('principals'), entry.get('principals_file'), bool(entry.get('principals_exclusive')),
+            locks=defaults.get('locks'))]
 
     for where, build in (('authorized_keys', authorized_keys),
                          ('ssl', lambda: ssl_items(account, entry.get('ssl'), defaults)),

@@ -361,6 +361,53 @@ SSL_GENKEY = ArgumentSpec(SSL_GENKEY_OPTIONS, required_one_of=[('host', 'path')]
 SSL_GENCSR = ArgumentSpec(SSL_GENCSR_OPTIONS, required_if=SSL_GENCSR_REQUIRED_IF)
 
 
+# The trust modules (issue 30). Their accounts have no ``follow``: their files
+# are reached by the trust walk only. The defaults and choices are the code's
+# (trust/sshd_dropin.py DEFAULT_DROPIN, RELOAD_METHODS; trust/principals.py
+# DEFAULT_PATH), checked by a unit test.
+SSHD_TRUST = ArgumentSpec(
+    dict(
+        path=dict(type='path', default='/etc/ssh/sshd_config.d/keysmith-trust.conf'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        trusted_user_ca_keys=dict(type='list', elements='str', no_log=False),
+        trusted_user_ca_keys_file=dict(type='path'),
+        revoked_keys=dict(type='path'),
+        host_certificates=dict(type='list', elements='path'),
+        authorized_principals_file=dict(type='str'),
+        settings=dict(type='dict'),
+        sshd_config=dict(type='path', default='/etc/ssh/sshd_config'),
+        sshd_path=dict(type='path'),
+        reload=dict(type='str', default='service', choices=['service', 'pid_file', 'command', 'none']),
+        service_name=dict(type='str'),
+        pid_file=dict(type='path'),
+        reload_command=dict(type='list', elements='str'),
+    ),
+    required_if=[('reload', 'pid_file', ('pid_file',)), ('reload', 'command', ('reload_command',))],
+)
+
+SSH_PRINCIPALS = ArgumentSpec(dict(
+    user=dict(type='str', required=True),
+    home=dict(type='path'),
+    principals=dict(type='list', elements='str', default=[]),
+    path=dict(type='str', default='/etc/ssh/auth_principals/%u'),
+    exclusive=dict(type='bool', default=False),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+))
+
+SSH_KNOWN_HOSTS_CA = ArgumentSpec(
+    dict(
+        key=dict(type='str', required=True, no_log=False),
+        hosts=dict(type='list', elements='str'),
+        path=dict(type='str'),
+        user=dict(type='str'),
+        home=dict(type='path'),
+        comment=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    ),
+    required_if=[('state', 'present', ('hosts',))],
+)
+
+
 def module_spec(*pieces):
     """One ``ArgumentSpec`` merged from ``pieces`` (each is copied)."""
     spec = ArgumentSpec()

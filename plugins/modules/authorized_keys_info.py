@@ -606,7 +606,10 @@ accounts:
           type: bool
     certificates:
       description:
-        - Certificate access to the account (the settings sshd applies to it, for the first evaluated client).
+        - Certificate access to the account, judged for every evaluated client context (as the keys are - a
+          C(Match) block may change C(TrustedUserCAKeys), C(AuthorizedPrincipalsFile) or C(RevokedKeys) per client).
+          The fields are those of the first context a certificate opens the account from (else of the first
+          context); RV(accounts[].certificates.authorities) lists the CAs of all contexts.
       type: dict
       contains:
         trusted_user_ca_keys: {description: The TrustedUserCAKeys file (V(null) when none)., type: str}
@@ -623,8 +626,20 @@ accounts:
         status: {description: 'V(audited) or V(not audited) (an AuthorizedPrincipalsCommand, or no settings).', type: str}
         reason: {description: 'Why no certificate logs in, or what was not audited.', type: str}
         can_log_in:
-          description: A certificate of a trusted, unrevoked CA can log in (V(null) - unknown, not audited).
+          description: A certificate of a trusted, unrevoked CA can log in from some client (V(null) - unknown,
+            not audited).
           type: bool
+        client_dependent:
+          description: The contexts disagree on whether a certificate can log in (for example a CA trusted from
+            one address only).
+          type: bool
+        clients:
+          description:
+            - With more than one client context, each context's view - C(client) (the context) and the fields
+              above (C(trusted_user_ca_keys), C(authorities), C(principals_from), C(principals_file),
+              C(principals), C(status), C(reason), C(can_log_in)).
+          type: list
+          elements: dict
 certificate_authorities:
   description:
     - The user CAs - from TrustedUserCAKeys and accepted C(cert-authority) lines of authorized_keys - and the accounts
@@ -643,7 +658,8 @@ certificate_authorities:
     revoked_serials: {description: 'Serials (and ranges, C(100-200)) of this CA''s certificates the KRL revokes.', type: list, elements: str}
     revoked_key_ids: {description: Key ids of this CA's certificates the KRL revokes., type: list, elements: str}
     accounts:
-      description: C(user), C(principals) (V(null) when not audited), C(principals_from) and C(status) per account.
+      description: C(user), C(principals) (V(null) when not audited), C(principals_from) and C(status) per account,
+        and, with more than one client context, C(clients) - the contexts the CA opens the account from.
       type: list
       elements: dict
 revocation_lists:

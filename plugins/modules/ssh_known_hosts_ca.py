@@ -21,7 +21,8 @@ description:
   - The CA's line is found by its key (whatever its comment); its host patterns are set to O(hosts), and a later
     copy of the line is removed. Every other line is kept as it is.
   - The system file is root's (mode C(0644)); an account's file is the account's, reached through the
-    collection's safe file layer (no symbolic link followed). Writes are atomic.
+    collection's safe file layer (no symbolic link followed). Writes are atomic; an account's file is written
+    under the C(flock) on its directory that M(keysmith.accounts.ssh_authkey) takes (see O(lock_timeout)).
 author:
   - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
@@ -67,6 +68,14 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  lock_timeout:
+    description:
+      - Seconds to wait for the C(flock) on the directory of a file below the account's home (the lock
+        M(keysmith.accounts.ssh_authkey) takes on C(~/.ssh)), held by another run or by the account itself. When it
+        is not released in time the task fails with an error naming the lock. Files outside the home are root's and
+        take no lock.
+    type: int
+    default: 60
 seealso:
   - module: keysmith.accounts.sshd_trust
     description: Host certificates on the servers.
@@ -120,7 +129,9 @@ fingerprint:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Locks
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import LOCKING, SSH_KNOWN_HOSTS_CA, module_spec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.known_hosts import KnownHostsCA, KnownHostsCASpec
 
 
@@ -130,23 +141,13 @@ def build(module):
     if params['user'] is not None or params['home'] is not None:
         account = Account.resolve(params['user'], params['home'], check_mode=module.check_mode)
     return KnownHostsCA(KnownHostsCASpec(params['key'], hosts=params['hosts'], path=params['path'], account=account,
-                                         state=params['state'], comment=params['comment']))
+                                         state=params['state'], comment=params['comment']),
+                        locks=Locks(params['lock_timeout']))
 
 
 def main():
-    module = KeysmithModule(
-        argument_spec=dict(
-            key=dict(type='str', required=True, no_log=False),
-            hosts=dict(type='list', elements='str'),
-            path=dict(type='str'),
-            user=dict(type='str'),
-            home=dict(type='path'),
-            comment=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        ),
-        required_if=[('state', 'present', ('hosts',))],
-        supports_check_mode=True,
-    )
+    # lock_timeout: the wait for the flock on an in-home file's directory (ssh_authkey's option)
+    module = module_spec(SSH_KNOWN_HOSTS_CA, LOCKING).create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -21,7 +21,8 @@ description:
     lines of their own; with O(exclusive=true) lines of other principals are removed.
   - O(path) is sshd's pattern (C(%u), C(%h), C(%U), C(%%); relative to the home). A file below the home belongs
     to the account (mode C(0644)); any other file is root's, mode C(0644), and a missing directory is made
-    C(root:root 0755). Files are written atomically through the collection's safe file layer.
+    C(root:root 0755). Files are written atomically through the collection's safe file layer; a file below the
+    home under the C(flock) on its directory that M(keysmith.accounts.ssh_authkey) takes (see O(lock_timeout)).
 author:
   - keysmith.accounts contributors (@keysmith)
 extends_documentation_fragment:
@@ -67,6 +68,14 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  lock_timeout:
+    description:
+      - Seconds to wait for the C(flock) on the directory of a file below the account's home (the lock
+        M(keysmith.accounts.ssh_authkey) takes on C(~/.ssh)), held by another run or by the account itself. When it
+        is not released in time the task fails with an error naming the lock. Files outside the home are root's and
+        take no lock.
+    type: int
+    default: 60
 seealso:
   - module: keysmith.accounts.sshd_trust
     description: C(TrustedUserCAKeys) and C(AuthorizedPrincipalsFile) in an sshd drop-in.
@@ -121,9 +130,10 @@ principals:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Locks
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import LOCKING, SSH_PRINCIPALS, module_spec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.principals import (
-    DEFAULT_PATH,
     AuthorizedPrincipals,
     PrincipalsSpec,
 )
@@ -133,21 +143,13 @@ def build(module):
     params = module.params
     account = Account.resolve(params['user'], params['home'], check_mode=module.check_mode)
     return AuthorizedPrincipals(PrincipalsSpec(account, principals=params['principals'], path=params['path'],
-                                               state=params['state'], exclusive=params['exclusive']))
+                                               state=params['state'], exclusive=params['exclusive']),
+                                locks=Locks(params['lock_timeout']))
 
 
 def main():
-    module = KeysmithModule(
-        argument_spec=dict(
-            user=dict(type='str', required=True),
-            home=dict(type='path'),
-            principals=dict(type='list', elements='str', default=[]),
-            path=dict(type='str', default=DEFAULT_PATH),
-            exclusive=dict(type='bool', default=False),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        ),
-        supports_check_mode=True,
-    )
+    # lock_timeout: the wait for the flock on an in-home file's directory (ssh_authkey's option)
+    module = module_spec(SSH_PRINCIPALS, LOCKING).create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -76,6 +76,11 @@ options:
   host_certificates:
     description:
       - C(HostCertificate) lines, each a host certificate of one of sshd's host keys.
+      - Checked before anything is installed (in check mode too) - each must be a host certificate (not a user
+        one), valid now (not expired, not yet to come), and certify the key of one of the C(HostKey) files
+        C(sshd -T) of the candidate configuration lists (the private key's public half, as sshd reads it, else
+        the C(.pub) beside it). sshd itself accepts a certificate of another key with only a log line and serves
+        the host without it.
     type: list
     elements: path
   authorized_principals_file:
@@ -121,8 +126,10 @@ options:
     type: list
     elements: str
 notes:
-  - The check includes the files O(sshd_config) includes directly (an C(Include) whose wildcards are in the last
-    path component); a drop-in included only from another included file is checked as read first.
+  - The check follows sshd's C(Include)s in place, also nested ones (an included file that includes O(path) is
+    copied with that C(Include) naming the candidate), so the candidate is read where sshd will read the drop-in
+    and the first value of a keyword wins as in sshd. C(Include) patterns may hold wildcards in their last path
+    component only; an included file whose C(Include) has one in a directory name is taken as not including O(path).
   - C(TrustedUserCAKeys) and C(RevokedKeys) files are read by sshd at every login, so changing only the CA key
     list does not reload sshd; C(HostCertificate) is read when sshd starts or reloads.
 seealso:
@@ -204,12 +211,8 @@ included:
 '''
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import KeysmithModule, run_operation
-from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.sshd_dropin import (
-    DEFAULT_DROPIN,
-    RELOAD_METHODS,
-    SshdTrust,
-    TrustSpec,
-)
+from ansible_collections.keysmith.accounts.plugins.module_utils._specs import SSHD_TRUST
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.sshd_dropin import SshdTrust, TrustSpec
 
 
 def build(module):
@@ -226,26 +229,7 @@ def build(module):
 
 
 def main():
-    module = KeysmithModule(
-        argument_spec=dict(
-            path=dict(type='path', default=DEFAULT_DROPIN),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            trusted_user_ca_keys=dict(type='list', elements='str', no_log=False),
-            trusted_user_ca_keys_file=dict(type='path'),
-            revoked_keys=dict(type='path'),
-            host_certificates=dict(type='list', elements='path'),
-            authorized_principals_file=dict(type='str'),
-            settings=dict(type='dict'),
-            sshd_config=dict(type='path', default='/etc/ssh/sshd_config'),
-            sshd_path=dict(type='path'),
-            reload=dict(type='str', default='service', choices=list(RELOAD_METHODS)),
-            service_name=dict(type='str'),
-            pid_file=dict(type='path'),
-            reload_command=dict(type='list', elements='str'),
-        ),
-        required_if=[('reload', 'pid_file', ('pid_file',)), ('reload', 'command', ('reload_command',))],
-        supports_check_mode=True,
-    )
+    module = SSHD_TRUST.create_module(KeysmithModule, supports_check_mode=True)
     run_operation(module, build)
 
 

@@ -14,7 +14,9 @@
 #     principal does not; one not yet valid or expired does not;
 #   - a serial revoked in the KRL is refused, another serial still logs in;
 #   - with StrictHostKeyChecking yes and only the @cert-authority line, ssh
-#     connects to A (host certificate) and refuses B (none).
+#     connects to A (host certificate) and refuses B (none);
+#   - a host certificate of another key than A's HostKey, or an expired one,
+#     is refused by sshd_trust (sshd -t itself accepts the first).
 # Runs as root; everything is removed on exit.
 set -euo pipefail
 
@@ -76,6 +78,11 @@ kg -C host-a -f "$WORK/host_key"
 kg -C host-b -f "$WORK/host_key_b"
 kg -C e2e-user -f "$WORK/id_user"
 ssh-keygen -q -s "$WORK/host_ca" -h -I host-a -n 127.0.0.1 -V -5m:+1h "$WORK/host_key.pub"
+# refused by sshd_trust (the playbook): a host certificate of a key that is not A's HostKey (sshd -t
+# accepts it and sshd only logs "No matching private key for certificate"), and an expired one of A's key
+ssh-keygen -q -s "$WORK/host_ca" -h -I host-b -n 127.0.0.1 -V -5m:+1h "$WORK/host_key_b.pub"
+cp "$WORK/host_key.pub" "$WORK/host_key_old.pub"
+ssh-keygen -q -s "$WORK/host_ca" -h -I host-a-old -n 127.0.0.1 -V -2h:-1h "$WORK/host_key_old.pub"
 ssh-keygen -q -k -f "$WORK/revoked.krl"      # an empty KRL: sshd refuses every key without a readable one
 
 if id "$ACCOUNT" >/dev/null 2>&1; then userdel -r "$ACCOUNT" >/dev/null 2>&1 || true; fi
@@ -129,6 +136,13 @@ grep -q 'failed=0' "$WORK/play.log" || { cat "$WORK/play.log" >&2; fail "playboo
 log "ok: check mode predicted the drop-in, principals and known_hosts line; applied; re-run unchanged;" \
     "a drop-in sshd rejects was refused and not installed ($((SECONDS - START)) s)"
 wait_port "$PORT"
+# what the playbook's refusal guards against: sshd -t accepts a host certificate of another key
+sed "s|^Include .*|HostCertificate $WORK/host_key_b-cert.pub|" "$WORK/sshd_config" > "$WORK/mismatch_config"
+"$SSHD" -t -f "$WORK/mismatch_config" 2> "$WORK/mismatch.err" \
+    || fail "sshd -t rejected a mismatched host certificate (sshd_trust's check would be redundant)"
+grep -q 'No matching private key for certificate' "$WORK/mismatch.err" \
+    || fail "sshd -t did not log the mismatched host certificate: $(cat "$WORK/mismatch.err")"
+log "ok: a host certificate of another key passes sshd -t (only a log line); sshd_trust refused it"
 
 # ------------------------------------------------------------------ user certificates
 sign() {  # sign NAME PRINCIPALS VALIDITY SERIAL

@@ -183,7 +183,7 @@ class Login:
 
     def label(self):
         if isinstance(self.probe, tuple):
-            return 'cert(%s,%s)' % (self.probe[1], self.probe[2])
+            return '%s(%s,%s)' % (self.probe[0], self.probe[1], self.probe[2])
         return self.probe
 
 
@@ -317,6 +317,13 @@ class Scene:
         self.probe(user, ('cert', ca, principal))
         opts = 'cert-authority' + (',' + options if options else '')
         return '%s %s' % (opts, self.keys.line[ca])
+
+    def trusted_ca(self, user, ca, principal):
+        """A login with a certificate of ``ca`` for ``principal``, a CA that sshd's TrustedUserCAKeys
+        may trust (the scenario writes the CA file and the settings): judged by the audit's
+        ``accounts[].certificates``."""
+        self.probe(user, ('trusted', ca, principal))
+        return self.keys.line[ca]
 
     def probe(self, user, probe):
         if not any(item.user == user and item.probe == probe for item in self.probes):

@@ -406,6 +406,30 @@ def match_from_and_address(s):
     s.authorized_keys(a, [s.key(a, 'ed3', 'from="127.0.0.3"')], name='keys3')
 
 
+@scenario('match_address_trusted_ca', MATCH)
+def match_address_trusted_ca(s):
+    """A CA trusted (TrustedUserCAKeys) only from one address: the certificate
+    audit judges every client context, not the first one only (issue 30)."""
+    two_clients(s)
+    a = s.user('a')
+    cas = s.write(s.path('user_ca.pub'), [s.trusted_ca(a, 'ca_ed', a)], 0o644)
+    s.config += ['Match Address 127.0.0.2', '    TrustedUserCAKeys %s' % cas]
+
+
+@scenario('match_address_ca_principals_revoked', MATCH)
+def match_address_ca_principals_revoked(s):
+    """One CA file for all; from 127.0.0.2 another AuthorizedPrincipalsFile, from
+    127.0.0.3 a RevokedKeys list that revokes the CA key itself."""
+    s.clients = [('127.0.0.1', None), ('127.0.0.2', None), ('127.0.0.3', None)]
+    a = s.user('a')
+    cas = s.write(s.path('user_ca.pub'), [s.trusted_ca(a, 'ca_ed', a), s.trusted_ca(a, 'ca_ed', 'ops')], 0o644)
+    principals = s.write(s.path('principals', a), ['ops'], 0o644)
+    revoked = s.write(s.path('revoked_keys'), [s.keys.line['ca_ed']], 0o644)
+    s.config += ['TrustedUserCAKeys %s' % cas,
+                 'Match Address 127.0.0.2', '    AuthorizedPrincipalsFile %s/%%u' % os.path.dirname(principals),
+                 'Match Address 127.0.0.3', '    RevokedKeys %s' % revoked]
+
+
 # ------------------------------------------------------------------ 5: paths
 
 @scenario('paths_quoted_space', PATHS)

@@ -174,10 +174,40 @@ def entry_verdict(entry, addr, port):
     return bool(entry.get('accepted')), list(entry.get('refused_reasons') or [])
 
 
+def certificate_verdict(account, probe, addr, port, keys):
+    """A TrustedUserCAKeys login (``('trusted', ca, principal)``): the account's
+    ``certificates`` view for the client (its ``clients`` element when listed):
+    accepted when it can log in, the CA is among its authorities and the
+    principal among its principals; None when it says it did not audit."""
+    view = account.get('certificates') or {}
+    for item in view.get('clients') or []:
+        client = item.get('client') or {}
+        lport = client.get('lport')
+        if client.get('addr') == addr and (port is None or lport is None or int(lport) == port):
+            view = item
+            break
+    else:
+        if view.get('clients'):
+            return None, ['(no certificates clients entry for %s)' % addr]
+    dummy, ca, principal = probe
+    if view.get('principals') is None or view.get('can_log_in') is None:
+        return None, ['certificates not audited: %s' % view.get('reason')]
+    reasons = []
+    if not view.get('can_log_in'):
+        reasons.append('cannot log in: %s' % view.get('reason'))
+    if keys.fingerprint[ca] not in (view.get('authorities') or []):
+        reasons.append('CA not trusted (TrustedUserCAKeys %s)' % view.get('trusted_user_ca_keys'))
+    if principal not in view.get('principals'):
+        reasons.append('principal %s not in %s' % (principal, view.get('principals')))
+    return not reasons, reasons
+
+
 def audit_verdict(account, probe, addr, port, keys):
     """(accepted or None when the key is not listed, reasons)."""
     if account is None:
         return None, ['account not in the result']
+    if isinstance(probe, tuple) and probe[0] == 'trusted':
+        return certificate_verdict(account, probe, addr, port, keys)
     if isinstance(probe, tuple):
         fingerprint, want_ca = keys.fingerprint[probe[1]], True
     else:

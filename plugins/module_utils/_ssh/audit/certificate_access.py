@@ -116,10 +116,12 @@ class CertificateAccess:
         self._krls = {}           # RevokedKeys path -> krl_listing or {'error': why}
         self.accounts = []
 
-    def _settings(self, entry):
+    def _contexts(self):
+        """The client contexts the key audit judges (``ClientVerdicts``), in its order."""
+        return list(self.audit.verdicts.contexts) or [None]
+
+    def _settings(self, entry, context):
         names = self.audit.group_names
-        contexts = self.audit.verdicts.contexts
-        context = contexts[0] if contexts else None
         settings = self.audit.sshd.for_user(entry.name, [names.get(gid, str(gid)) for gid in entry.groups], context)
         return settings, getattr(settings, 'values', None)
 
@@ -179,11 +181,46 @@ class CertificateAccess:
         return 'AuthorizedPrincipalsFile', path, names, reason
 
     def account(self, entry, account):
-        """Add ``certificates`` to the audited ``account`` dict of ``entry``."""
-        settings, values = self._settings(entry)
-        view = {'trusted_user_ca_keys': None, 'authorities': [], 'principals_from': None, 'principals_file': None,
-                'principals': [], 'status': 'audited', 'reason': None, 'can_log_in': False}
+        """Add ``certificates`` to the audited ``account`` dict of ``entry``:
+        judged for every client context the key audit judges (a ``Match``
+        block may change TrustedUserCAKeys, AuthorizedPrincipalsFile or
+        RevokedKeys per address), merged as key verdicts are: it can log in
+        when some context lets a certificate in; ``clients`` lists each
+        context's view when there are several."""
+        contexts = self._contexts()
+        refusals = [item.get('login_refused_reasons') or [] for item in account.get('clients') or []]
+        views = []
+        for index, context in enumerate(contexts):
+            refused = refusals[index] if index < len(refusals) else account.get('login_refused_reasons')
+            views.append(self._context_view(entry, account, context, refused, several=len(contexts) > 1))
+        opening = [view for view in views if view['can_log_in']]
+        # the top-level fields: the first context a certificate opens the account from, else the first
+        view = dict(opening[0] if opening else views[0])
+        view.pop('client', None)
+        authorities = []
+        for item in views:
+            authorities.extend(fp for fp in item['authorities'] if fp not in authorities)
+        view['authorities'] = authorities
+        if opening:
+            view.update(can_log_in=True, status='audited')
+        elif any(item['can_log_in'] is None for item in views):
+            unknown = next(item for item in views if item['can_log_in'] is None)
+            view.update(can_log_in=None, status='not audited', reason=unknown['reason'])
+        else:
+            view['can_log_in'] = False
+        if len(views) > 1:
+            view['clients'] = views
+        view['client_dependent'] = len(set(item['can_log_in'] for item in views)) > 1
         account['certificates'] = view
+        return view
+
+    def _context_view(self, entry, account, context, login_refused, several=False):
+        """One client context's certificate access to the account (``several``:
+        the CA rows name the contexts an account opens from)."""
+        settings, values = self._settings(entry, context)
+        view = {'trusted_user_ca_keys': None, 'authorities': [], 'principals_from': None, 'principals_file': None,
+                'principals': [], 'status': 'audited', 'reason': None, 'can_log_in': False,
+                'client': context.as_dict() if context is not None else None}
         if values is None:
             view.update(status='not audited', can_log_in=None,
                         reason='sshd -T gave no settings: certificate trust not audited')
@@ -206,20 +243,36 @@ class CertificateAccess:
             if revoked:
                 continue
             opened.append(key.fingerprint_sha256)
-            if account.get('login_refused_reasons'):
+            if login_refused:
                 continue
             if principals is None or principals:
-                row['accounts'].append({'user': entry.name, 'principals': principals,
-                                        'principals_from': source, 'status': 'not audited' if principals is None
-                                        else 'audited'})
+                self._row_account(row, entry.name, principals, source, view['client'] if several else None)
         view['authorities'] = opened
         if principals is None:
-            view.update(status='not audited', can_log_in=None if opened else False)
+            view.update(status='not audited', can_log_in=None if opened and not login_refused else False)
         else:
-            view['can_log_in'] = bool(opened and principals and not account.get('login_refused_reasons'))
+            view['can_log_in'] = bool(opened and principals and not login_refused)
+        if login_refused and opened:
+            view['reason'] = '; '.join(text for text in (view['reason'], 'login refused: %s'
+                                                         % ', '.join(login_refused)) if text)
         if problem and not keys:
             view['reason'] = '; '.join(text for text in (view['reason'], problem) if text)
         return view
+
+    @staticmethod
+    def _row_account(row, user, principals, source, client):
+        """The account in a CA row, once per (account, principals): the client
+        contexts it opens from are listed when there are several (``client``)."""
+        for item in row['accounts']:
+            if item['user'] == user and item['principals'] == principals and item['principals_from'] == source:
+                if client is not None and client not in item.setdefault('clients', []):
+                    item['clients'].append(client)
+                return
+        item = {'user': user, 'principals': principals, 'principals_from': source,
+                'status': 'not audited' if principals is None else 'audited'}
+        if client is not None:
+            item['clients'] = [client]
+        row['accounts'].append(item)
 
     def _row(self, source, key, revoked):
         identity = (source, key.fingerprint_sha256)

@@ -8,7 +8,10 @@ The candidate drop-in is written to a private temporary directory, and a
 temporary copy of the main ``sshd_config`` is made in which every ``Include``
 that matches the drop-in's path names the candidate instead (the other files
 it matches stay, in sshd's order: glob order). ``sshd -t -f <copy>`` then
-reads exactly what sshd will read once the drop-in is installed, and
+reads exactly what sshd will read once the drop-in is installed (an included
+file that includes the drop-in, at any depth, is copied with its Include
+rewritten the same way, so the candidate is read where sshd will read the
+drop-in), and
 ``sshd -T -f <copy>`` says which values are in force (the first value of a
 keyword wins: a value set in ``sshd_config`` before its ``Include`` hides the
 drop-in's). Nothing of the real configuration is written while checking.
@@ -18,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import fnmatch
 import os
 import re
@@ -87,10 +91,22 @@ def _absolute(pattern):
     return os.path.join(SSHDIR, pattern)
 
 
-def rewrite_includes(main_text, target, candidate):
+# sshd's READCONF_MAX_DEPTH: Include nested deeper is fatal for sshd (sshd -t says so)
+MAX_INCLUDE_DEPTH = 16
+
+
+def rewrite_includes(main_text, target, candidate, scratch=None, _depth=0):
     """(text of ``main_text`` with every Include of ``target`` naming
     ``candidate`` instead - ``candidate`` None: without it -, whether any
-    Include matched ``target``)."""
+    Include matched ``target``).
+
+    ``scratch`` (a callable: (bytes, the file copied) -> the path of a private
+    copy holding the bytes):
+    an included file that itself includes ``target`` (at any depth) is
+    rewritten the same way into a copy, and the Include names the copy in its
+    place - sshd reads an Include where it stands (the first value of most
+    keywords wins), so the candidate is read exactly where the drop-in will
+    be. Without ``scratch`` only ``main_text``'s own Includes are looked at."""
     out = []
     included = False
     for line in main_text.splitlines():
@@ -111,6 +127,12 @@ def rewrite_includes(main_text, target, candidate):
                 touched = True
                 found = sorted(found + [target])
             files.extend(found)
+        if scratch is not None and _depth < MAX_INCLUDE_DEPTH:
+            for index, path in enumerate(files):
+                copy = _nested_copy(path, target, candidate, scratch, _depth) if path != target else None
+                if copy is not None:
+                    files[index] = copy
+                    touched = True
         if not touched:
             out.append(line)
             continue
@@ -121,13 +143,43 @@ def rewrite_includes(main_text, target, candidate):
     return '\n'.join(out) + '\n', included
 
 
-class CheckedConfig:
-    """What sshd said of the configuration with the candidate drop-in in place."""
+def _nested_copy(path, target, candidate, scratch, depth):
+    """The path of a rewritten copy of the included file ``path`` when it
+    includes ``target`` (at any depth), else None."""
+    data = _fs_audit.read_config_file(path)
+    if data is None:
+        return None
+    try:
+        text, included = rewrite_includes(data.decode('utf-8', 'replace'), target, candidate, scratch, depth + 1)
+    except InvalidInput:
+        # an Include the check cannot expand (a wildcard in a directory): taken as not including the drop-in
+        return None
+    if not included:
+        return None
+    return scratch(text.encode('utf-8'), path)
 
-    def __init__(self, included, values, command):
+
+class CheckedConfig:
+    """What sshd said of the configuration with the candidate drop-in in place
+    (``host_keys``: every ``HostKey`` of ``sshd -T``, in its order; None when
+    ``sshd -T`` failed)."""
+
+    def __init__(self, included, values, command, host_keys=None):
         self.included = included
         self.values = values
         self.command = command
+        self.host_keys = host_keys
+
+
+def sshd_t_list(text, keyword):
+    """Every value of ``keyword`` (lower case) that ``sshd -T`` prints one line
+    each (``hostkey``), the rest of the line as is (a path may hold blanks)."""
+    found = []
+    for line in text.splitlines():
+        parts = line.strip().split(None, 1)
+        if len(parts) == 2 and parts[0].lower() == keyword:
+            found.append(parts[1])
+    return found
 
 
 def check_candidate(run_command, sshd_path, main_config, target, content):
@@ -141,17 +193,29 @@ def check_candidate(run_command, sshd_path, main_config, target, content):
         raise NotFound('cannot read %s (set sshd_config): the drop-in cannot be checked' % main_config,
                        path=main_config)
     main_text = main_data.decode('utf-8', 'replace')
-    with _fs.scratch_files([(content or '').encode('utf-8')]) as (dropin_copy,):
-        text, included = rewrite_includes(main_text, target, dropin_copy if content is not None else None)
+    with contextlib.ExitStack() as copies, _fs.scratch_files([(content or '').encode('utf-8')]) as (dropin_copy,):
+        originals = {dropin_copy: target}   # copy -> the file it stands for (in sshd's words)
+
+        def scratch(data, original):
+            copy = copies.enter_context(_fs.scratch_files([data]))[0]
+            originals[copy] = original
+            return copy
+
+        text, included = rewrite_includes(main_text, target, dropin_copy if content is not None else None, scratch)
         if not included and content is not None:
             # not read by sshd as configured: still check its words, read first
             text = 'Include %s\n%s' % (quote_word(dropin_copy), text)
         with _fs.scratch_files([text.encode('utf-8')]) as (main_copy,):
+            originals[main_copy] = main_config
             rc, out, err = run_command([sshd_path, '-t', '-f', main_copy])
             if rc != 0:
-                words = (err or out or '').replace(dropin_copy, target).replace(main_copy, main_config).strip()
+                words = err or out or ''
+                for copy in sorted(originals, key=len, reverse=True):
+                    words = words.replace(copy, originals[copy])
+                words = words.strip()
                 raise InvalidInput('sshd rejects the configuration with this drop-in, so it is not installed: %s'
                                    % (words or 'sshd -t exit %d' % rc), path=target)
             rc, out, err = run_command([sshd_path, '-T', '-f', main_copy])
             values = parse_sshd_t(out) if rc == 0 else {}
-    return CheckedConfig(included, values, '%s -t -f %s' % (sshd_path, main_config))
+            host_keys = sshd_t_list(out, 'hostkey') if rc == 0 else None
+    return CheckedConfig(included, values, '%s -t -f %s' % (sshd_path, main_config), host_keys)

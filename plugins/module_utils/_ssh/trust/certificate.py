@@ -18,8 +18,9 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.wire i
 
 def certificate_fields(key):
     """{type, serial, key_id, principals, valid_after, valid_before,
-    signature_key (a PublicKey)} of certificate ``key`` (a PublicKey), or None
-    when it is not a certificate one can read."""
+    signature_key (a PublicKey), key (the certified key, a PublicKey)} of
+    certificate ``key`` (a PublicKey), or None when it is not a certificate one
+    can read."""
     if not key.is_certificate:
         return None
     try:
@@ -30,4 +31,4 @@ def certificate_fields(key):
         return None
     return {'type': cert.cert_type, 'serial': cert.serial, 'key_id': cert.key_id,
             'principals': list(cert.principals), 'valid_after': cert.valid_after,
-            'valid_before': cert.valid_before, 'signature_key': signature_key}
+            'valid_before': cert.valid_before, 'signature_key': signature_key, 'key': cert.key}

@@ -10,7 +10,8 @@ found by its key (the same key material, whatever the comment); its host
 patterns are set to the task's (a later copy of the line is removed, so the
 key means one thing). Every other line is kept as it is. The file is the
 system ``/etc/ssh/ssh_known_hosts`` (root's, 0644) or an account's
-``~/.ssh/known_hosts`` (the account's, reached by its trust walk).
+``~/.ssh/known_hosts`` (the account's, reached by its trust walk, written
+under the flock on its directory as ``authorized_keys`` is: ``home_file``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,10 +21,10 @@ __metaclass__ = type
 import os
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import FileState, account_tree
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.keys.public_key import PublicKey
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.central import CentralFile
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.home_file import HomeFile
 
 SYSTEM_PATH = '/etc/ssh/ssh_known_hosts'
 USER_PATH = '~/.ssh/known_hosts'
@@ -112,8 +113,11 @@ def edit_known_hosts(text, spec):
 
 
 class KnownHostsCA(Operation):
-    def __init__(self, spec):
+    def __init__(self, spec, locks=None):
         self.spec = spec
+        # the call's Locks (lock_timeout: one wait for the whole task); None: the default wait
+        self.locks = locks
+        self.home_file = None
 
     def plan(self):
         spec = self.spec
@@ -121,8 +125,8 @@ class KnownHostsCA(Operation):
         if spec.in_home:
             if not spec.account.exists:
                 plan.warn_missing_user(spec.account)
-            tree, parts, name = account_tree(spec.account, spec.path)
-            current = tree.read(parts, name, limit=HOME_FILE_LIMIT) if spec.account.exists else FileState(spec.path)
+            self.home_file = HomeFile(spec.account, spec.path, FILE_MODE, self.locks, HOME_FILE_LIMIT)
+            current = self.home_file.read()
         else:
             central = CentralFile(spec.path, FILE_MODE)
             current = central.read()
@@ -136,10 +140,16 @@ class KnownHostsCA(Operation):
         data = new_text.encode('utf-8')
         if spec.in_home:
             plan.add('update' if current.exists else 'create', spec.path,
-                     lambda: tree.write(parts, name, data, FILE_MODE), detail)
+                     lambda: self.home_file.rewrite(lambda found: edit_known_hosts(found, spec)[0]), detail)
         else:
             central.plan_write(plan, data, current, detail)
         return plan
+
+    def lock_requests(self, plan):
+        """An in-home file's write takes the flock on its directory."""
+        if self.home_file is not None and plan.actions:
+            return self.home_file.lock_requests()
+        return []
 
     def result(self, plan, applied):
         spec = self.spec

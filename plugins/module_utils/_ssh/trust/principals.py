@@ -12,7 +12,8 @@ lines this task does not name are kept, unless ``exclusive``; comments stay.
 
 Where the file lies: the path is sshd's pattern (``%u``, ``%h``, ``%U``,
 ``%%``; relative to the home). Below the home it belongs to the account (0644)
-and is reached by the account's trust walk; elsewhere (the usual
+and is reached by the account's trust walk, written under the flock on its
+directory as ``authorized_keys`` is (``home_file``); elsewhere (the usual
 ``/etc/ssh/auth_principals/%u``) it is root's, 0644, in a root-owned
 directory (``central.CentralFile``).
 """
@@ -24,11 +25,11 @@ __metaclass__ = type
 import os
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput
-from ansible_collections.keysmith.accounts.plugins.module_utils._fs import FileState, account_tree
 from ansible_collections.keysmith.accounts.plugins.module_utils._module import Operation, Plan
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd import principals_file
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.settings import expand_tokens
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.central import CentralFile
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.home_file import HomeFile
 
 DEFAULT_PATH = '/etc/ssh/auth_principals/%u'
 FILE_MODE = 0o644
@@ -98,60 +99,65 @@ class PrincipalsSpec:
 class AuthorizedPrincipals(Operation):
     """Plan and apply one account's principals file."""
 
-    def __init__(self, spec):
+    def __init__(self, spec, locks=None):
         self.spec = spec
         self.after_principals = []
+        # the call's Locks (lock_timeout: one wait for the whole task); None: the default wait
+        self.locks = locks
+        self.home_file = None
 
-    def _file(self):
+    def _edit(self, text):
+        """(the new text, [principals added], [principals removed])."""
         spec = self.spec
-        if spec.in_home:
-            tree, parts, name = account_tree(spec.account, spec.path)
-            return tree, parts, name
-        return None
+        if spec.state == 'absent' and not spec.principals:
+            return '', [], principals_in(text)
+        return edit_lines(text, spec.principals, spec.state, spec.exclusive)
 
     def plan(self):
         spec = self.spec
         plan = Plan(spec.path)
         if not spec.account.exists:
             plan.warn_missing_user(spec.account)
-        in_home = self._file()
-        if in_home is not None:
-            tree, parts, name = in_home
-            current = tree.read(parts, name, limit=HOME_FILE_LIMIT) if spec.account.exists else FileState(spec.path)
+        if spec.in_home:
+            self.home_file = HomeFile(spec.account, spec.path, FILE_MODE, self.locks, HOME_FILE_LIMIT)
+            current = self.home_file.read()
         else:
             central = CentralFile(spec.path, FILE_MODE)
             current = central.read()
         text = current.data.decode('utf-8', 'replace') if current.exists else ''
-        if spec.state == 'absent' and not spec.principals:
-            new_text, added, removed = '', [], principals_in(text)
-        else:
-            new_text, added, removed = edit_lines(text, spec.principals, spec.state, spec.exclusive)
+        new_text, added, removed = self._edit(text)
         self.after_principals = principals_in(new_text)
         plan.before = {'principals': principals_in(text)} if current.exists else {}
         plan.after = {'principals': self.after_principals} if (new_text or spec.state == 'present') else {}
         detail = ', '.join(['+%s' % name for name in added] + ['-%s' % name for name in removed]) or None
         remove_file = spec.state == 'absent' and not spec.principals
-        if in_home is not None:
-            self._plan_in_home(plan, in_home, current, new_text, detail, remove_file)
+        if self.home_file is not None:
+            self._plan_in_home(plan, current, new_text, detail, remove_file)
         elif remove_file:
             central.plan_remove(plan, current, 'principals of %s' % spec.account.name)
         else:
             central.plan_write(plan, new_text.encode('utf-8'), current, detail or 'principals file')
         return plan
 
-    def _plan_in_home(self, plan, in_home, current, new_text, detail, remove_file):
-        tree, parts, name = in_home
+    def _plan_in_home(self, plan, current, new_text, detail, remove_file):
+        home_file = self.home_file
         if remove_file:
             if current.exists:
-                plan.add('remove', self.spec.path, lambda: tree.remove(parts, name))
+                plan.add('remove', self.spec.path, lambda: home_file.rewrite(lambda found: None))
             return
-        data = new_text.encode('utf-8')
-        if current.exists and current.data == data:
-            plan.ensure_attrs(self.spec.path, current, lambda: tree.set_attrs(parts, name, FILE_MODE), FILE_MODE,
-                              self.spec.account.uid, None)
+
+        def rewrite():
+            return home_file.rewrite(lambda found: self._edit(found)[0])
+        if current.exists and current.data == new_text.encode('utf-8'):
+            plan.ensure_attrs(self.spec.path, current, rewrite, FILE_MODE, self.spec.account.uid, None)
             return
-        plan.add('update' if current.exists else 'create', self.spec.path,
-                 lambda: tree.write(parts, name, data, FILE_MODE), detail)
+        plan.add('update' if current.exists else 'create', self.spec.path, rewrite, detail)
+
+    def lock_requests(self, plan):
+        """An in-home file's write takes the flock on its directory."""
+        if self.home_file is not None and plan.actions:
+            return self.home_file.lock_requests()
+        return []
 
     def result(self, plan, applied):
         spec = self.spec
@@ -159,11 +165,11 @@ class AuthorizedPrincipals(Operation):
                 'principals': self.after_principals}
 
 
-def principal_items(account, principals, path=None, exclusive=False):
+def principal_items(account, principals, path=None, exclusive=False, locks=None):
     """``provision``'s ``principals`` of one account: [(item name, operation)]
     (none when ``principals`` is None: the file is not managed)."""
     if principals is None:
         return []
     spec = PrincipalsSpec(account, principals=principals, path=path or DEFAULT_PATH, exclusive=exclusive)
     return [('principals (%d%s)' % (len(spec.principals), ', exclusive' if exclusive else ''),
-             AuthorizedPrincipals(spec))]
+             AuthorizedPrincipals(spec, locks=locks))]

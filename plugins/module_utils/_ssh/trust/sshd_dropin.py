@@ -30,6 +30,7 @@ from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.sshd.revoke
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust import candidate
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.central import CentralFile
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.certificate import certificate_fields
+from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.host_keys import check_host_certificate
 
 DEFAULT_DROPIN = '/etc/ssh/sshd_config.d/keysmith-trust.conf'
 DEFAULT_CA_KEYS = '/etc/ssh/keysmith_user_ca_keys.pub'
@@ -147,6 +148,7 @@ class SshdTrust(Operation):
         self.run_command = run_command
         self.checked = None
         self.reload_words = None
+        self.host_certificates = []   # (path, certificate_fields) of the host certificates read
 
     def plan(self):
         spec = self.spec
@@ -182,6 +184,7 @@ class SshdTrust(Operation):
                 missing_prerequisite(exc, plan)
             if spec.state == 'present' and self.checked is not None:
                 self._check_in_force(plan)
+                self._check_host_certificate_keys()
         if spec.state == 'present':
             dropin.plan_write(plan, content.encode('utf-8'), current, 'sshd drop-in, checked with sshd -t')
         else:
@@ -241,6 +244,16 @@ class SshdTrust(Operation):
             fields = certificate_fields(key) if key.is_certificate else None
             if fields is None or fields['type'] != 'host':
                 raise InvalidInput('%s is not a host certificate' % path, path=path)
+            check_host_certificate(path, fields, None)
+            self.host_certificates.append((path, fields))
+
+    def _check_host_certificate_keys(self):
+        """Each host certificate certifies one of the host keys sshd -T of the
+        candidate lists (else sshd ignores it with a log line only)."""
+        if self.checked is None or self.checked.host_keys is None:
+            return
+        for path, fields in self.host_certificates:
+            check_host_certificate(path, fields, self.checked.host_keys)
 
     def _check_in_force(self, plan):
         """Warn where sshd -T shows another value than the drop-in's (a value

@@ -136,3 +136,43 @@ def test_cert_authority_lines_are_rows_too(world, monkeypatch):
     assert row['fingerprint'] == world['ca3'].fingerprint_sha256
     assert [(item['user'], item['principals']) for item in row['accounts']] == [
         ('kcbalice', ['ci', 'deploy']), ('kcbbob', ['ci', 'deploy'])]
+
+
+def test_every_client_context_is_judged(world, monkeypatch):
+    """A Match Address block trusts another CA from one address (issue 30): the
+    certificate audit judges every client context the key audit judges, lists
+    each one's view, and the CA rows name the contexts an account opens from."""
+    (world['tmp'] / 'ca3_only.pub').write_text(world['ca3'].to_line())
+    result = audit(world, monkeypatch, 'StrictModes no\nAuthorizedPrincipalsFile %s/principals/%%u\n'
+                   'Match Address 127.0.0.2\n    TrustedUserCAKeys %s/ca3_only.pub\n' % (world['tmp'], world['tmp']))
+    alice = result['accounts'][0]['certificates']
+    views = dict((item['client']['addr'], item) for item in alice['clients'])
+    assert len(views) >= 2 and '127.0.0.2' in views
+    assert views['127.0.0.2']['authorities'] == [world['ca3'].fingerprint_sha256]
+    others = [item for addr, item in views.items() if addr != '127.0.0.2']
+    assert all(item['authorities'] == [world['ca1'].fingerprint_sha256] for item in others)
+    assert alice['can_log_in'] is True and alice['client_dependent'] is False
+    assert sorted(alice['authorities']) == sorted([world['ca1'].fingerprint_sha256, world['ca3'].fingerprint_sha256])
+    rows = dict((row['fingerprint'], row) for row in result['certificate_authorities'])
+    ca3 = rows[world['ca3'].fingerprint_sha256]
+    assert [item['user'] for item in ca3['accounts']] == ['kcbalice']
+    assert [client['addr'] for client in ca3['accounts'][0]['clients']] == ['127.0.0.2']
+    ca1 = rows[world['ca1'].fingerprint_sha256]
+    assert '127.0.0.2' not in [client['addr'] for client in ca1['accounts'][0]['clients']]
+
+
+def test_a_ca_trusted_from_one_address_only(world, monkeypatch):
+    """Trusted only from 127.0.0.2: the account can log in (from there), and
+    its view says it depends on the client."""
+    (world['tmp'] / 'ca3_only.pub').write_text(world['ca3'].to_line())
+    config = world['tmp'] / 'cas.pub'
+    config.write_text('')
+    result = audit(world, monkeypatch, 'StrictModes no\nAuthorizedPrincipalsFile %s/principals/%%u\n'
+                   'Match Address 127.0.0.2\n    TrustedUserCAKeys %s/ca3_only.pub\n' % (world['tmp'], world['tmp']))
+    alice = result['accounts'][0]['certificates']
+    assert alice['can_log_in'] is True and alice['client_dependent'] is True
+    assert alice['authorities'] == [world['ca3'].fingerprint_sha256]
+    assert alice['trusted_user_ca_keys'] == str(world['tmp'] / 'ca3_only.pub')
+    refused = [item for item in alice['clients'] if item['client']['addr'] != '127.0.0.2']
+    assert refused and all(item['can_log_in'] is False for item in refused)
+    assert result['summary']['accounts_open_to_certificates'] == 1

@@ -11,11 +11,14 @@ __metaclass__ = type
 
 import os
 import subprocess
+import threading
+import time
 
 import pytest
 
 from ansible_collections.keysmith.accounts.plugins.module_utils._account import Account
-from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, UnsafePath
+from ansible_collections.keysmith.accounts.plugins.module_utils._errors import InvalidInput, KeysmithError, UnsafePath
+from ansible_collections.keysmith.accounts.plugins.module_utils._fs import Locks
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust import principals as principals_mod
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.known_hosts import KnownHostsCA, KnownHostsCASpec
 from ansible_collections.keysmith.accounts.plugins.module_utils._ssh.trust.principals import (
@@ -145,3 +148,78 @@ def test_missing_directories_are_made_root_0755_and_predicted(world):
     for directory in (path.parent, path.parent.parent):
         st = os.stat(str(directory))
         assert (st.st_uid, st.st_mode & 0o7777) == (0, 0o755)
+
+
+# ----------------------------------------------------------------- the ~/.ssh flock (issue 30)
+
+def _hold_flock(directory, then=None):
+    """Another process holds the flock on ``directory`` (as ``flock ~/.ssh``
+    does); ``then``: a shell command it runs before releasing it."""
+    script = 'echo held; %s; read dummy' % (then or 'true')
+    proc = subprocess.Popen(['flock', str(directory), 'sh', '-c', script], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    assert proc.stdout.readline().strip() == b'held'
+    return proc
+
+
+def _release(proc):
+    proc.stdin.close()
+    proc.wait()
+    proc.stdout.close()
+
+
+def _in_home_operations(world):
+    ssh = world['tmp'] / 'home' / '.ssh'
+    return [
+        (ssh / 'principals', lambda locks: AuthorizedPrincipals(
+            PrincipalsSpec(world['account'], principals=['dev'], path='%h/.ssh/principals'), locks=locks)),
+        (ssh / 'known_hosts', lambda locks: KnownHostsCA(
+            KnownHostsCASpec(world['keys']['ca'], hosts=['*.example.com'], account=world['account']), locks=locks)),
+    ]
+
+
+def test_in_home_writers_fail_while_another_holds_the_ssh_dir_flock(world):
+    """ssh_principals and ssh_known_hosts_ca take the flock ssh_authkey takes
+    on ~/.ssh: held by another process past lock_timeout, the write fails
+    naming the lock, and the file is untouched."""
+    ssh = world['tmp'] / 'home' / '.ssh'
+    ssh.mkdir(parents=True)
+    for path, operation in _in_home_operations(world):
+        path.write_text('# mine\n')
+        holder = _hold_flock(ssh)
+        try:
+            started = time.monotonic()
+            with pytest.raises(KeysmithError) as failed:
+                run_op(operation(Locks(1)))
+            assert 1 <= time.monotonic() - started < 10
+            assert 'waiting for the lock (flock) on %s' % ssh in failed.value.msg
+            assert path.read_text() == '# mine\n'
+        finally:
+            _release(holder)
+        # provision takes the same lock ahead (its lock_requests)
+        checked = operation(None)
+        assert [tree.path(parts) for tree, parts in checked.lock_requests(run_op(checked, check_mode=True)[0])] \
+            == [str(ssh)]
+
+
+def test_in_home_writers_wait_and_keep_what_the_holder_wrote(world):
+    """The writer waits for the lock, then reads the file again: the line the
+    holder added while it held the lock is kept (the plan read the file
+    before it)."""
+    ssh = world['tmp'] / 'home' / '.ssh'
+    ssh.mkdir(parents=True)
+    for path, operation in _in_home_operations(world):
+        path.write_text('# mine\n')
+        holder = _hold_flock(ssh, then='sleep 0.5; echo added-by-holder >> %s' % path)
+        release = threading.Timer(1.0, holder.stdin.close)
+        release.start()
+        try:
+            plan, done = run_op(operation(Locks(30)))
+        finally:
+            release.join()
+            holder.wait()
+            holder.stdout.close()
+        assert done['changed']
+        text = path.read_text()
+        assert text.startswith('# mine\nadded-by-holder\n'), text
+        assert 'dev' in text.splitlines() or '@cert-authority *.example.com' in text

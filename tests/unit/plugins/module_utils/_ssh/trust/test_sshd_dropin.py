@@ -137,6 +137,56 @@ def test_host_certificate_must_be_one(etc):
     assert done['changed'] and 'hostcertificate %s' % cert in sshd_t_values(etc)
 
 
+def _host_cert(etc, key, *options):
+    """A host certificate of public key file ``key`` signed by a new host CA, under conf.d's parent."""
+    if not (etc['tmp'] / 'host_ca').exists():
+        keygen(etc['tmp'] / 'host_ca')
+    subprocess.run(['ssh-keygen', '-q', '-s', str(etc['tmp'] / 'host_ca'), '-h', '-I', 'h', '-n', '127.0.0.1']
+                   + list(options) + [str(key)], check=True)
+    return key.with_name(key.name[:-len('.pub')] + '-cert.pub')
+
+
+def test_host_certificate_of_another_key_is_refused(etc):
+    """sshd ignores a HostCertificate that matches none of its HostKeys (only a
+    log line): refused before anything is installed, naming the host keys."""
+    keygen(etc['root'] / 'other_key')
+    cert = _host_cert(etc, etc['root'] / 'other_key.pub')
+    dropin = etc['root'] / 'conf.d' / '50-trust.conf'
+    for check_mode in (True, False):
+        with pytest.raises(InvalidInput) as caught:
+            run_op(trust(etc, host_certificates=[str(cert)]), check_mode=check_mode)
+        assert 'none of sshd\'s host keys (HostKey %s/host_key)' % etc['root'] in caught.value.msg
+        assert not dropin.exists()
+    # the key sshd -T of the candidate lists (a HostKey the drop-in's own settings add counts)
+    plan, done = run_op(trust(etc, host_certificates=[str(cert)],
+                              settings={'HostKey': str(etc['root'] / 'other_key')}))
+    assert done['changed'] and dropin.exists()
+
+
+def test_host_key_read_from_the_private_key_without_a_pub(etc):
+    """The public half of the private key (OpenSSH or PEM), as sshd reads it: no .pub needed."""
+    cert = _host_cert(etc, etc['root'] / 'host_key.pub')
+    os.unlink(str(etc['root'] / 'host_key.pub'))
+    plan, done = run_op(trust(etc, host_certificates=[str(cert)]))
+    assert done['changed']
+    subprocess.run(['ssh-keygen', '-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f',
+                    str(etc['root'] / 'rsa_key')], check=True)
+    rsa_cert = _host_cert(etc, etc['root'] / 'rsa_key.pub')
+    os.unlink(str(etc['root'] / 'rsa_key.pub'))
+    plan, done = run_op(trust(etc, host_certificates=[str(cert), str(rsa_cert)],
+                              settings={'HostKey': str(etc['root'] / 'rsa_key')}))
+    assert done['changed']
+
+
+def test_expired_or_not_yet_valid_host_certificate_is_refused(etc):
+    for validity, words in (('-2d:-1d', 'expired at'), ('+1d:+2d', 'not valid yet')):
+        cert = _host_cert(etc, etc['root'] / 'host_key.pub', '-V', validity)
+        with pytest.raises(InvalidInput) as caught:
+            run_op(trust(etc, host_certificates=[str(cert)]), check_mode=True)
+        assert words in caught.value.msg and str(cert) in caught.value.msg
+    assert not (etc['root'] / 'conf.d' / '50-trust.conf').exists()
+
+
 def test_value_hidden_by_the_main_config_and_not_included_warn(etc):
     main = etc['root'] / 'sshd_config'
     main.write_text('TrustedUserCAKeys /etc/ssh/other_ca.pub\n' + main.read_text())
@@ -168,6 +218,31 @@ def test_rewrite_includes_keeps_glob_order_and_dot_files():
     assert not included
     text, included = candidate.rewrite_includes('Include conf.d/*.conf\n', '/etc/ssh/conf.d/a.conf', '/c')
     assert included
+
+
+def test_a_drop_in_included_from_a_nested_include_is_checked_where_sshd_reads_it(etc):
+    """sshd_config includes conf.d/*.conf; conf.d/20-nested.conf includes
+    nested/*.conf, where the drop-in goes. sshd reads Include in place: a value
+    conf.d/10-other.conf sets before it wins (warned), the drop-in is included
+    (no "does not include" warning), and the candidate is what sshd -t reads."""
+    root = etc['root']
+    (root / 'nested').mkdir()
+    (root / 'conf.d' / '10-other.conf').write_text('LoginGraceTime 30\nAuthorizedPrincipalsFile /early/%u\n')
+    (root / 'conf.d' / '20-nested.conf').write_text('Include %s/nested/*.conf\n' % root)
+    (root / 'nested' / '10-before.conf').write_text('MaxSessions 7\n')
+    path = root / 'nested' / '50-trust.conf'
+    options = dict(path=str(path), trusted_user_ca_keys=[etc['ca']], authorized_principals_file='/late/%u')
+    plan, done = run_op(trust(etc, **options), check_mode=True)
+    text = ' '.join(done['warnings'])
+    assert 'does not include' not in text
+    assert 'authorizedprincipalsfile /early/%u, not the drop-in\'s /late/%u' in text
+    assert done['included'] is True
+    # the candidate stands where the drop-in will: a keyword sshd rejects is named in its own file
+    with pytest.raises(InvalidInput) as caught:
+        run_op(trust(etc, settings={'MaxAuthTries': 'lots'}, **options), check_mode=True)
+    assert str(path) in caught.value.msg and 'keysmith-' not in caught.value.msg
+    plan, done = run_op(trust(etc, **options))
+    assert 'trustedusercakeys %s' % (root / 'user_ca_keys.pub') in sshd_t_values(etc)
 
 
 def test_bad_values_are_refused():
