@@ -11,6 +11,7 @@
 #   e2e_free_ports 2 24350-24399           # E2E_PORTS=(p1 p2), free on 127.0.0.1
 #   e2e_sshd "$WORK/sshd_config" "$WORK/sshd.log"   # sshd -t, then sshd -D in the background
 #   e2e_wait_ports "${E2E_PORTS[@]}"       # fails when nothing listens after 5 s
+#   e2e_wait_pidfile "$WORK/sshd.pid"       # and its pid file is written
 #
 # On exit (also on INT/TERM) the cleanup runs the script's e2e_before_cleanup (when it
 # defines one; $E2E_RC is the exit status), stops every sshd started here and every
@@ -146,4 +147,12 @@ e2e_wait_ports() {  # e2e_wait_ports PORT...: each one accepts connections on 12
         done
         fail "nothing listens on 127.0.0.1:$port"
     done
+}
+
+e2e_wait_pidfile() {  # e2e_wait_pidfile FILE: sshd wrote its pid file within 5 s (it does so after listening)
+    for _ in $(seq 1 50); do
+        [ -s "$1" ] && return 0
+        sleep 0.1
+    done
+    fail "sshd did not start (no pid in $1)"
 }

@@ -55,8 +55,7 @@ CONF
 # -D: stay in the foreground as our child, so the cleanup can kill and reap it.
 e2e_sshd "$WORK/sshd_config" "$WORK/sshd.log"
 e2e_wait_ports "$PORT"
-for _ in $(seq 1 50); do [ -s "$WORK/sshd.pid" ] && break; sleep 0.1; done
-[ -s "$WORK/sshd.pid" ] || fail "sshd did not start"
+e2e_wait_pidfile "$WORK/sshd.pid"
 log "sshd (pid $E2E_SSHD_PID) listening on 127.0.0.1:$PORT"
 
 # ------------------------------------------------------------------ account
