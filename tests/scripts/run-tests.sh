@@ -24,7 +24,8 @@
 #   examples     tests/examples/run_examples.py: every module's EXAMPLES and the docs' YAML blocks,
 #                in check mode (must write nothing) and for real, side by side, against throw-away accounts
 #                (root only; 33 documents, ~140 s CPU: 145 s wall at load 6 on 2 cores)
-#   e2e          tests/e2e/*.sh and molecule scenarios, when present
+#   e2e          tests/e2e/*.sh (lib.sh is their shared set-up) and molecule scenarios, when
+#                present; E2E_JOBS=2 of them at a time
 #   demo         ansible-playbook playbooks/demo.yml twice (when present)
 #   cores        ansible-test sanity, the unit tests and tests/smoke/all_modules.yml on the lowest and the
 #                newest ansible-core of the supported range (CORE_VERSIONS="2.16 2.21"), own venvs
@@ -46,6 +47,7 @@
 #   PARITY_USER_PREFIX=k14p   account names of the parity step (<prefix>00..07, the audit's <prefix>NNa..);
 #                             PARITY_PORTS=22400-22499
 #   EXAMPLES_USER_PREFIX=ks17e account names of the examples step (<prefix><NN><name>, NN: the document)
+#   E2E_JOBS=2                end-to-end tests run side by side (1: one after the other)
 #   DEMO_IDEMPOTENT=1         fail `demo` if the second run reports changed > 0
 set -euo pipefail
 
@@ -90,11 +92,13 @@ timed() {  # timed NAME CMD...: run, record wall time, fail with a clear message
     fi
 }
 
-timed_beside() {  # timed_beside BG FG: step BG in the background while step FG runs, both timed
-    # For two steps that share nothing (files, users, ports) and use about one
+timed_beside() {  # timed_beside BG FG [FG...]: step BG in the background while the FG steps run one after the other, all timed
+    # For steps that share nothing (files, users, ports) and use about one
     # core each, so on 2 cores the pair takes the time of the longer one. BG's
-    # output is shown after FG's, in one piece.
-    local bg="$1" fg="$2" start end rc=0
+    # output is shown after the FG steps', in one piece.
+    local bg="$1" start end rc=0 f
+    shift
+    local fg="$*"
     BESIDE_OUT="$(mktemp "${TMPDIR:-/tmp}/keysmith-$bg.XXXXXX")"
     start=$(date +%s)
     set +e
@@ -102,7 +106,7 @@ timed_beside() {  # timed_beside BG FG: step BG in the background while step FG 
     BESIDE_PID=$!
     set -e
     # A failing FG stops the run (timed dies): on_exit ends BG and its processes.
-    timed "$fg" "step_$fg"
+    for f in "$@"; do timed "$f" "step_$f"; done
     wait "$BESIDE_PID" || rc=$?
     BESIDE_PID=''
     end=$(date +%s)
@@ -553,36 +557,71 @@ step_examples() {
     return $rc
 }
 
+e2e_job() {  # e2e_job KIND ARG: one end-to-end test (script PATH, or molecule SCENARIO)
+    case "$1" in
+        script) PATH="$VENV/bin:$PATH" bash "$2" ;;
+        # Molecule (25+) finds a collection's scenarios in extensions/molecule/ when it
+        # runs from the collection root (galaxy.yml, no molecule/ there): run it from the
+        # checkout; the roles and modules come from the placed copy (ANSIBLE_COLLECTIONS_PATH).
+        molecule) cd "$ROOT" && PATH="$VENV/bin:$PATH" molecule test -s "$2" ;;
+    esac
+}
+
+run_e2e_jobs() {  # run_e2e_jobs KIND:ARG...: E2E_JOBS at a time; 1 when one of them failed
+    # The end-to-end tests share nothing (each has its own accounts, port range and work
+    # directory: tests/e2e/lib.sh, the molecule fleet's ksfleet<N>_ accounts and ports from
+    # 22201) and spend much of their time waiting for sshd, ssh logins and ansible's forks,
+    # so E2E_JOBS of them (default 2) run side by side, in the order given; each one's
+    # output is shown in one piece when it ends.
+    local max="${E2E_JOBS:-2}" job pid failed=0 n=0 out
+    local -A job_of=() out_of=() start_of=()
+    finish_one() {
+        local done_pid='' rc=0
+        wait -n -p done_pid || rc=$?
+        log "e2e: ${job_of[$done_pid]} ($(( $(date +%s) - start_of[$done_pid] )) s, $([ $rc -eq 0 ] && echo ok || echo "FAILED rc=$rc")): its output"
+        cat "${out_of[$done_pid]}"
+        rm -f "${out_of[$done_pid]}"
+        [ $rc -eq 0 ] || failed=1
+    }
+    for job in "$@"; do
+        while [ $n -ge "$max" ]; do finish_one; n=$((n - 1)); done
+        log "e2e: ${job%%:*} ${job#*:} started"
+        out="$(mktemp "${TMPDIR:-/tmp}/keysmith-e2e.XXXXXX")"
+        (set -e; e2e_job "${job%%:*}" "${job#*:}") >"$out" 2>&1 &
+        pid=$!
+        job_of[$pid]="${job%%:*} ${job#*:}"; out_of[$pid]="$out"; start_of[$pid]=$(date +%s)
+        n=$((n + 1))
+    done
+    while [ $n -gt 0 ]; do finish_one; n=$((n - 1)); done
+    return $failed
+}
+
 step_e2e() {
     need_venv
-    local ran=0 f s
+    local f s
+    local -a jobs=()
     shopt -s nullglob
-    local -a found=(tests/e2e/*.sh extensions/molecule/*/molecule.yml molecule/*/molecule.yml)
-    if [ ${#found[@]} -gt 0 ]; then step_deps; step_place; fi
-    # Everything below runs against the placed copy with the venv's Python as the
+    # molecule's scenarios first (the longest), then the scripts, the biggest first
+    for s in extensions/molecule/*/molecule.yml molecule/*/molecule.yml; do
+        jobs+=("molecule:$(basename "$(dirname "$s")")")
+    done
+    while read -r f; do jobs+=("script:$f"); done < <(for f in tests/e2e/*.sh; do
+        [ "$f" = tests/e2e/lib.sh ] || printf '%s %s\n' "$(stat -c %s "$f")" "$f"
+    done | sort -rn | cut -d' ' -f2-)
+    shopt -u nullglob
+    if [ ${#jobs[@]} -eq 0 ]; then
+        log "e2e: no tests/e2e/*.sh nor molecule scenarios: skipped"
+        return 0
+    fi
+    step_deps; step_place
+    # Everything runs against the placed copy with the venv's Python as the
     # managed node's interpreter (it has cryptography/bcrypt).
     export ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" ANSIBLE_PYTHON_INTERPRETER="$VPY"
-    for f in tests/e2e/*.sh; do
-        log "e2e: $f"
-        PATH="$VENV/bin:$PATH" bash "$f"
-        ran=$((ran + 1))
-    done
-    # Molecule (25+) finds a collection's scenarios in extensions/molecule/ when it
-    # runs from the collection root (galaxy.yml, no molecule/ there): run it from the
-    # checkout; the roles and modules come from the placed copy (ANSIBLE_COLLECTIONS_PATH).
-    for s in extensions/molecule/*/molecule.yml molecule/*/molecule.yml; do
-        local scen
-        scen="$(basename "$(dirname "$s")")"
-        log "e2e: molecule test -s $scen (in $ROOT)"
-        (cd "$ROOT" && PATH="$VENV/bin:$PATH" molecule test -s "$scen")
-        ran=$((ran + 1))
-    done
-    shopt -u nullglob
-    if [ $ran -eq 0 ]; then
-        log "e2e: no tests/e2e/*.sh nor molecule scenarios: skipped"
-    else
-        record_counts e2e "$ran" 0 0
+    if ! run_e2e_jobs "${jobs[@]}"; then
+        record_counts e2e 0 1 0
+        return 1
     fi
+    record_counts e2e "${#jobs[@]}" 0 0
 }
 
 # The demo needs what a user of the collection needs, nothing of the test tooling:
@@ -739,12 +778,13 @@ step_test() {
     # The release checks (a temporary directory of their own) beside sanity (the placed copy).
     timed_beside release sanity
     timed units step_units
-    # The other ansible-cores (their own venvs and placed copies) beside the sshd differential tests;
-    # their venvs are made first (parity copies the checkout, which must not change meanwhile).
+    # The other ansible-cores (their own venvs and placed copies) beside the sshd differential tests
+    # and then the integration targets (accounts and sshd of their own; cores takes ~270 s, parity ~90 s,
+    # integration ~200 s, each mostly one core); the venvs are made first (parity copies the checkout,
+    # which must not change meanwhile).
     local ver
     for ver in $CORE_VERSIONS; do core_venv "$ver" >/dev/null; done
-    timed_beside cores parity
-    timed integration step_integration
+    timed_beside cores parity integration
     timed reliability step_reliability
     timed examples step_examples
     timed e2e step_e2e
