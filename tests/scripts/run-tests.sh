@@ -30,7 +30,7 @@
 #   cores        ansible-test sanity, the unit tests and tests/smoke/all_modules.yml on the lowest and the
 #                newest ansible-core of the supported range (CORE_VERSIONS="2.16 2.21"), own venvs
 #   test         venv deps changelog build release sanity units cores parity integration reliability examples e2e demo,
-#                in order, fail fast
+#                fail fast; release then examples beside sanity, cores beside parity then integration
 #   clean        remove .venv, tests/output, demo-output and the placed copy
 #
 # Environment knobs:
@@ -92,17 +92,26 @@ timed() {  # timed NAME CMD...: run, record wall time, fail with a clear message
     fi
 }
 
-timed_beside() {  # timed_beside BG FG [FG...]: step BG in the background while the FG steps run one after the other, all timed
+timed_beside() {  # timed_beside BG[+BG...] FG [FG...]: the BG steps one after the other in the background while the FG steps run one after the other, all timed
     # For steps that share nothing (files, users, ports) and use about one
-    # core each, so on 2 cores the pair takes the time of the longer one. BG's
-    # output is shown after the FG steps', in one piece.
-    local bg="$1" start end rc=0 f
+    # core each, so on 2 cores the pair takes the time of the longer one. The BG
+    # steps' output is shown after the FG steps', in one piece.
+    local bgs="$1" start end rc=0 f b t failed_bg=''
     shift
     local fg="$*"
-    BESIDE_OUT="$(mktemp "${TMPDIR:-/tmp}/keysmith-$bg.XXXXXX")"
+    local -a bg_steps=()
+    IFS=+ read -r -a bg_steps <<< "$bgs"
+    BESIDE_OUT="$(mktemp "${TMPDIR:-/tmp}/keysmith-${bgs//+/-}.XXXXXX")"
+    local times="$BESIDE_OUT.times"
     start=$(date +%s)
     set +e
-    (set -e; "step_$bg") >"$BESIDE_OUT" 2>&1 &
+    (set -e
+     for b in "${bg_steps[@]}"; do
+         t=$(date +%s)
+         echo "$b" > "$times.current"
+         "step_$b"
+         echo "$b $(( $(date +%s) - t ))" >> "$times"
+     done) >"$BESIDE_OUT" 2>&1 &
     BESIDE_PID=$!
     set -e
     # A failing FG stops the run (timed dies): on_exit ends BG and its processes.
@@ -110,15 +119,26 @@ timed_beside() {  # timed_beside BG FG [FG...]: step BG in the background while 
     wait "$BESIDE_PID" || rc=$?
     BESIDE_PID=''
     end=$(date +%s)
-    log "$bg (ran beside $fg): its output"
+    log "${bgs//+/, } (ran beside $fg): its output"
     cat "$BESIDE_OUT"
-    rm -f "$BESIDE_OUT"
+    if [ ${#bg_steps[@]} -eq 1 ]; then
+        # one step: its time is the pair's (it waited for nothing)
+        TIMINGS+=("$(printf '%-12s %5ss  %s' "$bgs" "$((end - start))" "$([ $rc -eq 0 ] && echo "ok (beside $fg)" || echo "FAILED (rc=$rc)")")")
+    else
+        while read -r b t; do
+            TIMINGS+=("$(printf '%-12s %5ss  %s' "$b" "$t" "ok (beside $fg)")")
+        done < <(cat "$times" 2>/dev/null)
+        if [ $rc -ne 0 ]; then
+            failed_bg="$(cat "$times.current" 2>/dev/null)"
+            TIMINGS+=("$(printf '%-12s %5ss  %s' "$failed_bg" '?' "FAILED (rc=$rc)")")
+        fi
+    fi
+    rm -f "$BESIDE_OUT" "$times" "$times.current"
     BESIDE_OUT=''
-    TIMINGS+=("$(printf '%-12s %5ss  %s' "$bg" "$((end - start))" "$([ $rc -eq 0 ] && echo "ok (beside $fg)" || echo "FAILED (rc=$rc)")")")
     if [ $rc -ne 0 ]; then
         print_timings
         print_counts
-        die "step '$bg' failed (exit code $rc); see its output above."
+        die "step '${failed_bg:-$bgs}' failed (exit code $rc); see its output above."
     fi
 }
 
@@ -337,7 +357,7 @@ kill_tree() {  # kill_tree PID: the process and all its descendants
 
 on_exit() {
     if [ -n "$BESIDE_PID" ]; then kill_tree "$BESIDE_PID"; fi
-    rm -f "$COUNTS_FILE" ${BESIDE_OUT:+"$BESIDE_OUT"}
+    rm -f "$COUNTS_FILE" ${BESIDE_OUT:+"$BESIDE_OUT" "$BESIDE_OUT.times" "$BESIDE_OUT.times.current"}
 }
 trap on_exit EXIT
 record_counts() {  # record_counts SUITE PASSED FAILED SKIPPED
@@ -775,8 +795,10 @@ step_test() {
     timed deps step_deps
     timed changelog step_changelog
     timed build step_build
-    # The release checks (a temporary directory of their own) beside sanity (the placed copy).
-    timed_beside release sanity
+    # The release checks (a temporary directory of their own), then the documented examples (throw-away
+    # accounts <prefix>NN..., directories of their own; the placed copy read only), beside sanity (~160 s,
+    # about one core; the release checks ~105 s, the examples ~70 s).
+    timed_beside release+examples sanity
     timed units step_units
     # The other ansible-cores (their own venvs and placed copies) beside the sshd differential tests
     # and then the integration targets (accounts and sshd of their own; cores takes ~270 s, parity ~90 s,
@@ -786,7 +808,6 @@ step_test() {
     for ver in $CORE_VERSIONS; do core_venv "$ver" >/dev/null; done
     timed_beside cores parity integration
     timed reliability step_reliability
-    timed examples step_examples
     timed e2e step_e2e
     # In the full run a second demo run that changes anything is a failure, and the
     # demo runs in its own venv (ansible-core and requirements.txt only), as a newcomer's.
