@@ -593,11 +593,18 @@ run_e2e_jobs() {  # run_e2e_jobs KIND:ARG...: E2E_JOBS at a time; 1 when one of 
     # 22201) and spend much of their time waiting for sshd, ssh logins and ansible's forks,
     # so E2E_JOBS of them (default 2) run side by side, in the order given; each one's
     # output is shown in one piece when it ends.
-    local max="${E2E_JOBS:-2}" job pid failed=0 n=0 out
+    local max="${E2E_JOBS:-2}" job pid='' failed=0 n=0 out
     local -A job_of=() out_of=() start_of=()
+    # wait -n -p (which job ended) needs bash 5.1: older ones run the jobs one at a time
+    if [ "${BASH_VERSINFO[0]}${BASH_VERSINFO[1]}" -lt 51 ]; then max=1; fi
     finish_one() {
         local done_pid='' rc=0
-        wait -n -p done_pid || rc=$?
+        if [ "$max" -eq 1 ]; then
+            done_pid=$pid
+            wait "$pid" || rc=$?
+        else
+            wait -n -p done_pid || rc=$?
+        fi
         log "e2e: ${job_of[$done_pid]} ($(( $(date +%s) - start_of[$done_pid] )) s, $([ $rc -eq 0 ] && echo ok || echo "FAILED rc=$rc")): its output"
         cat "${out_of[$done_pid]}"
         rm -f "${out_of[$done_pid]}"
