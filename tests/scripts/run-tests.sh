@@ -14,7 +14,7 @@
 #                ansible-doc lists/renders every module and role, ansible-lint production,
 #                docs links, the quick start, an AWX-style ansible-runner job (tests/awx/)
 #   sanity       ansible-test sanity --venv (all tests, Pythons 3.8 .. 3.13 found)
-#   units        pytest over tests/unit (from the placed copy, .venv Python 3.11), then
+#   units        pytest over tests/unit (from the placed copy, .venv Python 3.11), and beside it
 #                ansible-test units --venv --python 3.8 (target-side tests on the oldest target)
 #   parity       tests/parity: ssh_authkey's reading of authorized_keys against a real sshd
 #                (one sshd on 127.0.0.1, throw-away accounts, a login per corpus line; root only)
@@ -452,23 +452,38 @@ step_units() {
         log "units: no tests/unit/**/test_*.py: skipped"
         return 0
     fi
-    local jobs=() rc=0
+    local jobs=() rc=0 trc=0 target_out target_pid
     rm -f "$OUTPUT/junit/units.xml"
     "$VPY" -c 'import xdist' 2>/dev/null && jobs=(-n auto)
-    log "units: pytest tests/unit (collection on PYTHONPATH=$PLACE_ROOT)"
+    # The target-side tests on the oldest Python run beside the pytest run: each one leaves
+    # part of the 2 cores idle (its workers' collection, the slowest files at the end), and
+    # the tests name their accounts and files per process (pid, tmp_path). Their output
+    # follows pytest's, in one piece.
+    target_out="$(mktemp "${TMPDIR:-/tmp}/keysmith-units-target.XXXXXX")"
+    units_target >"$target_out" 2>&1 &
+    target_pid=$!
+    log "units: pytest tests/unit (collection on PYTHONPATH=$PLACE_ROOT), the target-side tests beside it"
     mkdir -p "$OUTPUT/junit"
     # shellcheck disable=SC2086
     (cd "$PLACED" && PYTHONPATH="$PLACE_ROOT${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1 \
         "$VPY" -m pytest -p no:cacheprovider --import-mode=importlib -r a "${jobs[@]}" \
         --junitxml="$OUTPUT/junit/units.xml" tests/unit ${UNITS_ARGS:-}) || rc=$?
     junit_summary units "$OUTPUT/junit" 'units.xml'
+    wait "$target_pid" || trc=$?
+    log "units: the target-side tests (ran beside pytest): their output"
+    cat "$target_out"
+    rm -f "$target_out"
     [ $rc -eq 0 ] || return $rc
+    return $trc
+}
 
+units_target() {  # the target-side unit tests on UNITS_TARGET_PYTHONS (default 3.8); its rc
     # Module code runs on managed nodes with Python >= 3.8: run the target-side unit
     # tests (tests/unit/plugins/{modules,module_utils}) on the oldest one too, with
     # ansible-test (ansible-core 2.19 itself cannot be installed on 3.8; ansible-test
-    # puts its own copy on the path).  ~40 s on 2 cores.  UNITS_TARGET_PYTHONS="" skips.
-    local v
+    # puts its own copy on the path; on a Python the controller does not support it runs
+    # only those).  ~120 s on 2 cores.  UNITS_TARGET_PYTHONS="" skips.
+    local v rc=0
     for v in ${UNITS_TARGET_PYTHONS-3.8}; do
         write_get_pip; SANITY_PYTHONS="$v $(venv_pyver)" setup_pythons
         if [ ! -e "$PLACE_ROOT/bin/python$v" ]; then
