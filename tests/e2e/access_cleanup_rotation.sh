@@ -35,7 +35,6 @@ PREFIX="${ROTATION_E2E_PREFIX:-ks19r}"
 DEPLOY="${PREFIX}_deploy"
 APPS=("${PREFIX}_app1" "${PREFIX}_app2")
 USERS=("$DEPLOY" "${APPS[@]}")
-SSHD=/usr/sbin/sshd
 OLD=id_ed25519_2025
 NEW=id_ed25519_2026
 
@@ -43,54 +42,21 @@ log() { printf '[cleanup+rotation e2e] %s\n' "$*"; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 fail() { printf '[cleanup+rotation e2e] FAIL: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || fail "must run as root (it creates accounts and starts sshd)"
-[ -x "$SSHD" ] || fail "$SSHD is missing"
 T0=$EPOCHREALTIME
 
-WORK="$(mktemp -d "/tmp/${PREFIX}-rotation-e2e.XXXXXX")"
-chmod 0755 "$WORK"
-SSHD_PID=
-
-cleanup() {
-    local rc=$?
-    set +e
-    [ -n "$SSHD_PID" ] && { kill "$SSHD_PID" 2>/dev/null; wait "$SSHD_PID" 2>/dev/null; }
-    for user in "${USERS[@]}"; do
-        if id "$user" >/dev/null 2>&1; then userdel -r "$user" >/dev/null 2>&1; fi
-    done
-    if [ $rc -ne 0 ] && [ -f "$WORK/sshd.log" ]; then
-        printf -- '--- sshd log ---\n' >&2; tail -n 20 "$WORK/sshd.log" >&2
-    fi
-    rm -rf "$WORK"
-    exit $rc
-}
-trap cleanup EXIT INT TERM
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
+E2E_LOG_LINES=20
+e2e_init /tmp "${PREFIX}-rotation-e2e" 0755
 
 # ------------------------------------------------------------------ collection
-if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ] \
-        || [ ! -d "${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/keysmith/accounts/roles/key_rotation" ]; then
-    mkdir -p "$WORK/collections/ansible_collections/keysmith"
-    ln -s "$ROOT" "$WORK/collections/ansible_collections/keysmith/accounts"
-    export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
-fi
-PYTHON="${ANSIBLE_PYTHON_INTERPRETER:-$(command -v python3)}"
-if [ -z "${ANSIBLE_PYTHON_INTERPRETER:-}" ] && [ -x "$ROOT/.venv/bin/python" ] \
-        && ! "$PYTHON" -c 'import ansible' >/dev/null 2>&1; then
-    PYTHON="$ROOT/.venv/bin/python"
-fi
-PLAYBOOK_CMD=(ansible-playbook)
-command -v ansible-playbook >/dev/null 2>&1 || PLAYBOOK_CMD=("$ROOT/.venv/bin/ansible-playbook")
+e2e_collection roles/key_rotation
 # A controller that is not in UTC: the deadline must still be now + grace, in UTC.
 export TZ="${ROTATION_E2E_TZ:-Asia/Tokyo}"
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_PIPELINING=1
+export ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_PIPELINING=1
 
 # ------------------------------------------------------------------ accounts and keys
-for user in "${USERS[@]}"; do
-    if id "$user" >/dev/null 2>&1; then userdel -r "$user" >/dev/null 2>&1 || true; fi
-    useradd -m -s /bin/sh "$user"
-    usermod -p '*' "$user"
-    install -d -m 0700 -o "$user" -g "$user" "/home/$user/.ssh"
-done
+for user in "${USERS[@]}"; do e2e_user "$user" ssh; done
 DEPLOY_SSH="/home/$DEPLOY/.ssh"
 runuser -u "$DEPLOY" -- ssh-keygen -q -t ed25519 -N '' -C "deploy-2025" -f "$DEPLOY_SSH/$OLD"
 ssh-keygen -q -t ed25519 -N '' -C "unrelated" -f "$WORK/unrelated"
@@ -107,23 +73,8 @@ put "${APPS[1]}" "$OLD_PUB"
 
 # ------------------------------------------------------------------ sshd
 ssh-keygen -q -t ed25519 -N '' -C rotation-host -f "$WORK/ssh_host_ed25519_key"
-mkdir -p /run/sshd && chmod 0755 /run/sshd
-PORT="$("$PYTHON" - "${ROTATION_E2E_PORTS:-23400-23499}" <<'PY'
-import socket, sys
-first, last = (int(n) for n in sys.argv[1].split('-'))
-for port in range(first, last + 1):
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-PY
-)"
-[ -n "$PORT" ] || fail "no free port in ${ROTATION_E2E_PORTS:-23400-23499}"
+e2e_free_ports 1 "${ROTATION_E2E_PORTS:-23400-23499}"
+PORT="${E2E_PORTS[0]}"
 cat > "$WORK/sshd_config" <<CONF
 Port $PORT
 ListenAddress 127.0.0.1
@@ -138,10 +89,8 @@ StrictModes yes
 UseDNS no
 MaxStartups 50
 CONF
-"$SSHD" -t -f "$WORK/sshd_config"
-"$SSHD" -D -f "$WORK/sshd_config" -E "$WORK/sshd.log" &
-SSHD_PID=$!
-for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+e2e_sshd "$WORK/sshd_config" "$WORK/sshd.log"
+e2e_wait_ports "$PORT"
 log "sshd on 127.0.0.1:$PORT"
 
 # login USER KEYFILE: 0 when sshd lets the key in

@@ -9,66 +9,39 @@
 # playbook over ssh against the three hosts, checks the JSON and CSV, then
 # opens the HTML page in headless chromium (tests/e2e/html_check.py): no
 # console errors, every host and key present, the search box filters the table.
-# Runs as root; everything is removed on exit. About 15 s.
+# Runs as root; everything is removed on exit. About 15 s. ACCESS_E2E_PREFIX names the
+# accounts, ACCESS_E2E_PORTS (FIRST-LAST, default 22900-22999) the ports of the three sshd.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 ROOT="$(cd "$HERE/../.." && pwd -P)"
 PREFIX="${ACCESS_E2E_PREFIX:-k19ae}"
 USERS=("${PREFIX}_alice" "${PREFIX}_bob" "${PREFIX}_carol")
-SSHD=/usr/sbin/sshd
 HOSTS=(h1 h2 h3)
 
 log() { printf '[access_report e2e] %s\n' "$*"; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 fail() { printf '[access_report e2e] FAIL: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || fail "must run as root (it creates accounts and starts sshd)"
-[ -x "$SSHD" ] || fail "$SSHD is missing"
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
 CHROMIUM="$(command -v chromium || true)"
 [ -n "$CHROMIUM" ] || fail "chromium is missing (make deps installs it)"
 
 # sshd's StrictModes refuses key files below a world-writable /tmp: the work
 # directory (root's key file for the fleet is in it) lives below /run.
-WORK="$(mktemp -d "/run/${PREFIX}-access-e2e.XXXXXX")"
-chmod 0755 "$WORK"
-SSHD_PIDS=()
-
-cleanup() {
-    local rc=$?
-    set +e
+E2E_LOG_LINES=20
+e2e_init /run "${PREFIX}-access-e2e" 0755
+e2e_before_cleanup() {
+    local sock
     for sock in "$WORK"/cp/*; do
         [ -S "$sock" ] && ssh -o ControlPath="$sock" -O exit dummy >/dev/null 2>&1
     done
-    for pid in "${SSHD_PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-    for user in "${USERS[@]}"; do
-        if id "$user" >/dev/null 2>&1; then userdel -r "$user" >/dev/null 2>&1; fi
-    done
-    if [ $rc -ne 0 ]; then
-        for h in "${HOSTS[@]}"; do
-            [ -f "$WORK/sshd_$h.log" ] && { printf -- '--- sshd %s log ---\n' "$h" >&2; tail -n 20 "$WORK/sshd_$h.log" >&2; }
-        done
-    fi
-    rm -rf "$WORK"
-    exit $rc
 }
-trap cleanup EXIT INT TERM
 
 # ------------------------------------------------------------------ collection
-if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ] \
-        || [ ! -f "${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/keysmith/accounts/plugins/modules/access_report.py" ]; then
-    mkdir -p "$WORK/collections/ansible_collections/keysmith"
-    ln -s "$ROOT" "$WORK/collections/ansible_collections/keysmith/accounts"
-    export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
-fi
-PYTHON="${ANSIBLE_PYTHON_INTERPRETER:-$(command -v python3)}"
-if [ -z "${ANSIBLE_PYTHON_INTERPRETER:-}" ] && [ -x "$ROOT/.venv/bin/python" ] \
-        && ! "$PYTHON" -c 'import ansible' >/dev/null 2>&1; then
-    PYTHON="$ROOT/.venv/bin/python"
-fi
-PLAYBOOK_CMD=(ansible-playbook)
-command -v ansible-playbook >/dev/null 2>&1 || PLAYBOOK_CMD=("$ROOT/.venv/bin/ansible-playbook")
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_SHOW_CUSTOM_STATS=1
+e2e_collection access_report
+export ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_SHOW_CUSTOM_STATS=1
 # One ssh connection per host for the whole run, closed by cleanup.
 mkdir -p "$WORK/cp"
 export ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=30s -o UserKnownHostsFile=/dev/null \
@@ -84,12 +57,7 @@ SHARED="$(keygen ecdsa shared_deploy 256)"
 CAROL="$(keygen ed25519 carol_ws)"
 OLD="$(keygen ed25519 alice_expired)"
 
-for user in "${USERS[@]}"; do
-    if id "$user" >/dev/null 2>&1; then userdel -r "$user" >/dev/null 2>&1 || true; fi
-    useradd -m -s /bin/sh "$user"
-    usermod -p '*' "$user"
-    install -d -m 0700 -o "$user" -g "$user" "/home/$user/.ssh"
-done
+for user in "${USERS[@]}"; do e2e_user "$user" ssh; done
 put() {  # put OWNER[:GROUP] FILE MODE TEXT
     printf '%s\n' "$4" > "$2"; chown "$1" "$2"; chmod "$3" "$2"
 }
@@ -106,24 +74,8 @@ chmod 0644 "$WORK/rootkeys/root" "$WORK/central/${USERS[2]}"
 
 # ------------------------------------------------------------------ sshd fleet
 ssh-keygen -q -t ed25519 -N '' -C fleet-host -f "$WORK/ssh_host_ed25519_key"
-mkdir -p /run/sshd && chmod 0755 /run/sshd
-read -r -a PORTS <<< "$("$PYTHON" - <<'PY'
-import socket
-found, port = [], 22900
-while len(found) < 3 and port < 23000:
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', port))
-        found.append(port)
-    except OSError:
-        pass
-    finally:
-        s.close()
-    port += 1
-print(' '.join(map(str, found)))
-PY
-)"
-[ ${#PORTS[@]} -eq 3 ] || fail "no 3 free ports in 22900-22999"
+e2e_free_ports 3 "${ACCESS_E2E_PORTS:-22900-22999}"
+PORTS=("${E2E_PORTS[@]}")
 declare -A AKF=(
     [h1]=".ssh/authorized_keys $WORK/rootkeys/%u"
     [h2]="$WORK/central/%u .ssh/authorized_keys $WORK/rootkeys/%u"
@@ -163,9 +115,7 @@ StrictModes yes
 UseDNS no
 MaxStartups 50
 CONF
-    "$SSHD" -t -f "$WORK/sshd_config_$h"
-    "$SSHD" -D -f "$WORK/sshd_config_$h" -E "$WORK/sshd_$h.log" &
-    SSHD_PIDS+=($!)
+    e2e_sshd "$WORK/sshd_config_$h" "$WORK/sshd_$h.log"
     {
         echo "    $h:"
         echo "      ansible_port: ${PORTS[$i]}"
@@ -176,9 +126,7 @@ done
 # h3 knows which keys are meant to exist: the others are unmanaged there.
 MANAGED_FP="$(ssh-keygen -lf "$WORK/alice_laptop.pub" | awk '{print $2}')"
 echo "      access_report_managed_keys: [\"$MANAGED_FP\", \"$SHARED\"]" >> "$WORK/inventory.yml"
-for port in "${PORTS[@]}"; do
-    for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-done
+e2e_wait_ports "${PORTS[@]}"
 log "sshd fleet on 127.0.0.1:${PORTS[*]}"
 
 # ------------------------------------------------------------------ the playbook

@@ -24,70 +24,30 @@ PREFIX="${KEY_USAGE_E2E_PREFIX:-kus}"
 PORT_RANGE="${KEY_USAGE_E2E_PORTS:-24450-24499}"
 A="${PREFIX}_a"
 B="${PREFIX}_b"
-SSHD=/usr/sbin/sshd
 HOSTS=(h1 h2)
 
 log() { printf '[key_usage e2e] %s\n' "$*"; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 fail() { printf '[key_usage e2e] FAIL: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || fail "must run as root (it creates accounts and starts sshd)"
-[ -x "$SSHD" ] || fail "$SSHD is missing"
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
 command -v unshare >/dev/null || fail "unshare is missing (util-linux)"
 CHROMIUM="$(command -v chromium || true)"
 [ -n "$CHROMIUM" ] || fail "chromium is missing (make deps installs it)"
 
-WORK="$(mktemp -d "/run/${PREFIX}-usage-e2e.XXXXXX")"
-chmod 0755 "$WORK"
+E2E_LOG_LINES=20
+e2e_init /run "${PREFIX}-usage-e2e" 0755
 begin=$EPOCHREALTIME
-
-cleanup() {
-    local rc=$?
-    set +e
-    for h in "${HOSTS[@]}"; do
-        for pidfile in "$WORK/$h/sshd.pid" "$WORK/$h/sink.pid"; do
-            [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
-        done
-    done
-    for pid in "${NS_PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null; done
-    for user in "$A" "$B"; do
-        if id "$user" >/dev/null 2>&1; then userdel -r "$user" >/dev/null 2>&1; fi
-    done
-    if [ $rc -ne 0 ]; then
-        for h in "${HOSTS[@]}"; do
-            [ -f "$WORK/$h/log/auth.log" ] && { printf -- '--- %s auth.log ---\n' "$h" >&2; tail -n 20 "$WORK/$h/log/auth.log" >&2; }
-        done
-    fi
+e2e_before_cleanup() {
     if [ -n "${KEY_USAGE_E2E_KEEP:-}" ]; then cp -r "$WORK"/*.log "$WORK"/*.yml "$WORK/report" "$KEY_USAGE_E2E_KEEP/"; fi
-    rm -rf "$WORK"
-    exit $rc
 }
-NS_PIDS=()
-trap cleanup EXIT INT TERM
 
 # ------------------------------------------------------------------ collection and ansible
-if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ] \
-        || [ ! -f "${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/keysmith/accounts/plugins/modules/access_report.py" ]; then
-    mkdir -p "$WORK/collections/ansible_collections/keysmith"
-    ln -s "$ROOT" "$WORK/collections/ansible_collections/keysmith/accounts"
-    export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
-fi
-PYTHON="${ANSIBLE_PYTHON_INTERPRETER:-$(command -v python3)}"
-if [ -z "${ANSIBLE_PYTHON_INTERPRETER:-}" ] && [ -x "$ROOT/.venv/bin/python" ] \
-        && ! "$PYTHON" -c 'import ansible' >/dev/null 2>&1; then
-    PYTHON="$ROOT/.venv/bin/python"
-fi
-PLAYBOOK_CMD=(ansible-playbook)
-command -v ansible-playbook >/dev/null 2>&1 || PLAYBOOK_CMD=("$ROOT/.venv/bin/ansible-playbook")
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0
+e2e_collection access_report
 
 # ------------------------------------------------------------------ accounts and keys
-for user in "$A" "$B"; do
-    if id "$user" >/dev/null 2>&1; then userdel -r "$user" >/dev/null 2>&1 || true; fi
-    useradd -m -s /bin/sh "$user"
-    usermod -p '*' "$user"
-    install -d -m 0700 -o "$user" -g "$user" "/home/$user/.ssh"
-done
+for user in "$A" "$B"; do e2e_user "$user" ssh; done
 HOLD="/home/$B/.ssh"
 ssh-keygen -q -t ed25519 -N '' -C b-to-a -f "$HOLD/id_ed25519"           # opens kus_a on h1 and h2
 ssh-keygen -q -t ed25519 -N '' -C b-to-root -f "$HOLD/id_root"           # opens root on h1, no passphrase
@@ -102,26 +62,8 @@ FP_A="$(fp "$HOLD/id_ed25519.pub")"; FP_ROOT="$(fp "$HOLD/id_root.pub")"
 FP_UNUSED="$(fp "$WORK/unused.pub")"; FP_CA="$(fp "$WORK/ca.pub")"
 
 ssh-keygen -q -t ed25519 -N '' -C host -f "$WORK/ssh_host_ed25519_key"
-mkdir -p /run/sshd && chmod 0755 /run/sshd
-read -r -a PORTS <<< "$("$PYTHON" - "$PORT_RANGE" <<'PY'
-import socket, sys
-low, high = map(int, sys.argv[1].split('-'))
-found = []
-for port in range(low, high + 1):
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', port))
-        found.append(port)
-    except OSError:
-        pass
-    finally:
-        s.close()
-    if len(found) == 2:
-        break
-print(' '.join(map(str, found)))
-PY
-)"
-[ ${#PORTS[@]} -eq 2 ] || fail "no 2 free ports in $PORT_RANGE"
+e2e_free_ports 2 "$PORT_RANGE"
+PORTS=("${E2E_PORTS[@]}")
 
 # ------------------------------------------------------------------ hosts: sshd + syslog in a namespace each
 old_time() { date -u -d "@$(( $(date +%s) - $1 * 86400 ))" "$2"; }
@@ -153,6 +95,8 @@ SyslogFacility AUTH
 LogLevel INFO
 CONF
     "$SSHD" -t -f "$WORK/$h/sshd_config"
+    E2E_PIDFILES+=("$WORK/$h/sshd.pid" "$WORK/$h/sink.pid")
+    E2E_LOGS+=("$WORK/$h/log/auth.log")
     # an older rotated log: the records reach 200 days back
     if [ "$h" = h1 ]; then
         printf '%s %s sshd[42]: Server listening on 0.0.0.0 port 22.\n' "$(old_time 200 '+%b %e %H:%M:%S')" "$h" \
@@ -173,11 +117,9 @@ CONF
         for _ in \$(seq 1 50); do [ -S /dev/log ] && break; sleep 0.1; done
         exec '$SSHD' -D -f '$WORK/$h/sshd_config'
     " &
-    NS_PIDS+=($!)
+    E2E_PIDS+=($!)
 done
-for port in "${PORTS[@]}"; do
-    for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-done
+e2e_wait_ports "${PORTS[@]}"
 log "sshd h1, h2 on 127.0.0.1:${PORTS[*]}, logging through syslog"
 
 # ------------------------------------------------------------------ real logins

@@ -12,68 +12,29 @@
 #   - command="echo forced" makes any remote command print "forced".
 # Runs as root (the harness runs it after the integration tests, with the venv
 # on PATH and ANSIBLE_COLLECTIONS_PATH set). Everything is cleaned up on exit.
+# SSH_AUTHKEY_E2E_ACCOUNT names the account, SSH_AUTHKEY_E2E_PORTS (FIRST-LAST) the
+# ports sshd may use (default: any free one); set-up shared with the others: lib.sh.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 ROOT="$(cd "$HERE/../.." && pwd -P)"
 PLAYBOOK="$HERE/playbooks/ssh_authkey_login.yml"
-ACCOUNT="ksak_e2e"
-SSHD=/usr/sbin/sshd
+ACCOUNT="${SSH_AUTHKEY_E2E_ACCOUNT:-ksak_e2e}"
 
 log() { printf '[ssh_authkey e2e] %s\n' "$*"; }
 fail() { printf '[ssh_authkey e2e] FAIL: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || fail "must run as root (it creates an account and starts sshd)"
-
-if [ ! -x "$SSHD" ]; then
-    log "installing openssh-server"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq openssh-server >/dev/null
-fi
-[ -x "$SSHD" ] || fail "$SSHD is missing"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/ksak-e2e.XXXXXX")"
-chmod 0700 "$WORK"
-SSHD_PID=""
-
-cleanup() {
-    local rc=$?
-    set +e
-    if [ -n "$SSHD_PID" ]; then kill "$SSHD_PID" 2>/dev/null; wait "$SSHD_PID" 2>/dev/null; fi
-    if id "$ACCOUNT" >/dev/null 2>&1; then userdel -r "$ACCOUNT" >/dev/null 2>&1; fi
-    if [ $rc -ne 0 ] && [ -f "$WORK/sshd.log" ]; then
-        printf '%s\n' '--- sshd log ---' >&2; tail -n 40 "$WORK/sshd.log" >&2
-    fi
-    rm -rf "$WORK"
-    exit $rc
-}
-trap cleanup EXIT INT TERM
-
-# ------------------------------------------------------------------ collection
-# The harness points ANSIBLE_COLLECTIONS_PATH at its placed copy; when run by
-# hand (or the copy is missing) use this checkout through a symlink.
-if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ] \
-        || [ ! -f "${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/keysmith/accounts/plugins/modules/ssh_authkey.py" ]; then
-    mkdir -p "$WORK/collections/ansible_collections/keysmith"
-    ln -s "$ROOT" "$WORK/collections/ansible_collections/keysmith/accounts"
-    export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
-fi
-# The managed node's interpreter: the harness's choice, else python3 on PATH
-# (the venv's when the harness runs us), else the checkout's venv.
-PYTHON="${ANSIBLE_PYTHON_INTERPRETER:-$(command -v python3)}"
-if [ -z "${ANSIBLE_PYTHON_INTERPRETER:-}" ] && [ -x "$ROOT/.venv/bin/python" ] \
-        && ! "$PYTHON" -c 'import ansible' >/dev/null 2>&1; then
-    PYTHON="$ROOT/.venv/bin/python"
-fi
-PLAYBOOK_CMD=(ansible-playbook)
-command -v ansible-playbook >/dev/null 2>&1 || PLAYBOOK_CMD=("$ROOT/.venv/bin/ansible-playbook")
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
+E2E_INSTALL_SSHD=1 e2e_init "${TMPDIR:-/tmp}" ksak-e2e 0700
+e2e_collection ssh_authkey
+export ANSIBLE_LOCALHOST_WARNING=0
 
 # ------------------------------------------------------------------ sshd
-PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+# SSH_AUTHKEY_E2E_PORTS=FIRST-LAST: the port range (default: any free port)
+e2e_free_ports 1 "${SSH_AUTHKEY_E2E_PORTS:-0}"
+PORT="${E2E_PORTS[0]}"
 ssh-keygen -q -t ed25519 -N '' -C e2e-host -f "$WORK/ssh_host_ed25519_key"
-mkdir -p /run/sshd
-chmod 0755 /run/sshd
 cat > "$WORK/sshd_config" <<CONF
 Port $PORT
 ListenAddress 127.0.0.1
@@ -91,21 +52,14 @@ UseDNS no
 X11Forwarding no
 LogLevel VERBOSE
 CONF
-"$SSHD" -t -f "$WORK/sshd_config"
-# -D: stay in the foreground as our child, so the trap can kill and reap it.
-"$SSHD" -D -f "$WORK/sshd_config" -E "$WORK/sshd.log" &
-SSHD_PID=$!
-for _ in $(seq 1 50); do
-    if [ -s "$WORK/sshd.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-    sleep 0.1
-done
-[ -s "$WORK/sshd.pid" ] || fail "sshd did not start"
-log "sshd (pid $SSHD_PID) listening on 127.0.0.1:$PORT"
+# -D: stay in the foreground as our child, so the cleanup can kill and reap it.
+e2e_sshd "$WORK/sshd_config" "$WORK/sshd.log"
+e2e_wait_ports "$PORT"
+e2e_wait_pidfile "$WORK/sshd.pid"
+log "sshd (pid $E2E_SSHD_PID) listening on 127.0.0.1:$PORT"
 
 # ------------------------------------------------------------------ account
-if id "$ACCOUNT" >/dev/null 2>&1; then userdel -r "$ACCOUNT" >/dev/null 2>&1 || true; fi
-useradd -m -s /bin/sh "$ACCOUNT"
-usermod -p '*' "$ACCOUNT"     # sshd refuses a locked ("!") account even for keys
+e2e_user "$ACCOUNT"
 
 KEY="$WORK/id_e2e"
 

@@ -12,67 +12,32 @@
 #     KRL are refused;
 #   - force-command in the certificate forces the command;
 #   - the playbook run again changes nothing (no certificate signed, KRL kept).
-# Runs as root; everything is cleaned up on exit. CERT_E2E_ACCOUNT names the account (kca_e2e),
-# CERT_E2E_PORTS (FIRST-LAST) the ports sshd may use (24351-24399).
+# Runs as root; everything is cleaned up on exit. SSH_CERT_E2E_ACCOUNT (or CERT_E2E_ACCOUNT) names the
+# account, SSH_CERT_E2E_PORTS (or CERT_E2E_PORTS; FIRST-LAST) the ports sshd may use; set-up: lib.sh.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 ROOT="$(cd "$HERE/../.." && pwd -P)"
 PLAYBOOK="$HERE/playbooks/ssh_cert_login.yml"
-ACCOUNT="${CERT_E2E_ACCOUNT:-kca_e2e}"
-PORT_RANGE="${CERT_E2E_PORTS:-24351-24399}"
-SSHD=/usr/sbin/sshd
+ACCOUNT="${SSH_CERT_E2E_ACCOUNT:-${CERT_E2E_ACCOUNT:-kca_e2e}}"
 
 log() { printf '[ssh_cert e2e] %s\n' "$*"; }
 fail() { printf '[ssh_cert e2e] FAIL: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || fail "must run as root (it creates an account and starts sshd)"
-[ -x "$SSHD" ] || fail "$SSHD is missing"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/kca-cert-e2e.XXXXXX")"
-chmod 0755 "$WORK"   # sshd reads the CA key and the KRL here
-SSHD_PID=""
-AGENT_PID=""
-
-cleanup() {
-    local rc=$?
-    set +e
-    if [ -n "$SSHD_PID" ]; then kill "$SSHD_PID" 2>/dev/null; wait "$SSHD_PID" 2>/dev/null; fi
-    if [ -n "$AGENT_PID" ]; then kill "$AGENT_PID" 2>/dev/null; wait "$AGENT_PID" 2>/dev/null; fi
-    if id "$ACCOUNT" >/dev/null 2>&1; then userdel -r "$ACCOUNT" >/dev/null 2>&1; fi
-    if [ $rc -ne 0 ] && [ -f "$WORK/sshd.log" ]; then
-        printf '%s\n' '--- sshd log ---' >&2; tail -n 40 "$WORK/sshd.log" >&2
-    fi
-    rm -rf "$WORK"
-    exit $rc
-}
-trap cleanup EXIT INT TERM
-
-if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ] \
-        || [ ! -f "${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/keysmith/accounts/plugins/modules/ssh_cert.py" ]; then
-    mkdir -p "$WORK/collections/ansible_collections/keysmith"
-    ln -s "$ROOT" "$WORK/collections/ansible_collections/keysmith/accounts"
-    export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
-fi
-PYTHON="${ANSIBLE_PYTHON_INTERPRETER:-$(command -v python3)}"
-if [ -z "${ANSIBLE_PYTHON_INTERPRETER:-}" ] && [ -x "$ROOT/.venv/bin/python" ] \
-        && ! "$PYTHON" -c 'import ansible' >/dev/null 2>&1; then
-    PYTHON="$ROOT/.venv/bin/python"
-fi
-PLAYBOOK_CMD=(ansible-playbook)
-command -v ansible-playbook >/dev/null 2>&1 || PLAYBOOK_CMD=("$ROOT/.venv/bin/ansible-playbook")
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
+e2e_init "${TMPDIR:-/tmp}" kca-cert-e2e 0755   # sshd reads the CA key and the KRL here
+e2e_collection ssh_cert
+export ANSIBLE_LOCALHOST_WARNING=0
 
 # ------------------------------------------------------------------ account, keys
-if id "$ACCOUNT" >/dev/null 2>&1; then userdel -r "$ACCOUNT" >/dev/null 2>&1 || true; fi
-useradd -m -s /bin/sh "$ACCOUNT"
-usermod -p '*' "$ACCOUNT"
+e2e_user "$ACCOUNT"
 ssh-keygen -q -t ed25519 -N '' -C kca-e2e-ca -f "$WORK/ca"
 ssh-keygen -q -t ed25519 -N '' -C kca-e2e-user -f "$WORK/id_user"
 # an ssh-agent of root holding the CA key (in a 0700 directory of root)
 mkdir -m 0700 "$WORK/agent"
 ssh-agent -D -a "$WORK/agent/agent.sock" >/dev/null 2>&1 &
-AGENT_PID=$!
+E2E_PIDS+=($!)
 for _ in $(seq 1 50); do [ -S "$WORK/agent/agent.sock" ] && break; sleep 0.1; done
 SSH_AUTH_SOCK="$WORK/agent/agent.sock" ssh-add -q "$WORK/ca" || fail "ssh-add of the CA key failed"
 
@@ -85,13 +50,9 @@ play
 grep -q 'changed: True True True True' "$WORK/play.log" || { cat "$WORK/play.log" >&2; fail "first run changed nothing"; }
 
 # ------------------------------------------------------------------ sshd
-PORT=""
-for candidate in $(seq "${PORT_RANGE%-*}" "${PORT_RANGE#*-}"); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then PORT=$candidate; break; fi
-done
-[ -n "$PORT" ] || fail "no free port in $PORT_RANGE"
+e2e_free_ports 1 "${SSH_CERT_E2E_PORTS:-${CERT_E2E_PORTS:-24351-24399}}"
+PORT="${E2E_PORTS[0]}"
 ssh-keygen -q -t ed25519 -N '' -C e2e-host -f "$WORK/ssh_host_ed25519_key"
-mkdir -p /run/sshd && chmod 0755 /run/sshd
 cat > "$WORK/sshd_config" <<CONF
 Port $PORT
 ListenAddress 127.0.0.1
@@ -110,15 +71,10 @@ AllowUsers $ACCOUNT
 UseDNS no
 LogLevel VERBOSE
 CONF
-"$SSHD" -t -f "$WORK/sshd_config"
-"$SSHD" -D -f "$WORK/sshd_config" -E "$WORK/sshd.log" &
-SSHD_PID=$!
-for _ in $(seq 1 50); do
-    if [ -s "$WORK/sshd.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-    sleep 0.1
-done
-[ -s "$WORK/sshd.pid" ] || fail "sshd did not start"
-log "sshd (pid $SSHD_PID) listening on 127.0.0.1:$PORT"
+e2e_sshd "$WORK/sshd_config" "$WORK/sshd.log"
+e2e_wait_ports "$PORT"
+e2e_wait_pidfile "$WORK/sshd.pid"
+log "sshd (pid $E2E_SSHD_PID) listening on 127.0.0.1:$PORT"
 
 try_ssh() {  # try_ssh CERT COMMAND...
     local cert="$1"; shift

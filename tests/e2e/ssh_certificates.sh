@@ -5,8 +5,9 @@
 #
 # Two private sshds on 127.0.0.1 (own configs including their own
 # sshd_config.d/*.conf in a temporary directory, never /etc/ssh): A (port
-# KCB_PORT, default 24410) gets the trust drop-in and a host certificate, B
-# (port + 1) has no host certificate. tests/e2e/playbooks/ssh_certificates.yml
+# KCB_PORT, default the first free one of KCB_PORTS=24410-24449) gets the trust
+# drop-in and a host certificate, B (KCB_PORT + 1, or the next free one) has no
+# host certificate. tests/e2e/playbooks/ssh_certificates.yml
 # predicts everything in check mode, applies it (A reloaded by SIGHUP through
 # its pid file), re-runs it (nothing changes) and sees a drop-in sshd rejects
 # refused and not installed. Then, with ssh:
@@ -21,54 +22,32 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+# shellcheck disable=SC2034  # read by lib.sh
 ROOT="$(cd "$HERE/../.." && pwd -P)"
 PLAYBOOK="$HERE/playbooks/ssh_certificates.yml"
 ACCOUNT="${KCB_ACCOUNT:-kcbe2e}"
-PORT="${KCB_PORT:-24410}"
-PORT_B=$((PORT + 1))
-SSHD=/usr/sbin/sshd
 START=$SECONDS
 
 log() { printf '[ssh_certificates e2e] %s\n' "$*"; }
 fail() { printf '[ssh_certificates e2e] FAIL: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || fail "must run as root (it creates an account and starts sshd)"
-[ -x "$SSHD" ] || fail "$SSHD is missing"
-
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
 # Below /run, not /tmp: sshd checks every directory above a principals file
 # (StrictModes), and a world-writable /tmp fails that check.
-WORK="$(mktemp -d /run/kcb-certs-e2e.XXXXXX)"
-chmod 0755 "$WORK"
-PIDS=()
-
-cleanup() {
-    local rc=$?
-    set +e
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-    if id "$ACCOUNT" >/dev/null 2>&1; then userdel -r "$ACCOUNT" >/dev/null 2>&1; fi
-    if [ $rc -ne 0 ]; then
-        for f in "$WORK"/sshd*.log; do [ -f "$f" ] && { printf -- '--- %s ---\n' "$f" >&2; tail -n 30 "$f" >&2; }; done
-    fi
-    rm -rf "$WORK"
-    exit $rc
-}
-trap cleanup EXIT INT TERM
-
-# ------------------------------------------------------------------ collection
-if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ] \
-        || [ ! -f "${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/keysmith/accounts/plugins/modules/sshd_trust.py" ]; then
-    mkdir -p "$WORK/collections/ansible_collections/keysmith"
-    ln -s "$ROOT" "$WORK/collections/ansible_collections/keysmith/accounts"
-    export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
+# shellcheck disable=SC2034  # read by lib.sh
+E2E_LOG_LINES=30
+e2e_init /run kcb-certs-e2e 0755
+e2e_collection sshd_trust
+export ANSIBLE_LOCALHOST_WARNING=0
+if [ -n "${KCB_PORT:-}" ]; then
+    PORT="$KCB_PORT"
+    PORT_B=$((PORT + 1))
+else
+    e2e_free_ports 2 "${KCB_PORTS:-24410-24449}"
+    PORT="${E2E_PORTS[0]}"
+    PORT_B="${E2E_PORTS[1]}"
 fi
-PYTHON="${ANSIBLE_PYTHON_INTERPRETER:-$(command -v python3)}"
-if [ -z "${ANSIBLE_PYTHON_INTERPRETER:-}" ] && [ -x "$ROOT/.venv/bin/python" ] \
-        && ! "$PYTHON" -c 'import ansible' >/dev/null 2>&1; then
-    PYTHON="$ROOT/.venv/bin/python"
-fi
-PLAYBOOK_CMD=(ansible-playbook)
-command -v ansible-playbook >/dev/null 2>&1 || PLAYBOOK_CMD=("$ROOT/.venv/bin/ansible-playbook")
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0
 
 # ------------------------------------------------------------------ keys, CAs, account
 kg() { ssh-keygen -q -N '' -t ed25519 "$@"; }
@@ -85,9 +64,7 @@ cp "$WORK/host_key.pub" "$WORK/host_key_old.pub"
 ssh-keygen -q -s "$WORK/host_ca" -h -I host-a-old -n 127.0.0.1 -V -2h:-1h "$WORK/host_key_old.pub"
 ssh-keygen -q -k -f "$WORK/revoked.krl"      # an empty KRL: sshd refuses every key without a readable one
 
-if id "$ACCOUNT" >/dev/null 2>&1; then userdel -r "$ACCOUNT" >/dev/null 2>&1 || true; fi
-useradd -m -s /bin/sh "$ACCOUNT"
-usermod -p '*' "$ACCOUNT"
+e2e_user "$ACCOUNT"
 
 # ------------------------------------------------------------------ sshd A and B
 start_sshd() {  # start_sshd NAME PORT HOSTKEY
@@ -110,22 +87,12 @@ AllowUsers $ACCOUNT
 UseDNS no
 LogLevel VERBOSE
 CONF
-    "$SSHD" -t -f "$WORK/$name"
-    "$SSHD" -D -f "$WORK/$name" -E "$WORK/$name.log" &
-    PIDS+=($!)
+    e2e_sshd "$WORK/$name" "$WORK/$name.log"
 }
-mkdir -p /run/sshd && chmod 0755 /run/sshd
 # the drop-in directory the playbook names is A's sshd_config.d
 start_sshd sshd_config "$PORT" "$WORK/host_key"
 start_sshd sshd_b "$PORT_B" "$WORK/host_key_b"
-wait_port() {
-    for _ in $(seq 1 50); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    fail "nothing listens on 127.0.0.1:$1"
-}
-wait_port "$PORT"; wait_port "$PORT_B"
+e2e_wait_ports "$PORT" "$PORT_B"
 log "sshd A on $PORT, sshd B on $PORT_B ($((SECONDS - START)) s)"
 
 # ------------------------------------------------------------------ the modules
@@ -135,7 +102,7 @@ log "sshd A on $PORT, sshd B on $PORT_B ($((SECONDS - START)) s)"
 grep -q 'failed=0' "$WORK/play.log" || { cat "$WORK/play.log" >&2; fail "playbook reported failures"; }
 log "ok: check mode predicted the drop-in, principals and known_hosts line; applied; re-run unchanged;" \
     "a drop-in sshd rejects was refused and not installed ($((SECONDS - START)) s)"
-wait_port "$PORT"
+e2e_wait_ports "$PORT"
 # what the playbook's refusal guards against: sshd -t accepts a host certificate of another key
 sed "s|^Include .*|HostCertificate $WORK/host_key_b-cert.pub|" "$WORK/sshd_config" > "$WORK/mismatch_config"
 "$SSHD" -t -f "$WORK/mismatch_config" 2> "$WORK/mismatch.err" \

@@ -14,7 +14,7 @@
 #                ansible-doc lists/renders every module and role, ansible-lint production,
 #                docs links, the quick start, an AWX-style ansible-runner job (tests/awx/)
 #   sanity       ansible-test sanity --venv (all tests, Pythons 3.8 .. 3.13 found)
-#   units        pytest over tests/unit (from the placed copy, .venv Python 3.11), then
+#   units        pytest over tests/unit (from the placed copy, .venv Python 3.11), and beside it
 #                ansible-test units --venv --python 3.8 (target-side tests on the oldest target)
 #   parity       tests/parity: ssh_authkey's reading of authorized_keys against a real sshd
 #                (one sshd on 127.0.0.1, throw-away accounts, a login per corpus line; root only)
@@ -24,12 +24,13 @@
 #   examples     tests/examples/run_examples.py: every module's EXAMPLES and the docs' YAML blocks,
 #                in check mode (must write nothing) and for real, side by side, against throw-away accounts
 #                (root only; 33 documents, ~140 s CPU: 145 s wall at load 6 on 2 cores)
-#   e2e          tests/e2e/*.sh and molecule scenarios, when present
+#   e2e          tests/e2e/*.sh (lib.sh is their shared set-up) and molecule scenarios, when
+#                present; E2E_JOBS=2 of them at a time
 #   demo         ansible-playbook playbooks/demo.yml twice (when present)
 #   cores        ansible-test sanity, the unit tests and tests/smoke/all_modules.yml on the lowest and the
 #                newest ansible-core of the supported range (CORE_VERSIONS="2.16 2.21"), own venvs
 #   test         venv deps changelog build release sanity units cores parity integration reliability examples e2e demo,
-#                in order, fail fast
+#                fail fast; release then examples beside sanity, cores beside parity then integration
 #   clean        remove .venv, tests/output, demo-output and the placed copy
 #
 # Environment knobs:
@@ -46,6 +47,7 @@
 #   PARITY_USER_PREFIX=k14p   account names of the parity step (<prefix>00..07, the audit's <prefix>NNa..);
 #                             PARITY_PORTS=22400-22499
 #   EXAMPLES_USER_PREFIX=ks17e account names of the examples step (<prefix><NN><name>, NN: the document)
+#   E2E_JOBS=2                end-to-end tests run side by side (1: one after the other)
 #   DEMO_IDEMPOTENT=1         fail `demo` if the second run reports changed > 0
 set -euo pipefail
 
@@ -90,31 +92,53 @@ timed() {  # timed NAME CMD...: run, record wall time, fail with a clear message
     fi
 }
 
-timed_beside() {  # timed_beside BG FG: step BG in the background while step FG runs, both timed
-    # For two steps that share nothing (files, users, ports) and use about one
-    # core each, so on 2 cores the pair takes the time of the longer one. BG's
-    # output is shown after FG's, in one piece.
-    local bg="$1" fg="$2" start end rc=0
-    BESIDE_OUT="$(mktemp "${TMPDIR:-/tmp}/keysmith-$bg.XXXXXX")"
+timed_beside() {  # timed_beside BG[+BG...] FG [FG...]: the BG steps one after the other in the background while the FG steps run one after the other, all timed
+    # For steps that share nothing (files, users, ports) and use about one
+    # core each, so on 2 cores the pair takes the time of the longer one. The BG
+    # steps' output is shown after the FG steps', in one piece.
+    local bgs="$1" start end rc=0 f b t failed_bg=''
+    shift
+    local fg="$*"
+    local -a bg_steps=()
+    IFS=+ read -r -a bg_steps <<< "$bgs"
+    BESIDE_OUT="$(mktemp "${TMPDIR:-/tmp}/keysmith-${bgs//+/-}.XXXXXX")"
+    local times="$BESIDE_OUT.times"
     start=$(date +%s)
     set +e
-    (set -e; "step_$bg") >"$BESIDE_OUT" 2>&1 &
+    (set -e
+     for b in "${bg_steps[@]}"; do
+         t=$(date +%s)
+         echo "$b" > "$times.current"
+         "step_$b"
+         echo "$b $(( $(date +%s) - t ))" >> "$times"
+     done) >"$BESIDE_OUT" 2>&1 &
     BESIDE_PID=$!
     set -e
     # A failing FG stops the run (timed dies): on_exit ends BG and its processes.
-    timed "$fg" "step_$fg"
+    for f in "$@"; do timed "$f" "step_$f"; done
     wait "$BESIDE_PID" || rc=$?
     BESIDE_PID=''
     end=$(date +%s)
-    log "$bg (ran beside $fg): its output"
+    log "${bgs//+/, } (ran beside $fg): its output"
     cat "$BESIDE_OUT"
-    rm -f "$BESIDE_OUT"
+    if [ ${#bg_steps[@]} -eq 1 ]; then
+        # one step: its time is the pair's (it waited for nothing)
+        TIMINGS+=("$(printf '%-12s %5ss  %s' "$bgs" "$((end - start))" "$([ $rc -eq 0 ] && echo "ok (beside $fg)" || echo "FAILED (rc=$rc)")")")
+    else
+        while read -r b t; do
+            TIMINGS+=("$(printf '%-12s %5ss  %s' "$b" "$t" "ok (beside $fg)")")
+        done < <(cat "$times" 2>/dev/null)
+        if [ $rc -ne 0 ]; then
+            failed_bg="$(cat "$times.current" 2>/dev/null)"
+            TIMINGS+=("$(printf '%-12s %5ss  %s' "$failed_bg" '?' "FAILED (rc=$rc)")")
+        fi
+    fi
+    rm -f "$BESIDE_OUT" "$times" "$times.current"
     BESIDE_OUT=''
-    TIMINGS+=("$(printf '%-12s %5ss  %s' "$bg" "$((end - start))" "$([ $rc -eq 0 ] && echo "ok (beside $fg)" || echo "FAILED (rc=$rc)")")")
     if [ $rc -ne 0 ]; then
         print_timings
         print_counts
-        die "step '$bg' failed (exit code $rc); see its output above."
+        die "step '${failed_bg:-$bgs}' failed (exit code $rc); see its output above."
     fi
 }
 
@@ -205,6 +229,12 @@ step_deps() {
 # real paths, so a symlink does not work: we copy.  The copy lives outside the git
 # checkout (ansible-test would otherwise list files with git from /work/main/.git).
 step_place() {
+    # make test places the checkout once, before steps run side by side: a step
+    # beside another must not re-copy the tree the other one is reading
+    # (without rsync the copy removes and re-extracts every file)
+    if [ "${RUNTESTS_PLACED_ONCE:-}" = "$PLACED" ] && [ -d "$PLACED/plugins" ]; then
+        return 0
+    fi
     mkdir -p "$PLACED"
     local -a excludes=(--exclude=/.venv --exclude=/.venv-demo --exclude='/.venv-core*' --exclude=/.git --exclude=/tests/output --exclude=/demo-output
                        --exclude=/bench/output --exclude=__pycache__ --exclude='*.pyc' --exclude=.pytest_cache
@@ -337,7 +367,7 @@ kill_tree() {  # kill_tree PID: the process and all its descendants
 
 on_exit() {
     if [ -n "$BESIDE_PID" ]; then kill_tree "$BESIDE_PID"; fi
-    rm -f "$COUNTS_FILE" ${BESIDE_OUT:+"$BESIDE_OUT"}
+    rm -f "$COUNTS_FILE" ${BESIDE_OUT:+"$BESIDE_OUT" "$BESIDE_OUT.times" "$BESIDE_OUT.times.current"}
 }
 trap on_exit EXIT
 record_counts() {  # record_counts SUITE PASSED FAILED SKIPPED
@@ -432,23 +462,38 @@ step_units() {
         log "units: no tests/unit/**/test_*.py: skipped"
         return 0
     fi
-    local jobs=() rc=0
+    local jobs=() rc=0 trc=0 target_out target_pid
     rm -f "$OUTPUT/junit/units.xml"
     "$VPY" -c 'import xdist' 2>/dev/null && jobs=(-n auto)
-    log "units: pytest tests/unit (collection on PYTHONPATH=$PLACE_ROOT)"
+    # The target-side tests on the oldest Python run beside the pytest run: each one leaves
+    # part of the 2 cores idle (its workers' collection, the slowest files at the end), and
+    # the tests name their accounts and files per process (pid, tmp_path). Their output
+    # follows pytest's, in one piece.
+    target_out="$(mktemp "${TMPDIR:-/tmp}/keysmith-units-target.XXXXXX")"
+    units_target >"$target_out" 2>&1 &
+    target_pid=$!
+    log "units: pytest tests/unit (collection on PYTHONPATH=$PLACE_ROOT), the target-side tests beside it"
     mkdir -p "$OUTPUT/junit"
     # shellcheck disable=SC2086
     (cd "$PLACED" && PYTHONPATH="$PLACE_ROOT${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1 \
         "$VPY" -m pytest -p no:cacheprovider --import-mode=importlib -r a "${jobs[@]}" \
         --junitxml="$OUTPUT/junit/units.xml" tests/unit ${UNITS_ARGS:-}) || rc=$?
     junit_summary units "$OUTPUT/junit" 'units.xml'
+    wait "$target_pid" || trc=$?
+    log "units: the target-side tests (ran beside pytest): their output"
+    cat "$target_out"
+    rm -f "$target_out"
     [ $rc -eq 0 ] || return $rc
+    return $trc
+}
 
+units_target() {  # the target-side unit tests on UNITS_TARGET_PYTHONS (default 3.8); its rc
     # Module code runs on managed nodes with Python >= 3.8: run the target-side unit
     # tests (tests/unit/plugins/{modules,module_utils}) on the oldest one too, with
     # ansible-test (ansible-core 2.19 itself cannot be installed on 3.8; ansible-test
-    # puts its own copy on the path).  ~40 s on 2 cores.  UNITS_TARGET_PYTHONS="" skips.
-    local v
+    # puts its own copy on the path; on a Python the controller does not support it runs
+    # only those).  ~120 s on 2 cores.  UNITS_TARGET_PYTHONS="" skips.
+    local v rc=0
     for v in ${UNITS_TARGET_PYTHONS-3.8}; do
         write_get_pip; SANITY_PYTHONS="$v $(venv_pyver)" setup_pythons
         if [ ! -e "$PLACE_ROOT/bin/python$v" ]; then
@@ -557,36 +602,78 @@ step_examples() {
     return $rc
 }
 
+e2e_job() {  # e2e_job KIND ARG: one end-to-end test (script PATH, or molecule SCENARIO)
+    case "$1" in
+        script) PATH="$VENV/bin:$PATH" bash "$2" ;;
+        # Molecule (25+) finds a collection's scenarios in extensions/molecule/ when it
+        # runs from the collection root (galaxy.yml, no molecule/ there): run it from the
+        # checkout; the roles and modules come from the placed copy (ANSIBLE_COLLECTIONS_PATH).
+        molecule) cd "$ROOT" && PATH="$VENV/bin:$PATH" molecule test -s "$2" ;;
+    esac
+}
+
+run_e2e_jobs() {  # run_e2e_jobs KIND:ARG...: E2E_JOBS at a time; 1 when one of them failed
+    # The end-to-end tests share nothing (each has its own accounts, port range and work
+    # directory: tests/e2e/lib.sh, the molecule fleet's ksfleet<N>_ accounts and ports from
+    # 22201) and spend much of their time waiting for sshd, ssh logins and ansible's forks,
+    # so E2E_JOBS of them (default 2) run side by side, in the order given; each one's
+    # output is shown in one piece when it ends.
+    local max="${E2E_JOBS:-2}" job pid='' failed=0 n=0 out
+    local -A job_of=() out_of=() start_of=()
+    # wait -n -p (which job ended) needs bash 5.1: older ones run the jobs one at a time
+    if [ "${BASH_VERSINFO[0]}${BASH_VERSINFO[1]}" -lt 51 ]; then max=1; fi
+    finish_one() {
+        local done_pid='' rc=0
+        if [ "$max" -eq 1 ]; then
+            done_pid=$pid
+            wait "$pid" || rc=$?
+        else
+            wait -n -p done_pid || rc=$?
+        fi
+        log "e2e: ${job_of[$done_pid]} ($(( $(date +%s) - start_of[$done_pid] )) s, $([ $rc -eq 0 ] && echo ok || echo "FAILED rc=$rc")): its output"
+        cat "${out_of[$done_pid]}"
+        rm -f "${out_of[$done_pid]}"
+        [ $rc -eq 0 ] || failed=1
+    }
+    for job in "$@"; do
+        while [ $n -ge "$max" ]; do finish_one; n=$((n - 1)); done
+        log "e2e: ${job%%:*} ${job#*:} started"
+        out="$(mktemp "${TMPDIR:-/tmp}/keysmith-e2e.XXXXXX")"
+        (set -e; e2e_job "${job%%:*}" "${job#*:}") >"$out" 2>&1 &
+        pid=$!
+        job_of[$pid]="${job%%:*} ${job#*:}"; out_of[$pid]="$out"; start_of[$pid]=$(date +%s)
+        n=$((n + 1))
+    done
+    while [ $n -gt 0 ]; do finish_one; n=$((n - 1)); done
+    return $failed
+}
+
 step_e2e() {
     need_venv
-    local ran=0 f s
+    local f s
+    local -a jobs=()
     shopt -s nullglob
-    local -a found=(tests/e2e/*.sh extensions/molecule/*/molecule.yml molecule/*/molecule.yml)
-    if [ ${#found[@]} -gt 0 ]; then step_deps; step_place; fi
-    # Everything below runs against the placed copy with the venv's Python as the
+    # molecule's scenarios first (the longest), then the scripts, the biggest first
+    for s in extensions/molecule/*/molecule.yml molecule/*/molecule.yml; do
+        jobs+=("molecule:$(basename "$(dirname "$s")")")
+    done
+    while read -r f; do jobs+=("script:$f"); done < <(for f in tests/e2e/*.sh; do
+        [ "$f" = tests/e2e/lib.sh ] || printf '%s %s\n' "$(stat -c %s "$f")" "$f"
+    done | sort -rn | cut -d' ' -f2-)
+    shopt -u nullglob
+    if [ ${#jobs[@]} -eq 0 ]; then
+        log "e2e: no tests/e2e/*.sh nor molecule scenarios: skipped"
+        return 0
+    fi
+    step_deps; step_place
+    # Everything runs against the placed copy with the venv's Python as the
     # managed node's interpreter (it has cryptography/bcrypt).
     export ANSIBLE_COLLECTIONS_PATH="$PLACE_ROOT" ANSIBLE_PYTHON_INTERPRETER="$VPY"
-    for f in tests/e2e/*.sh; do
-        log "e2e: $f"
-        PATH="$VENV/bin:$PATH" bash "$f"
-        ran=$((ran + 1))
-    done
-    # Molecule (25+) finds a collection's scenarios in extensions/molecule/ when it
-    # runs from the collection root (galaxy.yml, no molecule/ there): run it from the
-    # checkout; the roles and modules come from the placed copy (ANSIBLE_COLLECTIONS_PATH).
-    for s in extensions/molecule/*/molecule.yml molecule/*/molecule.yml; do
-        local scen
-        scen="$(basename "$(dirname "$s")")"
-        log "e2e: molecule test -s $scen (in $ROOT)"
-        (cd "$ROOT" && PATH="$VENV/bin:$PATH" molecule test -s "$scen")
-        ran=$((ran + 1))
-    done
-    shopt -u nullglob
-    if [ $ran -eq 0 ]; then
-        log "e2e: no tests/e2e/*.sh nor molecule scenarios: skipped"
-    else
-        record_counts e2e "$ran" 0 0
+    if ! run_e2e_jobs "${jobs[@]}"; then
+        record_counts e2e 0 1 0
+        return 1
     fi
+    record_counts e2e "${#jobs[@]}" 0 0
 }
 
 # The demo needs what a user of the collection needs, nothing of the test tooling:
@@ -740,17 +827,21 @@ step_test() {
     timed deps step_deps
     timed changelog step_changelog
     timed build step_build
-    # The release checks (a temporary directory of their own) beside sanity (the placed copy).
-    timed_beside release sanity
+    # The release checks (a temporary directory of their own), then the documented examples (throw-away
+    # accounts <prefix>NN..., directories of their own; the placed copy read only), beside sanity (~160 s,
+    # about one core; the release checks ~105 s, the examples ~70 s).
+    timed place step_place
+    export RUNTESTS_PLACED_ONCE="$PLACED"
+    timed_beside release+examples sanity
     timed units step_units
-    # The other ansible-cores (their own venvs and placed copies) beside the sshd differential tests;
-    # their venvs are made first (parity copies the checkout, which must not change meanwhile).
+    # The other ansible-cores (their own venvs and placed copies) beside the sshd differential tests
+    # and then the integration targets (accounts and sshd of their own; cores takes ~270 s, parity ~90 s,
+    # integration ~200 s, each mostly one core); the venvs are made first (parity copies the checkout,
+    # which must not change meanwhile).
     local ver
     for ver in $CORE_VERSIONS; do core_venv "$ver" >/dev/null; done
-    timed_beside cores parity
-    timed integration step_integration
+    timed_beside cores parity integration
     timed reliability step_reliability
-    timed examples step_examples
     timed e2e step_e2e
     # In the full run a second demo run that changes anything is a failure, and the
     # demo runs in its own venv (ansible-core and requirements.txt only), as a newcomer's.
