@@ -782,6 +782,7 @@ step_cores() {
         local venv
         venv="$(core_venv "$ver")"
         # Its own placed copy: ansible-test keeps version-specific state in tests/output.
+        # shellcheck disable=SC2030  # (this subshell's PLACED is its own on purpose)
         ( VENV="$venv"; VPY="$venv/bin/python"; PLACE_ROOT="$PLACE_ROOT-core$ver"
           PLACED="$PLACE_ROOT/$COLLECTION_SUBPATH"
           local pyv rc=0 log_dir run
@@ -831,6 +832,7 @@ step_test() {
     # accounts <prefix>NN..., directories of their own; the placed copy read only), beside sanity (~160 s,
     # about one core; the release checks ~105 s, the examples ~70 s).
     timed place step_place
+    # shellcheck disable=SC2031  # (cores' subshell has a PLACED of its own; this is the main one)
     export RUNTESTS_PLACED_ONCE="$PLACED"
     timed_beside release+examples sanity
     timed units step_units
