@@ -72,8 +72,8 @@ options:
     description:
       - Seconds to wait for the C(flock) on the directory of a file below the account's home (the lock
         M(keysmith.accounts.ssh_authkey) takes on C(~/.ssh)), held by another run or by the account itself. When it
-        is not released in time the task fails with an error naming the lock. Files outside the home are root's and
-        take no lock.
+        is not released in time the task fails with an error naming the lock. A root-owned file outside the homes
+        is written under the C(flock) on its directory too (two runs at once both keep their lines).
     type: int
     default: 60
 seealso:

@@ -1035,6 +1035,9 @@ MUTATIONS = [
     mutation('_ssh/trust/sshd_dropin.py', "        if config_changes:\n            self._plan_reload(plan)",
              "        if True:\n            self._plan_reload(plan)", TRUST_CERTS,
              'sshd is reloaded on every run, also when nothing changed'),
+    mutation('_ssh/trust/central.py', "        if edit is not None:\n", "        if False:\n", TRUST_CERTS,
+             'a central principals file or the system known_hosts is written from the plan\'s read, without the '
+             'flock (two runs at once: one run\'s lines lost)'),
     mutation('_ssh/trust/central.py', "        self.tree = Tree(base, uid=0, gid=0, fixed_attrs=(0, 0, mode))",
              "        self.tree = Tree(base, uid=0, gid=0, fixed_attrs=(0, 0, 0o666))", TRUST_CERTS,
              'a central trust file (principals, CA keys, drop-in) is world-writable'),

@@ -42,9 +42,13 @@ class CentralFile:
     def read(self):
         return self.tree.read(self.parts, self.name)
 
-    def plan_write(self, plan, data, current, what):
+    def plan_write(self, plan, data, current, what, edit=None, locks=None):
         """Add to ``plan`` what makes the file hold ``data`` (bytes) with its
-        owner and mode, given its ``current`` FileState; whether anything."""
+        owner and mode, given its ``current`` FileState; whether anything.
+
+        ``edit(text)`` -> the new text: the write then takes the directory's
+        flock, reads the file again and edits what it finds (two runs at once
+        both keep their lines); ``locks``: the call's ``Locks``."""
         added = False
         if self.parts:
             state = self.tree.dir_state(self.parts)
@@ -54,9 +58,26 @@ class CentralFile:
         if current.exists and current.data == data:
             repair = plan.ensure_attrs(self.path, current, self._set_attrs, self.mode, 0, 0)
             return bool(repair) or added
-        plan.add('update' if current.exists else 'create', self.path,
-                 lambda: self.tree.write(self.parts, self.name, data, self.mode), what)
+        if edit is not None:
+            plan.add('update' if current.exists else 'create', self.path, lambda: self.rewrite(edit, locks), what)
+        else:
+            plan.add('update' if current.exists else 'create', self.path,
+                     lambda: self.tree.write(self.parts, self.name, data, self.mode), what)
         return True
+
+    def rewrite(self, edit, locks=None):
+        """Under the flock of the file's directory: read the file again,
+        ``edit`` its text and write the result (or only repair owner and mode
+        when the bytes are the same)."""
+        with self.tree.locked(self.parts, locks) as dir_fd:
+            current = self.tree.read_in(dir_fd, self.parts, self.name)
+            text = current.data.decode('utf-8', 'replace') if current.exists else ''
+            data = edit(text).encode('utf-8')
+            if current.exists and current.data == data:
+                if current.attrs_differ(self.mode, 0, 0):
+                    self._set_attrs()
+                return
+            self.tree.write(self.parts, self.name, data, self.mode, dir_fd=dir_fd)
 
     def _set_attrs(self):
         self.tree.set_attrs(self.parts, self.name, self.mode)

@@ -142,7 +142,8 @@ class KnownHostsCA(Operation):
             plan.add('update' if current.exists else 'create', spec.path,
                      lambda: self.home_file.rewrite(lambda found: edit_known_hosts(found, spec)[0]), detail)
         else:
-            central.plan_write(plan, data, current, detail)
+            central.plan_write(plan, data, current, detail, edit=lambda found: edit_known_hosts(found, spec)[0],
+                               locks=self.locks)
         return plan
 
     def lock_requests(self, plan):

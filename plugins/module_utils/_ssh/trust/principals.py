@@ -136,7 +136,8 @@ class AuthorizedPrincipals(Operation):
         elif remove_file:
             central.plan_remove(plan, current, 'principals of %s' % spec.account.name)
         else:
-            central.plan_write(plan, new_text.encode('utf-8'), current, detail or 'principals file')
+            central.plan_write(plan, new_text.encode('utf-8'), current, detail or 'principals file',
+                               edit=lambda found: self._edit(found)[0], locks=self.locks)
         return plan
 
     def _plan_in_home(self, plan, current, new_text, detail, remove_file):

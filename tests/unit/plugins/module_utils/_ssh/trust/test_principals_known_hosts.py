@@ -223,3 +223,36 @@ def test_in_home_writers_wait_and_keep_what_the_holder_wrote(world):
         text = path.read_text()
         assert text.startswith('# mine\nadded-by-holder\n'), text
         assert 'dev' in text.splitlines() or '@cert-authority *.example.com' in text
+
+
+def test_central_writers_wait_and_keep_what_another_run_wrote(world):
+    """The root-owned central files (a principals file of /etc/ssh/auth_principals,
+    the system known_hosts): two runs at once both keep their lines - the write
+    takes the directory's flock, reads the file again and edits what it finds."""
+    central = world['tmp'] / 'etc' / 'central'
+    central.mkdir()
+    os.chmod(str(central), 0o755)
+    cases = [
+        (central / world['account'].name, lambda locks: AuthorizedPrincipals(
+            PrincipalsSpec(world['account'], principals=['dev'], path=str(central / '%u')), locks=locks)),
+        (central / 'ssh_known_hosts', lambda locks: KnownHostsCA(
+            KnownHostsCASpec(world['keys']['ca'], hosts=['*.example.com'], path=str(central / 'ssh_known_hosts')),
+            locks=locks)),
+    ]
+    for path, operation in cases:
+        path.write_text('# mine\n')
+        holder = _hold_flock(central, then='sleep 0.5; echo added-by-other-run >> %s' % path)
+        release = threading.Timer(1.0, holder.stdin.close)
+        release.start()
+        try:
+            plan, done = run_op(operation(Locks(30)))
+        finally:
+            release.join()
+            holder.wait()
+            holder.stdout.close()
+        assert done['changed']
+        text = path.read_text()
+        assert text.startswith('# mine\nadded-by-other-run\n'), text
+        assert 'dev' in text.splitlines() or '@cert-authority *.example.com' in text
+        st = os.stat(str(path))
+        assert (st.st_uid, st.st_mode & 0o777) == (0, 0o644)
