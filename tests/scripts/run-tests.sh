@@ -639,7 +639,9 @@ run_e2e_jobs() {  # run_e2e_jobs KIND:ARG...: E2E_JOBS at a time; 1 when one of 
         while [ $n -ge "$max" ]; do finish_one; n=$((n - 1)); done
         log "e2e: ${job%%:*} ${job#*:} started"
         out="$(mktemp "${TMPDIR:-/tmp}/keysmith-e2e.XXXXXX")"
-        (set -e; e2e_job "${job%%:*}" "${job#*:}") >"$out" 2>&1 &
+        # stdin of its own: ssh sets O_NONBLOCK on its stdin while it runs, and an
+        # ansible-playbook of another job sharing that file would refuse to start
+        (set -e; e2e_job "${job%%:*}" "${job#*:}") </dev/null >"$out" 2>&1 &
         pid=$!
         job_of[$pid]="${job%%:*} ${job#*:}"; out_of[$pid]="$out"; start_of[$pid]=$(date +%s)
         n=$((n + 1))
