@@ -10,26 +10,14 @@ __metaclass__ = type
 
 import base64
 import shutil
-import struct
 import subprocess
 
 import pytest
 
-
-def _ssh_string(data):
-    if not isinstance(data, bytes):
-        data = data.encode('ascii')
-    return struct.pack('>I', len(data)) + data
-
-
-def _fields(blob):
-    out = []
-    pos = 0
-    while pos < len(blob):
-        length = struct.unpack('>I', blob[pos:pos + 4])[0]
-        out.append(blob[pos + 4:pos + 4 + length])
-        pos += 4 + length
-    return out
+from ansible_collections.keysmith.accounts.tests.unit.plugins.module_utils._ssh.wire_blobs import (
+    fields as _fields,
+    ssh_string as _ssh_string,
+)
 
 
 def _keygen(directory, name, key_type, bits=None):
