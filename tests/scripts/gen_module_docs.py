@@ -49,6 +49,11 @@ SEEDS = {
                   '`RevokedKeys` in sshd_config, then a restart), checked with `sshd -t` before anything is installed.',
     'ssh_principals': 'The `AuthorizedPrincipalsFile` step of the same guides (`echo dev-team > /etc/ssh/auth_principals/deploy`).',
     'ssh_known_hosts_ca': 'The `@cert-authority` line written by hand (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT).',
+    'ssh_cert': '`ssh-keygen -s` (`-I` key id, `-n` principals, `-V` validity, `-O` options, `-z` serial, `-U` a CA key '
+                'in ssh-agent, `-D` a PKCS#11 token) and the `openssh_cert` module of community.crypto, for many keys '
+                'per call.',
+    'ssh_krl': '`ssh-keygen -k` (the KRL specification of `ssh-keygen(1)`: `serial:`, `id:`, `hash:`, `key:` lines), '
+               'compared by content so an unchanged list changes nothing.',
 }
 
 _PLAY = '''- name: Try {fqcn}
