@@ -81,7 +81,7 @@ options:
         C(sshd -T) of the candidate configuration lists (the private key's public half, as sshd reads it, else
         the C(.pub) beside it). sshd itself accepts a certificate of another key with only a log line and serves
         the host without it.
-      - A host key that sshd reaches only through C(HostKeyAgent) (no C(HostKey) file to read) cannot be compared:
+      - A host key that sshd reaches only through C(HostKeyAgent) (no C(HostKey) file to read) cannot be compared, so
         a certificate of it is refused.
     type: list
     elements: path
