@@ -143,11 +143,15 @@ def bounded(run_):
 # --------------------------------------------------------------------------- accounts and places
 
 class Accounts:
-    def __init__(self):
+    """Test accounts named ``prefix`` + 8 hex digits (each suite has a prefix
+    of its own), removed by ``cleanup``."""
+
+    def __init__(self, prefix='k15'):
+        self.prefix = prefix
         self.names = []
 
     def make(self, home=None, create_home=True):
-        name = 'k15%s' % uuid.uuid4().hex[:8]
+        name = '%s%s' % (self.prefix, uuid.uuid4().hex[:8])
         cmd = ['useradd', '-s', '/bin/sh']
         cmd += ['-m'] if create_home else ['-M']
         if home is not None:
@@ -187,26 +191,41 @@ class Accounts:
         raise AssertionError('could not remove the test account %s: %s' % (name, proc.stderr.decode(errors='replace')))
 
 
-@pytest.fixture
-def accounts():
+def made_accounts(prefix):
+    """The body of an attack suite's accounts fixture (``yield from``): as
+    root, accounts named ``prefix``..., all removed afterwards."""
     if os.geteuid() != 0:
         pytest.fail('the attack suite runs as root (useradd, chown)')
-    made = Accounts()
+    made = Accounts(prefix)
     try:
         yield made
     finally:
         made.cleanup()
 
 
-@pytest.fixture
-def rootdir():
-    """A root-owned 0755 directory on the homes' file system (hard links reach it)."""
-    path = tempfile.mkdtemp(prefix='k15-root-', dir='/home')
+def root_owned_dir(prefix, setup=None):
+    """The body of a directory fixture (``yield from``): a root-owned 0755
+    directory on the homes' file system (hard links reach it), ``setup(path)``
+    run in it, removed afterwards."""
+    path = tempfile.mkdtemp(prefix=prefix, dir='/home')
     os.chmod(path, 0o755)
     try:
+        if setup is not None:
+            setup(path)
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def accounts():
+    yield from made_accounts('k15')
+
+
+@pytest.fixture
+def rootdir():
+    """A root-owned 0755 directory on the homes' file system (hard links reach it)."""
+    yield from root_owned_dir('k15-root-')
 
 
 @pytest.fixture(scope='module')

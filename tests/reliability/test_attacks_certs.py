@@ -26,56 +26,34 @@ __metaclass__ = type
 
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
-import uuid
 
 import pytest
 
 from conftest import snapshot
-from test_attacks import FIG, Accounts, Racer, bounded, mkdir_as, run, write_as
+from test_attacks import FIG, Racer, bounded, made_accounts, mkdir_as, root_owned_dir, run, write_as
 
 SECRET = 'KA6ROOTONLYSECRET'
 # the file an account fills with one-letter lines: the read limit's size
 BIG = 64 * 1024 * 1024 - 2
 
 
-class Ka6Accounts(Accounts):
-    def make(self, home=None, create_home=True):
-        name = 'ka6%s' % uuid.uuid4().hex[:8]
-        subprocess.run(['useradd', '-s', '/bin/sh', '-m', name], check=True, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE)
-        self.names.append(name)
-        return pwd.getpwnam(name)
-
-
 @pytest.fixture
 def accounts():
-    if os.geteuid() != 0:
-        pytest.fail('the attack suite runs as root (useradd, chown)')
-    made = Ka6Accounts()
-    try:
-        yield made
-    finally:
-        made.cleanup()
+    yield from made_accounts('ka6')
 
 
 @pytest.fixture
 def rootdir():
     """A root-owned 0755 directory on the homes' file system (hard links reach it),
     with a root-only secret."""
-    path = tempfile.mkdtemp(prefix='ka6-root-', dir='/home')
-    os.chmod(path, 0o755)
-    secret = os.path.join(path, 'secret')
-    with open(secret, 'w') as handle:
-        handle.write('ssh-ed25519 %s\n' % SECRET)
-    os.chmod(secret, 0o600)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+    def secret(path):
+        with open(os.path.join(path, 'secret'), 'w') as handle:
+            handle.write('ssh-ed25519 %s\n' % SECRET)
+        os.chmod(os.path.join(path, 'secret'), 0o600)
+    yield from root_owned_dir('ka6-root-', secret)
 
 
 @pytest.fixture(scope='module')

@@ -25,52 +25,28 @@ __metaclass__ = type
 
 import grp
 import os
-import pwd
 import shutil
 import stat
 import subprocess
 import tempfile
-import uuid
 
 import pytest
 
 from conftest import run_module, run_playbook
-from test_attacks import Accounts, mkdir_as, write_as
+from test_attacks import made_accounts, mkdir_as, root_owned_dir, write_as
 
 SECRET = 'KH6ROOTONLYSECRET'
 
 
-class Kh6Accounts(Accounts):
-    def make(self, home=None, create_home=True):
-        name = 'kh6%s' % uuid.uuid4().hex[:8]
-        cmd = ['useradd', '-s', '/bin/sh', '-m' if create_home else '-M']
-        if home is not None:
-            cmd += ['-d', home]
-        subprocess.run(cmd + [name], check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.names.append(name)
-        return pwd.getpwnam(name)
-
-
 @pytest.fixture
 def accounts():
-    if os.geteuid() != 0:
-        pytest.fail('the attack suite runs as root (useradd, chown)')
-    made = Kh6Accounts()
-    try:
-        yield made
-    finally:
-        made.cleanup()
+    yield from made_accounts('kh6')
 
 
 @pytest.fixture
 def rootdir():
     """A root-owned 0755 directory on the homes' file system (hard links reach it)."""
-    path = tempfile.mkdtemp(prefix='kh6-root-', dir='/home')
-    os.chmod(path, 0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+    yield from root_owned_dir('kh6-root-')
 
 
 @pytest.fixture(scope='module')

@@ -23,49 +23,32 @@ import signal
 import stat
 import subprocess
 import tempfile
-import uuid
 
 import pytest
 
 from conftest import snapshot
-from test_attacks import Accounts, _hold_lock, bounded, mkdir_as, run, write_as
+from test_attacks import _hold_lock, bounded, made_accounts, mkdir_as, root_owned_dir, run, write_as
 
 ROOT_TEXT = '# root only\n'
 
 
-class TrustAccounts(Accounts):
-    """Accounts named ``kc4*`` (this suite's prefix)."""
-
-    def make(self, home=None, create_home=True):
-        name = 'kc4%s' % uuid.uuid4().hex[:8]
-        subprocess.run(['useradd', '-s', '/bin/sh', '-m', name], check=True, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE)
-        self.names.append(name)
-        return pwd.getpwnam(name)
+@pytest.fixture
+def accounts():
+    yield from made_accounts('kc4')
 
 
 @pytest.fixture
-def victim():
-    if os.geteuid() != 0:
-        pytest.fail('the attack suite runs as root (useradd, chown)')
-    made = TrustAccounts()
-    try:
-        yield made.make()
-    finally:
-        made.cleanup()
+def victim(accounts):
+    return accounts.make()
 
 
 @pytest.fixture
 def target():
     """A root-owned 0755 directory on the homes' file system (hard links reach it) with a root file."""
-    path = tempfile.mkdtemp(prefix='kc4-root-', dir='/home')
-    os.chmod(path, 0o755)
-    with open(os.path.join(path, 'file'), 'w') as handle:
-        handle.write(ROOT_TEXT)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+    def root_file(path):
+        with open(os.path.join(path, 'file'), 'w') as handle:
+            handle.write(ROOT_TEXT)
+    yield from root_owned_dir('kc4-root-', root_file)
 
 
 @pytest.fixture(scope='module')

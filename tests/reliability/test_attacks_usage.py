@@ -39,19 +39,13 @@ import time
 
 import pytest
 
-from test_attacks import bounded, mkdir_as, run, write_as
-from test_attacks_certs import SECRET, Ka6Accounts, no_secret, ssh_dir
+from test_attacks import bounded, made_accounts, mkdir_as, run, write_as
+from test_attacks_certs import SECRET, no_secret, ssh_dir
 
 
 @pytest.fixture
 def accounts():
-    if os.geteuid() != 0:
-        pytest.fail('the attack suite runs as root (useradd, chown)')
-    made = Ka6Accounts()
-    try:
-        yield made
-    finally:
-        made.cleanup()
+    yield from made_accounts('ka6')
 
 
 @pytest.fixture
