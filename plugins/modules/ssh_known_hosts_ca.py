@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - keysmith.accounts.attributes
+  - keysmith.accounts.trust_file_lock
 attributes:
   check_mode:
     support: full
@@ -68,14 +69,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  lock_timeout:
-    description:
-      - Seconds to wait for the C(flock) on the directory of a file below the account's home (the lock
-        M(keysmith.accounts.ssh_authkey) takes on C(~/.ssh)), held by another run or by the account itself. When it
-        is not released in time the task fails with an error naming the lock. A root-owned file outside the homes
-        is written under the C(flock) on its directory too (two runs at once both keep their lines).
-    type: int
-    default: 60
 seealso:
   - module: keysmith.accounts.sshd_trust
     description: Host certificates on the servers.

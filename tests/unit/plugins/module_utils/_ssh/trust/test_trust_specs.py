@@ -36,7 +36,14 @@ def test_spec_defaults_and_choices_are_the_codes():
 @pytest.mark.parametrize('name', sorted(MODULES))
 def test_module_options_are_the_documented_ones(name):
     module = importlib.import_module('ansible_collections.keysmith.accounts.plugins.modules.%s' % name)
-    documented = yaml.safe_load(module.DOCUMENTATION)['options']
+    module_doc = yaml.safe_load(module.DOCUMENTATION)
+    documented = dict(module_doc['options'])
+    # and the options of the collection's doc fragments it extends
+    for fragment in module_doc.get('extends_documentation_fragment') or ():
+        if fragment.startswith('keysmith.accounts.'):
+            fragment_module = importlib.import_module('ansible_collections.keysmith.accounts.plugins.doc_fragments.%s'
+                                                      % fragment.split('.')[-1])
+            documented.update(yaml.safe_load(fragment_module.ModuleDocFragment.DOCUMENTATION).get('options') or {})
     spec = MODULES[name].argument_spec
     assert sorted(spec) == sorted(documented)
     for option, entry in spec.items():
