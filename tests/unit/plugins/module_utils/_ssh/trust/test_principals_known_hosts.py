@@ -202,6 +202,26 @@ def test_in_home_writers_fail_while_another_holds_the_ssh_dir_flock(world):
             == [str(ssh)]
 
 
+def _write_while_another_holds_the_lock(directory, path, operation, line):
+    """``operation`` (given its Locks) writes ``path`` while another process
+    holds the flock on ``directory`` and adds ``line`` to the file meanwhile:
+    the write waits, reads again, and keeps that line after the file's own."""
+    path.write_text('# mine\n')
+    holder = _hold_flock(directory, then='sleep 0.5; echo %s >> %s' % (line, path))
+    release = threading.Timer(1.0, holder.stdin.close)
+    release.start()
+    try:
+        plan, done = run_op(operation(Locks(30)))
+    finally:
+        release.join()
+        holder.wait()
+        holder.stdout.close()
+    assert done['changed']
+    text = path.read_text()
+    assert text.startswith('# mine\n%s\n' % line), text
+    assert 'dev' in text.splitlines() or '@cert-authority *.example.com' in text
+
+
 def test_in_home_writers_wait_and_keep_what_the_holder_wrote(world):
     """The writer waits for the lock, then reads the file again: the line the
     holder added while it held the lock is kept (the plan read the file
@@ -209,20 +229,7 @@ def test_in_home_writers_wait_and_keep_what_the_holder_wrote(world):
     ssh = world['tmp'] / 'home' / '.ssh'
     ssh.mkdir(parents=True)
     for path, operation in _in_home_operations(world):
-        path.write_text('# mine\n')
-        holder = _hold_flock(ssh, then='sleep 0.5; echo added-by-holder >> %s' % path)
-        release = threading.Timer(1.0, holder.stdin.close)
-        release.start()
-        try:
-            plan, done = run_op(operation(Locks(30)))
-        finally:
-            release.join()
-            holder.wait()
-            holder.stdout.close()
-        assert done['changed']
-        text = path.read_text()
-        assert text.startswith('# mine\nadded-by-holder\n'), text
-        assert 'dev' in text.splitlines() or '@cert-authority *.example.com' in text
+        _write_while_another_holds_the_lock(ssh, path, operation, 'added-by-holder')
 
 
 def test_central_writers_wait_and_keep_what_another_run_wrote(world):
@@ -240,19 +247,6 @@ def test_central_writers_wait_and_keep_what_another_run_wrote(world):
             locks=locks)),
     ]
     for path, operation in cases:
-        path.write_text('# mine\n')
-        holder = _hold_flock(central, then='sleep 0.5; echo added-by-other-run >> %s' % path)
-        release = threading.Timer(1.0, holder.stdin.close)
-        release.start()
-        try:
-            plan, done = run_op(operation(Locks(30)))
-        finally:
-            release.join()
-            holder.wait()
-            holder.stdout.close()
-        assert done['changed']
-        text = path.read_text()
-        assert text.startswith('# mine\nadded-by-other-run\n'), text
-        assert 'dev' in text.splitlines() or '@cert-authority *.example.com' in text
+        _write_while_another_holds_the_lock(central, path, operation, 'added-by-other-run')
         st = os.stat(str(path))
         assert (st.st_uid, st.st_mode & 0o777) == (0, 0o644)
